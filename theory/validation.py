@@ -1,0 +1,99 @@
+"""Argument checks shared by every prior and functional.
+
+Each check raises ``ValueError`` naming the argument and the accepted range, so that a user
+sees what to change instead of a traceback from deep inside numpy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: Largest number of behaviour vectors that enumeration will materialise (2**24, ~16.7M).
+MAX_ENUMERATION = 2**24
+
+
+def as_float_array(name: str, value, ndim: int | None = None) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no nan or inf)")
+    return arr
+
+
+def probability_vector(name: str, value, atol: float = 1e-9) -> np.ndarray:
+    """A 1-D vector of non-negative weights summing to one (within ``atol``)."""
+    w = as_float_array(name, value, ndim=1)
+    if w.size == 0:
+        raise ValueError(f"{name} must be non-empty")
+    if np.any(w < 0):
+        raise ValueError(f"{name} must be non-negative, got min {w.min():.3g}; accepted range [0, 1]")
+    if abs(w.sum() - 1.0) > atol:
+        raise ValueError(f"{name} must sum to 1 (within {atol}), got sum {w.sum():.12g}")
+    return w / w.sum()
+
+
+def open_unit(name: str, value) -> np.ndarray:
+    """Values strictly inside (0, 1)."""
+    x = as_float_array(name, value)
+    if np.any(x <= 0) or np.any(x >= 1):
+        raise ValueError(f"{name} must lie in the open interval (0, 1), got {np.ravel(x)[:8]}")
+    return x
+
+
+def positive(name: str, value) -> np.ndarray:
+    x = as_float_array(name, value)
+    if np.any(x <= 0):
+        raise ValueError(f"{name} must be > 0 (accepted range (0, inf)), got min {np.min(x):.3g}")
+    return x
+
+
+def positive_int(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {type(value).__name__}")
+    v = int(value)
+    hi = "inf" if maximum is None else str(maximum)
+    if v < minimum or (maximum is not None and v > maximum):
+        raise ValueError(f"{name} must be an integer in [{minimum}, {hi}], got {v}")
+    return v
+
+
+def behaviours(B, n: int, k: int, name: str = "B") -> np.ndarray:
+    """An integer array of shape (..., n) with entries in {0, ..., k-1}."""
+    arr = np.asarray(B)
+    if arr.ndim == 0 or arr.shape[-1] != n:
+        raise ValueError(f"{name} must have shape (..., n) with n = {n}, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        if not np.all(np.equal(np.mod(arr, 1), 0)):
+            raise ValueError(f"{name} must hold integer behaviour indices in [0, {k - 1}]")
+        arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= k):
+        raise ValueError(f"{name} entries must lie in [0, {k - 1}] (|Y| = {k}), got range [{arr.min()}, {arr.max()}]")
+    return arr
+
+
+def index_array(name: str, idx, n: int, allow_empty: bool = True) -> np.ndarray:
+    """A 1-D array of distinct item indices in [0, n)."""
+    arr = np.asarray(idx, dtype=np.int64).reshape(-1)
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must be non-empty")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name} entries must be item indices in [0, {n - 1}], got range [{arr.min()}, {arr.max()}]")
+    if np.unique(arr).size != arr.size:
+        raise ValueError(f"{name} must not repeat an index")
+    return arr
+
+
+def order(name: str, s, n: int) -> np.ndarray:
+    """A permutation of range(n)."""
+    arr = np.asarray(s, dtype=np.int64).reshape(-1)
+    if arr.size != n or not np.array_equal(np.sort(arr), np.arange(n)):
+        raise ValueError(f"{name} must be a permutation of range({n})")
+    return arr
+
+
+def enumerable(n: int, k: int, limit: int = MAX_ENUMERATION) -> None:
+    if float(k) ** n > limit:
+        raise ValueError(
+            f"n = {n} with |Y| = {k} gives {k}^{n} behaviour vectors, above the enumeration limit "
+            f"{limit}; accepted: k**n <= {limit} (e.g. n <= {int(np.floor(np.log(limit) / np.log(k)))})"
+        )
