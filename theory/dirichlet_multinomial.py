@@ -77,7 +77,7 @@ class DirichletMultinomial(JointPrior):
         own = (B[..., :, None] == np.arange(self.k)).astype(float)
         rest = cnt - own
         al = self.alpha[self.clusters]
-        return np.log(al + rest) - np.log(self.A[self.clusters] + rest.sum(axis=-1, keepdims=True))
+        return np.log(al + rest) - np.log(self.A[self.clusters][:, None] + rest.sum(axis=-1, keepdims=True))
 
     def sample(self, rng: np.random.Generator, size: int = 1) -> np.ndarray:
         """Draw ``size`` behaviour vectors: ``theta_c ~ Dir(alpha_c)``, then categorical draws."""

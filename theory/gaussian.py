@@ -125,8 +125,9 @@ class ProbitGP(JointPrior):
 
                 p = norm.cdf(0.0, loc=mean[0], scale=np.sqrt(cov[0, 0]))
             else:
-                p = multivariate_normal(mean=mean, cov=cov, allow_singular=False).cdf(
-                    np.zeros(idx.size), abseps=self.abseps, releps=self.abseps)
+                # a fixed generator makes Genz's quasi-Monte Carlo rule deterministic
+                p = multivariate_normal.cdf(np.zeros(idx.size), mean=mean, cov=cov, abseps=self.abseps,
+                                            releps=self.abseps, rng=np.random.default_rng(0))
             self._cache[key] = float(np.log(max(p, 1e-300)))
         return self._cache[key]
 
