@@ -1,0 +1,179 @@
+"""The check registry: one record per claim or identity of THEORY.md sections 3 and 5.
+
+A check is a function ``f(quick: bool) -> Outcome`` registered with :func:`check`, which fixes
+its id, claim, statement, expected verdict, tolerance and conditions. :func:`run_check` times
+it and turns it into the record of CONTRACT.md (``coherence check --json``); a check that raises
+is reported with verdict ``"error"`` (never equal to any expectation, so the run fails).
+
+Verdicts: ``"holds"`` (the statement is true on every instance examined, within tolerance),
+``"fails"`` (a counterexample was found; it is in ``counterexample``), and
+``"holds-under-conditions"`` (true inside the stated conditions, with a counterexample outside).
+"""
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+VERDICTS = ("holds", "fails", "holds-under-conditions")
+CLAIMS = ("C1", "C2", "C3", "C4", "C5", "I")
+
+
+@dataclass
+class Outcome:
+    """What a check measured. ``conditions`` and ``tolerance``, when given, refine the registered ones."""
+
+    verdict: str
+    measured: Any
+    counterexample: Any = None
+    conditions: str | None = None
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    claim: str
+    statement: str
+    expected: str
+    tolerance: float | None
+    conditions: str
+    func: Callable[[bool], Outcome] = field(compare=False)
+
+    @property
+    def module(self) -> str:
+        return self.func.__module__
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def check(id: str, statement: str, expected: str = "holds", tolerance: float | None = None,
+          conditions: str = ""):
+    """Register ``f(quick) -> Outcome`` as the check ``id`` (``"<claim>.<name>"``)."""
+    claim = id.split(".", 1)[0]
+    if claim not in CLAIMS:
+        raise ValueError(f"check id must start with one of {CLAIMS}, got {id!r}")
+    if expected not in VERDICTS:
+        raise ValueError(f"expected must be one of {VERDICTS}, got {expected!r}")
+
+    def deco(func):
+        if id in _REGISTRY:
+            raise ValueError(f"duplicate check id {id!r}")
+        _REGISTRY[id] = Check(id, claim, statement, expected, tolerance, conditions, func)
+        return func
+
+    return deco
+
+
+def all_checks() -> list[Check]:
+    """Every registered check, in claim order then registration order."""
+    import importlib
+
+    from . import MODULES
+
+    for m in MODULES:
+        importlib.import_module(f"proofs_check.{m}")
+    order = {c: i for i, c in enumerate(CLAIMS)}
+    return sorted(_REGISTRY.values(), key=lambda c: order[c.claim])
+
+
+def select(checks: list[Check], only: list[str] | None) -> list[Check]:
+    """Checks whose id equals or starts with one of ``only`` (``C5`` selects ``C5.*``, ``C5.R9``
+    selects ``C5.R9.*``). Raises ``ValueError`` when a pattern matches nothing."""
+    if not only:
+        return checks
+    out, seen = [], set()
+    for pat in only:
+        hits = [c for c in checks if c.id == pat or c.id.startswith(pat.rstrip(".") + ".")]
+        if not hits:  # a bare prefix ("C2.lam") when no id or dotted group matches
+            hits = [c for c in checks if c.id.startswith(pat)]
+        if not hits:
+            raise ValueError(f"--only {pat!r} matches no check id; ids look like C2.lambda-eta-map "
+                             f"(run `coherence check --list` to see them)")
+        for c in hits:
+            if c.id not in seen:
+                seen.add(c.id)
+                out.append(c)
+    return [c for c in checks if c.id in seen]
+
+
+def _jsonable(x):
+    """Plain JSON values: numpy scalars and arrays become numbers and lists; nan/inf become strings."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        v = float(x)
+        if math.isnan(v) or math.isinf(v):
+            return str(v)
+        return v
+    return x
+
+
+def run_check(c: Check, quick: bool) -> dict:
+    """Run one check and return its CONTRACT.md record."""
+    t0 = time.perf_counter()
+    try:
+        out = c.func(quick)
+        if not isinstance(out, Outcome):
+            raise TypeError(f"check {c.id} returned {type(out).__name__}, not Outcome")
+        if out.verdict not in VERDICTS:
+            raise ValueError(f"check {c.id} returned verdict {out.verdict!r}")
+        verdict, measured, cex = out.verdict, out.measured, out.counterexample
+        conditions = out.conditions if out.conditions is not None else c.conditions
+        tol = out.tolerance if out.tolerance is not None else c.tolerance
+    except Exception as exc:  # a broken check is reported, not raised: the run must go on
+        verdict, measured, cex = "error", {"error": f"{type(exc).__name__}: {exc}",
+                                           "traceback": traceback.format_exc(limit=4)}, None
+        conditions, tol = c.conditions, c.tolerance
+    return _jsonable({
+        "id": c.id, "claim": c.claim, "statement": c.statement, "expected": c.expected,
+        "verdict": verdict, "measured": measured, "tolerance": tol, "conditions": conditions,
+        "counterexample": cex, "seconds": round(time.perf_counter() - t0, 3), "module": c.module,
+    })
+
+
+# -- helpers shared by the checks -------------------------------------------------------------
+
+def within(err: float, tol: float) -> str:
+    """``"holds"`` when ``|err| <= tol`` else ``"fails"``."""
+    return "holds" if abs(float(err)) <= tol else "fails"
+
+
+def under_conditions(holds_inside: bool, counterexample_outside) -> str:
+    """Verdict for a claim true inside its conditions: ``holds-under-conditions`` when a
+    counterexample outside was found, ``holds`` when none was, ``fails`` when it fails inside."""
+    if not holds_inside:
+        return "fails"
+    return "holds" if counterexample_outside is None else "holds-under-conditions"
+
+
+def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (95% by default)."""
+    if trials == 0:
+        return (0.0, 1.0)
+    p = successes / trials
+    d = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / d
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / d
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mean_ci(x, z: float = 1.96) -> dict:
+    """Mean of ``x`` with a normal-approximation 95% confidence interval."""
+    x = np.asarray(x, dtype=float)
+    m = float(x.mean())
+    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else float("inf")
+    return {"mean": m, "ci95": [m - z * se, m + z * se], "n": int(x.size)}
