@@ -1,0 +1,155 @@
+"""The result of one search and the bookkeeping every search shares.
+
+A search's cost on a real language model is its number of *conditional evaluations*: one call
+of ``log P_M(b_i = . | x_i; D)`` for one behaviour vector (a call on a batch of ``s`` vectors
+counts ``s``; a leave-one-out table ``log_loo`` on one vector counts ``n``). Evaluations spent
+only on the optional coherence trace are reported apart, in ``extras["trace_evaluations"]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class SearchResult:
+    """What a search found and what it cost.
+
+    ``behaviours``: the final behaviour vector ``(n,)`` (int64, values in ``0..k-1``);
+    ``coherence_trace``: ``Coh(b)`` in nats at the recorded steps (fixed identity order);
+    ``score_trace``: the method's own objective at the recorded steps (see ``extras["score"]``);
+    ``accepted``: moves that were accepted (for samplers: moves that changed a behaviour);
+    ``evaluations``: model conditional evaluations (calls x batch), trace excluded;
+    ``method``, ``seed``, ``params`` (the resolved parameters) and ``extras`` (method-specific).
+    """
+
+    behaviours: np.ndarray
+    coherence_trace: np.ndarray
+    score_trace: np.ndarray
+    accepted: int
+    evaluations: int
+    method: str
+    seed: int
+    params: dict
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def coherence(self) -> float:
+        """The last recorded coherence (nats), ``nan`` when no trace was kept."""
+        return float(self.coherence_trace[-1]) if len(self.coherence_trace) else float("nan")
+
+
+def _batch(B) -> int:
+    B = np.asarray(B)
+    return int(np.prod(B.shape[:-1], dtype=np.int64)) if B.ndim > 1 else 1
+
+
+class Evaluator:
+    """Counts the conditional evaluations a search makes on ``model`` (see module docstring)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.count = 0
+        self.trace_count = 0
+
+    def conditional(self, B, i: int, demos) -> np.ndarray:
+        self.count += _batch(B)
+        return self.model.log_conditional(B, int(i), np.asarray(demos, dtype=np.int64))
+
+    def loo_item(self, B, i: int) -> np.ndarray:
+        """``log P(b_i = . | all other items in index order)``."""
+        idx = np.arange(self.model.n)
+        return self.conditional(B, i, idx[idx != i])
+
+    def loo(self, B) -> np.ndarray:
+        self.count += _batch(B) * self.model.n
+        return self.model.log_loo(B)
+
+    def zero_shot(self) -> np.ndarray:
+        self.count += self.model.n
+        return self.model.log_zero_shot()
+
+    def joint(self, B) -> np.ndarray:
+        """``Coh_id(b)`` for the trace; counted apart (``n`` per vector unless a closed form)."""
+        if not _closed_form_joint(self.model):
+            self.trace_count += _batch(B) * self.model.n
+        return self.model.log_joint(B)
+
+
+def _closed_form_joint(model) -> bool:
+    from theory.prior import JointPrior
+
+    return isinstance(model, JointPrior)
+
+
+class Trace:
+    """Records ``(coherence, score)`` every ``every`` steps; ``every = 0`` records nothing but the
+    final state (added by :meth:`finish`)."""
+
+    def __init__(self, ev: Evaluator, every: int):
+        self.ev, self.every = ev, int(every)
+        self.coh: list = []
+        self.score: list = []
+        self.steps: list = []
+
+    def record(self, step: int, b, score: float = float("nan"), force: bool = False) -> None:
+        if force or (self.every > 0 and step % self.every == 0):
+            self.coh.append(float(self.ev.joint(np.asarray(b)[None])[0]))
+            self.score.append(float(score))
+            self.steps.append(int(step))
+
+    def finish(self, step: int, b, score: float = float("nan")) -> None:
+        if not self.steps or self.steps[-1] != step:
+            self.record(step, b, score, force=True)
+
+    def arrays(self):
+        return np.array(self.coh), np.array(self.score), np.array(self.steps, dtype=np.int64)
+
+
+def default_trace_every(model, unit: int = 1) -> int:
+    """Trace every ``unit`` steps when coherence has a closed form, else only start and end (0)."""
+    return unit if _closed_form_joint(model) else 0
+
+
+def clamp(b: np.ndarray, labels: dict | None) -> np.ndarray:
+    """Set the labelled items of ``b`` to their labels (in place) and return ``b``."""
+    if labels:
+        idx = np.fromiter(labels.keys(), dtype=np.int64)
+        b[..., idx] = np.fromiter(labels.values(), dtype=np.int64)
+    return b
+
+
+def check_labels(labels, n: int, k: int) -> dict:
+    """``labels``: a dict ``{item: behaviour}`` with items in ``[0, n)`` and values in ``[0, k)``."""
+    if labels is None:
+        return {}
+    if not isinstance(labels, dict):
+        raise ValueError(f"labels must be a dict {{item index: behaviour}} or None, got {type(labels).__name__}")
+    out = {}
+    for i, y in labels.items():
+        i, y = int(i), int(y)
+        if not 0 <= i < n:
+            raise ValueError(f"labels keys must be item indices in [0, {n - 1}], got {i}")
+        if not 0 <= y < k:
+            raise ValueError(f"labels values must be behaviours in [0, {k - 1}], got {y} for item {i}")
+        out[i] = y
+    return out
+
+
+def free_items(n: int, labels: dict) -> np.ndarray:
+    """Items not clamped by ``labels``."""
+    mask = np.ones(n, dtype=bool)
+    if labels:
+        mask[list(labels)] = False
+    return np.flatnonzero(mask)
+
+
+def resolve(method: str, params: dict, defaults: dict) -> dict:
+    """``defaults`` updated by ``params``; an unknown parameter name raises ``ValueError``."""
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ValueError(f"{method}: unknown parameter(s) {unknown}; accepted: {sorted(defaults)}")
+    out = dict(defaults)
+    out.update(params)
+    return out
