@@ -112,6 +112,39 @@ def bootstrap_sequential(prior, b0, max_sweeps: int = 100):
     return b, np.array(trace), seen, False
 
 
+def sweep_map(prior):
+    """Sequential bootstrap as a map on codes: ``F[c]`` is the state after one sweep (items in index
+    order, each set to its leave-one-out argmax, ties keep the current value) from state ``c``, and
+    ``changed[c]`` whether any item changed during that sweep. Leave-one-out conditionals of all
+    ``k^n`` states are computed once, so the whole functional graph costs ``n`` table look-ups."""
+    n, k = prior.n, prior.k
+    B = all_behaviours(n, k).astype(np.int64)
+    L = prior.log_loo(B)                                           # (N, n, k)
+    best = L.argmax(axis=-1)
+    keep = np.take_along_axis(L, B[..., None], axis=-1)[..., 0] >= L.max(axis=-1) - 1e-12
+    target = np.where(keep, B, best)                               # (N, n) new value of item i at state c
+    powers = k ** np.arange(n - 1, -1, -1, dtype=np.int64)
+    c = np.arange(B.shape[0])
+    changed = np.zeros(B.shape[0], dtype=bool)
+    for i in range(n):
+        cur = (c // powers[i]) % k
+        new = target[c, i]
+        changed |= new != cur
+        c = c + (new - cur) * powers[i]
+    return c, changed
+
+
+def bootstrap_cycles(prior) -> bool:
+    """True when sequential bootstrap fails to converge from some start: the sweep map has a cycle
+    of length >= 2, or a fixed point reached through changes within the sweep."""
+    F, changed = sweep_map(prior)
+    x = np.arange(F.size)
+    for _ in range(F.size):                                        # after N steps every orbit is on its cycle
+        x = F[x]
+    on_cycle = np.unique(x)
+    return bool(np.any(F[on_cycle] != on_cycle) or np.any(changed[on_cycle]))
+
+
 def bootstrap_sync(prior, b0, max_rounds: int = 50):
     """Relabel every item at once with its leave-one-out argmax. Returns ``(states, cycle_length)``
     where ``cycle_length`` is 1 for a fixed point, >1 for an oscillation, 0 if none within the budget."""

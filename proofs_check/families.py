@@ -63,19 +63,20 @@ def concept_mixture_strategy(n_min: int = 2, n_max: int = 5, K_max: int = 3):
 
 
 def simulator_strategy(n_min: int = 2, n_max: int = 4):
-    """Small in-context simulators: integer-ish logits, 0/1 similarities, grid bias parameters."""
+    """Small in-context simulators: integer logits, similarities in {-1, 0, 1} (a negative similarity is a
+    contrastive demonstration effect), grid bias parameters (primacy may be negative)."""
     from hypothesis import strategies as st
 
     @st.composite
     def build(draw):
         n = draw(st.integers(n_min, n_max))
         logits = [[0.0, float(draw(st.integers(-2, 2)))] for _ in range(n)]
-        S = np.array([[float(draw(st.integers(0, 1))) for _ in range(n)] for _ in range(n)])
+        S = np.array([[float(draw(st.integers(-1, 1))) for _ in range(n)] for _ in range(n)])
         S = np.triu(S, 1)
         S = S + S.T + np.eye(n)
         return InContextSimulator(np.array(logits), S, beta=float(draw(st.sampled_from((0.5, 1.0, 2.0, 3.0)))),
                                   gamma=float(draw(st.sampled_from((0.5, 1.0)))),
-                                  kappa=float(draw(st.sampled_from((0.0, 1.0, 2.0)))),
+                                  kappa=float(draw(st.sampled_from((0.0, 1.0, 2.0, -1.0)))),
                                   lam=float(draw(st.sampled_from((0.0, 1.0, 2.0)))))
 
     return build()
