@@ -74,6 +74,13 @@ class MixtureChains:
         lj = logsumexp(base[:, :, None] + (f[:, :, None] == ys) * self.d[None, :, None], axis=1)
         return lj - logsumexp(lj, axis=-1, keepdims=True)
 
+    def set(self, items: np.ndarray, new: np.ndarray) -> None:
+        """Set ``b_{items[c]} = new[c]`` in chain ``c``, updating the agreement counts (O(K))."""
+        f = self.FT[items]
+        self.a -= f == self.B[self.rows, items][:, None]
+        self.B[self.rows, items] = new
+        self.a += f == np.asarray(new, dtype=np.int8)[:, None]
+
     def step(self, items: np.ndarray, tau: float, u: np.ndarray, extra=None) -> int:
         """Update item ``items[c]`` of every chain ``c`` with uniforms ``u``; returns the number
         of chains whose behaviour changed. ``extra``: ``(C, k)`` added log-weights (constraints)."""
