@@ -1,0 +1,167 @@
+"""`coherence check`: the JSON contract, exit codes, --only selection, and that checks can fail."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from proofs_check import registry
+from proofs_check.registry import CLAIMS, VERDICTS, Outcome, all_checks, run_check, select
+from proofs_check.runner import format_markdown
+
+FIELDS = {"id": str, "claim": str, "statement": str, "expected": str, "verdict": str, "conditions": str,
+          "seconds": (int, float)}
+CHEAP = ["I.chain-rule", "I.loo-ratio", "C2.lambda-eta-map", "C5.R2", "C5.R12"]
+
+
+def _run(*args):
+    p = subprocess.run([sys.executable, "-m", "proofs_check", *args], capture_output=True, text=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def _check_record(r):
+    for k, t in FIELDS.items():
+        assert isinstance(r[k], t), (k, r[k])
+    for k in ("measured", "tolerance", "counterexample"):
+        assert k in r
+    assert r["tolerance"] is None or isinstance(r["tolerance"], (int, float))
+    assert r["counterexample"] is None or isinstance(r["counterexample"], dict)
+    assert r["claim"] in CLAIMS and r["id"].startswith(r["claim"] + ".")
+    assert r["expected"] in VERDICTS and r["verdict"] in VERDICTS + ("error",)
+    if r["claim"] == "C5" and re.match(r"C5\.R\d", r["id"]):
+        assert re.match(r"C5\.R(1[0-3]|[1-9])\.", r["id"])
+
+
+def test_json_follows_contract_and_exit_0():
+    code, out, err = _run("--quick", "--only", *CHEAP, "--json")
+    assert code == 0, err
+    records = json.loads(out)                      # stdout is exactly one JSON document
+    assert isinstance(records, list) and len(records) >= len(CHEAP)
+    for r in records:
+        _check_record(r)
+        assert r["verdict"] == r["expected"]
+    assert "checks in" in err                      # progress went to stderr
+
+
+def test_coherence_cli_dispatches_check(capsys):
+    from coherence.cli import main
+
+    code = main(["check", "--quick", "--only", "I.loo-ratio", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert [r["id"] for r in json.loads(out)] == ["I.loo-ratio"]
+
+
+def test_only_prefix_selection_and_bad_usage():
+    checks = all_checks()
+    r1 = [c.id for c in select(checks, ["C5.R1"])]
+    assert r1 == ["C5.R1.denoising"]               # not R10..R13
+    assert {c.id for c in select(checks, ["C5"])} >= {"C5.R13.many-labels", "C5.R9.pl-prefers-negation"}
+    assert [c.id for c in select(checks, ["I.chain"])] == ["I.chain-rule"]
+    with pytest.raises(ValueError, match="matches no check"):
+        select(checks, ["C9.nothing"])
+    code, out, err = _run("--only", "C9.nothing")
+    assert code == 2 and out == ""
+    code, _, _ = _run("--bogus-flag")
+    assert code == 2
+
+
+def test_every_claim_and_regime_has_a_check():
+    ids = [c.id for c in all_checks()]
+    for claim in CLAIMS:
+        assert any(i.startswith(claim + ".") for i in ids), claim
+    for r in range(1, 14):
+        assert any(i.startswith(f"C5.R{r}.") for i in ids), r
+    assert len(ids) == len(set(ids))
+    # each check lives in the module named after its claim
+    for c in all_checks():
+        expect = {"I": "identities", "C1": "c1_special_cases", "C2": "c2_description_length",
+                  "C3": "c3_optimality", "C4": "c4_persona_collapse", "C5": "c5_regimes"}[c.claim]
+        assert c.module == f"proofs_check.{expect}"
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    reg = dict(registry._REGISTRY)
+    monkeypatch.setattr(registry, "_REGISTRY", reg)
+    return reg
+
+
+def test_raising_check_is_error_and_exit_1(scratch_registry, capsys):
+    @registry.check("I.zz-raises", "a check that raises")
+    def boom(quick):
+        raise RuntimeError("deliberate")
+
+    rec = run_check(scratch_registry["I.zz-raises"], True)
+    assert rec["verdict"] == "error" and "deliberate" in rec["measured"]["error"]
+    from proofs_check import runner
+
+    args = type("A", (), {"quick": True, "only": ["I.zz-raises"], "json": True, "markdown": False, "list": False})()
+    assert runner.run(args) == 1
+    assert json.loads(capsys.readouterr().out)[0]["verdict"] == "error"
+
+
+def test_unexpected_verdict_exits_1(scratch_registry, capsys):
+    @registry.check("I.zz-wrong", "a check whose verdict differs from its expectation", expected="holds")
+    def wrong(quick):
+        return Outcome("fails", {"x": np.float64(1.0)})
+
+    from proofs_check import runner
+
+    args = type("A", (), {"quick": True, "only": ["I.zz-wrong"], "json": False, "markdown": False, "list": False})()
+    assert runner.run(args) == 1
+    assert "unexpected: I.zz-wrong" in capsys.readouterr().out
+
+
+# -- checks can fail: perturb the mathematics a check verifies -------------------------------
+
+def test_perturbed_lambda_eta_map_is_detected(monkeypatch):
+    import proofs_check.c2_description_length as c2
+
+    monkeypatch.setattr(c2, "map_lambda", lambda eta, k=2: 1.0 / np.log(1.0 / eta))
+    rec = run_check(registry._REGISTRY["C2.lambda-eta-map"], True)
+    assert rec["verdict"] == "fails"
+
+
+def test_perturbed_asymptotic_constant_is_detected(monkeypatch):
+    import proofs_check.identities as ident
+
+    real = ident.dm_asymptotic_codelength
+    # drop the -(K-1)/2 ln(2 pi) constant: the expansion is then off by O(1), not O(1/n)
+    monkeypatch.setattr(ident, "dm_asymptotic_codelength",
+                        lambda c, a: real(c, a) + 0.5 * (len(c) - 1) * np.log(2 * np.pi))
+    assert run_check(registry._REGISTRY["I.dm-asymptotics"], True)["verdict"] == "fails"
+
+
+def test_perturbed_gibbs_kernel_is_detected(monkeypatch):
+    import proofs_check.c1_special_cases as c1
+
+    real = c1.gibbs_matrix
+    monkeypatch.setattr(c1, "gibbs_matrix", lambda p, tau=1.0, **kw: real(p, 1.0, **kw))  # ignores the temperature
+    rec = run_check(registry._REGISTRY["C1.gibbs-stationary"], True)
+    assert rec["verdict"] == "fails"
+
+
+def test_perturbed_loo_is_detected(monkeypatch):
+    from theory.concept_mixture import ConceptMixture
+
+    real = ConceptMixture.log_loo
+
+    def biased(self, B):
+        out = real(self, B).copy()
+        out[..., 0, 0] += 1e-6
+        return out
+
+    monkeypatch.setattr(ConceptMixture, "log_loo", biased)
+    assert run_check(registry._REGISTRY["I.loo-ratio"], True)["verdict"] == "fails"
+
+
+def test_markdown_table_has_one_row_per_check():
+    recs = [run_check(registry._REGISTRY[i], True) for i in ("I.chain-rule", "C5.R12.leaky-constraints")]
+    md = format_markdown(recs).splitlines()
+    assert md[0].startswith("| check |") and len(md) == 2 + len(recs)
+    assert "`coherence check --quick --only C5.R12.leaky-constraints`" in md[-1]
