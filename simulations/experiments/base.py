@@ -1,0 +1,57 @@
+"""The shape of an experiment: parameters -> sweep points -> per-point results -> data -> figure.
+
+Every module in :mod:`simulations.experiments` exposes ``EXPERIMENT``, an :class:`Experiment`.
+``evaluate`` is a picklable top-level function of one point (it runs in sweep workers);
+``summarize`` turns the per-point results into the figure's data (JSON, deterministic);
+``finding`` and ``verdict`` are computed from that data, never written by hand.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Experiment:
+    id: str
+    claims: list
+    title: str
+    #: the prediction under test, in words (README and manifest)
+    prediction: str
+    params: Callable[[bool], dict]
+    points: Callable[[dict], list]
+    evaluate: Callable[[dict], dict]
+    summarize: Callable[[dict, list], dict]
+    plot: Callable[[dict], object]
+    finding: Callable[[dict], str]
+    #: "confirms" | "refutes" | "confirms-under-conditions", computed from the data
+    verdict: Callable[[dict], str]
+    #: bump when the meaning of ``evaluate`` changes (enters every cache key)
+    version: str = "1"
+    extras: dict = field(default_factory=dict)
+
+
+def rounded(obj, digits: int = 6):
+    """``obj`` with every float rounded to ``digits`` significant decimals (deterministic JSON);
+    non-finite floats become None."""
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            return None
+        return float(f"{obj:.{digits}g}") if obj != 0 else 0.0
+    if isinstance(obj, dict):
+        return {str(k): rounded(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [rounded(v, digits) for v in obj]
+    if hasattr(obj, "tolist"):
+        return rounded(obj.tolist(), digits)
+    if hasattr(obj, "item"):
+        return rounded(obj.item(), digits)
+    return obj
+
+
+def fmt(x, digits: int = 2) -> str:
+    """A number for a finding sentence (None -> 'n/a')."""
+    if x is None:
+        return "n/a"
+    return f"{x:.{digits}f}"

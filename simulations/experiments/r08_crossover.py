@@ -1,0 +1,60 @@
+"""R8 small versus large n: prior weight against sharpness. A heavy noisy truth (``w_t``,
+``eps_t``) is the most coherent map for small ``n``; a light sharp wrong concept (``w_w``,
+``eps_w``) wins for large ``n``; the crossover is ``n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theory import ConceptMixture
+
+from .base import fmt
+from .common import map_with_agreement, rng_for
+from .regime import Instance, first_x, regime_experiment, series
+
+
+def params(quick: bool) -> dict:
+    return {"w_t": 0.9, "eps_t": 0.25, "w_w": 0.1, "eps_w": 0.02, "agree": 0.5,
+            "xs": list(range(2, 15 if quick else 17)), "seeds": list(range(4 if quick else 12))}
+
+
+def n_star(p) -> float:
+    return math.log(p["w_t"] / p["w_w"]) / math.log((1 - p["eps_w"]) / (1 - p["eps_t"]))
+
+
+def instance(p: dict, x, seed: int) -> Instance:
+    rng = rng_for(seed, 8)
+    n = int(x)
+    truth = rng.integers(0, 2, n)
+    wrong = map_with_agreement(rng, truth, p["agree"])
+    prior = ConceptMixture(F=np.stack([truth, wrong]), eps=[p["eps_t"], p["eps_w"]], w=[p["w_t"], p["w_w"]])
+    return Instance(prior, truth)
+
+
+def boundaries(p):
+    return [{"x": n_star(p), "label": "predicted n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))"}]
+
+
+def finding(d) -> str:
+    ex, zs = series(d, "exact"), series(d, "zero-shot")
+    m = first_x(d, ex < 0.999)
+    big = [j for j, x in enumerate(d["x"]) if x > d["boundaries"][0]["x"]]
+    return (f"Exact coherence recovers the truth for n < {fmt(m, 0)} and loses it from n = {fmt(m, 0)} on (predicted "
+            f"n* = {fmt(d['boundaries'][0]['x'])}), while zero-shot keeps {fmt(np.nanmean(zs[big]))} at large n.")
+
+
+def verdict(d) -> str:
+    ex = series(d, "exact")
+    m = first_x(d, ex < 0.999)
+    ok = m is not None and abs(m - math.ceil(d["boundaries"][0]["x"])) <= 1 and np.all(ex[[j for j, x in enumerate(d["x"]) if x >= m]] < 0.999)
+    return "confirms" if ok else "refutes"
+
+
+EXPERIMENT = regime_experiment(
+    id="R8-crossover-n", claims=["C5.R8"], module=__name__, params=params, boundaries=boundaries,
+    finding=finding, verdict=verdict,
+    title="R8: prior weight vs sharpness -- heavy noisy truth (w 0.9, eps 0.25) vs light sharp wrong concept (w 0.1, eps 0.02)",
+    prediction="the truth wins below n* = log(w_t/w_w)/log((1-eps_w)/(1-eps_t)), the sharp wrong concept above",
+    xlabel="number of contexts n (items)")

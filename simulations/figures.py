@@ -1,0 +1,141 @@
+"""``coherence figures [--quick] [--only ID ...] [--out DIR]``: regenerate every figure.
+
+For each experiment of :mod:`simulations.experiments` (in registry order) this runs its sweep
+(parallel, cached, resumable: :mod:`simulations.sweep`), writes the data file
+``DIR/data/ID.json`` (sorted keys, floats rounded to 6 significant digits, no timestamps: the
+same seed and parameters give the same bytes), the figure as ``DIR/ID.png`` and ``DIR/ID.pdf``,
+and finally ``DIR/manifest.json`` as in CONTRACT.md. With ``--only`` the other entries of an
+existing manifest are kept.
+"""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .sweep import BACKENDS, atomic_write_bytes, atomic_write_text, sweep
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--quick", action="store_true", help="small grids and few seeds (minutes on 2 cores)")
+    p.add_argument("--only", nargs="+", metavar="ID", default=None,
+                   help="figure ids (or unique prefixes such as R5) to regenerate; see --list")
+    p.add_argument("--out", default="figures", help="output folder (default: figures)")
+    p.add_argument("--list", action="store_true", help="list the figure ids and exit")
+    p.add_argument("--jobs", type=int, default=2, help="parallel workers (-1 = all cores; default 2)")
+    p.add_argument("--backend", choices=BACKENDS, default="loky", help="joblib backend (default loky)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="dask scheduler address for --backend dask (default: a local cluster)")
+    p.add_argument("--no-cache", action="store_true", help="recompute every sweep point (writes no cache)")
+    p.add_argument("--cache", default=None, metavar="DIR", help="sweep cache folder (default .cache/sweeps or $COHERENCE_CACHE)")
+    p.add_argument("--seed", type=int, default=0, help="base seed of every experiment (default 0)")
+
+
+def code_version() -> str:
+    """``coherence.__version__`` plus ``git describe --always --dirty`` when available."""
+    from coherence import __version__
+
+    try:
+        desc = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+                              timeout=10, cwd=Path(__file__).resolve().parent).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        desc = ""
+    return f"{__version__}+{desc}" if desc else __version__
+
+
+def data_bytes(data: dict) -> bytes:
+    """The deterministic serialisation of a figure's data."""
+    from .experiments.base import rounded
+
+    return (json.dumps(rounded(data), sort_keys=True, indent=1, allow_nan=False) + "\n").encode()
+
+
+def save_figure(fig, out: Path, fid: str) -> list:
+    """PNG and PDF with no timestamps in their metadata; returns the file names."""
+    import matplotlib.pyplot as plt
+
+    files = []
+    for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, dpi=130, metadata=meta)
+        atomic_write_bytes(out / f"{fid}.{ext}", buf.getvalue())
+        files.append(f"{fid}.{ext}")
+    plt.close(fig)
+    return files
+
+
+def produce(exp, out: Path, quick: bool, seed: int = 0, jobs: int = 2, backend: str = "loky",
+            scheduler=None, use_cache: bool = True, cache=None) -> dict:
+    """Run one experiment end to end; returns its manifest entry."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    params = exp.params(quick)
+    params = dict(params, quick=bool(quick), seed=int(seed))
+    if "seeds" in params:
+        params["seeds"] = [int(seed) + s for s in params["seeds"]]
+    from .experiments.base import rounded
+
+    params = rounded(params)
+    results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}", cache=cache,
+                    use_cache=use_cache, n_jobs=jobs, backend=backend, scheduler=scheduler, desc=exp.id)
+    data = rounded(exp.summarize(params, results))
+    data = json.loads(data_bytes(data))       # what the finding reads is exactly what is written
+    finding, verdict = exp.finding(data), exp.verdict(data)
+    record = {"id": exp.id, "claims": exp.claims, "title": exp.title, "prediction": exp.prediction,
+              "finding": finding, "verdict": verdict, "params": params, "seed": int(seed), "data": data}
+    atomic_write_bytes(out / "data" / f"{exp.id}.json", data_bytes(record))
+    files = save_figure(exp.plot(data), out, exp.id)
+    return {"id": exp.id, "files": files, "claims": exp.claims, "title": exp.title, "finding": finding,
+            "prediction": exp.prediction, "verdict": verdict, "seed": int(seed), "params": params,
+            "data": f"data/{exp.id}.json"}
+
+
+def run(args) -> int:
+    from .experiments import REGISTRY, select
+
+    if args.list:
+        for exp in REGISTRY():
+            print(f"{exp.id:34s} {', '.join(exp.claims):18s} {exp.title}")
+        return 0
+    if args.jobs == 0 or args.jobs < -1:
+        raise ValueError(f"--jobs must be -1 or a positive integer, got {args.jobs}")
+    exps = select(args.only)
+    out = Path(args.out)
+    version = code_version()
+    manifest_path = out / "manifest.json"
+    entries = {}
+    if args.only and manifest_path.exists():
+        try:
+            entries = {e["id"]: e for e in json.loads(manifest_path.read_text())["figures"]}
+        except (ValueError, KeyError):
+            entries = {}
+    failed = []
+    t_all = time.perf_counter()
+    for exp in exps:
+        t0 = time.perf_counter()
+        print(f"[figures] {exp.id} ...", file=sys.stderr, flush=True)
+        try:
+            entry = produce(exp, out, args.quick, args.seed, args.jobs, args.backend, args.scheduler,
+                            not args.no_cache, args.cache)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # one broken figure must not lose the others
+            failed.append(exp.id)
+            print(f"[figures] {exp.id} FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            continue
+        entry["code_version"] = version
+        entries[exp.id] = entry
+        print(f"[figures] {exp.id}: {entry['finding']} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+    order = {e.id: j for j, e in enumerate(REGISTRY())}
+    figs = sorted(entries.values(), key=lambda e: order.get(e["id"], len(order)))
+    atomic_write_text(manifest_path, json.dumps({"figures": figs}, indent=1, sort_keys=True) + "\n")
+    print(f"{len(exps) - len(failed)} figure(s) written to {out}/ in {time.perf_counter() - t_all:.0f} s"
+          + (f"; failed: {', '.join(failed)}" if failed else ""))
+    for e in figs:
+        if e["id"] in {x.id for x in exps}:
+            print(f"  {e['id']:34s} [{e['verdict']}] {e['finding']}")
+    return 1 if failed else 0
