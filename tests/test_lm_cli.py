@@ -1,0 +1,38 @@
+"""`coherence lm` end to end on tiny-random: CONTRACT.md fields, recomputed accuracy, listings."""
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from coherence.cli import main  # noqa: E402
+
+
+@pytest.mark.parametrize("method", ["zero-shot", "golden-few-shot", "random-few-shot"])
+def test_run_json_contract(capsys, method):
+    rc = main(["lm", "run", "--model", "tiny-random", "--task", "comparison", "--method", method,
+               "-n", "6", "--seed", "1", "--shots", "3", "--device", "cpu", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("accuracy", "coherence", "labels", "gold", "forward_tokens", "seconds", "model", "task",
+                "method", "n", "seed"):
+        assert key in out
+    labels, gold = np.array(out["labels"]), np.array(out["gold"])
+    assert out["accuracy"] == pytest.approx(np.mean(labels == gold))
+    assert out["n"] == 6 and out["forward_tokens"] > 0 and out["coherence"] < 0
+
+
+def test_listings(capsys):
+    assert main(["lm", "tasks"]) == 0
+    assert "nonsalient" in capsys.readouterr().out
+    assert main(["lm", "methods"]) == 0
+    out = capsys.readouterr().out
+    for m in ("zero-shot", "random-few-shot", "golden-few-shot", "bootstrap", "icm", "icm-paper", "gibbs"):
+        assert m in out
+
+
+def test_bad_method_is_usage_error(capsys):
+    rc = main(["lm", "run", "--model", "tiny-random", "--method", "oracle", "-n", "4", "--device", "cpu"])
+    assert rc == 2 and "method" in capsys.readouterr().err
