@@ -104,6 +104,8 @@ class Constraints:
         for each ``y``: ``(C, k)``. ``B``: ``(C, n)``."""
         B = np.asarray(B)
         items = np.asarray(items, dtype=np.int64)
+        if not self.pairs.size:
+            return np.zeros((B.shape[0], self.k))
         rows = np.arange(B.shape[0])[:, None]
         P, O, S, M = (a[items] for a in (self.nb_pair, self.nb_other, self.nb_side, self.nb_mask))
         ov = B[rows, O].astype(np.int64)
