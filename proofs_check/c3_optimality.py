@@ -146,7 +146,7 @@ def _kl_table(p, logq) -> float:
 
 
 @check("C3.expected-dl-decomposition", "E_{pi* ~ P*}[-ln Q(pi*)] = H(P*) + KL(P* || Q), so the expected "
-       "description length of the truth is smallest exactly at Q = P*", tolerance=1e-9,
+       "description length of the truth is smallest exactly at Q = P* (Theorem 5.5)", tolerance=1e-9,
        conditions="sympy for generic distributions; exact enumeration over {0,1}^10 for every regularizer of the family")
 def expected_dl(quick):
     res, _ = S.cross_entropy_decomposition(3)
@@ -167,7 +167,7 @@ def expected_dl(quick):
 
 
 @check("C3.recovery-best-at-truth-prior", "Exact-recovery probability of the regularized decoder is highest at "
-       "Q = P* (beta = 1, lambda = lambda*) among the regularizer family", tolerance=0.0,
+       "Q = P* (beta = 1, lambda = lambda*) among the regularizer family (Theorem 5.5, measured)", tolerance=0.0,
        conditions="Rao-Blackwellised: on every draw the posterior probability that P*'s MAP is the truth is >= that "
                   "of every other decoder (pointwise Bayes optimality); Monte Carlo means with 95% CIs reported")
 def recovery_best(quick):
@@ -211,7 +211,8 @@ def kl_degradation(quick):
 
 
 @check("C3.occam-bound-best-at-truth-prior", "The Occam accuracy lower bound 1 - min_pi [R_S(pi) + "
-       "sqrt((-ln Q(pi) + ln 1/delta)/(2m))] is best (highest in expectation) at Q = P*",
+       "sqrt((-ln Q(pi) + ln 1/delta)/(2m))] is best (highest in expectation) at Q = P* (Theorem 5.5's accuracy "
+       "lower bound)",
        expected="holds-under-conditions", tolerance=None,
        conditions="delta = 0.05; the expected bound is highest at P* among the misspecified priors but tempered "
                   "sharper priors (beta > 1) can give a higher expected bound: E[-ln Q(pi*)] is minimised at P*, the "
