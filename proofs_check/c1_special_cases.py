@@ -276,3 +276,54 @@ def debate_adversarial(quick):
     ok = agree and full_ok
     return Outcome("holds" if ok else "fails", {"decisions_match_claim_tree_argmax": bool(agree),
                                                 "expected_accuracy_per_judge": rows})
+
+
+def icm_kernel(prior, alpha: float, T: float, proposal: str = "argmax") -> np.ndarray:
+    """Exact fixed-temperature kernel of ICM's step over ``{0,1}^n`` (the whole set labelled, no
+    consistency term): pick an item uniformly, propose its leave-one-out argmax (``"argmax"``,
+    ICM) or its flip (``"flip"``, symmetric Metropolis), accept with ``min(1, exp(dU/T))``,
+    ``U = alpha * PL``."""
+    n = prior.n
+    B = all_behaviours(n, 2).astype(np.int64)
+    U = alpha * pseudo_likelihood(prior, B)
+    L = prior.log_loo(B)
+    N = B.shape[0]
+    codes = np.arange(N)
+    K = np.zeros((N, N))
+    for i in range(n):
+        flip = codes ^ (1 << (n - 1 - i))
+        if proposal == "argmax":
+            move = L[:, i, :].argmax(-1) != B[:, i]
+        else:
+            move = np.ones(N, dtype=bool)
+        acc = np.where(move, np.exp(np.minimum(0.0, (U[flip] - U) / T)), 0.0)
+        K[codes, flip] += acc / n
+    K[codes, codes] += 1.0 - K.sum(1)
+    return K
+
+
+@check("C1.icm-annealing-target", "ICM is simulated annealing on U = alpha * PL - I: at a fixed temperature its step "
+       "leaves the Boltzmann law exp(U/T)/Z invariant", expected="holds-under-conditions", tolerance=1e-9,
+       conditions="holds for symmetric proposals (flip a random item: Metropolis); ICM proposes the leave-one-out "
+                  "argmax without a Hastings correction, so its fixed-T chain does not target exp(U/T) "
+                  "(counterexample: TV between its long-run law from the uniform start and Boltzmann); at T -> 0 both "
+                  "only ascend U. Whole set labelled, no consistency term, n = 5, alpha = 1, T = 1")
+def icm_annealing_target(quick):
+    worst_metropolis, cex = 0.0, None
+    for seed in range(3 if quick else 8):
+        p = random_joint_priors(seed, 5)["concept_mixture"]
+        B = all_behaviours(5, 2)
+        U = pseudo_likelihood(p, B)
+        boltz = np.exp(U - logsumexp(U))
+        Km = icm_kernel(p, 1.0, 1.0, "flip")
+        worst_metropolis = max(worst_metropolis, float(np.abs(boltz @ Km - boltz).sum()))
+        Ki = 0.5 * (icm_kernel(p, 1.0, 1.0, "argmax") + np.eye(B.shape[0]))     # lazy: aperiodic
+        x = np.full(B.shape[0], 1.0 / B.shape[0])
+        for _ in range(20):
+            x = x @ np.linalg.matrix_power(Ki, 64)
+        tv = _tv(x, boltz)
+        if tv > 1e-3 and (cex is None or tv > cex["tv_to_boltzmann"]):
+            cex = {"prior": describe(p), "tv_to_boltzmann": tv,
+                   "icm_mass_on_argmax_U": float(x[tie_set(U)].sum()), "boltzmann_mass_on_argmax_U": float(boltz[tie_set(U)].sum())}
+    return Outcome(under_conditions(worst_metropolis <= 1e-9, cex), {"metropolis_stationarity_residual": worst_metropolis},
+                   counterexample=cex)

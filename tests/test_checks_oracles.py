@@ -77,3 +77,21 @@ def test_wilson_matches_scipy():
         lo, hi = wilson(k, n)
         ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
         assert abs(lo - ci.low) < 1e-3 and abs(hi - ci.high) < 1e-3
+
+
+def test_icm_kernels_are_stochastic_and_metropolis_targets_boltzmann():
+    from scipy.special import logsumexp
+
+    from proofs_check.c1_special_cases import icm_kernel
+    from theory import pseudo_likelihood
+
+    p = random_joint_priors(2, 4)["table"]
+    U = 2.0 * pseudo_likelihood(p, all_behaviours(4, 2))
+    boltz = np.exp(U / 0.7 - logsumexp(U / 0.7))
+    for prop in ("argmax", "flip"):
+        K = icm_kernel(p, 2.0, 0.7, prop)
+        assert np.allclose(K.sum(1), 1.0) and (K >= -1e-15).all()
+    # detailed balance of the symmetric-proposal kernel, entry by entry
+    Km = icm_kernel(p, 2.0, 0.7, "flip")
+    F = boltz[:, None] * Km
+    assert np.abs(F - F.T).max() < 1e-14
