@@ -231,8 +231,9 @@ def compare_methods(prior, truth, *, labels=None, eta: float = 0.0, seed: int = 
 
 # -- statistics over seeds -------------------------------------------------------------------
 
-def mean_ci(values, level: float = 0.95) -> dict:
-    """Mean and Student-t confidence interval across seeds: ``{mean, lo, hi, n}``."""
+def mean_ci(values, level: float = 0.95, bounds=None) -> dict:
+    """Mean and Student-t confidence interval across seeds: ``{mean, lo, hi, n}``; ``bounds``
+    ``(low, high)`` clips the interval to the quantity's range (e.g. accuracies in [0, 1])."""
     v = np.asarray([x for x in values if x is not None and not (isinstance(x, float) and math.isnan(x))], dtype=float)
     if v.size == 0:
         return {"mean": None, "lo": None, "hi": None, "n": 0}
@@ -240,7 +241,10 @@ def mean_ci(values, level: float = 0.95) -> dict:
     if v.size < 2:
         return {"mean": m, "lo": m, "hi": m, "n": int(v.size)}
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return {"mean": m, "lo": m - half, "hi": m + half, "n": int(v.size)}
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return {"mean": m, "lo": lo, "hi": hi, "n": int(v.size)}
 
 
 def rng_for(seed: int, *tags: int) -> np.random.Generator:

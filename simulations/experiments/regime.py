@@ -52,7 +52,8 @@ def summarize_regime(params: dict, results: list, boundaries: list, curves: list
     seeds = list(params["seeds"])
     by_x = {j: results[j * len(seeds):(j + 1) * len(seeds)] for j in range(len(xs))}
     methods = sorted({m for r in results for m in r["accuracy"]}, key=lambda m: list(LABELS).index(m))
-    acc = {m: [mean_ci([r["accuracy"].get(m) for r in by_x[j]]) for j in range(len(xs))] for m in methods}
+    acc = {m: [mean_ci([r["accuracy"].get(m) for r in by_x[j]], bounds=(0.0, 1.0)) for j in range(len(xs))]
+           for m in methods}
     measure_names = sorted({k for r in results for k in r["measures"]})
     measures = {k: [mean_ci([r["measures"].get(k) for r in by_x[j]]) for j in range(len(xs))]
                 for k in measure_names}
@@ -66,7 +67,7 @@ def plot_regime(data: dict, xlabel: str, title: str, ylabel: str = "accuracy on 
     import matplotlib.pyplot as plt
 
     ncols = 2 if extra_panel else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(7.2 if ncols == 1 else 12.0, 4.4), squeeze=False,
+    fig, axes = plt.subplots(1, ncols, figsize=(7.6 if ncols == 1 else 12.5, 6.0), squeeze=False,
                              layout="constrained")
     ax = axes[0, 0]
     x = np.asarray(data["x"], dtype=float)
@@ -102,7 +103,7 @@ def plot_regime(data: dict, xlabel: str, title: str, ylabel: str = "accuracy on 
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel + " (fraction)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
     ax.set_title(textwrap.fill(title, 64 if ncols == 1 else 60), fontsize=9.5)
     if extra_panel:
         extra_panel(axes[0, 1], data)

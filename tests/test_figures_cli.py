@@ -1,0 +1,69 @@
+"""``coherence figures``: the manifest shape of CONTRACT.md, PNG + PDF per figure, byte-identical
+data files for the same seed, and clear errors for bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coherence.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["phase-R8"]            # a cheap figure (exact enumeration only)
+
+
+def _run(out: Path, cache: Path, *extra):
+    return main(["figures", "--quick", "--only", *FAST, "--out", str(out), "--cache", str(cache), "--jobs", "1", *extra])
+
+
+def test_manifest_shape_files_same_bytes_and_only(tmp_path):
+    assert _run(tmp_path / "a", tmp_path / "c1") == 0
+    assert _run(tmp_path / "b", tmp_path / "c2", "--no-cache") == 0     # fresh computation, no cache
+    man = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert [f["id"] for f in man["figures"]] == ["phase-R8-weight-vs-n"]
+    for f in man["figures"]:
+        for key in ("id", "files", "claims", "finding", "seed", "params", "data", "code_version"):
+            assert key in f, key
+        assert sorted(Path(x).suffix for x in f["files"]) == [".pdf", ".png"]
+        for x in f["files"]:
+            assert (tmp_path / "a" / x).stat().st_size > 1000
+        assert f["data"] == f"data/{f['id']}.json"
+        assert all(c.startswith(("C", "I")) for c in f["claims"])
+        assert isinstance(f["finding"], str) and f["finding"].endswith(".")
+        a = (tmp_path / "a" / f["data"]).read_bytes()
+        b = (tmp_path / "b" / f["data"]).read_bytes()
+        assert a == b, f"{f['id']}: data file differs between a cached and a fresh run"
+        data = json.loads(a)
+        assert data["finding"] == f["finding"]             # the finding is computed from the data file
+        assert "code_version" not in a.decode()
+    # --only keeps the other entries of an existing manifest (and re-reads the cache: fast)
+    man["figures"].insert(0, dict(man["figures"][0], id="R2-symmetry"))
+    (tmp_path / "a" / "manifest.json").write_text(json.dumps(man))
+    assert _run(tmp_path / "a", tmp_path / "c1") == 0
+    ids = [f["id"] for f in json.loads((tmp_path / "a" / "manifest.json").read_text())["figures"]]
+    assert ids == ["R2-symmetry", "phase-R8-weight-vs-n"]
+
+
+def test_bad_only_is_a_usage_error(capsys):
+    assert main(["figures", "--only", "R99-nothing"]) == 2
+    assert "R99-nothing" in capsys.readouterr().err
+
+
+def test_list_names_every_regime_and_phase_diagram(capsys):
+    assert main(["figures", "--list"]) == 0
+    out = capsys.readouterr().out
+    for tag in [f"R{j}-" for j in range(1, 14)] + ["C2-", "C3-", "C4-", "phase-R8", "phase-R5", "phase-R2", "phase-R7"]:
+        assert tag in out, tag
+
+
+def test_explore_prints_a_table_and_json(capsys):
+    assert main(["explore", "R8", "--set", "x=4,12", "--set", "seeds=2", "--no-cache", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "exact" in out and "zero-shot" in out and "predicted n*" in out
+    assert main(["explore", "R8", "--set", "x=4", "--set", "seeds=1", "--no-cache", "--jobs", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["data"]["x"] == [4] and doc["data"]["accuracy"]["exact"][0]["mean"] == 1.0
+    assert main(["explore", "R8", "--set", "bogus=1"]) == 2
