@@ -78,10 +78,14 @@ def test_fast_conditional_equals_model_leave_one_out(seed, n, k, C):
     items = rng.integers(0, n, C)
     ref = prior.log_loo(B)[np.arange(C), items]
     assert np.allclose(mc.log_conditional(items), ref, atol=1e-10)
-    # after random updates the incremental counts still equal a recount
-    for t in range(20):
+    # after random updates (past several resyncs) the incremental state is still exact
+    for t in range(3 * mc.resync + 7):
         mc.step(rng.integers(0, n, C), 1.0, rng.random(C))
     assert np.array_equal(mc.a, prior.agreements(mc.B.astype(np.int64)))
+    if k == 2:
+        items = rng.integers(0, n, C)
+        ref = np.exp(prior.log_loo(mc.B.astype(np.int64))[np.arange(C), items, 1])
+        assert np.allclose(mc.prob_one(items), ref, rtol=1e-9, atol=1e-12)
 
 
 def test_fast_and_generic_paths_agree_at_zero_temperature():
