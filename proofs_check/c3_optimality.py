@@ -197,6 +197,8 @@ def kl_degradation(quick):
     kl = np.array([_kl_table(p, E["regs"][k][0]) for k in names])
     rec = np.array([E["metrics"][k]["recovery_rb"].mean() for k in names])
     rho = float(spearmanr(kl, rec).statistic)
+    bound = np.array([E["metrics"][k]["occam_bound_acc"].mean() for k in names])
+    rho_bound = float(spearmanr(kl, bound).statistic)
     inv = [(a, b) for a in range(len(names)) for b in range(len(names))
            if kl[a] < kl[b] and rec[a] < rec[b] - 0.01]
     cex = None
@@ -205,8 +207,9 @@ def kl_degradation(quick):
         cex = {"closer_in_KL": names[a], "KL_a": kl[a], "recovery_a": rec[a],
                "farther_in_KL": names[b], "KL_b": kl[b], "recovery_b": rec[b]}
     verdict = "fails" if rho >= 0 else ("holds" if cex is None else "holds-under-conditions")
-    return Outcome(verdict, {"spearman_rho": rho, "by_regularizer": {k: {"KL": float(a), "recovery_rb": float(r)}
-                                                                     for k, a, r in zip(names, kl, rec)}},
+    return Outcome(verdict, {"spearman_rho": rho, "spearman_rho_occam_bound": rho_bound,
+                             "by_regularizer": {k: {"KL": float(a), "recovery_rb": float(r), "occam_bound_acc": float(o)}
+                                                for k, a, r, o in zip(names, kl, rec, bound)}},
                    counterexample=cex)
 
 

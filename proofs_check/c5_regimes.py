@@ -349,7 +349,8 @@ def r9(quick):
        "longer targets Q_tau (for a fixed order or the order average) and sequential bootstrap may cycle",
        tolerance=1e-3,
        conditions="random in-context simulators (recency, primacy, majority bias), n = 5; a bootstrap cycle is searched "
-                  "with hypothesis over small simulators (shrunk example in counterexample)")
+                  "with hypothesis over small simulators whose similarities may be negative (contrastive demonstrations) "
+                  "and primacy may be negative; the shrunk example is in counterexample")
 def r10(quick):
     res = []
     for seed in range(2 if quick else 5):
