@@ -165,3 +165,15 @@ def test_markdown_table_has_one_row_per_check():
     md = format_markdown(recs).splitlines()
     assert md[0].startswith("| check |") and len(md) == 2 + len(recs)
     assert "`coherence check --quick --only C5.R12.leaky-constraints`" in md[-1]
+
+
+@pytest.mark.slow
+def test_whole_quick_run_meets_every_expectation():
+    code, out, err = _run("--quick", "--json")
+    records = json.loads(out)
+    bad = [(r["id"], r["verdict"], r["expected"]) for r in records if r["verdict"] != r["expected"]]
+    assert code == 0 and not bad, bad
+    for r in records:
+        _check_record(r)
+        if r["expected"] != "holds":       # a failure or a condition is shown, not just asserted
+            assert r["counterexample"] is not None, r["id"]
