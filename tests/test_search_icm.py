@@ -138,3 +138,17 @@ def test_icm_finds_the_argmax_of_its_objective_rate_reported(capsys):
         print(f"{fam:20s} {method:15s} own-objective argmax rate {own:.2f}   coherence argmax rate {coh:.2f}")
     # far above chance (1/512), whatever the landscape
     assert all(own >= 0.05 for own, _ in table.values())
+
+
+def test_r9_icm_scores_prefer_the_negation_where_coherence_picks_the_truth():
+    """The instance quoted in docs/readme/searches.md: exact argmaxes by enumeration."""
+    from theory.concept_mixture import persona_mixture, standard_concepts
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 2, 10)
+    spec = [(0.1, 0.4), (0.1, 0.2), (0.2, 0.2), (0.3, 0.1), (0.3, 0.1)]
+    prior = persona_mixture(truth, {c: (f, e, w) for (c, f), (e, w) in zip(standard_concepts(truth, rng).items(), spec)})
+    assert np.array_equal(run_search("exact-argmax", prior).behaviours, truth)
+    B = all_behaviours(10, 2).astype(np.int64)
+    for score in (signed_logodds, pseudo_likelihood):
+        assert np.array_equal(B[np.argmax(score(prior, B))], 1 - truth)
