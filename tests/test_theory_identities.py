@@ -82,8 +82,8 @@ def test_simulator_is_order_sensitive():
 
 
 def test_order_average_monte_carlo_within_standard_errors():
-    prior = simulator(7, 7)
-    B = all_behaviours(7, 2)[::9]
+    prior = simulator(7, 6)
+    B = all_behaviours(6, 2)[::5]
     exact = order_averaged_coherence(prior, B)
     mc = order_averaged_coherence(prior, B, n_orders=400, rng=np.random.default_rng(0))
     z = np.abs(mc.mean - exact.mean) / np.maximum(mc.stderr, 1e-12)
