@@ -245,8 +245,10 @@ def initial_state(model, init, chains: int, rng, ev: Evaluator | None = None) ->
             zs = np.exp(ev.zero_shot() if ev is not None else model.log_zero_shot())
             return _sample(np.broadcast_to(zs, (chains, n, k)).reshape(-1, k), rng).reshape(chains, n)
         raise ValueError(f"init must be 'random', 'zero-shot' or a behaviour array, got {init!r}")
-    B = V.behaviours(np.asarray(init), n, k, name="init").astype(np.int64)
-    return np.broadcast_to(B.reshape(-1, n), (chains, n)).copy() if B.ndim == 1 or B.shape[0] == 1 else B.copy()
+    B = V.behaviours(np.asarray(init), n, k, name="init").astype(np.int64).reshape(-1, n)
+    if B.shape[0] not in (1, chains):
+        raise ValueError(f"init must be one behaviour vector or one per chain ({chains}), got {B.shape[0]}")
+    return np.broadcast_to(B, (chains, n)).copy()
 
 
 _DEFAULTS = {"sweeps": 50, "tau": 1.0, "scan": "random", "chains": 1, "init": "random", "rho": 1.0,
@@ -307,10 +309,9 @@ def _run(name, model, labels, constraints, seed, p, tau_of) -> SearchResult:
             new = _sample(prob, rng) if tau > 0 else prob.argmax(axis=-1)
             accepted += int((new != B[:, i]).sum())
             B[:, i] = new
-        if fast:
-            B = chains.B.astype(np.int64)
-        if every:
-            trace.record(sweep + 1, B[0], score(B[0]))
+        if every and (sweep + 1) % every == 0:
+            b0 = chains.B[0].astype(np.int64) if fast else B[0]
+            trace.record(sweep + 1, b0, score(b0))
     if fast:
         B = chains.B.astype(np.int64)
     trace.finish(sweeps, B[0], score(B[0]))

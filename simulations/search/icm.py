@@ -137,6 +137,8 @@ class ICMSearch:
         """One ICM iteration; returns whether a change was accepted."""
         T = self.temperature()
         self.iteration += 1
+        if self.free.size == 0:
+            return False
         i = self.pick()
         y = int(np.argmax(self.scorer.conditional(self.b, i, self.pool, self.stats)))
         if self.pool[i] and self.b[i] == y:
