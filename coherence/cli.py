@@ -61,7 +61,7 @@ def main(argv=None) -> int:
         print(f"coherence {args._name}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ncoherence {args._name}: interrupted; completed work is cached and will be reused", file=sys.stderr)
+        print(f"\ncoherence {args._name}: interrupted", file=sys.stderr)
         return 130
 
 
