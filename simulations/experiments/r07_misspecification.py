@@ -15,7 +15,7 @@ from .regime import Instance, regime_experiment, series
 
 def params(quick: bool) -> dict:
     return {"n": 12, "eps": 0.05, "w_flipped": 0.6, "agree": 0.75, "xs": [0, 1, 2, 3, 4, 6, 8],
-            "seeds": list(range(4 if quick else 12))}
+            "seeds": list(range(12 if quick else 32))}
 
 
 def instance(p: dict, x, seed: int) -> Instance:
@@ -35,9 +35,10 @@ def instance(p: dict, x, seed: int) -> Instance:
 def finding(d) -> str:
     ex = series(d, "exact")
     bound = np.array([r["mean"] for r in d["measures"]["best_concept_agreement"]])
-    best = max(float(np.nanmax(series(d, m))) for m in d["accuracy"] if m != "golden")
+    excess = max(float(np.nanmax(series(d, m) - bound)) for m in d["accuracy"])
     return (f"With the truth outside the support exact coherence stays at {fmt(np.nanmin(ex))}-{fmt(np.nanmax(ex))} for 0 to "
-            f"{d['x'][-1]} labels, never above the best concept's agreement ({fmt(np.nanmean(bound))}); no unsupervised method exceeds {fmt(best)}.")
+            f"{d['x'][-1]} labels, below the best in-support concept's agreement ({fmt(np.nanmin(bound))}-{fmt(np.nanmax(bound))}); "
+            f"the best method exceeds that bound by at most {fmt(excess)}.")
 
 
 def verdict(d) -> str:

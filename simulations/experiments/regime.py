@@ -78,7 +78,8 @@ def plot_regime(data: dict, xlabel: str, title: str, ylabel: str = "accuracy on 
         hi = np.array([r["hi"] for r in rows], dtype=float)
         ax.plot(x, mean, marker=MARKERS.get(m, "o"), ms=4, lw=1.4, color=COLOURS.get(m, "grey"),
                 label=LABELS.get(m, m), zorder=3 if m == "exact" else 2)
-        ax.fill_between(x, lo, hi, color=COLOURS.get(m, "grey"), alpha=0.15, lw=0)
+        if m == "exact":          # one band only, to keep the plot readable; every CI is in the data file
+            ax.fill_between(x, lo, hi, color=COLOURS[m], alpha=0.15, lw=0, label="exact: 95% CI across seeds")
     for j, (name, label) in enumerate((measure_lines or {}).items()):
         rows = data["measures"].get(name)
         if not rows:
@@ -87,10 +88,12 @@ def plot_regime(data: dict, xlabel: str, title: str, ylabel: str = "accuracy on 
         lo = np.array([np.nan if r["lo"] is None else r["lo"] for r in rows], dtype=float)
         hi = np.array([np.nan if r["hi"] is None else r["hi"] for r in rows], dtype=float)
         col = MEASURE_COLOURS[j % len(MEASURE_COLOURS)]
-        ax.plot(x, mean, ls="-.", marker="x", ms=4, lw=1.4, color=col, label=label)
+        ax.plot(x, mean, ls=("-.", ":", "--")[j % 3], marker=("x", "+", "1")[j % 3], ms=6, lw=1.6 + 0.8 * (j == 0),
+                color=col, label=label)
         ax.fill_between(x, lo, hi, color=col, alpha=0.12, lw=0)
-    for c in data.get("predicted_curves", []):
-        ax.plot(c["x"], c["y"], ls=":", lw=2.0, color="#555555", label=c["label"], zorder=4)
+    for j, c in enumerate(data.get("predicted_curves", [])):
+        ax.plot(c["x"], c["y"], ls=(":", (0, (5, 2, 1, 2)))[j % 2], lw=2.0, color=("#444444", "#999999")[j % 2],
+                label=c["label"], zorder=4)
     ymin, ymax = ylim
     for j, b in enumerate(data.get("boundaries", [])):
         if b.get("x") is None:
