@@ -33,6 +33,7 @@ tokens and every path below computes the same conditional up to float rounding:
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,11 @@ class LMPrior(Prior):
         self._lab = np.asarray(labs, dtype=np.int64)
         self.forward_tokens = 0
         self.forward_calls = 0
+        # searches re-ask identical prompts (a rejected proposal restores the pool): memoise
+        # single conditionals by a digest of their prompt tokens
+        self._memo: dict = {}
+        self.memo_size = 1_000_000
+        self.memo_hits = 0
         self._store = None  # (tokens, [(k, v)] per layer, label log-probs (T, k))
         self._init_head()
 
@@ -262,8 +268,16 @@ class LMPrior(Prior):
         full = np.zeros((len(uniq), self.n), dtype=np.int64)
         full[:, d] = uniq
         seqs = [self.prompt_tokens(full[u], i, d) for u in range(len(uniq))]
-        res = self._score(seqs[0], [(s, [s.size - 1]) for s in seqs])
-        lp = np.stack([r[0] for r in res])
+        keys = [hashlib.blake2b(s.tobytes(), digest_size=16).digest() for s in seqs]
+        miss = [u for u, key in enumerate(keys) if key not in self._memo]
+        self.memo_hits += len(seqs) - len(miss)
+        if miss:
+            res = self._score(seqs[miss[0]], [(seqs[u], [seqs[u].size - 1]) for u in miss])
+            if len(self._memo) + len(miss) > self.memo_size:
+                self._memo.clear()
+            for u, r in zip(miss, res):
+                self._memo[keys[u]] = r[0]
+        lp = np.stack([self._memo[key] for key in keys])
         return lp[np.asarray(inv).reshape(-1)].reshape(B.shape[:-1] + (self.k,))
 
     def sequential_conditionals(self, B, order=None) -> np.ndarray:
@@ -363,8 +377,9 @@ class LMPrior(Prior):
         return np.stack([self.explicit_log_conditional(b, i, idx[idx != i]) for i in range(self.n)])
 
     def clear_cache(self) -> None:
-        """Forget the stored trunk key/values (frees memory)."""
+        """Forget the stored trunk key/values and the memoised conditionals (frees memory)."""
         self._store = None
+        self._memo.clear()
 
 
 def block_loo_agreement(prior: LMPrior, b) -> dict:
