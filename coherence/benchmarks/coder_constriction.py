@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import math
 
+from importlib.util import find_spec
+
 import numpy as np
 
 from theory.prior import Prior
 
-NAME = "coder-vs-constriction"
+if find_spec("constriction") is not None:  # registered only where the peer is installed (the [peers] extra)
+    NAME = "coder-vs-constriction"
 WHAT = ("arithmetic code of one behaviour vector (n=2000, K=4 concept mixture, conditionals "
         "precomputed): exact big-integer coder vs constriction RangeEncoder")
 
