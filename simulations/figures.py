@@ -4,8 +4,8 @@ For each experiment of :mod:`simulations.experiments` (in registry order) this r
 (parallel, cached, resumable: :mod:`simulations.sweep`), writes the data file
 ``DIR/data/ID.json`` (sorted keys, floats rounded to 6 significant digits, no timestamps: the
 same seed and parameters give the same bytes), the figure as ``DIR/ID.png`` and ``DIR/ID.pdf``,
-and finally ``DIR/manifest.json`` as in CONTRACT.md. With ``--only`` the other entries of an
-existing manifest are kept.
+and finally ``DIR/manifest.json`` as in CONTRACT.md. Entries of an existing manifest that are not
+regenerated (other ids, or figures left out by ``--only``) are kept.
 """
 from __future__ import annotations
 
@@ -139,7 +139,8 @@ def run(args) -> int:
     version = code_version()
     manifest_path = out / "manifest.json"
     entries = {}
-    if args.only and manifest_path.exists():
+    # keep entries written by other producers (and, with --only, the figures not regenerated now)
+    if manifest_path.exists():
         try:
             entries = {e["id"]: e for e in json.loads(manifest_path.read_text())["figures"]}
         except (ValueError, KeyError):

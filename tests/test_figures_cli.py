@@ -67,3 +67,17 @@ def test_explore_prints_a_table_and_json(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["data"]["x"] == [4] and doc["data"]["accuracy"]["exact"][0]["mean"] == 1.0
     assert main(["explore", "R8", "--set", "bogus=1"]) == 2
+
+
+def test_readme_section_keeps_hand_written_head_and_follows_the_manifest(tmp_path):
+    from simulations.figures import README_MARKER, write_readme
+
+    figs = [{"id": "R5-x", "files": ["R5-x.png", "R5-x.pdf"], "claims": ["C5.R5"], "title": "t", "finding": "F one.",
+             "prediction": "p", "verdict": "refutes"}]
+    path = tmp_path / "figures.md"
+    path.write_text("# Hand-written intro\n")
+    write_readme(path, figs, Path("figures"))
+    write_readme(path, figs, Path("figures"))            # idempotent: the head is kept once
+    text = path.read_text()
+    assert text.count("# Hand-written intro") == 1 and text.count(README_MARKER) == 1
+    assert "![t](figures/R5-x.png)" in text and "F one." in text and "**refutes**" in text

@@ -40,7 +40,7 @@ def finding(d) -> str:
     ex = series(d, "exact")
     gap = float(np.nanmax([r["mean"] for r in d["measures"]["tie_gap_nats"]]))
     return (f"Truth and negation are tied (largest |Coh(truth) - Coh(negation)| = {gap:.1e} nats), so exact coherence "
-            f"scores {fmt(ex[0])} without labels and {fmt(np.nanmin(ex[1:]))} or more with one label or more.")
+            f"scores {fmt(ex[0])} without labels and at least {fmt(np.nanmin(ex[1:]))} with one or more labels.")
 
 
 def verdict(d) -> str:
