@@ -81,8 +81,18 @@ def _table(exp, data) -> str:
                 r = data["measures"][m][j]
                 cells.append("n/a" if r["mean"] is None else f"{r['mean']:.4g}")
             lines.append(f"{x:>8.4g}  " + "  ".join(f"{c:>17}" for c in cells))
+    elif "grid" in data:
+        for name, Z in data["grid"].items():
+            lines += ["", f"{name} (rows: y, columns: x; mean over seeds)",
+                      "y \\ x".rjust(8) + "  " + " ".join(f"{x:>7.4g}" for x in data["x"])]
+            for y, row in zip(data["y"], Z):
+                lines.append(f"{y:>8.4g}  " + " ".join("    n/a" if v is None else f"{v:>7.3f}" for v in row))
     else:
-        lines.append(json.dumps(data, indent=1)[:4000])
+        for key, value in data.items():
+            if isinstance(value, dict):
+                lines.append(f"{key}: " + json.dumps(value, sort_keys=True)[:600])
+            elif isinstance(value, list) and len(value) <= 20 and not any(isinstance(v, list) for v in value):
+                lines.append(f"{key}: {value}")
     lines += ["", f"finding: {exp.finding(data)}", f"verdict: {exp.verdict(data)}"]
     return "\n".join(lines)
 

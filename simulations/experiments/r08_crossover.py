@@ -41,8 +41,9 @@ def finding(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     m = first_x(d, ex < 0.999)
     big = [j for j, x in enumerate(d["x"]) if x > d["boundaries"][0]["x"]]
+    zs_big = float(np.mean(zs[big])) if big else None
     return (f"Exact coherence recovers the truth for n < {fmt(m, 0)} and loses it from n = {fmt(m, 0)} on (predicted "
-            f"n* = {fmt(d['boundaries'][0]['x'])}), while zero-shot keeps {fmt(np.nanmean(zs[big]))} at large n.")
+            f"n* = {fmt(d['boundaries'][0]['x'])}), while zero-shot keeps {fmt(zs_big)} at large n.")
 
 
 def verdict(d) -> str:
