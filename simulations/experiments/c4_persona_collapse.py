@@ -107,6 +107,9 @@ def summarize(p: dict, results: list) -> dict:
     example = next(r for q, r in rows if q["part"] == "chains" and q["n"] == p["ns"][-1] and q["rho"] == 1.0)
     return {"by_n": by_n, "by_rho": by_rho, "gap_n": p["gap_ns"], "gap": gaps,
             "gap_fit": {"rate_per_item": float(-slope), "intercept": float(icpt), "r2": float(r2)},
+            # bottleneck mass of the two-persona prior: the middle Hamming layer carries about
+            # 2^n (eps (1-eps))^(n/2), so the gap decays at most like exp(-n log(1/(2 sqrt(eps(1-eps)))))
+            "predicted_rate_per_item": float(-math.log(2 * math.sqrt(p["gap_eps"] * (1 - p["gap_eps"])))),
             "example_trajectories": example["trajectory"], "example_n": p["ns"][-1], "log_K": math.log(p["K"]),
             "rho_n": p["rho_n"]}
 
@@ -149,6 +152,9 @@ def plot(d: dict):
     f = d["gap_fit"]
     ax.semilogy(n, np.exp(f["intercept"] - f["rate_per_item"] * n), "--", color="#D55E00",
                 label=f"fit exp(-{f['rate_per_item']:.2f} n), R^2 = {f['r2']:.3f} (n >= 4)")
+    r = d["predicted_rate_per_item"]
+    ax.semilogy(n, g[-1] * np.exp(-r * (n - n[-1])), ":", lw=2, color="#444444",
+                label=f"closed-form bottleneck rate exp(-{r:.2f} n) (through the last point)")
     ax.set_xlabel("number of contexts n (items)")
     ax.set_ylabel("spectral gap (per Gibbs update)")
     ax.legend(fontsize=7.5, frameon=False)
@@ -174,7 +180,8 @@ def finding(d) -> str:
     big = d["by_n"][str(max(int(k) for k in d["by_n"]))]
     return (f"At n = {max(int(k) for k in d['by_n'])} each Gibbs run stays in one persona for {fmt(big['lock']['mean'])} of its sweeps "
             f"(within-run diversity {fmt(big['within']['mean'])} nats vs {fmt(big['across']['mean'])} across runs, log K = {fmt(d['log_K'])}); "
-            f"the exact spectral gap decays like exp(-{fmt(d['gap_fit']['rate_per_item'])} n) (R^2 {fmt(d['gap_fit']['r2'], 3)}); "
+            f"the exact spectral gap decays like exp(-{fmt(d['gap_fit']['rate_per_item'])} n) (R^2 {fmt(d['gap_fit']['r2'], 3)}; "
+            f"bottleneck-mass rate {fmt(d['predicted_rate_per_item'])}); "
             f"with context fraction rho = {', '.join(k for k in sorted(d['by_rho'], key=float, reverse=True))} the lock-in fraction is "
             f"{', '.join(fmt(d['by_rho'][k]['lock']['mean']) for k in sorted(d['by_rho'], key=float, reverse=True))}.")
 
