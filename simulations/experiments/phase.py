@@ -41,8 +41,7 @@ def phase_experiment(*, id: str, claims: list, title: str, prediction: str, modu
         arr = {k: np.array([np.nan if r[k] is None else r[k] for r in results], dtype=float).reshape(Y, X, S)
                for k in names}
         return {"x": p["xs"], "y": p["ys"], "seeds": p["seeds"],
-                "grid": {k: np.where(np.isnan(v).all(axis=2), np.nan, np.nanmean(np.where(np.isnan(v), 0, v), axis=2)
-                                     * S / np.maximum(1, (~np.isnan(v)).sum(axis=2))).tolist() for k, v in arr.items()},
+                "grid": {k: _mean_over_seeds(v).tolist() for k, v in arr.items()},
                 "boundary": boundary(p), "panels": panels}
 
     def plot(d):
@@ -51,6 +50,13 @@ def phase_experiment(*, id: str, claims: list, title: str, prediction: str, modu
     return Experiment(id=id, claims=claims, title=title, prediction=prediction, params=params, points=points,
                       evaluate=evaluate_cell, summarize=summarize, plot=plot, finding=finding, verdict=verdict,
                       version=version)
+
+
+def _mean_over_seeds(v: np.ndarray) -> np.ndarray:
+    """Mean over the last axis ignoring NaN (cells with no value stay NaN, without a warning)."""
+    count = (~np.isnan(v)).sum(axis=2)
+    total = np.where(np.isnan(v), 0.0, v).sum(axis=2)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _edges(v):
