@@ -168,3 +168,37 @@ def test_evaluate_point_is_deterministic():
     p = dict(exp.params(True), xs=[0.2], seeds=[3])
     pt = exp.points(p)[0]
     assert exp.evaluate(pt) == exp.evaluate(pt)
+
+
+def _fake_regime_data(xs, exact, zero_shot, boundaries):
+    ci = lambda v: {"mean": v, "lo": v, "hi": v, "n": 1}
+    return {"x": xs, "accuracy": {"exact": [ci(v) for v in exact], "zero-shot": [ci(v) for v in zero_shot]},
+            "measures": {}, "boundaries": boundaries, "predicted_curves": []}
+
+
+def test_verdicts_can_refute():
+    """A verdict is a test on the data: a switch in the wrong place, or no window, refutes."""
+    from simulations.experiments.r05_compressibility import EXPERIMENT as R5, boundaries, params
+
+    p = params(True)
+    b = boundaries(p)
+    xs = p["xs"]
+    c, z = b[0]["x"], b[1]["x"]
+    good = _fake_regime_data(xs, [1.0 if x < c else 0.5 for x in xs], [1.0 if x < z else 0.5 for x in xs], b)
+    assert R5.verdict(good) == "confirms"
+    shifted = _fake_regime_data(xs, [1.0 if x < c + 0.1 else 0.5 for x in xs], [1.0 if x < z else 0.5 for x in xs], b)
+    assert R5.verdict(shifted) == "refutes"
+    no_window = _fake_regime_data(xs, [1.0 if x < c else 0.5 for x in xs], [1.0 if x < c else 0.5 for x in xs], b)
+    assert R5.verdict(no_window) == "refutes"
+
+
+def test_explore_set_parsing():
+    from simulations.explore import apply_sets
+
+    p = {"n": 12, "eps": 0.1, "xs": [0.1, 0.2], "seeds": [0, 1]}
+    q = apply_sets(p, ["n=10", "eps=0.2", "x=0.3,0.4", "seeds=3"])
+    assert q == {"n": 10, "eps": 0.2, "xs": [0.3, 0.4], "seeds": [0, 1, 2]}
+    with pytest.raises(ValueError, match="unknown parameter"):
+        apply_sets(p, ["nope=1"])
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        apply_sets(p, ["n"])
