@@ -6,7 +6,10 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from simulations.lm.loader import cpu_threads  # noqa: E402
 from simulations.lm.train import TrainConfig, TrainedSequencePrior, build_network, make_prior, train  # noqa: E402
+
+cpu_threads()  # one thread when the shared cores are busy (OpenMP threads stall each other)
 
 
 def test_sequential_pass_equals_conditional_chain():

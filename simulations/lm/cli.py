@@ -20,6 +20,8 @@ def _model_args(p) -> None:
     p.add_argument("--model", default="smollm2", help="smollm2 | tiny-random | local model dir | .gguf file")
     p.add_argument("--device", default="auto", help="auto (cuda, then cpu) | cpu | cuda | cuda:N")
     p.add_argument("--dtype", default="float32", help="float32 | float16 | bfloat16 | float64")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: the cores left idle by the load average, at least 1)")
     p.add_argument("--loo", default="exact", choices=["exact", "block"],
                    help="leave-one-out conditionals: exact (shared-prefix cache) or block (one pass, approximate)")
     p.add_argument("--shots", type=int, default=8, help="demonstrations for the few-shot baselines (0 = all others)")
@@ -182,7 +184,7 @@ def _table(args) -> int:
     out = Path(args.out)
     done = json.loads(out.read_text())["runs"] if out.exists() else []
     have = {(r["task"], r["method"], r["seed"], r["n"], r["model"]) for r in done}
-    lm = load(args.model, device=args.device, dtype=args.dtype)
+    lm = load(args.model, device=args.device, dtype=args.dtype, threads=args.threads)
     meta = {"model": args.model, "device": lm.device, "dtype": args.dtype, "n": args.n, "seeds": args.seeds,
             "loo": args.loo, "shots": args.shots, "steps": args.steps, "load_seconds": lm.load_seconds, **lm.info}
     cells = [(t, m, s) for t in args.tasks for m in args.methods for s in args.seeds]
@@ -228,7 +230,7 @@ def run(args) -> int:
     if cmd == "run":
         from .loader import load
 
-        lm = load(args.model, device=args.device, dtype=args.dtype, seed=args.seed)
+        lm = load(args.model, device=args.device, dtype=args.dtype, seed=args.seed, threads=args.threads)
         row = run_one(lm, args.task, args.method, args.n, args.seed, shots=args.shots, loo=args.loo, steps=args.steps)
         row["load_seconds"] = lm.load_seconds
         row.update({k: v for k, v in lm.info.items()})

@@ -219,6 +219,7 @@ def add_train_arguments(p) -> None:
     p.add_argument("--hidden", type=int, default=d.hidden)
     p.add_argument("--test", type=int, default=d.test, help="held-out vectors for the evaluation")
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: idle cores, at least 1)")
     p.add_argument("--json", action="store_true")
 
 
@@ -228,6 +229,9 @@ def run_train(args) -> int:
                       lr=float(V.positive("lr", args.lr)), layers=V.positive_int("layers", args.layers, 1, 24),
                       hidden=V.positive_int("hidden", args.hidden, 8, 4096), test=V.positive_int("test", args.test, 2),
                       seed=args.seed)
+    from .loader import cpu_threads
+
+    cpu_threads(getattr(args, "threads", None))
     res = train(cfg)
     if args.json:
         print(json.dumps(res, indent=1))
