@@ -14,7 +14,7 @@ from theory.softmax import log_coherence_table, log_softmax_coherence
 
 from .exact import bootstrap_sequential, bootstrap_sync, gibbs_matrix, hunt, stationary, tie_set
 from .families import concept_mixture_strategy, describe, random_joint_priors, random_simulator, simulator_strategy
-from .registry import Outcome, check, under_conditions
+from .registry import Outcome, check, under_conditions, wilson
 
 
 def _tv(p, q) -> float:
@@ -377,3 +377,69 @@ def bootstrap_training(quick):
     return Outcome("holds" if ok else "fails", {"runs": runs, "matches_simulations_search": peer_ok,
                                                 "two_part_code_never_increases": descent_ok, "ends_at_a_concept": concept_ok,
                                                 "end_differs_from_conditioning_bootstrap": differ}, counterexample=witness)
+
+
+@check("C1.icm-consistency-restricts-support", "ICM's consistency term restricts the prior's support: the argmax "
+       "of alpha*S - I (S = Coh, PL or the released code's signed log-odds) is the argmax of S over the consistent "
+       "labelings, the softmax over (alpha*Coh - beta*I)/T tends to the prior renormalised on them as the penalty "
+       "weight grows, and the ICM search ends at consistent labelings", expected="holds-under-conditions",
+       tolerance=1e-12,
+       conditions="arithmetic-verification instances (n = 12: 6x2, 4x3, 3x4 problems x candidates, contradiction "
+                  "pairs, truth + sharp constant all-True + 0-2 random concepts), exact over {0,1}^12: (a) holds iff "
+                  "alpha < alpha* = min_{b not in C, S(b) > S_C} I(b)/(S(b) - S_C), computed per instance; (b) TV = "
+                  "M/(Z_C + M) <= e^-beta (1 - P(C))/P(C) -> 0 when alpha = T; (c) the labelled pool is consistent "
+                  "in >= 80% of ICM runs. Outside: ICM's own alpha = 50 exceeds alpha* (the score's argmax is "
+                  "inconsistent), alpha != T converges to P^(alpha/T) on C, and completing items left outside the "
+                  "pool ignores the constraints (counterexample)")
+def icm_consistency_restricts_support(quick):
+    from .consistency import arithmetic_task, icm_end_consistency, random_task_prior, support_restriction
+
+    shapes = [(6, 2), (4, 3), (3, 4)]
+    instances = range(3 if quick else 9)
+    seeds = range(4 if quick else 10)
+    rows, hard_ok, soft_ok, icm_alpha_breaks, searches = [], True, True, [], {}
+    a2_tv = []
+    witness = None
+    for inst in instances:
+        P, G = shapes[inst % 3]
+        truth, group, cons = arithmetic_task(inst, P, G)
+        prior = random_task_prior(inst, truth)
+        r = support_restriction(prior, cons)
+        hard_ok &= r["hard_ok"]
+        soft_ok &= r["soft_ok"]
+        for k, h in r["hard"].items():
+            if not h["argmax_consistent_at_icm_alpha"]:
+                icm_alpha_breaks.append({"instance": inst, "score": k, "alpha_star": h["alpha_star"],
+                                         "violations_of_argmax_at_alpha_50": h["violations_at_icm_alpha"]})
+        a2_tv.append(r["soft"][2.0][-1]["tv_to_prior_on_C"])
+        ends = icm_end_consistency(prior, cons, list(seeds))
+        for m, c in ends["by_method"].items():
+            agg = searches.setdefault(m, {"runs": 0, "pool_consistent": 0, "completed_consistent": 0})
+            for key in agg:
+                agg[key] += c[key]
+        if witness is None and ends["completion_witness"] is not None:
+            witness = {"instance": inst, "prior": describe(prior), **ends["completion_witness"]}
+        rows.append({"instance": inst, "problems_x_candidates": [P, G], "prior_mass_on_C": r["prior_mass_on_C"],
+                     "alpha_star": {k: h["alpha_star"] for k, h in r["hard"].items()},
+                     "alpha_one_violation_exceeds_gain": {k: h["alpha_one_violation_exceeds_gain"] for k, h in r["hard"].items()},
+                     "alpha_one_violation_exceeds_range": {k: h["alpha_one_violation_exceeds_range"] for k, h in r["hard"].items()},
+                     "tv_to_prior_on_C_by_beta_at_alpha_eq_T": [round(x["tv_to_prior_on_C"], 12) for x in r["soft"][1.0]]})
+    for agg in searches.values():
+        agg["pool_consistent_rate"] = agg["pool_consistent"] / agg["runs"]
+        agg["completed_consistent_rate"] = agg["completed_consistent"] / agg["runs"]
+        agg["completed_consistent_wilson95"] = wilson(agg["completed_consistent"], agg["runs"])
+    search_ok = all(agg["pool_consistent_rate"] >= 0.8 for agg in searches.values())
+    inside = hard_ok and soft_ok and search_ok
+    cex = None
+    if icm_alpha_breaks or max(a2_tv) > 1e-3 or witness is not None:
+        cex = {"argmax_inconsistent_at_icm_alpha_50": icm_alpha_breaks[:4],
+               "violations_of_argmax_at_alpha_50_range": [min(b["violations_of_argmax_at_alpha_50"] for b in icm_alpha_breaks),
+                                                          max(b["violations_of_argmax_at_alpha_50"] for b in icm_alpha_breaks)]
+               if icm_alpha_breaks else None,
+               "instances_with_inconsistent_argmax_at_alpha_50": len({b["instance"] for b in icm_alpha_breaks}),
+               "alpha_over_T_2_limit_tv_to_prior_on_C": [round(x, 6) for x in a2_tv],
+               "completion_breaks_consistency": witness}
+    return Outcome(under_conditions(inside, cex),
+                   {"argmax_equals_restricted_argmax_below_alpha_star_only": bool(hard_ok),
+                    "softmax_tv_closed_form_and_decay": bool(soft_ok), "betas": [0, 1, 2, 4, 8, 16],
+                    "icm_searches": searches, "instances": rows}, counterexample=cex)

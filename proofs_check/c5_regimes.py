@@ -263,6 +263,58 @@ def r6(quick):
                                                 "closed_form_class_balance": closed})
 
 
+@check("C5.R6.no-consistency-constant-wins", "R6 (ICM's failure mode): without logical consistency the constant "
+       "labeling takes over -- the most coherent (and the highest-PL) labeling is 'all True', accuracy = the class "
+       "balance -- and contradiction constraints (at most one True per problem) exclude it and recover the truth",
+       expected="holds-under-conditions", tolerance=0.01,
+       conditions="arithmetic verification, 4 problems x 3 candidates (n = 12, one True each: balance 1/3); prior = "
+                  "truth (eps_t 0.1, weight 1 - w_c) + constant all-True (eps_c, weight w_c). Coherence picks the "
+                  "constant iff log w_c + n log(1-eps_c) > log w_t + n log(1-eps_t) (switch w_c = 0.242 at eps_c = "
+                  "0.01; eps_c = 0.034 at w_c = 0.3), PL (ICM's score) iff eps_c < eps_t whatever the weights; "
+                  "measured switches within tolerance. Outside (counterexample): a light or noisy constant does not "
+                  "take over. ICM searches (released and paper variants, from random seeds) reported with and "
+                  "without the constraints; with them they must end at the truth in >= 80% of runs")
+def constant_takeover_check(quick):
+    from simulations.search import run_search
+
+    from .consistency import constant_takeover_sweeps, takeover, truth_and_constant
+
+    sw = constant_takeover_sweeps(quick)
+    cons, truth = sw.pop("cons"), sw.pop("truth_arr")
+    ws, ns = sw["weight_sweep"], sw["noise_sweep"]
+    tol = 0.01
+    switches_ok = (ws["measured_coh_switch_w_c"] is not None and abs(ws["measured_coh_switch_w_c"] - ws["predicted_coh_switch_w_c"]) <= tol
+                   and ns["measured_coh_switch_eps_c"] is not None
+                   and abs(ns["measured_coh_switch_eps_c"] - ns["predicted_coh_switch_eps_c"]) <= tol
+                   and ns["measured_pl_switch_eps_c"] is not None
+                   and abs(ns["measured_pl_switch_eps_c"] - ns["predicted_pl_switch_eps_c"]) <= tol)
+    searches = {}
+    seeds = range(4 if quick else 10)
+    for w_c in (0.1, 0.5):
+        p = truth_and_constant(truth, 0.1, 0.01, w_c)
+        for m in ("icm", "icm-paper"):
+            for label, cs in (("without", None), ("with", cons)):
+                ends = [run_search(m, p, constraints=cs, seed=s).behaviours for s in seeds]
+                searches[f"w_c={w_c} {m} {label} constraints"] = {
+                    "runs": len(ends), "constant": sum(bool((e == 1).all()) for e in ends),
+                    "truth": sum(bool((e == truth).all()) for e in ends)}
+    with_c = [v for k, v in searches.items() if k.endswith("with constraints")]
+    search_ok = sum(v["truth"] for v in with_c) >= 0.8 * sum(v["runs"] for v in with_c)
+    inside = (switches_ok and ws["coh_constant_beyond_switch"] and ws["pl_constant_at_every_weight"]
+              and sw["accuracy_of_constant_equals_class_balance"] and sw["constraints_recover_truth_everywhere"] and search_ok)
+    below = takeover(truth_and_constant(truth, 0.1, 0.01, 0.1), truth, cons)
+    noisy = takeover(truth_and_constant(truth, 0.1, 0.15, 0.5), truth, cons)
+    cex = None
+    if not below["Coh"]["constant_wins_unconstrained"] or not noisy["PL"]["constant_wins_unconstrained"]:
+        cex = {"light_constant_w_c_0.1_eps_c_0.01": {"coh_picks_constant": below["Coh"]["constant_wins_unconstrained"],
+                                                     "coh_accuracy": below["Coh"]["accuracy_unconstrained"],
+                                                     "pl_picks_constant": below["PL"]["constant_wins_unconstrained"]},
+               "noisy_constant_w_c_0.5_eps_c_0.15": {"coh_picks_constant": noisy["Coh"]["constant_wins_unconstrained"],
+                                                     "pl_picks_constant": noisy["PL"]["constant_wins_unconstrained"],
+                                                     "pl_accuracy": noisy["PL"]["accuracy_unconstrained"]}}
+    return Outcome(under_conditions(inside, cex), {**sw, "icm_searches": searches}, counterexample=cex)
+
+
 @check("C5.R7.misspecification", "R7: with the truth outside the prior's support, no amount of unlabelled "
        "coherence helps: accuracy on unlabelled items never exceeds the best concept's agreement with the truth, "
        "at every n and number of labels", tolerance=1e-12,

@@ -1,5 +1,7 @@
-"""Logical-consistency constraints in ICM: what the term ``- I(b)`` of ``U = alpha * S - I`` does
-(THEORY.md C1, ICM bullet; C5 R6; section 6, ICM).
+"""Oracles for ICM's logical-consistency term ``- I(b)`` in ``U = alpha * S - I`` (THEORY.md C1, ICM
+bullet; C5 R6; section 6, ICM), used by ``C1.icm-consistency-restricts-support``
+(:mod:`proofs_check.c1_special_cases`) and ``C5.R6.no-consistency-constant-wins``
+(:mod:`proofs_check.c5_regimes`).
 
 The instances are the arithmetic-verification task: ``problems`` problems with ``candidates``
 candidate answers each, exactly one correct (True), and a ``contradiction`` constraint between
@@ -34,8 +36,6 @@ from theory import ConceptMixture, all_behaviours, pseudo_likelihood, signed_log
 from theory.softmax import log_coherence_table
 
 from .exact import decoder_accuracy, tie_set
-from .families import describe
-from .registry import Outcome, check, under_conditions, wilson
 
 #: ICM's alpha as the authors ran it (THEORY.md section 6: alpha 30-50)
 ICM_ALPHA = 50.0
@@ -108,7 +108,8 @@ def argmax_restriction(S, I, penalty: float = 1.0, below=(0.25, 0.5, 0.9, 0.99),
     icm = penalised_argmax(S, I, ICM_ALPHA, penalty)
     return {**th, "agrees_below_alpha_star": agree_below, "differs_above_alpha_star": differ_above,
             "sufficient_thresholds_below_alpha_star": bool(sufficient_ok),
-            "argmax_consistent_at_icm_alpha": all(int(np.asarray(I)[c]) == 0 for c in icm)}
+            "argmax_consistent_at_icm_alpha": all(int(np.asarray(I)[c]) == 0 for c in icm),
+            "violations_at_icm_alpha": max(int(np.asarray(I)[c]) for c in icm)}
 
 
 # -- soft restriction: the softmax ------------------------------------------------------------
@@ -176,67 +177,6 @@ def support_restriction(prior, cons, penalty: float = 1.0, betas=(0.0, 1.0, 2.0,
             "hard": hard, "soft": soft, "hard_ok": bool(hard_ok), "soft_ok": bool(soft_ok)}
 
 
-@check("C1.icm-consistency-restricts-support", "ICM's consistency term restricts the prior's support: the argmax "
-       "of alpha*S - I (S = Coh, PL or the released code's signed log-odds) is the argmax of S over the consistent "
-       "labelings, the softmax over (alpha*Coh - beta*I)/T tends to the prior renormalised on them as the penalty "
-       "weight grows, and the ICM search ends at consistent labelings", expected="holds-under-conditions",
-       tolerance=1e-12,
-       conditions="arithmetic-verification instances (n = 12: 6x2, 4x3, 3x4 problems x candidates, contradiction "
-                  "pairs, truth + sharp constant all-True + 0-2 random concepts), exact over {0,1}^12: (a) holds iff "
-                  "alpha < alpha* = min_{b not in C, S(b) > S_C} I(b)/(S(b) - S_C), computed per instance; (b) TV = "
-                  "M/(Z_C + M) <= e^-beta (1 - P(C))/P(C) -> 0 when alpha = T; (c) the labelled pool is consistent "
-                  "in >= 80% of ICM runs. Outside: ICM's own alpha = 50 exceeds alpha* (the score's argmax is "
-                  "inconsistent), alpha != T converges to P^(alpha/T) on C, and completing items left outside the "
-                  "pool ignores the constraints (counterexample)")
-def icm_consistency_restricts_support(quick):
-    shapes = [(6, 2), (4, 3), (3, 4)]
-    instances = range(3 if quick else 9)
-    seeds = range(4 if quick else 10)
-    rows, hard_ok, soft_ok, icm_alpha_breaks, searches = [], True, True, [], {}
-    a2_tv = []
-    witness = None
-    for inst in instances:
-        P, G = shapes[inst % 3]
-        truth, group, cons = arithmetic_task(inst, P, G)
-        prior = random_task_prior(inst, truth)
-        r = support_restriction(prior, cons)
-        hard_ok &= r["hard_ok"]
-        soft_ok &= r["soft_ok"]
-        for k, h in r["hard"].items():
-            if not h["argmax_consistent_at_icm_alpha"]:
-                icm_alpha_breaks.append({"instance": inst, "score": k, "alpha_star": h["alpha_star"],
-                                         "violations_of_argmax_at_alpha_50": h["global_argmax_violations"]})
-        a2_tv.append(r["soft"][2.0][-1]["tv_to_prior_on_C"])
-        ends = icm_end_consistency(prior, cons, list(seeds))
-        for m, c in ends["by_method"].items():
-            agg = searches.setdefault(m, {"runs": 0, "pool_consistent": 0, "completed_consistent": 0})
-            for key in agg:
-                agg[key] += c[key]
-        if witness is None and ends["completion_witness"] is not None:
-            witness = {"instance": inst, "prior": describe(prior), **ends["completion_witness"]}
-        rows.append({"instance": inst, "problems_x_candidates": [P, G], "prior_mass_on_C": r["prior_mass_on_C"],
-                     "alpha_star": {k: h["alpha_star"] for k, h in r["hard"].items()},
-                     "alpha_one_violation_exceeds_gain": {k: h["alpha_one_violation_exceeds_gain"] for k, h in r["hard"].items()},
-                     "alpha_one_violation_exceeds_range": {k: h["alpha_one_violation_exceeds_range"] for k, h in r["hard"].items()},
-                     "tv_to_prior_on_C_by_beta_at_alpha_eq_T": [round(x["tv_to_prior_on_C"], 12) for x in r["soft"][1.0]]})
-    for agg in searches.values():
-        agg["pool_consistent_rate"] = agg["pool_consistent"] / agg["runs"]
-        agg["completed_consistent_rate"] = agg["completed_consistent"] / agg["runs"]
-        agg["completed_consistent_wilson95"] = wilson(agg["completed_consistent"], agg["runs"])
-    search_ok = all(agg["pool_consistent_rate"] >= 0.8 for agg in searches.values())
-    inside = hard_ok and soft_ok and search_ok
-    cex = None
-    if icm_alpha_breaks or max(a2_tv) > 1e-3 or witness is not None:
-        cex = {"argmax_inconsistent_at_icm_alpha_50": icm_alpha_breaks[:4],
-               "instances_with_inconsistent_argmax_at_alpha_50": len({b["instance"] for b in icm_alpha_breaks}),
-               "alpha_over_T_2_limit_tv_to_prior_on_C": [round(x, 6) for x in a2_tv],
-               "completion_breaks_consistency": witness}
-    return Outcome(under_conditions(inside, cex),
-                   {"argmax_equals_restricted_argmax_below_alpha_star_only": bool(hard_ok),
-                    "softmax_tv_closed_form_and_decay": bool(soft_ok), "betas": [0, 1, 2, 4, 8, 16],
-                    "icm_searches": searches, "instances": rows}, counterexample=cex)
-
-
 # -- C5 R6: without consistency the constant labeling takes over ------------------------------
 
 def constant_switch_weight(n: int, eps_t: float, eps_c: float) -> float:
@@ -271,7 +211,8 @@ def _first(xs, flags):
     return next((float(x) for x, f in zip(xs, flags) if f), None)
 
 
-def _two_concepts(truth, eps_t, eps_c, w_c) -> ConceptMixture:
+def truth_and_constant(truth, eps_t, eps_c, w_c) -> ConceptMixture:
+    """Two concepts: the truth (``eps_t``, weight ``1 - w_c``) and the constant all-True map (``eps_c``, ``w_c``)."""
     return ConceptMixture(F=np.stack([truth, np.ones_like(truth)]), eps=[eps_t, eps_c], w=[1 - w_c, w_c],
                           names=("truth", "constant-true"))
 
@@ -286,8 +227,8 @@ def constant_takeover_sweeps(quick: bool, cons_override=False) -> dict:
     eps_c, w_fixed = 0.01, 0.3
     wgrid = np.round(np.arange(0.01, 0.6, 0.01 if quick else 0.0025), 5)
     egrid = np.round(np.arange(0.0025, 0.2, 0.005 if quick else 0.0025), 5)
-    wrows = [takeover(_two_concepts(truth, eps_t, eps_c, w), truth, cons) for w in wgrid]
-    erows = [takeover(_two_concepts(truth, eps_t, e, w_fixed), truth, cons) for e in egrid]
+    wrows = [takeover(truth_and_constant(truth, eps_t, eps_c, w), truth, cons) for w in wgrid]
+    erows = [takeover(truth_and_constant(truth, eps_t, e, w_fixed), truth, cons) for e in egrid]
     balance = float(truth.mean())
     every = wrows + erows
     acc_is_balance = all(abs(r[s]["accuracy_unconstrained"] - balance) <= 1e-12
@@ -309,53 +250,3 @@ def constant_takeover_sweeps(quick: bool, cons_override=False) -> dict:
         "constraints_recover_truth_everywhere": all(r[s]["truth_wins_constrained"] for r in every for s in ("Coh", "PL")),
         "cons": cons, "truth_arr": truth,
     }
-
-
-@check("C5.R6.no-consistency-constant-wins", "R6 (ICM's failure mode): without logical consistency the constant "
-       "labeling takes over -- the most coherent (and the highest-PL) labeling is 'all True', accuracy = the class "
-       "balance -- and contradiction constraints (at most one True per problem) exclude it and recover the truth",
-       expected="holds-under-conditions", tolerance=0.01,
-       conditions="arithmetic verification, 4 problems x 3 candidates (n = 12, one True each: balance 1/3); prior = "
-                  "truth (eps_t 0.1, weight 1 - w_c) + constant all-True (eps_c, weight w_c). Coherence picks the "
-                  "constant iff log w_c + n log(1-eps_c) > log w_t + n log(1-eps_t) (switch w_c = 0.242 at eps_c = "
-                  "0.01; eps_c = 0.034 at w_c = 0.3), PL (ICM's score) iff eps_c < eps_t whatever the weights; "
-                  "measured switches within tolerance. Outside (counterexample): a light or noisy constant does not "
-                  "take over. ICM searches (released and paper variants, from random seeds) reported with and "
-                  "without the constraints; with them they must end at the truth in >= 80% of runs")
-def constant_takeover_check(quick):
-    from simulations.search import run_search
-
-    sw = constant_takeover_sweeps(quick)
-    cons, truth = sw.pop("cons"), sw.pop("truth_arr")
-    ws, ns = sw["weight_sweep"], sw["noise_sweep"]
-    tol = 0.01
-    switches_ok = (ws["measured_coh_switch_w_c"] is not None and abs(ws["measured_coh_switch_w_c"] - ws["predicted_coh_switch_w_c"]) <= tol
-                   and ns["measured_coh_switch_eps_c"] is not None
-                   and abs(ns["measured_coh_switch_eps_c"] - ns["predicted_coh_switch_eps_c"]) <= tol
-                   and ns["measured_pl_switch_eps_c"] is not None
-                   and abs(ns["measured_pl_switch_eps_c"] - ns["predicted_pl_switch_eps_c"]) <= tol)
-    searches = {}
-    seeds = range(4 if quick else 10)
-    for w_c in (0.1, 0.5):
-        p = _two_concepts(truth, 0.1, 0.01, w_c)
-        for m in ("icm", "icm-paper"):
-            for label, cs in (("without", None), ("with", cons)):
-                ends = [run_search(m, p, constraints=cs, seed=s).behaviours for s in seeds]
-                searches[f"w_c={w_c} {m} {label} constraints"] = {
-                    "runs": len(ends), "constant": sum(bool((e == 1).all()) for e in ends),
-                    "truth": sum(bool((e == truth).all()) for e in ends)}
-    with_c = [v for k, v in searches.items() if k.endswith("with constraints")]
-    search_ok = sum(v["truth"] for v in with_c) >= 0.8 * sum(v["runs"] for v in with_c)
-    inside = (switches_ok and ws["coh_constant_beyond_switch"] and ws["pl_constant_at_every_weight"]
-              and sw["accuracy_of_constant_equals_class_balance"] and sw["constraints_recover_truth_everywhere"] and search_ok)
-    below = takeover(_two_concepts(truth, 0.1, 0.01, 0.1), truth, cons)
-    noisy = takeover(_two_concepts(truth, 0.1, 0.15, 0.5), truth, cons)
-    cex = None
-    if not below["Coh"]["constant_wins_unconstrained"] or not noisy["PL"]["constant_wins_unconstrained"]:
-        cex = {"light_constant_w_c_0.1_eps_c_0.01": {"coh_picks_constant": below["Coh"]["constant_wins_unconstrained"],
-                                                     "coh_accuracy": below["Coh"]["accuracy_unconstrained"],
-                                                     "pl_picks_constant": below["PL"]["constant_wins_unconstrained"]},
-               "noisy_constant_w_c_0.5_eps_c_0.15": {"coh_picks_constant": noisy["Coh"]["constant_wins_unconstrained"],
-                                                     "pl_picks_constant": noisy["PL"]["constant_wins_unconstrained"],
-                                                     "pl_accuracy": noisy["PL"]["accuracy_unconstrained"]}}
-    return Outcome(under_conditions(inside, cex), {**sw, "icm_searches": searches}, counterexample=cex)

@@ -129,7 +129,7 @@ def test_constant_switch_weight_matches_brute_force_scan():
 
 def test_takeover_accuracy_and_removing_constraints_changes_the_verdict():
     truth, _, cons = K.arithmetic_task(6, 4, 3)
-    p = K._two_concepts(truth, 0.1, 0.01, 0.5)
+    p = K.truth_and_constant(truth, 0.1, 0.01, 0.5)
     r = K.takeover(p, truth, cons)
     assert r["Coh"]["constant_wins_unconstrained"] and r["PL"]["constant_wins_unconstrained"]
     assert r["Coh"]["accuracy_unconstrained"] == pytest.approx(truth.mean(), abs=1e-12)
