@@ -36,3 +36,22 @@ def test_listings(capsys):
 def test_bad_method_is_usage_error(capsys):
     rc = main(["lm", "run", "--model", "tiny-random", "--method", "oracle", "-n", "4", "--device", "cpu"])
     assert rc == 2 and "method" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "icm", "icm-paper", "gibbs"])
+def test_searches_run_on_lm_and_report_true_coherence(capsys, method):
+    """The reported coherence is Coh_id of the returned labels, recomputed here from explicit prompts."""
+    from simulations.lm.loader import load
+    from simulations.lm.prior import LMPrior, PromptFormat
+    from simulations.lm.tasks import make_task
+
+    rc = main(["lm", "run", "--model", "tiny-random", "--task", "comparison", "--method", method,
+               "-n", "6", "--seed", "2", "--steps", "2", "--device", "cpu", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    task = make_task("comparison", 6, 2)
+    prior = LMPrior(load("tiny-random", device="cpu"), task.queries(), PromptFormat(label_words=task.label_words))
+    b = np.array(out["labels"])
+    coh = sum(prior.explicit_log_conditional(b, t, np.arange(t))[b[t]] for t in range(6))
+    assert out["coherence"] == pytest.approx(coh, abs=1e-4)
+    assert out["inconsistencies"] == len(task.inconsistent_pairs(b))

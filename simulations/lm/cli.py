@@ -230,7 +230,7 @@ def run(args) -> int:
     if cmd == "run":
         from .loader import load
 
-        lm = load(args.model, device=args.device, dtype=args.dtype, seed=args.seed, threads=args.threads)
+        lm = load(args.model, device=args.device, dtype=args.dtype, threads=args.threads)
         row = run_one(lm, args.task, args.method, args.n, args.seed, shots=args.shots, loo=args.loo, steps=args.steps)
         row["load_seconds"] = lm.load_seconds
         row.update({k: v for k, v in lm.info.items()})
