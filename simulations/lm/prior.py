@@ -301,6 +301,18 @@ class LMPrior(Prior):
         lc = self.sequential_conditionals(B, s)
         return np.take_along_axis(lc, B[..., s, None], axis=-1)[..., 0]
 
+    def coherence_over_orders(self, b, orders) -> np.ndarray:
+        """``Coh_s(b)`` for each order ``s`` in ``orders (m, n)``: ``(m,)`` nats.
+
+        The ``m`` full demonstration sequences have equal length (one-token labels), so they run
+        as padded-free batches of rows over the shared header cache: one pass per order, batched.
+        """
+        b = self._check(np.asarray(b)).reshape(self.n)
+        orders = [V.order("orders", s, self.n) for s in np.asarray(orders).reshape(-1, self.n)]
+        rows = [self._trunk(b, s) for s in orders]
+        res = self._score(rows[0][0], rows)
+        return np.array([lp[np.arange(self.n), b[s]].sum() for lp, s in zip(res, orders)])
+
     def log_loo(self, B, mode: str | None = None) -> np.ndarray:
         """``log P_M(b_i = y | x_i; all j != i in index order)``: ``(..., n, k)``.
 
