@@ -99,7 +99,7 @@ def run_one(lm, task_name: str, method: str, n: int, seed: int, *, shots: int = 
             "labels": labels.tolist(), "gold": gold.tolist(),
             "inconsistencies": len(task.inconsistent_pairs(labels)),
             "forward_tokens": int(search_tokens), "seconds": seconds, "device": lm.device, "dtype": lm.dtype,
-            "loo": loo, **extras}
+            "loo": loo, "steps": steps, **extras}
 
 
 def _constraints(task):
@@ -185,6 +185,7 @@ def _table(args) -> int:
     done = json.loads(out.read_text())["runs"] if out.exists() else []
     have = {(r["task"], r["method"], r["seed"], r["n"], r["model"]) for r in done}
     lm = load(args.model, device=args.device, dtype=args.dtype, threads=args.threads)
+    # steps may differ between invocations that fill one file; each run records its own
     meta = {"model": args.model, "device": lm.device, "dtype": args.dtype, "n": args.n, "seeds": args.seeds,
             "loo": args.loo, "shots": args.shots, "steps": args.steps, "load_seconds": lm.load_seconds, **lm.info}
     cells = [(t, m, s) for t in args.tasks for m in args.methods for s in args.seeds]
