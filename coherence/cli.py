@@ -34,7 +34,7 @@ def _load(name: str):
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="coherence", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="coherence", description="Verify, by computation, the theory of self-improvement as coherence optimization.")
     parser.add_argument("--version", action="version", version=f"coherence {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():

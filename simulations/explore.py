@@ -93,7 +93,20 @@ def _table(exp, data) -> str:
                 lines.append(f"{key}: " + json.dumps(value, sort_keys=True)[:600])
             elif isinstance(value, list) and len(value) <= 20 and not any(isinstance(v, list) for v in value):
                 lines.append(f"{key}: {value}")
-    lines += ["", f"finding: {exp.finding(data)}", f"verdict: {exp.verdict(data)}"]
+    if "x" in data and len(data["x"]) < 2:
+        # findings and verdicts locate a switch point, which needs a sweep over x
+        lines += ["", "finding/verdict: not defined for a single x; sweep with --set xs=A,B,C"]
+    else:
+        xs = [float(x) for x in data.get("x", [])]
+        outside = [b for b in data.get("boundaries", []) if isinstance(b, dict) and b.get("x") is not None
+                   and not (min(xs) <= float(b["x"]) <= max(xs))] if xs else []
+        lines += ["", f"finding: {exp.finding(data)}"]
+        if outside:
+            # a verdict compares measured and predicted switch points; one outside the sweep cannot be compared
+            where = ", ".join(f"x = {float(b['x']):.4g}" for b in outside)
+            lines.append(f"verdict: inconclusive for this sweep (predicted boundary outside the range: {where})")
+        else:
+            lines.append(f"verdict: {exp.verdict(data)}")
     return "\n".join(lines)
 
 

@@ -81,3 +81,14 @@ def test_readme_section_keeps_hand_written_head_and_follows_the_manifest(tmp_pat
     text = path.read_text()
     assert text.count("# Hand-written intro") == 1 and text.count(README_MARKER) == 1
     assert "![t](figures/R5-x.png)" in text and "F one." in text and "**refutes**" in text
+
+
+def test_explore_single_point_and_out_of_range_sweep_are_not_judged(capsys):
+    """One x has no switch point to judge; a sweep that misses a predicted boundary is inconclusive,
+    and the same regime over a range that covers both boundaries is judged."""
+    assert main(["explore", "R5", "--set", "x=0.2", "--set", "seeds=1", "--no-cache", "--jobs", "1"]) == 0
+    assert "not defined for a single x" in capsys.readouterr().out
+    assert main(["explore", "R5", "--set", "xs=0.05,0.1,0.2", "--set", "seeds=1", "--no-cache", "--jobs", "1"]) == 0
+    assert "inconclusive for this sweep" in capsys.readouterr().out
+    assert main(["explore", "R5", "--set", "xs=0.05,0.1,0.2,0.3,0.35", "--set", "seeds=1", "--no-cache", "--jobs", "1"]) == 0
+    assert "verdict: confirms" in capsys.readouterr().out
