@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .sweep import sweep
+from .sweep import code_fingerprint, sweep
 
 
 def add_arguments(p) -> None:
@@ -117,7 +117,7 @@ def run(args) -> int:
     exp = select([args.regime])[0]
     params = apply_sets(exp.params(not args.full), args.sets)
     params = rounded(dict(params, quick=not args.full, seed=0))
-    results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}", use_cache=not args.no_cache,
+    results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}:{code_fingerprint()}", use_cache=not args.no_cache,
                     n_jobs=args.jobs, desc=exp.id)
     data = json.loads(json.dumps(rounded(exp.summarize(params, results)), sort_keys=True))
     if args.json:

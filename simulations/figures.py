@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .sweep import BACKENDS, atomic_write_bytes, atomic_write_text, sweep
+from .sweep import BACKENDS, atomic_write_bytes, atomic_write_text, code_fingerprint, sweep
 
 
 def add_arguments(p) -> None:
@@ -82,7 +82,7 @@ def produce(exp, out: Path, quick: bool, seed: int = 0, jobs: int = 2, backend: 
     from .experiments.base import rounded
 
     params = rounded(params)
-    results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}", cache=cache,
+    results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}:{code_fingerprint()}", cache=cache,
                     use_cache=use_cache, n_jobs=jobs, backend=backend, scheduler=scheduler, desc=exp.id)
     data = rounded(exp.summarize(params, results))
     data = json.loads(data_bytes(data))       # what the finding reads is exactly what is written

@@ -46,6 +46,25 @@ def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+def code_fingerprint() -> str:
+    """SHA-256 (first 16 hex digits) of every ``.py`` file of :mod:`theory` and :mod:`simulations`.
+
+    Part of each experiment's cache salt, so a cached point computed by other code is never read
+    back: editing any model, search or experiment invalidates the cache (resuming an interrupted
+    run of the same code still reuses everything it finished).
+    """
+    import theory
+    import simulations
+
+    h = hashlib.sha256()
+    for pkg in (theory, simulations):
+        root = Path(pkg.__file__).resolve().parent
+        for f in sorted(root.rglob("*.py")):
+            h.update(str(f.relative_to(root.parent)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def point_key(fn: Callable, point: dict, salt: str = "") -> str:
     """SHA-256 hex digest naming the cache file of ``fn(point)``."""
     payload = canonical_json({"fn": fn_name(fn), "salt": str(salt), "point": point})
