@@ -6,7 +6,8 @@ joblib workers). Each result is cached in its own file named by the SHA-256 of
 
     {"fn": "module:qualname", "salt": salt, "point": point}      (keys sorted, JSON)
 
-so a repeated sweep reads the cache instead of recomputing, and a sweep interrupted by Ctrl-C
+(the figures and explore commands put :func:`code_fingerprint` into the salt, so results of
+other code are never reused), so a repeated sweep reads the cache instead of recomputing, and a sweep interrupted by Ctrl-C
 or ``kill`` resumes where it stopped: every finished point was already written. Files are
 written atomically (a temporary file in the same folder, then :func:`os.replace`), so a kill
 mid-write never leaves a truncated cache entry. Cached floats round-trip exactly through JSON
