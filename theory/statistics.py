@@ -1,0 +1,62 @@
+"""Statistics over seeds and trials, defined once for every check, figure and table.
+
+* :func:`mean_ci` -- mean with a Student-t confidence interval across seeds;
+* :func:`wilson` -- Wilson score interval for a binomial proportion;
+* :func:`first_crossing` -- the first grid value where a flag turns on;
+* :func:`rng_for` -- an independent generator per (seed, tags) by ``SeedSequence`` spawning.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as _st
+
+
+def mean_ci(values, level: float = 0.95, bounds=None) -> dict:
+    """Mean and Student-t interval across seeds: ``{mean, lo, hi, n}``.
+
+    NaN and ``None`` entries are dropped. With no value every field is ``None`` (``n = 0``);
+    with one value the interval is the point itself. ``bounds = (low, high)`` clips the
+    interval to the quantity's range (accuracies in ``[0, 1]``)."""
+    v = np.asarray([x for x in values if x is not None and not (isinstance(x, float) and math.isnan(x))],
+                   dtype=float)
+    v = v[np.isfinite(v)] if v.size else v
+    if v.size == 0:
+        return {"mean": None, "lo": None, "hi": None, "n": 0}
+    m = float(v.mean())
+    if v.size < 2:
+        return {"mean": m, "lo": m, "hi": m, "n": int(v.size)}
+    half = float(_st.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return {"mean": m, "lo": lo, "hi": hi, "n": int(v.size)}
+
+
+def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple:
+    """Wilson score interval ``(lo, hi)`` for ``successes / trials`` (95% by default).
+
+    Zero trials carry no information: the interval is the whole range ``(0, 1)``."""
+    if trials < 0 or successes < 0 or successes > trials:
+        raise ValueError(f"wilson needs 0 <= successes <= trials, got {successes}/{trials}")
+    if trials == 0:
+        return (0.0, 1.0)
+    p = successes / trials
+    d = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / d
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / d
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def first_crossing(xs, flags):
+    """The first ``x`` in ``xs`` (as a float) whose flag is true (``None`` if none is)."""
+    for x, f in zip(xs, flags):
+        if f:
+            return float(x)
+    return None
+
+
+def rng_for(seed: int, *tags: int) -> np.random.Generator:
+    """An independent generator per ``(seed, tags)`` (``SeedSequence`` spawning, no global state)."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), *[int(t) for t in tags]]))
