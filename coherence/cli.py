@@ -2,7 +2,7 @@
 
 Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int`` (exit status).
 Human output goes to stdout as a table; with ``--json`` stdout carries exactly one JSON document
-and progress and logs go to stderr (CONTRACT.md).
+and progress and logs go to stderr (docs/cli.md).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 
 #: subcommand -> (module implementing it, one-line help)
 COMMANDS = {
-    "check": ("proofs_check.runner", "run every claim and identity check (THEORY.md sections 3, 5)"),
+    "check": ("proofs_check.runner", "run every claim and identity check (docs/theory.md sections 3, 5)"),
     "bench": ("coherence.bench", "measure fast paths against naive paths / peer libraries side by side"),
     "figures": ("simulations.figures", "regenerate figures, their data files and figures/manifest.json"),
     "explore": ("simulations.explore", "run one failure regime at chosen parameters and print a table"),

@@ -1,4 +1,4 @@
-"""One check per claim (C1-C5) and exact identity (I) of THEORY.md, run by ``coherence check``.
+"""One check per claim (C1-C5) and exact identity (I) of docs/theory.md, run by ``coherence check``.
 
 Modules are named after what they check: :mod:`proofs_check.c1_special_cases`,
 :mod:`~proofs_check.c2_description_length`, :mod:`~proofs_check.c3_optimality`,

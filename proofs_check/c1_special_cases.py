@@ -1,5 +1,5 @@
 """Claim C1: Gibbs sampling, bootstrap, ICM, debate and power sampling are searches for high
-coherence (THEORY.md section 3, C1; Theorem 4.2 and Propositions 4.3-4.4 of the paper).
+coherence (docs/theory.md section 3, C1; Theorem 4.2 and Propositions 4.3-4.4 of the paper).
 
 Every check builds the exact transition matrix or runs the exact update over the enumerated
 policy space; nothing here samples where an exact answer is available.

@@ -1,6 +1,6 @@
 """Claim C2: coherence optimisation with labels is structural risk minimisation with a
 description-length regularizer, and the 0-1 SRM minimiser is the MAP exactly at
-``lambda = 1 / log((1-eta)/eta)`` (THEORY.md section 3, C2).
+``lambda = 1 / log((1-eta)/eta)`` (docs/theory.md section 3, C2).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Claim C3: description-length regularization is optimal when the regularizer is the task
-distribution (Theorem 5.5 of the paper, in the checkable form of THEORY.md section 3, C3).
+distribution (Theorem 5.5 of the paper, in the checkable form of docs/theory.md section 3, C3).
 
 Measured, not assumed: tasks ``pi* ~ P*`` (a concept mixture over ``n`` binary items), a labelled
 set ``S`` of ``m`` items drawn without replacement, labels flipped with rate ``eta``. Every

@@ -1,6 +1,6 @@
 """Claim C4: persona collapse. Under a mixture of personas the Gibbs chain is metastable: its
 spectral gap shrinks exponentially with ``n``, so one run locks into one persona and diversity
-survives only across runs (THEORY.md section 3, C4; the paper's preliminary experiments).
+survives only across runs (docs/theory.md section 3, C4; the paper's preliminary experiments).
 
 Exact: the random-scan Gibbs kernel over all ``2^n`` maps (sparse), its gap ``1 - lambda_2``
 by Lanczos on the symmetrised kernel with the top eigenvector deflated, the conductance of the

@@ -1,6 +1,6 @@
 """Claim C5: self-improvement succeeds when the truth is the most coherent map (or in its basin)
-and fails otherwise. One check per regime R1-R13 of THEORY.md section 3: each states the
-predicted direction, moves one parameter across the boundary, and where THEORY.md gives a closed
+and fails otherwise. One check per regime R1-R13 of docs/theory.md section 3: each states the
+predicted direction, moves one parameter across the boundary, and where docs/theory.md gives a closed
 form compares the predicted boundary with the measured one (exact argmax over ``{0,1}^n``).
 
 Accuracy of a decoder is per-item agreement with the truth, averaged exactly over tied
@@ -44,7 +44,7 @@ def zero_shot_accuracy(prior, truth, items=None) -> float:
 
 
 def mode_scores(prior: ConceptMixture) -> np.ndarray:
-    """The closed-form comparison of THEORY.md R5: ``log w_k + n log(1 - eps_k)`` per concept."""
+    """The closed-form comparison of docs/theory.md R5: ``log w_k + n log(1 - eps_k)`` per concept."""
     return prior.log_w + prior.n * prior.log_hit
 
 

@@ -1,4 +1,4 @@
-"""Oracles for ICM's logical-consistency term ``- I(b)`` in ``U = alpha * S - I`` (THEORY.md C1, ICM
+"""Oracles for ICM's logical-consistency term ``- I(b)`` in ``U = alpha * S - I`` (docs/theory.md C1, ICM
 bullet; C5 R6; section 6, ICM), used by ``C1.icm-consistency-restricts-support``
 (:mod:`proofs_check.c1_special_cases`) and ``C5.R6.no-consistency-constant-wins``
 (:mod:`proofs_check.c5_regimes`).
@@ -37,7 +37,7 @@ from theory.softmax import log_coherence_table
 
 from .exact import decoder_accuracy, tie_set
 
-#: ICM's alpha as the authors ran it (THEORY.md section 6: alpha 30-50)
+#: ICM's alpha as the authors ran it (docs/theory.md section 6: alpha 30-50)
 ICM_ALPHA = 50.0
 
 

@@ -1,4 +1,4 @@
-"""Claim I: the exact identities of THEORY.md section 5, symbolic where algebra suffices and
+"""Claim I: the exact identities of docs/theory.md section 5, symbolic where algebra suffices and
 numeric over exact enumeration otherwise (tolerances are absolute, in nats unless stated).
 
 The identities that belong to a claim live with it: Gibbs stationarity, bootstrap monotonicity

@@ -1,8 +1,8 @@
-"""The check registry: one record per claim or identity of THEORY.md sections 3 and 5.
+"""The check registry: one record per claim or identity of docs/theory.md sections 3 and 5.
 
 A check is a function ``f(quick: bool) -> Outcome`` registered with :func:`check`, which fixes
 its id, claim, statement, expected verdict, tolerance and conditions. :func:`run_check` times
-it and turns it into the record of CONTRACT.md (``coherence check --json``); a check that raises
+it and turns it into the record of docs/cli.md (``coherence check --json``); a check that raises
 is reported with verdict ``"error"`` (never equal to any expectation, so the run fails).
 
 Verdicts: ``"holds"`` (the statement is true on every instance examined, within tolerance),
@@ -123,7 +123,7 @@ def _jsonable(x):
 
 
 def run_check(c: Check, quick: bool) -> dict:
-    """Run one check and return its CONTRACT.md record."""
+    """Run one check and return its docs/cli.md record."""
     t0 = time.perf_counter()
     try:
         out = c.func(quick)

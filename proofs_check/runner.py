@@ -1,4 +1,4 @@
-"""``coherence check``: run every claim and identity check and report verdicts (CONTRACT.md).
+"""``coherence check``: run every claim and identity check and report verdicts (docs/cli.md).
 
 ``--json`` prints one JSON list of records on stdout; ``--markdown`` prints the claims table
 for the README; otherwise a readable table. Progress goes to stderr. Exit status 0 exactly when
@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--only", nargs="+", metavar="ID",
                         help="run only these checks: exact ids or prefixes (C5, C5.R9, I.chain)")
     out = parser.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print one JSON list of records (CONTRACT.md)")
+    out.add_argument("--json", action="store_true", help="print one JSON list of records (docs/cli.md)")
     out.add_argument("--markdown", action="store_true", help="print the claims table as markdown")
     out.add_argument("--list", action="store_true", help="list the check ids and statements, run nothing")
 

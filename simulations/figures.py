@@ -4,7 +4,7 @@ For each experiment of :mod:`simulations.experiments` (in registry order) this r
 (parallel, cached, resumable: :mod:`simulations.sweep`), writes the data file
 ``DIR/data/ID.json`` (sorted keys, floats rounded to 6 significant digits, no timestamps: the
 same seed and parameters give the same bytes), the figure as ``DIR/ID.png`` and ``DIR/ID.pdf``,
-and finally ``DIR/manifest.json`` as in CONTRACT.md. Entries of an existing manifest that are not
+and finally ``DIR/manifest.json`` as in docs/cli.md. Entries of an existing manifest that are not
 regenerated (other ids, or figures left out by ``--only``) are kept.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``coherence figures``: the manifest shape of CONTRACT.md, PNG + PDF per figure, byte-identical
+"""``coherence figures``: the manifest shape of docs/cli.md, PNG + PDF per figure, byte-identical
 data files for the same seed, and clear errors for bad input."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`coherence lm` end to end on tiny-random: CONTRACT.md fields, recomputed accuracy, listings."""
+"""`coherence lm` end to end on tiny-random: docs/cli.md fields, recomputed accuracy, listings."""
 import json
 
 import numpy as np

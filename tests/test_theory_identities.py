@@ -1,4 +1,4 @@
-"""Property tests: THEORY.md section 5 identities over random priors, orders and sizes."""
+"""Property tests: docs/theory.md section 5 identities over random priors, orders and sizes."""
 from __future__ import annotations
 
 import itertools

@@ -159,7 +159,7 @@ def persona_mixture(truth, concepts: dict, k: int = 2) -> ConceptMixture:
 
 def standard_concepts(truth, rng: np.random.Generator, *, flip_fraction: float = 0.25,
                       feature=None, n_random: int = 0) -> dict:
-    """The usual binary concept maps of THEORY.md section 4, keyed by name.
+    """The usual binary concept maps of docs/theory.md section 4, keyed by name.
 
     ``truth``; ``negation`` (1 - truth); ``flipped`` (truth with ``flip_fraction`` of items flipped);
     ``constant0``/``constant1``; ``feature`` (a sycophantic map copying a surface feature, if

@@ -1,4 +1,4 @@
-"""One module per figure: the failure regimes R1-R13 (THEORY.md C5), claims C2-C4, the phase
+"""One module per figure: the failure regimes R1-R13 (docs/theory.md C5), claims C2-C4, the phase
 diagrams and the paper's persona-collapse experiment. Each exposes ``EXPERIMENT``
 (:class:`simulations.experiments.base.Experiment`); :func:`REGISTRY` lists them in figure order.
 """

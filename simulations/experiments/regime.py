@@ -1,5 +1,5 @@
 """One-parameter regime sweeps: every method's accuracy against a parameter, with the closed-form
-boundary drawn where THEORY.md gives one.
+boundary drawn where docs/theory.md gives one.
 
 A regime module defines ``instance(params, x, seed) -> Instance`` (the same instance for every
 method) and builds its ``EXPERIMENT`` with :func:`regime_experiment`. The data file holds, for

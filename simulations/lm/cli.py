@@ -1,6 +1,6 @@
-"""``coherence lm``: searches on real causal language models (CONTRACT.md).
+"""``coherence lm``: searches on real causal language models (docs/cli.md).
 
-Subcommands: ``run`` (one search, JSON per CONTRACT.md), ``tasks``, ``methods``, ``train`` (a
+Subcommands: ``run`` (one search, JSON per docs/cli.md), ``tasks``, ``methods``, ``train`` (a
 small transformer trained on a synthetic prior, compared with the exact codelength) and
 ``table`` (accuracy across tasks x methods x seeds with confidence intervals, resumable).
 """
@@ -61,7 +61,7 @@ def _search_params(method: str, steps) -> dict:
 
 def run_one(lm, task_name: str, method: str, n: int, seed: int, *, shots: int = 8, loo: str = "exact",
             steps=None) -> dict:
-    """One method on one generated task: labels, accuracy, coherence and cost (CONTRACT.md)."""
+    """One method on one generated task: labels, accuracy, coherence and cost (docs/cli.md)."""
     from .methods import BASELINES, METHODS, baseline_labels
     from .prior import LMPrior, PromptFormat
     from .tasks import make_task

@@ -1,4 +1,4 @@
-"""The unified searches over any pretrained prior (THEORY.md claim C1), behind one entry point.
+"""The unified searches over any pretrained prior (docs/theory.md claim C1), behind one entry point.
 
     from simulations.search import run_search, SearchResult, METHODS
     res = run_search("gibbs", model, labels={0: 1}, constraints=None, seed=0, sweeps=50, tau=1.0)

@@ -1,4 +1,4 @@
-"""Logical-consistency constraints between pairs of items (ICM's ``I(b)``; THEORY.md C1, R12).
+"""Logical-consistency constraints between pairs of items (ICM's ``I(b)``; docs/theory.md C1, R12).
 
 A constraint forbids some joint values of a pair ``(i, j)``; ``I(b)`` is the number of violated
 pairs. Binary relations (``1`` = True):

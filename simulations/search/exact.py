@@ -1,5 +1,5 @@
 """Exact searches by enumeration of ``Y^n`` (``k^n <= 2^24``): the oracles the other searches are
-measured against (THEORY.md C1-C3).
+measured against (docs/theory.md C1-C3).
 
 * ``exact-argmax``: ``argmax_b Coh(b)`` (optionally among vectors agreeing with the labels and
   satisfying the constraints); every tied maximum is listed in ``extras["ties"]``;

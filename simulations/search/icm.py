@@ -1,4 +1,4 @@
-"""Internal Coherence Maximization (Wen et al. 2025), in its two published forms (THEORY.md sec. 6).
+"""Internal Coherence Maximization (Wen et al. 2025), in its two published forms (docs/theory.md sec. 6).
 
 Both anneal ``U(D) = alpha * P(D) - I(D)`` over a growing labelled pool ``D``; ``I`` counts the
 violated constraint pairs inside the pool and the leave-one-out conditionals are taken *within*
