@@ -74,7 +74,10 @@ def test_jsonl_roundtrip(tmp_path):
             {"question": "q3", "choice": "c4"}]
     p = tmp_path / "d.jsonl"
     p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    t = make_task(f"jsonl:{p}", 10)
+    with pytest.raises(ValueError, match="holds only 4 items"):
+        make_task(f"jsonl:{p}", 10)
+    assert make_task(f"jsonl:{p}", 3).n == 3
+    t = make_task(f"jsonl:{p}", None)
     assert t.n == 4 and t.gold.tolist() == [1, 0, 1, -1]
     assert t.groups[0] == t.groups[1] != t.groups[2]
     assert "q1" in t.queries()[0] and "c1" in t.queries()[0]

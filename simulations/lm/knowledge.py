@@ -1,0 +1,47 @@
+"""What a model knows about a task before any search: zero-shot scores, and the format choice.
+
+``zero_shot(prior, gold)`` reads the zero-shot label log-probs ``log P_M(y | x_i)`` (one batch of
+``n`` short prompts) and reports the log-odds ``log P(1|x) - log P(0|x)`` per item (nats), their
+AUC against gold, and the accuracy of the argmax. :func:`choose_format` measures this AUC for
+every candidate format of the task's family on the *dev* split and returns the best, so the
+format is never chosen on the items results are reported for.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .formats import FORMATS, auc
+from .prior import LMPrior, PromptFormat
+
+
+def prior_for(lm, task, *, loo: str = "exact") -> LMPrior:
+    """The LM prior over ``task``'s queries with the task's label words."""
+    return LMPrior(lm, task.queries(), PromptFormat(label_words=task.label_words), loo=loo)
+
+
+def zero_shot(prior, gold) -> dict:
+    """``{log_odds (n,), auc, accuracy, labels}`` of the zero-shot conditionals (nats)."""
+    lp = prior.log_zero_shot()
+    gold = np.asarray(gold)
+    odds = lp[:, 1] - lp[:, 0]
+    labels = lp.argmax(-1)
+    known = gold >= 0
+    return {"log_odds": odds, "labels": labels,
+            "auc": auc(odds[known], gold[known]) if known.any() else float("nan"),
+            "accuracy": float(np.mean(labels[known] == gold[known])) if known.any() else float("nan")}
+
+
+def choose_format(lm, task_name: str, *, n_dev: int = 64, seed: int = 0) -> dict:
+    """Zero-shot AUC of every candidate format on the dev split (``n_dev`` items): ``{"chosen":
+    name, "auc": {name: auc}}``. Tasks without a dev split use seed ``seed + 1000`` as dev."""
+    from .tasks import make_task
+
+    base = make_task(task_name, n_dev, seed, split="dev")
+    if base.params.get("split") is None:  # no lexicon split: a disjoint seed stands in for dev
+        base = make_task(task_name, n_dev, seed + 1000)
+    res = {}
+    for f in FORMATS[base.family]:
+        t = base.with_format(f)
+        res[f.name] = zero_shot(prior_for(lm, t), t.gold)["auc"]
+    chosen = max(res, key=lambda k: (np.nan_to_num(res[k], nan=-1.0), k))
+    return {"chosen": chosen, "auc": res, "n_dev": base.n}
