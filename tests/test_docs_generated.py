@@ -93,7 +93,8 @@ def test_relative_links_resolve(page):
 
 
 def test_no_reference_to_files_outside_the_repository():
-    out = subprocess.run(["git", "grep", "-n", "-e", "THEORY.md", "-e", "CONTRACT.md", "--", ":!docs"],
+    names = ["THEORY" + ".md", "CONTRACT" + ".md"]       # spelt in two parts so this file does not match
+    out = subprocess.run(["git", "grep", "-n", "-e", names[0], "-e", names[1], "--", ":!docs"],
                          cwd=ROOT, capture_output=True, text=True)
     if out.returncode not in (0, 1):
         pytest.skip("not a git checkout")
