@@ -105,6 +105,28 @@ def violations(b, constraint: str, groups=None) -> int:
     return int(sum(int(b[g == q].sum()) != 1 for q in np.unique(g)))
 
 
+def constraint_leak(constraint: str, gold, groups=None) -> float:
+    """Accuracy the constraint gives on its own: the expected accuracy against ``gold`` of a
+    labelling drawn uniformly from the constraint set (a uniform prior restricted to it, R12).
+
+    ``none``: 1/2. ``balance`` (``m = floor(n/2)`` ones): each item is 1 with probability
+    ``m/n``. ``groups`` (one 1 per group of size ``s``): each item is 1 with probability
+    ``1/s``. The expected accuracy is ``mean_i [g_i p_i + (1 - g_i)(1 - p_i)]``."""
+    g = np.asarray(gold)
+    known = g >= 0
+    if constraint == "none":
+        p = np.full(g.size, 0.5)
+    elif constraint == "balance":
+        p = np.full(g.size, (g.size // 2) / g.size)
+    elif constraint == "groups":
+        grp = np.asarray(groups)
+        sizes = {q: int(np.sum(grp == q)) for q in np.unique(grp)}
+        p = np.array([1.0 / sizes[q] for q in grp])
+    else:
+        raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
+    return float(np.mean((g * p + (1 - g) * (1 - p))[known])) if known.any() else float("nan")
+
+
 def coherence_orders(n: int, orders: int, seed: int) -> np.ndarray:
     """``orders`` random orders of ``n`` items, fixed by ``seed`` (the objective's orders)."""
     rng = np.random.default_rng([seed, 99])

@@ -43,7 +43,7 @@ class ByteTokenizer:
     other text to its bytes, so a label word is always exactly one token.
     """
 
-    words: tuple = ("False", "True", "No", "Yes", "A", "B", "C", "D")
+    words: tuple = ("False", "True", "No", "Yes", "A", "B", "C", "D", "negative", "positive", "false", "true")
 
     @property
     def vocab_size(self) -> int:

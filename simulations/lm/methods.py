@@ -9,7 +9,9 @@ Baselines (defined here; each returns labels ``(n,)`` in ``{0..k-1}``):
   leave-one-out conditional).
 
 Searches (``bootstrap``, ``icm``, ``icm-paper``, ``gibbs``) run unchanged on the
-:class:`~simulations.lm.prior.LMPrior` through ``simulations.search.run_search``.
+:class:`~simulations.lm.prior.LMPrior` through ``simulations.search.run_search`` (faithful, exact
+leave-one-out: for small ``n``). The ``chunked-*`` searches and ``coherence`` are the fast paths
+of :mod:`simulations.lm.chunked` (randomized context exclusion) that run at ``n >= 64`` on a CPU.
 """
 from __future__ import annotations
 
@@ -25,7 +27,13 @@ METHODS = {
     "icm": "Internal Coherence Maximization, released-code variant (signed log-odds score; simulations.search)",
     "icm-paper": "ICM as in the paper: alpha * pseudo-likelihood - inconsistencies (simulations.search)",
     "gibbs": "Gibbs sampling with in-context leave-one-out conditionals (persona experiment; simulations.search)",
+    "chunked-bootstrap": "bootstrap over chunks with randomized context exclusion, under the task's constraint (scales)",
+    "chunked-icm": "ICM's released score with chunked conditionals and chunk-argmax proposals (scales)",
+    "chunked-gibbs": "Gibbs over chunks with randomized context exclusion, unconstrained, several chains (scales)",
+    "coherence": "ascent on the order-averaged prequential coherence under the task's constraint (scales)",
+    "coherence-free": "ascent on the coherence with no constraint (regime R6: expect a constant labelling)",
 }
+CHUNKED_METHODS = ("chunked-bootstrap", "chunked-icm", "chunked-gibbs", "coherence", "coherence-free")
 BASELINES = ("zero-shot", "random-few-shot", "golden-few-shot")
 
 

@@ -32,14 +32,15 @@ class PrefixScorer:
     ``forward_tokens`` counts every input position the transformer processed (padding included:
     it costs compute); ``forward_calls`` counts forward passes."""
 
-    def __init__(self, lm, label_ids, batch_tokens: int = 16384):
+    def __init__(self, lm, label_ids, batch_tokens: int = 16384, stores: int = 4):
         self.lm = lm
         self.batch_tokens = int(batch_tokens)
         self.k = len(label_ids)
         self._lab = np.asarray(label_ids, dtype=np.int64)
         self.forward_tokens = 0
         self.forward_calls = 0
-        self._store = None  # (tokens, [(k, v)] per layer, label log-probs (T, k))
+        self.stores = int(stores)
+        self._stores: list = []  # most recent first: (tokens, [(k, v)] per layer, label log-probs (T, k))
         self._init_head()
 
     def _init_head(self):
@@ -91,20 +92,29 @@ class PrefixScorer:
 
     def _run_trunk(self, tokens: np.ndarray):
         """Key/values and label log-probs at every position of ``tokens`` (batch 1), reusing the
-        longest prefix shared with the previously stored trunk."""
-        c = 0
-        if self._store is not None:
-            c = min(common_prefix(self._store[0], tokens), tokens.size)
-        if self._store is not None and c == tokens.size:
-            kv = [(k[:, :, :c], v[:, :, :c]) for k, v in self._store[1]]
-            return kv, self._store[2][:c]
-        past = self._cache(self._store[1], c) if c else None
+        longest prefix shared with any of the ``stores`` most recently run trunks.
+
+        Several stores matter because searches interleave sequences that each extend their own
+        earlier version (the context of the next chunk, one prequential pass per order): with a
+        single store each would evict the other's prefix."""
+        best, c = None, 0
+        for idx, st in enumerate(self._stores):
+            m = min(common_prefix(st[0], tokens), tokens.size)
+            if m > c:
+                best, c = idx, m
+        if best is not None:
+            st = self._stores.pop(best)
+            self._stores.insert(0, st)
+            if c == tokens.size:
+                return [(k[:, :, :c], v[:, :, :c]) for k, v in st[1]], st[2][:c]
+        past = self._cache(self._stores[0][1], c) if c else None
         pos = np.arange(c, tokens.size)
         h, cache = self._forward(tokens[c:], past=past, position_ids=pos)
         kv = [(layer.keys, layer.values) for layer in cache.layers]
         lp_new = self._label_logp(h[0])
-        lp = lp_new if c == 0 else np.concatenate([self._store[2][:c], lp_new])
-        self._store = (tokens.copy(), kv, lp)
+        lp = lp_new if c == 0 else np.concatenate([self._stores[0][2][:c], lp_new])
+        self._stores.insert(0, (tokens.copy(), kv, lp))
+        del self._stores[self.stores:]
         return kv, lp
 
     def score_rows(self, trunk: np.ndarray, rows) -> list:
@@ -190,4 +200,4 @@ class PrefixScorer:
 
     def clear(self) -> None:
         """Forget the stored trunk key/values (frees memory)."""
-        self._store = None
+        self._stores.clear()

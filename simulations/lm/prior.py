@@ -182,14 +182,20 @@ class LMPrior(Prior):
     def coherence_over_orders(self, b, orders) -> np.ndarray:
         """``Coh_s(b)`` for each order ``s`` in ``orders (m, n)``: ``(m,)`` nats.
 
-        The ``m`` full demonstration sequences have equal length (one-token labels), so they run
-        as padded-free batches of rows over the shared header cache: one pass per order, batched.
+        One pass per order; each order's sequence stays in the scorer's stores, so the
+        coherence of a labelling that differs from an earlier one only late in an order costs only
+        the tokens after the first difference.
         """
         b = self._check(np.asarray(b)).reshape(self.n)
         orders = [V.order("orders", s, self.n) for s in np.asarray(orders).reshape(-1, self.n)]
-        rows = [self._trunk(b, s) for s in orders]
-        res = self.scorer.score_rows(rows[0][0], rows)
-        return np.array([lp[np.arange(self.n), b[s]].sum() for lp, s in zip(res, orders)])
+        out = []
+        for s in orders:
+            # each order is its own trunk, so the scorer keeps one cached sequence per order and
+            # a later labelling re-runs only the part after its first change in that order
+            trunk, reads = self._trunk(b, s)
+            lp = self.scorer.score_rows(trunk, [(trunk, reads)])[0]
+            out.append(lp[np.arange(self.n), b[s]].sum())
+        return np.array(out)
 
     def log_loo(self, B, mode: str | None = None) -> np.ndarray:
         """``log P_M(b_i = y | x_i; all j != i in index order)``: ``(..., n, k)``.
