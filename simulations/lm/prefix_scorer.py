@@ -86,9 +86,12 @@ class PrefixScorer:
         from transformers import DynamicCache
 
         if upto == 0:
-            return None
+            return DynamicCache()
         data = [(k[:, :, :upto].expand(rows, -1, -1, -1), v[:, :, :upto].expand(rows, -1, -1, -1)) for k, v in kv]
-        return DynamicCache(data, config=self.lm.model.config)
+        # no config: every layer keeps all its positions. With the config, sliding-window layers
+        # (Gemma 3) keep only the last window of keys, and a stored prefix could not be cut at an
+        # arbitrary position; the model still applies its sliding-window mask by position.
+        return DynamicCache(data)
 
     def _run_trunk(self, tokens: np.ndarray):
         """Key/values and label log-probs at every position of ``tokens`` (batch 1), reusing the
@@ -107,7 +110,7 @@ class PrefixScorer:
             self._stores.insert(0, st)
             if c == tokens.size:
                 return [(k[:, :, :c], v[:, :, :c]) for k, v in st[1]], st[2][:c]
-        past = self._cache(self._stores[0][1], c) if c else None
+        past = self._cache(self._stores[0][1], c) if c else self._cache(None, 0)
         pos = np.arange(c, tokens.size)
         h, cache = self._forward(tokens[c:], past=past, position_ids=pos)
         kv = [(layer.keys, layer.values) for layer in cache.layers]
