@@ -37,8 +37,8 @@ CHUNKED_METHODS = ("chunked-bootstrap", "chunked-icm", "chunked-gibbs", "coheren
 BASELINES = ("zero-shot", "random-few-shot", "golden-few-shot")
 
 
-def few_shot_labels(prior, demo_labels, shots: int, rng) -> np.ndarray:
-    """``argmax_y log P_M(b_i = y | x_i; D_i)`` with ``D_i`` = a fixed random demo set minus ``i``.
+def few_shot_log_probs(prior, demo_labels, shots: int, rng) -> np.ndarray:
+    """``log P_M(b_i = y | x_i; D_i)`` ``(n, k)`` nats, with ``D_i`` = a fixed random demo set minus ``i``.
 
     The demo set (and its order) is the same for every item, so the shared prompt prefix is
     computed once and reused through the prior's key/value cache.
@@ -46,23 +46,29 @@ def few_shot_labels(prior, demo_labels, shots: int, rng) -> np.ndarray:
     n = prior.n
     shots = V.positive_int("shots", shots, minimum=0, maximum=n)
     demos = rng.permutation(n) if shots in (0, n) else rng.choice(n, size=shots, replace=False)
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        lc = prior.log_conditional(demo_labels, i, demos[demos != i])
-        out[i] = int(np.argmax(lc))
-    return out
+    return np.stack([prior.log_conditional(demo_labels, i, demos[demos != i]) for i in range(n)])
 
 
-def baseline_labels(method: str, prior, gold, *, shots: int = 8, seed: int = 0) -> np.ndarray:
-    """Labels from one of :data:`BASELINES`."""
+def few_shot_labels(prior, demo_labels, shots: int, rng) -> np.ndarray:
+    """``argmax_y`` of :func:`few_shot_log_probs`."""
+    return few_shot_log_probs(prior, demo_labels, shots, rng).argmax(-1).astype(np.int64)
+
+
+def baseline_log_probs(method: str, prior, gold, *, shots: int = 8, seed: int = 0) -> np.ndarray:
+    """The label log-probs ``(n, k)`` (nats) one of :data:`BASELINES` decides by."""
     rng = np.random.default_rng(seed)
     if method == "zero-shot":
-        return prior.log_zero_shot().argmax(axis=-1).astype(np.int64)
+        return prior.log_zero_shot()
     if method == "random-few-shot":
-        return few_shot_labels(prior, rng.integers(0, prior.k, prior.n), shots, rng)
+        return few_shot_log_probs(prior, rng.integers(0, prior.k, prior.n), shots, rng)
     if method == "golden-few-shot":
         gold = np.asarray(gold)
         if np.any(gold < 0):
             raise ValueError("method golden-few-shot needs gold labels for every item")
-        return few_shot_labels(prior, gold, shots, rng)
+        return few_shot_log_probs(prior, gold, shots, rng)
     raise ValueError(f"method must be one of {BASELINES} here, got {method!r}")
+
+
+def baseline_labels(method: str, prior, gold, *, shots: int = 8, seed: int = 0) -> np.ndarray:
+    """Labels from one of :data:`BASELINES`: the argmax of :func:`baseline_log_probs`."""
+    return baseline_log_probs(method, prior, gold, shots=shots, seed=seed).argmax(-1).astype(np.int64)

@@ -26,11 +26,11 @@ import numpy as np
 
 from simulations.io import atomic_write_json
 
-from .chunked import ChunkConfig, constraint_leak, run_chunked
-from .formats import format_named
+from .chunked import ChunkConfig, constraint_leak, project, run_chunked
+from .formats import auc, format_named
 from .knowledge import choose_format, prior_for, zero_shot
 from .landscape import landscape
-from .methods import baseline_labels
+from .methods import baseline_log_probs
 from .tasks import make_task
 
 #: method -> (kind, constraint rule); "task" = the task's own constraint
@@ -99,8 +99,16 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict
     t0 = time.perf_counter()
     rec: dict = {"task": task.name, "method": method, "seed": seed, "n": task.n}
     if kind == "baseline":
-        labels = baseline_labels(method, prior, gold, shots=cfg.shots, seed=seed)
-        rec["constraint"] = "none"
+        lp = baseline_log_probs(method, prior, gold, shots=cfg.shots, seed=seed)
+        labels = lp.argmax(-1).astype(np.int64)
+        odds = lp[:, 1] - lp[:, 0]
+        # argmax decoding after demonstrations is often miscalibrated (every item one label while
+        # the ranking is right), so the ranking (AUC) and the decision under the task's own
+        # constraint are reported too: the same projection the constrained searches use
+        cons = task_constraint(task)
+        rec.update({"constraint": "none", "auc": auc(odds, gold), "log_odds": odds.tolist(),
+                    "accuracy_under_task_constraint": float(np.mean(project(odds, cons, task.groups) == gold)),
+                    "task_constraint": cons})
     else:
         constraint = task_constraint(task) if rule == "task" else "none"
         algo = "coherence" if method == "coherence-free" else method.replace("chunked-", "")
