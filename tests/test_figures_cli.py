@@ -16,7 +16,7 @@ FAST = ["phase-R8"]            # a cheap figure (exact enumeration only)
 
 
 def _run(out: Path, cache: Path, *extra):
-    return main(["figures", "--quick", "--only", *FAST, "--out", str(out), "--cache", str(cache), "--jobs", "1", *extra])
+    return main(["figures", "--quick", "--only", *FAST, "--out", str(out), "--cache-dir", str(cache), "--jobs", "1", *extra])
 
 
 def test_manifest_shape_files_same_bytes_and_only(tmp_path):
