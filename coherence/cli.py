@@ -81,6 +81,13 @@ def commands() -> dict:
     }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2), like every other bad input."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(argv=None) -> argparse.ArgumentParser:
     """The parser; a subcommand's ``help_epilog()`` (e.g. explore's list of regimes, which imports
     every experiment) is built only when ``argv`` asks for help."""
@@ -88,7 +95,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 
     wants_help = argv is None or any(a in ("-h", "--help") for a in argv)
 
-    parser = argparse.ArgumentParser(prog="coherence", description="Verify, by computation, the theory of self-improvement as coherence optimization.")
+    parser = OneLineParser(prog="coherence", description="Verify, by computation, the theory of self-improvement as coherence optimization.")
     parser.add_argument("--version", action="version", version=f"coherence {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (mod, help_text) in commands().items():
