@@ -108,7 +108,8 @@ def param_range(exp, name: str, params: dict):
         return kind, lo, hi, False, False, "declared by the experiment"
     if name == "n":
         k = int(params.get("K", 2))
-        return "int", 2, int(math.log(EXPLORE_ENUMERATION) / math.log(k) + 1e-9), False, False, RANGES["n"][5]
+        meaning = RANGES["n"][5] + (f", here k = K = {k}" if "K" in params else "")
+        return "int", 2, int(math.log(EXPLORE_ENUMERATION) / math.log(k) + 1e-9), False, False, meaning
     if name in RANGES and not is_list:
         return RANGES[name]
     span = _grid_span(exp, name)
@@ -202,7 +203,8 @@ def apply_sets(params: dict, sets: list, exp=None) -> dict:
 def validate(exp, params: dict, sets=()) -> None:
     """Check every parameter against its range, then (regime sweeps) build each instance once,
     so a value the model rejects is a one-line error before any worker starts."""
-    for name, value in params.items():
+    # n last: its range depends on K
+    for name, value in sorted(params.items(), key=lambda kv: kv[0] == "n"):
         if name in ("quick", "seed", "seeds"):
             continue
         for v in (value if isinstance(value, list) else [value]):

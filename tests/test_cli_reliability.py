@@ -128,6 +128,8 @@ CASES = [
     (["explore", "R5", "--set", "w_t=0.8"], ["w_t=0.8", "sum to 1"]),
     (["explore", "R5", "--set", "eps_w=0.5"], ["eps_w", "(0, 0.5)"]),
     (["explore", "R13", "--set", "K=4", "--set", "n=11"], ["n must be an integer in [2, 10]"]),
+    (["explore", "R13", "--set", "K=9"], ["K must be an integer in [2, 8]"]),
+    (["explore", "R5", "--set", "agree=1.5"], ["agree must be a number in [0, 1]"]),
     (["explore", "R5", "--jobs", "0"], ["--jobs"]),
     (["explore", "R99"], ["REGIME 'R99'", "R5-compressibility-bias", "R13-many-labels"]),
     (["figures", "--seed", "-5", "--only", "phase-R8"], ["--seed", "[0, 2147483647]"]),
@@ -153,6 +155,15 @@ def test_reported_case_is_a_one_line_error(no_work, argv, words):
     for w in words:
         assert w in err, (w, err)
     assert "--only" not in err or argv[0] != "explore"     # explore does not talk about figures' --only
+
+
+def test_the_error_lines_shown_in_the_docs_are_the_real_ones(no_work):
+    doc = (ROOT / "docs" / "reliability.md").read_text()
+    shown = [line for line in doc.splitlines() if line.startswith("coherence ") and ": error: " in line]
+    assert len(shown) == 2
+    for argv, line in zip([["figures", "--seed", "-5"], ["explore", "R5", "--set", "n=1e9"]], shown):
+        code, err = outcome(argv)
+        assert code == 2 and err.strip() == line
 
 
 def test_dask_without_the_extra_names_it(tmp_path):
