@@ -99,8 +99,9 @@ def _grid_span(exp, name):
 
 def param_range(exp, name: str, params: dict):
     """``(kind, low, high, low_open, high_open, meaning)`` accepted for ``name`` in ``exp``."""
-    declared = (exp.extras or {}).get("ranges", {})
-    default = exp.params(True).get(name)
+    # exp None: ranges by name only (apply_sets on a plain dict)
+    declared = (getattr(exp, "extras", None) or {}).get("ranges", {})
+    default = (exp.params(True) if exp is not None else params).get(name)
     is_list = isinstance(default, list)
     kind = _kind(default[0] if is_list and default else default)
     if name in declared:
@@ -112,7 +113,7 @@ def param_range(exp, name: str, params: dict):
         return "int", 2, int(math.log(EXPLORE_ENUMERATION) / math.log(k) + 1e-9), False, False, meaning
     if name in RANGES and not is_list:
         return RANGES[name]
-    span = _grid_span(exp, name)
+    span = _grid_span(exp, name) if exp is not None else None
     if span is not None:
         return kind, span[0], span[1], False, False, "the span of the full default grid"
     return kind, None, None, False, False, "no range known"
