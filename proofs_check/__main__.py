@@ -15,6 +15,8 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"proofs_check: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:       # finished checks are kept (proofs_check.runner): rerun to resume
+        return 130
 
 
 if __name__ == "__main__":

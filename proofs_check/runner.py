@@ -2,15 +2,30 @@
 
 ``--json`` prints one JSON list of records on stdout; ``--markdown`` prints the claims table
 for the README; otherwise a readable table. Progress goes to stderr. Exit status 0 exactly when
-every verdict equals its expectation, 1 otherwise, 2 for bad usage.
+every verdict equals its expectation, 1 otherwise, 2 for bad usage, 130 when interrupted.
+
+Resume: every finished record is written at once, atomically, one file per check id, to
+``<cache root>/checks/<fingerprint>-<quick|full>/<id>.json`` (the cache root of
+:func:`simulations.sweep.cache_root`; the fingerprint hashes the sources of :mod:`theory`,
+:mod:`simulations` and :mod:`proofs_check`, so a record of other code is never reused; the checks
+fix their own seeds, so mode and code determine a record). A rerun after Ctrl-C or ``kill``
+reads the finished records and runs only the rest. A check that raised (verdict ``error``) is
+not stored. With ``--json``, an interrupted run still prints the records it finished.
 """
 from __future__ import annotations
 
 import json
 import sys
 import time
+from pathlib import Path
+
+from simulations.io import atomic_write_json, check_writable, dumps
+from simulations.sweep import add_cache_arguments, cache_root, code_fingerprint
 
 from .registry import all_checks, run_check, select
+
+#: the packages whose sources key the check cache
+FINGERPRINTED = ("theory", "simulations", "proofs_check")
 
 
 def add_arguments(parser) -> None:
@@ -22,6 +37,56 @@ def add_arguments(parser) -> None:
     out.add_argument("--json", action="store_true", help="print one JSON list of records (docs/cli.md)")
     out.add_argument("--markdown", action="store_true", help="print the claims table as markdown")
     out.add_argument("--list", action="store_true", help="list the check ids and statements, run nothing")
+    add_cache_arguments(parser)
+
+
+def cache_folder(root, quick: bool) -> Path:
+    """Where finished records of this code and mode are kept (see the module docstring)."""
+    return cache_root(root) / "checks" / f"{code_fingerprint(FINGERPRINTED)}-{'quick' if quick else 'full'}"
+
+
+def checked_cache_folder(args):
+    """:func:`cache_folder` for ``args`` (``--cache-dir``, ``--quick``), checked writable before
+    any check runs; None with ``--no-cache``."""
+    if getattr(args, "no_cache", False):
+        return None
+    folder = cache_folder(getattr(args, "cache_dir", None), bool(args.quick))
+    check_writable(folder, argument="--cache-dir")
+    return folder
+
+
+def load_record(folder, check_id: str):
+    """The stored record of ``check_id`` or None (missing, unreadable, or another id)."""
+    if folder is None:
+        return None
+    try:
+        rec = json.loads((Path(folder) / f"{check_id}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return rec if isinstance(rec, dict) and rec.get("id") == check_id and "verdict" in rec else None
+
+
+def run_checks(checks, quick: bool, folder=None, records=None, on_record=None) -> list:
+    """Run ``checks`` in order, reusing the records stored in ``folder`` and storing each new one
+    as soon as it finishes. ``records`` (a list, appended to) holds the finished records even when
+    a ``KeyboardInterrupt`` escapes; ``on_record(records)`` is called after each."""
+    records = [] if records is None else records
+    for j, c in enumerate(checks, 1):
+        print(f"[{j}/{len(checks)}] {c.id} ...", end="", file=sys.stderr, flush=True)
+        rec = load_record(folder, c.id)
+        cached = rec is not None
+        if rec is None:
+            # round-trip through strict JSON so a fresh record equals what a resumed run reads
+            rec = json.loads(dumps(run_check(c, bool(quick))))
+            if folder is not None and rec["verdict"] != "error":
+                atomic_write_json(Path(folder) / f"{c.id}.json", rec)
+        records.append(rec)
+        if on_record is not None:
+            on_record(records)
+        mark = "" if rec["verdict"] == rec["expected"] else "  <-- unexpected"
+        print(f" {rec['verdict']} ({rec['seconds']:.1f} s{', cached' if cached else ''}){mark}",
+              file=sys.stderr, flush=True)
+    return records
 
 
 def _short(x, width: int = 60) -> str:
@@ -69,24 +134,32 @@ def format_markdown(records: list[dict], quick: bool = True) -> str:
     return "\n".join(lines)
 
 
+def print_json(records: list) -> None:
+    json.dump(records, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
 def run(args) -> int:
     checks = select(all_checks(), args.only)   # ValueError -> exit 2 via the CLI
     if args.list:
         for c in checks:
             print(f"{c.id:<44} [{c.expected}] {c.statement}")
         return 0
+    folder = checked_cache_folder(args)
     records = []
     t0 = time.perf_counter()
-    for j, c in enumerate(checks, 1):
-        print(f"[{j}/{len(checks)}] {c.id} ...", end="", file=sys.stderr, flush=True)
-        rec = run_check(c, bool(args.quick))
-        records.append(rec)
-        mark = "" if rec["verdict"] == rec["expected"] else "  <-- unexpected"
-        print(f" {rec['verdict']} ({rec['seconds']:.1f} s){mark}", file=sys.stderr, flush=True)
+    try:
+        run_checks(checks, bool(args.quick), folder, records)
+    except KeyboardInterrupt:
+        if args.json:       # the finished records are still one valid JSON document
+            print_json(records)
+        print(f"\ninterrupted after {len(records)}/{len(checks)} checks; they are kept: rerun to resume",
+              file=sys.stderr, flush=True)
+        raise
     print(f"{len(checks)} checks in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     if args.json:
-        json.dump(records, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_json(records)
     elif args.markdown:
         print(format_markdown(records, bool(args.quick)))
     else:

@@ -2,70 +2,334 @@
 parameters and print, for each parameter value, every method's accuracy with its 95% interval
 across seeds, the per-instance measurements, and the closed-form predictions.
 
-``REGIME`` is a figure id or its tag (``R5``, ``C2``, ...; see ``coherence figures --list``).
-``--set`` overrides one entry of the experiment's parameters (the quick defaults): numbers,
-comma-separated lists (``xs=0.1,0.2``), or ``x=VALUE`` as a shorthand for a single ``xs``.
+``REGIME`` is a figure id or its tag (``R5``, ``C2``, ...; ``coherence explore --help`` lists them
+with their parameters). ``--set`` overrides one parameter (the quick defaults): a number, a
+comma-separated list (``xs=0.1,0.2``), ``x=VALUE`` for a single ``xs``, ``seeds=N`` for N seeds.
+
+Every value is checked before any worker starts (type, range, and for regime sweeps the instance
+is built once in this process), so bad input is one line naming the parameter and its accepted
+range, exit status 2. Ranges come from :data:`RANGES` by parameter name, from an experiment's
+``extras["ranges"]`` when it declares them, and for the sweep axes (``xs``, ``ys`` and list
+parameters) from the span of the experiment's full default grid.
+
+Verdict rule (docs/reliability.md): the regime's verdict compares measured and predicted switch
+points within two steps of the grid. explore judges only a sweep whose largest step along each
+axis is at most the experiment's reference step (the largest step of its quick default grid), so
+the tolerance is at most ``2 x reference step``, and prints it; a coarser sweep is reported as
+"not judged: grid too coarse", one with a single x or a predicted boundary outside the sweep as
+not judged either.
 """
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 
-from .sweep import code_fingerprint, sweep
+from theory.validation import MAX_ENUMERATION
+
+from .io import dumps
+from .sweep import add_cache_arguments, code_fingerprint, sweep
+
+#: largest number of behaviour vectors k^n one explore point may enumerate (exact decoding runs at
+#: every point; kept below the library's limit so one point stays interactive)
+EXPLORE_ENUMERATION = min(MAX_ENUMERATION, 2**20)
+#: largest number of seeds
+MAX_SEEDS = 1000
+
+#: accepted range by parameter name: (kind, low, high, low_open, high_open, meaning)
+RANGES = {
+    "n": ("int", 2, None, False, False, "items (k^n <= 2^20 behaviours are enumerated)"),
+    "K": ("int", 2, 8, False, False, "labels per item"),
+    "m": ("int", 1, 64, False, False, "concepts / labelled items of the construction"),
+    "groups": ("int", 2, 6, False, False, "constraint groups"),
+    "n_random": ("int", 1, 1000, False, False, "random instances"),
+    "runs": ("int", 1, 1000, False, False, "independent runs"),
+    "sweeps": ("int", 1, 10000, False, False, "Gibbs sweeps"),
+    "burn": ("int", 0, 10000, False, False, "burn-in sweeps"),
+    "rho_n": ("int", 2, 64, False, False, "items of the correlation runs"),
+    "alpha": ("float", 0.0, 100.0, True, False, "concentration"),
+    "signal": ("float", 0.0, 100.0, False, False, "signal strength"),
+    "agree": ("float", 0.0, 1.0, False, False, "fraction of items where two concepts agree"),
+}
+for _eps in ("eps", "eps_t", "eps_w", "eps_o", "eps_r", "eps_f", "gap_eps"):
+    RANGES[_eps] = ("float", 0.0, 0.5, True, True, "flip probability per item")
+RANGES["eta"] = ("float", 0.0, 0.5, False, True, "label flip probability")
+for _w in ("w_t", "w_w", "w_o", "w_flipped"):
+    RANGES[_w] = ("float", 0.0, 1.0, True, True, "prior weight of a concept")
 
 
 def add_arguments(p) -> None:
-    p.add_argument("regime", metavar="REGIME", help="regime or figure id, e.g. R5 or R5-compressibility-bias")
+    p.add_argument("regime", metavar="REGIME", help="regime or figure id, e.g. R5 or R5-compressibility-bias "
+                                                    "(the list and each one's parameters are below)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                    help="override a parameter (repeatable); x=V runs the single value V; seeds=N uses N seeds")
     p.add_argument("--full", action="store_true", help="start from the full (not quick) parameters")
-    p.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")
-    p.add_argument("--no-cache", action="store_true", help="recompute instead of reading the sweep cache")
+    p.add_argument("--jobs", type=int, default=2, help="parallel workers (-1 = all cores; default 2)")
+    add_cache_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON document (the summarised data)")
 
 
-def _coerce(name: str, text: str, default):
-    def one(t, d):
-        if isinstance(d, bool):
-            return t.lower() in ("1", "true", "yes")
-        if isinstance(d, int) and not isinstance(d, bool):
-            return int(float(t))
-        if isinstance(d, float) or d is None:
-            return float(t)
-        return t
-    if isinstance(default, list):
-        d0 = default[0] if default else 0.0
-        return [one(t, d0) for t in text.split(",") if t]
+# -- parameters: parsing and ranges ---------------------------------------------------------------
+
+def _kind(default) -> str:
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    return "float"
+
+
+def _describe(kind, lo, hi, lo_open=False, hi_open=False) -> str:
+    what = "an integer" if kind == "int" else "a number"
+    if lo is None and hi is None:
+        return what
+    left = "(" if lo_open else "["
+    right = ")" if hi_open or hi is None else "]"
+    return f"{what} in {left}{'-inf' if lo is None else lo:g}, {'inf' if hi is None else hi:g}{right}"
+
+
+def _grid_span(exp, name):
+    """``(low, high)`` of the experiment's full default list ``name`` (None if it has none)."""
+    values = exp.params(False).get(name)
+    if isinstance(values, list) and values and all(isinstance(v, (int, float)) for v in values):
+        return min(values), max(values)
+    return None
+
+
+def param_range(exp, name: str, params: dict):
+    """``(kind, low, high, low_open, high_open, meaning)`` accepted for ``name`` in ``exp``."""
+    # exp None: ranges by name only (apply_sets on a plain dict)
+    declared = (getattr(exp, "extras", None) or {}).get("ranges", {})
+    default = (exp.params(True) if exp is not None else params).get(name)
+    is_list = isinstance(default, list)
+    kind = _kind(default[0] if is_list and default else default)
+    if name in declared:
+        lo, hi = declared[name]
+        return kind, lo, hi, False, False, "declared by the experiment"
+    if name == "n":
+        k = int(params.get("K", 2))
+        meaning = RANGES["n"][5] + (f", here k = K = {k}" if "K" in params else "")
+        return "int", 2, int(math.log(EXPLORE_ENUMERATION) / math.log(k) + 1e-9), False, False, meaning
+    if name in RANGES and not is_list:
+        return RANGES[name]
+    span = _grid_span(exp, name) if exp is not None else None
+    if span is not None:
+        return kind, span[0], span[1], False, False, "the span of the full default grid"
+    return kind, None, None, False, False, "no range known"
+
+
+def _parse_number(name: str, text: str, kind: str, exp, params):
+    rng = param_range(exp, name, params)
+    accepted = _describe(*rng[:5])
     try:
-        return one(text, default)
-    except ValueError as exc:
-        raise ValueError(f"--set {name}={text}: expected a {type(default).__name__}") from exc
+        x = float(text)
+    except ValueError:
+        raise ValueError(f"--set {name}={text}: {name} must be {accepted}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"--set {name}={text}: {name} must be {accepted}")
+    if kind == "int":
+        if not x.is_integer():
+            raise ValueError(f"--set {name}={text}: {name} must be {accepted} (an integer parameter)")
+        return int(x)
+    return x
 
 
-def apply_sets(params: dict, sets: list) -> dict:
-    """``params`` updated by ``NAME=VALUE`` strings (types follow the defaults)."""
+def _in_range(name: str, value, exp, params) -> None:
+    kind, lo, hi, lo_open, hi_open, meaning = param_range(exp, name, params)
+    bad = (lo is not None and (value < lo or (lo_open and value == lo))) or \
+          (hi is not None and (value > hi or (hi_open and value == hi)))
+    if bad:
+        raise ValueError(f"--set {name}={value:g}: {name} must be {_describe(kind, lo, hi, lo_open, hi_open)} "
+                         f"({meaning})")
+
+
+def _seeds(text: str) -> list:
+    if "," not in text:
+        try:
+            count = float(text)
+        except ValueError:
+            count = float("nan")
+        if not (math.isfinite(count) and count.is_integer() and 1 <= count <= MAX_SEEDS):
+            raise ValueError(f"--set seeds={text}: seeds must be a number of seeds, an integer in [1, {MAX_SEEDS}], "
+                             f"or a list of seeds (integers >= 0, e.g. seeds=0,5,7)")
+        return list(range(int(count)))
+    out = []
+    for t in text.split(","):
+        try:
+            s = float(t)
+        except ValueError:
+            s = float("nan")
+        if not (math.isfinite(s) and s.is_integer() and 0 <= s < 2**31):
+            raise ValueError(f"--set seeds={text}: each seed must be an integer in [0, {2**31 - 1}], got {t!r}")
+        out.append(int(s))
+    if len(set(out)) != len(out) or len(out) > MAX_SEEDS:
+        raise ValueError(f"--set seeds={text}: seeds must be distinct, at most {MAX_SEEDS}")
+    return out
+
+
+def apply_sets(params: dict, sets: list, exp=None) -> dict:
+    """``params`` updated by ``NAME=VALUE`` strings; types follow the defaults and every value is
+    checked against :func:`param_range`. Raises ``ValueError`` naming the parameter."""
     out = dict(params)
     for s in sets:
         if "=" not in s:
             raise ValueError(f"--set expects NAME=VALUE, got {s!r}")
         name, value = s.split("=", 1)
+        name = name.strip()
         if name == "x":
-            out["xs"] = _coerce("xs", value, out.get("xs", [0.0]))
+            name = "xs"
+        if name == "seeds":
+            out["seeds"] = _seeds(value)
             continue
-        if name == "seeds" and "," not in value:
-            out["seeds"] = list(range(int(value)))
-            continue
-        if name not in out:
-            raise ValueError(f"--set {name}: unknown parameter; accepted: {', '.join(sorted(out))} (and x)")
-        out[name] = _coerce(name, value, out[name])
+        if name not in out or name in ("quick", "seed"):
+            accepted = ", ".join(sorted(k for k in out if k not in ("quick", "seed")))
+            raise ValueError(f"--set {name}: unknown parameter of {exp.id if exp else 'this regime'}; "
+                             f"accepted: {accepted} (and x)")
+        default = out[name]
+        if isinstance(default, list):
+            kind = _kind(default[0]) if default else "float"
+            parts = [t for t in value.split(",")]
+            if not value or any(t.strip() == "" for t in parts):
+                raise ValueError(f"--set {name}={value}: {name} must be a comma-separated list of numbers")
+            vals = [_parse_number(name, t, kind, exp, out) for t in parts]
+            if any(b <= a for a, b in zip(vals, vals[1:])):
+                raise ValueError(f"--set {name}={value}: {name} must be strictly increasing")
+            out[name] = vals
+        else:
+            out[name] = _parse_number(name, value, _kind(default), exp, out)
     return out
 
 
-def _table(exp, data) -> str:
-    lines = [f"{exp.id}: {exp.title}", f"prediction: {exp.prediction}"]
+def validate(exp, params: dict, sets=()) -> None:
+    """Check every parameter against its range, then (regime sweeps) build each instance once,
+    so a value the model rejects is a one-line error before any worker starts."""
+    # n last: its range depends on K
+    for name, value in sorted(params.items(), key=lambda kv: kv[0] == "n"):
+        if name in ("quick", "seed", "seeds"):
+            continue
+        for v in (value if isinstance(value, list) else [value]):
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                _in_range(name, v, exp, params)
+    points = exp.points(params)
+    module = points[0].get("module") if points and isinstance(points[0], dict) else None
+    if module:
+        import importlib
+
+        build = getattr(importlib.import_module(module), "instance", None)
+        for x in (params.get("xs") or [] if build else []):
+            try:
+                build(params, x, params["seeds"][0])
+            except (ValueError, ZeroDivisionError, OverflowError) as exc:
+                given = " ".join(sets) or "(defaults)"
+                raise ValueError(f"--set {given}: {exp.id} cannot be built at x = {x:g} with these parameters: "
+                                 f"{exc}") from None
+
+
+# -- regimes listing (explore --help) ---------------------------------------------------------------
+
+def _fmt_default(v) -> str:
+    if isinstance(v, list):
+        if len(v) > 4:
+            return f"{v[0]:g}..{v[-1]:g} ({len(v)} values)" if all(isinstance(t, (int, float)) for t in v) else str(v)
+        return ",".join(f"{t:g}" for t in v)
+    return f"{v:g}" if isinstance(v, (int, float)) else str(v)
+
+
+def help_epilog() -> str:
+    """Every regime with its parameters: quick default and accepted range."""
+    from .experiments import REGISTRY
+
+    lines = ["regimes and their parameters (quick default; accepted values):"]
+    for exp in REGISTRY():
+        p = exp.params(True)
+        lines.append(f"  {exp.id}  ({', '.join(exp.claims)})")
+        for name, v in p.items():
+            if name == "seeds":
+                lines.append(f"      seeds = {len(v)}  (a count in [1, {MAX_SEEDS}] or a list of seeds)")
+                continue
+            kind, lo, hi, lo_open, hi_open, _ = param_range(exp, name, p)
+            lines.append(f"      {name} = {_fmt_default(v)}  ({_describe(kind, lo, hi, lo_open, hi_open)})")
+    lines.append("verdict: judged only when each axis' largest step is at most the quick default grid's "
+                 "(tolerance <= 2 such steps); see docs/reliability.md")
+    return "\n".join(lines)
+
+
+def select_regime(name: str):
+    from .experiments import REGISTRY, select
+
+    try:
+        return select([name])[0]
+    except ValueError:
+        ids = ", ".join(e.id for e in REGISTRY())
+        raise ValueError(f"REGIME {name!r} is not a regime or figure id; valid: {ids} "
+                         f"(tags such as R5 work too)") from None
+
+
+# -- output -------------------------------------------------------------------------------------------
+
+def plain_title(title: str) -> str:
+    """The experiment's title without its trailing parenthesised default parameters."""
+    return re.sub(r"\s*\([^()]*=[^()]*\)\s*$", "", title)
+
+
+def params_line(params: dict, defaults: dict) -> str:
+    shown = []
+    for k, v in params.items():
+        if k in ("quick", "seed", "xs", "ys"):
+            continue
+        val = f"{len(v)}" if k == "seeds" else _fmt_default(v)
+        shown.append(f"{k} = {val}" + (" (set)" if v != defaults.get(k) else ""))
+    return "parameters: " + ", ".join(shown)
+
+
+def judgement(exp, data: dict, params: dict) -> dict:
+    return _judged(_judgement(exp, data, params))
+
+
+def _judgement(exp, data: dict, params: dict) -> dict:
+    """Whether the verdict is judged on this sweep, why not, and its tolerance (module docstring)."""
+    quick = exp.params(True)
+    steps, tol = {}, None
+    for axis in ("xs", "ys"):
+        grid, ref = params.get(axis), quick.get(axis)
+        if not isinstance(grid, list) or not isinstance(ref, list) or len(ref) < 2:
+            continue
+        step = max((b - a for a, b in zip(grid, grid[1:])), default=math.inf)
+        ref_step = max(b - a for a, b in zip(ref, ref[1:]))
+        steps[axis] = (step, ref_step)
+    xs = [float(x) for x in data.get("x", [])]
+    if "xs" in steps:
+        tol = 2 * steps["xs"][1]
+    if "x" in data and len(xs) < 2:
+        return {"judged": False, "reason": "not defined for a single x; sweep with --set xs=A,B,C", "tolerance": tol}
+    outside = [b for b in data.get("boundaries", []) if isinstance(b, dict) and b.get("x") is not None
+               and xs and not (min(xs) <= float(b["x"]) <= max(xs))]
+    if outside:
+        where = ", ".join(f"x = {float(b['x']):.4g}" for b in outside)
+        return {"judged": False, "tolerance": tol,
+                "reason": f"inconclusive for this sweep (predicted boundary outside the range: {where})"}
+    coarse = [f"{a} step {s:g} > reference {r:g}" for a, (s, r) in steps.items() if s > r + 1e-12]
+    if coarse:
+        return {"judged": False, "tolerance": tol,
+                "reason": f"grid too coarse ({'; '.join(coarse)}; the verdict needs steps <= the reference step)"}
+    if "xs" in steps:
+        tol = 2 * steps["xs"][0]
+    return {"judged": True, "reason": None, "tolerance": tol}
+
+
+def _judged(j: dict) -> dict:
+    tol = j["tolerance"]
+    return dict(j, tolerance=None if tol is None or not math.isfinite(tol) else float(f"{tol:.6g}"))
+
+
+def _table(exp, data, params, defaults) -> str:
+    lines = [f"{exp.id}: {plain_title(exp.title)}", params_line(params, defaults),
+             f"prediction: {exp.prediction}"]
     if "accuracy" in data:
         for b in data.get("boundaries", []):
-            lines.append(f"closed-form boundary: {b['label']} at x = {b['x']:.4g}")
+            if b.get("x") is not None:
+                lines.append(f"closed-form boundary: {b['label']} at x = {b['x']:.4g}")
         from .experiments.common import LABELS
 
         methods = [m for m in LABELS if m in data["accuracy"]]
@@ -93,36 +357,37 @@ def _table(exp, data) -> str:
                 lines.append(f"{key}: " + json.dumps(value, sort_keys=True)[:600])
             elif isinstance(value, list) and len(value) <= 20 and not any(isinstance(v, list) for v in value):
                 lines.append(f"{key}: {value}")
-    if "x" in data and len(data["x"]) < 2:
-        # findings and verdicts locate a switch point, which needs a sweep over x
-        lines += ["", "finding/verdict: not defined for a single x; sweep with --set xs=A,B,C"]
+    j = judgement(exp, data, params)
+    lines.append("")
+    if j["judged"]:
+        lines.append(f"finding: {exp.finding(data)}")
+        tol = "" if j["tolerance"] is None else f" (tolerance: measured vs predicted switch within 2 grid steps = +-{j['tolerance']:.4g})"
+        lines.append(f"verdict: {exp.verdict(data)}{tol}")
     else:
-        xs = [float(x) for x in data.get("x", [])]
-        outside = [b for b in data.get("boundaries", []) if isinstance(b, dict) and b.get("x") is not None
-                   and not (min(xs) <= float(b["x"]) <= max(xs))] if xs else []
-        lines += ["", f"finding: {exp.finding(data)}"]
-        if outside:
-            # a verdict compares measured and predicted switch points; one outside the sweep cannot be compared
-            where = ", ".join(f"x = {float(b['x']):.4g}" for b in outside)
-            lines.append(f"verdict: inconclusive for this sweep (predicted boundary outside the range: {where})")
-        else:
-            lines.append(f"verdict: {exp.verdict(data)}")
+        lines.append(f"verdict: not judged: {j['reason']}")
     return "\n".join(lines)
 
 
 def run(args) -> int:
-    from .experiments import select
     from .experiments.base import rounded
+    from .figures import check_cache_dir, check_jobs
 
-    exp = select([args.regime])[0]
-    params = apply_sets(exp.params(not args.full), args.sets)
+    exp = select_regime(args.regime)
+    check_jobs(args.jobs)
+    defaults = exp.params(not args.full)
+    params = apply_sets(defaults, args.sets, exp)
     params = rounded(dict(params, quick=not args.full, seed=0))
-    results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}:{code_fingerprint()}", use_cache=not args.no_cache,
-                    n_jobs=args.jobs, desc=exp.id)
-    data = json.loads(json.dumps(rounded(exp.summarize(params, results)), sort_keys=True))
+    validate(exp, params, args.sets)
+    cache = check_cache_dir(args)
+    results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}:{code_fingerprint()}",
+                    cache=cache, use_cache=cache is not None, n_jobs=args.jobs, desc=exp.id)
+    data = json.loads(dumps(rounded(exp.summarize(params, results)), sort_keys=True))
+    j = judgement(exp, data, params)
     if args.json:
-        print(json.dumps({"id": exp.id, "params": params, "data": data, "finding": exp.finding(data),
-                          "verdict": exp.verdict(data)}, sort_keys=True))
+        print(dumps({"id": exp.id, "params": params, "data": data,
+                     "finding": exp.finding(data) if j["judged"] else None,
+                     "verdict": exp.verdict(data) if j["judged"] else "not judged",
+                     "judgement": j}, sort_keys=True))
     else:
-        print(_table(exp, data))
+        print(_table(exp, data, params, rounded(defaults)))
     return 0

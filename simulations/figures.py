@@ -4,8 +4,13 @@ For each experiment of :mod:`simulations.experiments` (in registry order) this r
 (parallel, cached, resumable: :mod:`simulations.sweep`), writes the data file
 ``DIR/data/ID.json`` (sorted keys, floats rounded to 6 significant digits, no timestamps: the
 same seed and parameters give the same bytes), the figure as ``DIR/ID.png`` and ``DIR/ID.pdf``,
-and finally ``DIR/manifest.json`` as in docs/cli.md. Entries of an existing manifest that are not
-regenerated (other ids, or figures left out by ``--only``) are kept.
+and ``DIR/manifest.json`` as in docs/cli.md, rewritten (atomically) after every figure, so an
+interrupted run leaves a manifest of the figures it finished. Entries of an existing manifest
+that are not regenerated (other ids, or figures left out by ``--only``) are kept.
+
+Every argument is checked before any work starts (``--out`` and ``--readme`` writable, the cache
+folder writable, ``--seed`` and ``--jobs`` in range, the ``[dask]`` extra present for
+``--backend dask``): a bad one is a one-line error and exit status 2.
 """
 from __future__ import annotations
 
@@ -16,7 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-from .sweep import BACKENDS, atomic_write_bytes, atomic_write_text, code_fingerprint, sweep
+from .io import atomic_write_bytes, atomic_write_text, check_writable
+from .sweep import BACKENDS, add_cache_arguments, cache_dir, code_fingerprint, require_dask, sweep
+
+#: seeds accepted by ``--seed`` (numpy seed sequences need non-negative integers)
+MAX_SEED = 2**31 - 1
 
 
 def add_arguments(p) -> None:
@@ -29,11 +38,41 @@ def add_arguments(p) -> None:
     p.add_argument("--backend", choices=BACKENDS, default="loky", help="joblib backend (default loky)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="dask scheduler address for --backend dask (default: a local cluster)")
-    p.add_argument("--no-cache", action="store_true", help="recompute every sweep point (writes no cache)")
-    p.add_argument("--cache", default=None, metavar="DIR", help="sweep cache folder (default .cache/sweeps or $COHERENCE_CACHE)")
-    p.add_argument("--seed", type=int, default=0, help="base seed of every experiment (default 0)")
+    add_cache_arguments(p)
+    p.add_argument("--seed", type=int, default=0, help=f"base seed of every experiment, 0..{MAX_SEED} (default 0)")
     p.add_argument("--readme", default=None, metavar="FILE",
                    help="also write a markdown section showing every figure of the manifest with its finding")
+
+
+def check_jobs(jobs: int) -> None:
+    if jobs == 0 or jobs < -1:
+        raise ValueError(f"--jobs must be -1 (all cores) or a positive integer, got {jobs}")
+
+
+def check_cache_dir(args):
+    """The sweep cache folder named by ``--cache-dir`` (or the default), checked writable;
+    None with ``--no-cache``."""
+    if args.no_cache:
+        return None
+    folder = cache_dir(args.cache_dir)
+    check_writable(folder, argument="--cache-dir")
+    return folder
+
+
+def validate(args):
+    """Check every argument before any work; returns the sweep cache folder (or None)."""
+    check_jobs(args.jobs)
+    if not 0 <= args.seed <= MAX_SEED:
+        raise ValueError(f"--seed must be an integer in [0, {MAX_SEED}], got {args.seed}")
+    if args.backend == "dask":
+        require_dask()
+    check_writable(args.out, argument="--out")
+    if args.readme:
+        readme = Path(args.readme)
+        if readme.is_dir():
+            raise ValueError(f"--readme: {args.readme!r} is a folder, expected a markdown file")
+        check_writable(readme.parent, argument="--readme")
+    return check_cache_dir(args)
 
 
 def code_version() -> str:
@@ -125,6 +164,13 @@ def write_readme(path: Path, figs: list, out: Path) -> None:
     atomic_write_text(path, head + README_MARKER + "\n\n" + readme_section(figs, out) + "\n")
 
 
+def write_manifest(path: Path, entries: dict, order: dict) -> list:
+    """Write ``{"figures": [...]}`` (registry order, atomically); returns the sorted entries."""
+    figs = sorted(entries.values(), key=lambda e: order.get(e["id"], len(order)))
+    atomic_write_text(path, json.dumps({"figures": figs}, indent=1, sort_keys=True) + "\n")
+    return figs
+
+
 def run(args) -> int:
     from .experiments import REGISTRY, select
 
@@ -132,9 +178,8 @@ def run(args) -> int:
         for exp in REGISTRY():
             print(f"{exp.id:34s} {', '.join(exp.claims):18s} {exp.title}")
         return 0
-    if args.jobs == 0 or args.jobs < -1:
-        raise ValueError(f"--jobs must be -1 or a positive integer, got {args.jobs}")
     exps = select(args.only)
+    cache = validate(args)
     out = Path(args.out)
     version = code_version()
     manifest_path = out / "manifest.json"
@@ -145,6 +190,7 @@ def run(args) -> int:
             entries = {e["id"]: e for e in json.loads(manifest_path.read_text())["figures"]}
         except (ValueError, KeyError):
             entries = {}
+    order = {e.id: j for j, e in enumerate(REGISTRY())}
     failed = []
     t_all = time.perf_counter()
     for exp in exps:
@@ -152,7 +198,7 @@ def run(args) -> int:
         print(f"[figures] {exp.id} ...", file=sys.stderr, flush=True)
         try:
             entry = produce(exp, out, args.quick, args.seed, args.jobs, args.backend, args.scheduler,
-                            not args.no_cache, args.cache)
+                            cache is not None, cache)
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # one broken figure must not lose the others
@@ -161,10 +207,9 @@ def run(args) -> int:
             continue
         entry["code_version"] = version
         entries[exp.id] = entry
+        figs = write_manifest(manifest_path, entries, order)     # after every figure: nothing lost on a kill
         print(f"[figures] {exp.id}: {entry['finding']} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    order = {e.id: j for j, e in enumerate(REGISTRY())}
-    figs = sorted(entries.values(), key=lambda e: order.get(e["id"], len(order)))
-    atomic_write_text(manifest_path, json.dumps({"figures": figs}, indent=1, sort_keys=True) + "\n")
+    figs = write_manifest(manifest_path, entries, order)
     if args.readme:
         write_readme(Path(args.readme), figs, out)
     print(f"{len(exps) - len(failed)} figure(s) written to {out}/ in {time.perf_counter() - t_all:.0f} s"

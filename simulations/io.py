@@ -91,6 +91,13 @@ def check_writable(path, *, argument: str = "--out") -> Path:
         if probe.parent == probe:
             break
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+    ok = probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+    if ok:
+        # os.access answers yes to root everywhere (even /proc, read-only mounts): really try
+        try:
+            tempfile.TemporaryFile(dir=probe).close()
+        except OSError:
+            ok = False
+    if not ok:
         raise ValueError(f"{argument}: cannot write under {str(p)!r} ({str(probe)!r} is not a writable folder)")
     return p

@@ -9,9 +9,17 @@ joblib workers). Each result is cached in its own file named by the SHA-256 of
 (the figures and explore commands put :func:`code_fingerprint` into the salt, so results of
 other code are never reused), so a repeated sweep reads the cache instead of recomputing, and a sweep interrupted by Ctrl-C
 or ``kill`` resumes where it stopped: every finished point was already written. Files are
-written atomically (a temporary file in the same folder, then :func:`os.replace`), so a kill
-mid-write never leaves a truncated cache entry. Cached floats round-trip exactly through JSON
-(Python writes the shortest repr), so cached and fresh results are identical.
+written atomically (:func:`simulations.io.atomic_write_text`), so a kill mid-write never leaves
+a truncated cache entry. Cached floats round-trip exactly through JSON (Python writes the
+shortest repr), so cached and fresh results are identical.
+
+The cache lives in the user cache folder, not the current one (:func:`cache_root`):
+``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence``; sweeps
+use its ``sweeps/`` subfolder (``coherence check`` its ``checks/``).
+
+Process workers die with the process that started them: each worker runs a watchdog thread that
+exits the worker as soon as its parent is gone (SIGKILL of ``coherence figures`` leaves no
+orphaned worker computing for minutes).
 
 Backends: ``"loky"`` (joblib processes, the default), ``"sequential"`` (in-process, for
 debugging), and ``"dask"`` (joblib's dask backend; ``scheduler`` is the address of a running
@@ -23,18 +31,38 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
+import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
-#: default cache folder (inside the git-ignored ``.cache/``); override with ``$COHERENCE_CACHE``
-DEFAULT_CACHE = Path(".cache") / "sweeps"
+from .io import atomic_write_text
+
 BACKENDS = ("loky", "sequential", "dask")
+#: environment variable naming the cache root (overridden by ``--cache-dir``)
+CACHE_ENV = "COHERENCE_CACHE_DIR"
+
+
+def cache_root(path=None) -> Path:
+    """The toolkit's cache folder: ``path``, else ``$COHERENCE_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence`` (independent of the current folder)."""
+    if path is not None:
+        return Path(path).expanduser()
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "coherence"
+
+
+def add_cache_arguments(p) -> None:
+    """``--cache-dir DIR`` and ``--no-cache`` for a subcommand that caches its results."""
+    p.add_argument("--cache-dir", default=None, metavar="DIR",
+                   help=f"cache root (default ${CACHE_ENV}, else $XDG_CACHE_HOME/coherence or ~/.cache/coherence)")
+    p.add_argument("--no-cache", action="store_true", help="recompute everything; read and write no cache")
 
 
 def cache_dir(path=None) -> Path:
-    """The cache folder: ``path``, else ``$COHERENCE_CACHE``, else ``.cache/sweeps``."""
-    return Path(path if path is not None else os.environ.get("COHERENCE_CACHE", DEFAULT_CACHE))
+    """The sweep cache folder: ``cache_root(path) / "sweeps"``."""
+    return cache_root(path) / "sweeps"
 
 
 def fn_name(fn: Callable) -> str:
@@ -47,19 +75,19 @@ def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def code_fingerprint() -> str:
-    """SHA-256 (first 16 hex digits) of every ``.py`` file of :mod:`theory` and :mod:`simulations`.
+def code_fingerprint(packages=("theory", "simulations")) -> str:
+    """SHA-256 (first 16 hex digits) of every ``.py`` file of the named packages (by default
+    :mod:`theory` and :mod:`simulations`; ``coherence check`` adds :mod:`proofs_check`).
 
     Part of each experiment's cache salt, so a cached point computed by other code is never read
     back: editing any model, search or experiment invalidates the cache (resuming an interrupted
     run of the same code still reuses everything it finished).
     """
-    import theory
-    import simulations
+    import importlib
 
     h = hashlib.sha256()
-    for pkg in (theory, simulations):
-        root = Path(pkg.__file__).resolve().parent
+    for name in packages:
+        root = Path(importlib.import_module(name).__file__).resolve().parent
         for f in sorted(root.rglob("*.py")):
             h.update(str(f.relative_to(root.parent)).encode())
             h.update(f.read_bytes())
@@ -72,29 +100,6 @@ def point_key(fn: Callable, point: dict, salt: str = "") -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, fsync, then
-    :func:`os.replace` (atomic on POSIX and Windows), so readers never see a partial file."""
-    atomic_write_bytes(path, text.encode())
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Binary counterpart of :func:`atomic_write_text`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _load(path: Path):
     try:
         with open(path) as fh:
@@ -103,8 +108,48 @@ def _load(path: Path):
         return None  # missing or unreadable: recompute
 
 
-def _call(fn, point):
+_WATCHDOG = {}
+
+
+def _watch_parent(main_pid: int, interval: float = 0.5) -> None:
+    """In a worker process: exit at once when the process that started the sweep is gone
+    (its parent pid changes, or ``main_pid`` no longer exists)."""
+    ppid = os.getppid()
+
+    def loop():
+        import time
+
+        while True:
+            time.sleep(interval)
+            gone = os.getppid() != ppid
+            if not gone and ppid != main_pid:
+                try:
+                    os.kill(main_pid, 0)
+                except ProcessLookupError:
+                    gone = True
+                except PermissionError:
+                    pass
+            if gone:
+                os._exit(1)
+
+    threading.Thread(target=loop, name="coherence-parent-watchdog", daemon=True).start()
+
+
+def _call(fn, point, main_pid=None):
+    if main_pid is not None and os.getpid() != main_pid and not _WATCHDOG.get(os.getpid()):
+        _WATCHDOG[os.getpid()] = True
+        _watch_parent(main_pid)
     return fn(dict(point))
+
+
+def require_dask() -> None:
+    """``ValueError`` naming the ``[dask]`` extra when ``dask.distributed`` is not installed."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise ValueError("--backend dask needs the [dask] extra: pip install -e '.[dask]' "
+                         "(or pip install 'coherence-toolkit[dask]')") from exc
 
 
 def _check_backend(backend: str, n_jobs) -> int:
@@ -122,13 +167,13 @@ def sweep(fn: Callable[[dict], dict], points: Iterable[dict], *, salt: str = "",
     """``[fn(p) for p in points]``, in order, computing only the points not already cached.
 
     ``salt`` enters every cache key (bump it when ``fn``'s meaning changes); ``cache`` is the
-    folder (:func:`cache_dir`); ``use_cache=False`` recomputes everything and writes nothing.
+    folder (default :func:`cache_dir`, ``sweeps/`` under the user cache root); ``use_cache=False`` recomputes everything and writes nothing.
     Results are written one file per point as soon as each finishes, so an interrupted sweep
     loses at most the points in flight. A progress bar goes to standard error.
     """
     n_jobs = _check_backend(backend, n_jobs)
     points = [dict(p) for p in points]
-    folder = cache_dir(cache)
+    folder = cache_dir() if cache is None else Path(cache)
     keys = [point_key(fn, p, salt) for p in points]
     results: list = [None] * len(points)
     todo = []
@@ -169,16 +214,15 @@ def _run_joblib(fn, points, todo, store, n_jobs, backend, **backend_kw):
     from joblib import Parallel, delayed, parallel_config
 
     with parallel_config(backend=backend, n_jobs=n_jobs, **backend_kw):
-        gen = Parallel(return_as="generator")(delayed(_call)(fn, points[j]) for j in todo)
+        gen = Parallel(return_as="generator")(delayed(_call)(fn, points[j], os.getpid()) for j in todo)
         for j, r in zip(todo, gen):
             store(j, r)
 
 
 def _run_dask(fn, points, todo, store, n_jobs, scheduler):
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise ValueError("backend='dask' needs the [dask] extra: pip install 'coherence-toolkit[dask]'") from exc
+    require_dask()
+    from distributed import Client, LocalCluster
+
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -194,33 +238,10 @@ def _run_dask(fn, points, todo, store, n_jobs, scheduler):
         with parallel_config(backend="dask", wait_for_workers_timeout=60):
             for start in range(0, len(todo), step):
                 batch = todo[start:start + step]
-                out = Parallel()(delayed(_call)(fn, points[j]) for j in batch)
+                out = Parallel()(delayed(_call)(fn, points[j], None) for j in batch)
                 for j, r in zip(batch, out):
                     store(j, r)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def demo_point(point: dict) -> dict:
-    """A cheap deterministic point function for smoke runs and tests of the sweep machinery.
-
-    Draws ``point.get("draws", 3)`` standard normals from ``default_rng(point["seed"])``; sleeps
-    ``point.get("sleep", 0)`` seconds; if ``point.get("log")`` names a folder, records the call
-    there (one file per call) so callers can count evaluations; raises ``KeyboardInterrupt`` when
-    ``point.get("interrupt")`` names an existing file (a simulated Ctrl-C).
-    """
-    import time
-
-    import numpy as np
-
-    if point.get("interrupt") and os.path.exists(point["interrupt"]):
-        raise KeyboardInterrupt
-    if point.get("sleep"):
-        time.sleep(float(point["sleep"]))
-    if point.get("log"):
-        Path(point["log"]).mkdir(parents=True, exist_ok=True)
-        (Path(point["log"]) / f"call-{point['seed']}-{os.getpid()}-{time.monotonic_ns()}").touch()
-    x = np.random.default_rng(int(point["seed"])).standard_normal(int(point.get("draws", 3)))
-    return {"seed": int(point["seed"]), "values": x.tolist(), "sum": float(x.sum())}
