@@ -31,7 +31,9 @@ def _task_args(p, many: bool = False) -> None:
     if not many:
         p.add_argument("--task", default="polarity-high", help="see `coherence lm tasks`")
     p.add_argument("-n", type=int, default=None, help="items per task (default 64; a whole JSONL file)")
-    p.add_argument("--format", default=None, help="prompt format name of the task's family (default: chosen on dev)")
+    p.add_argument("--format", default=None,
+                   help="prompt format of the task's family (see `coherence lm formats`); 'auto' = the best zero-shot "
+                        "AUC on the dev split; default: the family's first format")
     p.add_argument("--template", default=None, help="custom template with {choice} (and optionally {question})")
     p.add_argument("--label-words", nargs=2, default=None, metavar=("WORD0", "WORD1"),
                    help="custom label words (label 0 first), each one token after a space")
@@ -97,18 +99,19 @@ def _build_task(args, n_default: int = 64):
     from .tasks import make_task
 
     n = args.n if args.n is not None else (None if args.task.startswith("jsonl:") else n_default)
-    return make_task(args.task, n, getattr(args, "seed", 0), fmt=args.format, template=args.template,
+    fmt = None if args.format == "auto" else args.format
+    return make_task(args.task, n, getattr(args, "seed", 0), fmt=fmt, template=args.template,
                      label_words=args.label_words), format_named
 
 
 def _pick_format(lm, task, args, fmt_named):
-    """The format chosen on the dev split unless the user named one (or a custom template)."""
+    """With ``--format auto``, the format with the best zero-shot AUC on the dev split."""
     from .knowledge import choose_format
 
-    if args.format is not None or args.template is not None or args.label_words is not None:
+    if args.format != "auto" or args.template is not None or args.label_words is not None:
         return task, None
     if task.name.startswith("jsonl:"):
-        return task, None
+        raise ValueError("--format auto needs a task with a dev split or a generator; name a format for jsonl tasks")
     choice = choose_format(lm, task.name, n_dev=64)
     return task.with_format(fmt_named(task.family, choice["chosen"])), choice
 
