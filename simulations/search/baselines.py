@@ -19,10 +19,11 @@ import numpy as np
 from scipy.optimize import minimize
 
 from theory import validation as V
+from theory.decoders import TIE_ATOL, item_ties, tied_items
 
 from .fitting import LogisticFit, MixtureFit, make_fitter
 from .gibbs import _sample, tempered
-from .result import Evaluator, SearchResult, clamp, free_items, resolve
+from .result import Evaluator, SearchResult, clamp, clamp_ties, free_items, resolve
 
 
 def _done(name, b, ev, seed, p, extras) -> SearchResult:
@@ -51,11 +52,17 @@ def _public(p):
 
 
 def zero_shot(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
-    """Zero-shot argmax (labelled items keep their labels)."""
-    p = resolve("zero-shot", params, {})
+    """Zero-shot argmax (labelled items keep their labels; params ``tie_atol`` 1e-9). Exact ties
+    go to the smaller behaviour in ``behaviours``; ``extras["item_ties"]`` ``(n, k)`` marks every
+    tied maximiser and ``extras["tied_items"]`` lists the items with more than one, so
+    :meth:`SearchResult.accuracy` is the expected accuracy under a uniform tie-break."""
+    p = resolve("zero-shot", params, {"tie_atol": TIE_ATOL})
+    atol = V.non_negative("tie_atol", p["tie_atol"])
     ev = Evaluator(model)
-    b = clamp(ev.zero_shot().argmax(axis=1).astype(np.int64), labels)
-    return _done("zero-shot", b, ev, seed, p, {})
+    zs = ev.zero_shot()
+    ties = clamp_ties(item_ties(zs, atol), labels)
+    b = clamp(zs.argmax(axis=1).astype(np.int64), labels)
+    return _done("zero-shot", b, ev, seed, p, {"item_ties": ties, "tied_items": tied_items(ties)})
 
 
 def self_consistency(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:

@@ -17,12 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from theory import validation as V
-from theory.enumeration import all_behaviours
+from theory.decoders import TIE_ATOL, item_ties, tie_set, tied_items
+from theory.enumeration import all_behaviours, encode
 from theory.softmax import log_coherence_table
 
 from .result import SearchResult, _closed_form_joint, resolve
-
-TIE_TOL = 1e-9
 
 
 def _enumerate(model, order, labels, constraints, clamp: bool):
@@ -43,11 +42,9 @@ def _enumerate(model, order, labels, constraints, clamp: bool):
 
 
 def _pick(objective, B, mask, maximise: bool = True):
-    """Best admissible vector and all ties (within ``TIE_TOL`` relative to the scale)."""
+    """Best admissible vector and all ties (:func:`theory.decoders.tie_set`)."""
     obj = np.where(mask, objective if maximise else -objective, -np.inf)
-    best = obj.max()
-    tol = TIE_TOL * max(1.0, abs(best))
-    ties = np.flatnonzero(obj >= best - tol)
+    ties = tie_set(obj)
     return B[ties[0]].astype(np.int64), [B[t].astype(np.int64) for t in ties], ties
 
 
@@ -100,22 +97,25 @@ def marginal_decoder(model, *, labels=None, constraints=None, seed=0, **params) 
     """``b_i = argmax_y P(b_i = y | labels)`` under ``Q_tau`` times the label likelihood.
 
     ``extras["marginals"]``: the ``(n, k)`` posterior marginals; ``extras["expected_accuracy"]``:
-    ``mean_i max_y P(b_i = y | labels)``. Ties go to the smaller behaviour index."""
-    p = resolve("marginal-decoder", params, {"eta": 0.0, "tau": 1.0, "order": None})
+    ``mean_i max_y P(b_i = y | labels)``. Exact ties (within ``tie_atol``, default 1e-9, on the
+    marginal probabilities) go to the smaller behaviour in ``behaviours``; ``extras["item_ties"]``
+    ``(n, k)`` marks every tied maximiser and ``extras["tied_items"]`` lists the tied items, so
+    :meth:`SearchResult.accuracy` is the expected accuracy under a uniform tie-break."""
+    p = resolve("marginal-decoder", params, {"eta": 0.0, "tau": 1.0, "order": None, "tie_atol": TIE_ATOL})
+    atol = V.non_negative("tie_atol", p["tie_atol"])
     table, B, mask, cost, logpost = _posterior(model, labels, constraints, p)
     lp = np.where(mask, logpost, -np.inf)
     post = np.exp(lp - lp.max())
     post /= post.sum()
     marg = np.stack([np.bincount(B[:, i], weights=post, minlength=model.k) for i in range(model.n)])
     b = marg.argmax(axis=1).astype(np.int64)
-    from theory.enumeration import encode
-
+    ties = item_ties(marg, atol)
     code = int(encode(b, model.k))
-    ties = [b]
     return SearchResult(behaviours=b, coherence_trace=np.array([table[code]]),
                         score_trace=np.array([float(marg.max(axis=1).mean())]), accepted=0,
                         evaluations=cost, method="marginal-decoder", seed=seed, params=p,
-                        extras={"ties": ties, "marginals": marg, "expected_accuracy": float(marg.max(axis=1).mean()),
+                        extras={"item_ties": ties, "tied_items": tied_items(ties), "marginals": marg,
+                                "expected_accuracy": float(marg.max(axis=1).mean()),
                                 "enumerated": int(table.size), "score": "expected per-item accuracy"})
 
 

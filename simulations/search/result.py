@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from theory.decoders import item_accuracy
+
 
 @dataclass
 class SearchResult:
@@ -38,6 +40,17 @@ class SearchResult:
     def coherence(self) -> float:
         """The last recorded coherence (nats), ``nan`` when no trace was kept."""
         return float(self.coherence_trace[-1]) if len(self.coherence_trace) else float("nan")
+
+    def accuracy(self, truth, items=None) -> float:
+        """Fraction of ``items`` (default all) where the result equals ``truth``, in expectation
+        over a uniform tie-break: per-item decoders average over ``extras["item_ties"]``, joint
+        decoders over the tied vectors ``extras["ties"]``; otherwise ``behaviours`` as is."""
+        truth = np.asarray(truth, dtype=np.int64)
+        if "item_ties" in self.extras:
+            return item_accuracy(self.extras["item_ties"], truth, items)
+        cols = slice(None) if items is None else np.asarray(items, dtype=np.int64)
+        ties = self.extras.get("ties") or [self.behaviours]
+        return float(np.mean([np.mean(np.asarray(b)[cols] == truth[cols]) for b in ties]))
 
 
 def _batch(B) -> int:
@@ -135,6 +148,14 @@ def check_labels(labels, n: int, k: int) -> dict:
             raise ValueError(f"labels values must be behaviours in [0, {k - 1}], got {y} for item {i}")
         out[i] = y
     return out
+
+
+def clamp_ties(ties: np.ndarray, labels: dict | None) -> np.ndarray:
+    """Per-item tie sets ``(n, k)`` with each labelled item reduced to its label (in place)."""
+    for i, y in (labels or {}).items():
+        ties[i] = False
+        ties[i, y] = True
+    return ties
 
 
 def free_items(n: int, labels: dict) -> np.ndarray:
