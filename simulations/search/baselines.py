@@ -70,7 +70,7 @@ def self_consistency(model, *, labels=None, constraints=None, seed=0, **params) 
     come first in the order and are fixed. ``extras["frequencies"]``: ``(n, k)`` vote shares."""
     p = resolve("self-consistency", params, {"samples": 16, "tau": 1.0})
     S = V.positive_int("samples", p["samples"], 1)
-    tau = float(p["tau"])
+    tau = V.non_negative("tau", p["tau"])
     rng = np.random.default_rng(seed)
     ev = Evaluator(model)
     B = clamp(np.zeros((S, model.n), dtype=np.int64), labels)

@@ -59,9 +59,7 @@ def debate(model, *, labels=None, constraints=None, seed=0, **params) -> SearchR
     n, k = model.n, model.k
     D = V.positive_int("debates", p["debates"], 1)
     R = V.positive_int("rounds", p["rounds"], 0)
-    tau0 = float(p["tau"])
-    if tau0 < 0:
-        raise ValueError(f"tau must be >= 0, got {tau0}")
+    tau0 = V.non_negative("tau", p["tau"])
     taus = [tau0] * R if p["tau_final"] is None or R < 2 else \
         list(tau0 * (float(V.positive("tau_final", p["tau_final"])) / tau0) ** (np.arange(R) / (R - 1)))
     if isinstance(p["init"], str) and p["init"] == "zero-shot":

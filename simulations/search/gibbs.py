@@ -22,7 +22,7 @@ from scipy.special import logsumexp
 from theory import validation as V
 from theory.concept_mixture import ConceptMixture
 
-from .result import Evaluator, SearchResult, Trace, clamp, default_trace_every, free_items, resolve
+from .result import Evaluator, SearchResult, Trace, clamp, free_items, resolve, trace_interval
 
 
 def tempered(logp: np.ndarray, tau: float) -> np.ndarray:
@@ -218,9 +218,7 @@ def schedule(kind: str, tau0: float, tau_min: float, sweeps: int, rate: float | 
     ``max(tau_min, tau0 / (1 + rate log(1 + t)))``; ``"exp"`` ``max(tau_min, tau0 rate^t)`` with
     ``rate`` chosen (default) so that ``tau_min`` is reached at the last sweep."""
     tau0 = float(V.positive("tau0", tau0))
-    tau_min = float(tau_min)
-    if tau_min < 0:
-        raise ValueError(f"tau_min must be >= 0, got {tau_min}")
+    tau_min = V.non_negative("tau_min", tau_min)
     if kind == "constant":
         return lambda t: tau0
     if kind == "log":
@@ -263,11 +261,11 @@ def _run(name, model, labels, constraints, seed, p, tau_of) -> SearchResult:
     if p["scan"] not in ("random", "systematic"):
         raise ValueError(f"scan must be 'random' or 'systematic', got {p['scan']!r}")
     size = _subset_size(p["rho"], n)
-    w = float(p["constraint_weight"])
+    w = V.non_negative("constraint_weight", p["constraint_weight"])
     ev = Evaluator(model)
     B = clamp(initial_state(model, p["init"], C, rng, ev), labels)
     free = free_items(n, labels)
-    every = default_trace_every(model) if p["trace_every"] is None else int(p["trace_every"])
+    every = trace_interval(model, p["trace_every"])
     trace = Trace(ev, every)
     cons = constraints if (constraints is not None and w != 0) else None
 
@@ -335,9 +333,7 @@ def gibbs(model, *, labels=None, constraints=None, seed=0, **params) -> SearchRe
     p = resolve("gibbs", params, {**_DEFAULTS})
     if float(p["rho"]) != 1.0:
         raise ValueError("gibbs uses every other item as context; use method 'gibbs-rho' for rho < 1")
-    tau = float(p["tau"])
-    if tau < 0:
-        raise ValueError(f"tau must be >= 0, got {tau}")
+    tau = V.non_negative("tau", p["tau"])
     return _run("gibbs", model, labels, constraints, seed, p, lambda t: tau)
 
 
@@ -360,7 +356,5 @@ def gibbs_rho(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
     """Training-friendly Gibbs: each update conditions on a fresh uniformly random subset of
     ``ceil(rho (n - 1))`` other items (index order kept), at temperature ``tau``."""
     p = resolve("gibbs-rho", params, {**_DEFAULTS, "rho": 0.5})
-    tau = float(p["tau"])
-    if tau < 0:
-        raise ValueError(f"tau must be >= 0, got {tau}")
+    tau = V.non_negative("tau", p["tau"])
     return _run("gibbs-rho", model, labels, constraints, seed, p, lambda t: tau)

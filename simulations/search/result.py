@@ -125,6 +125,13 @@ def default_trace_every(model, unit: int = 1) -> int:
     return unit if _closed_form_joint(model) else 0
 
 
+def trace_interval(model, value, unit: int = 1) -> int:
+    """``trace_every``: None gives :func:`default_trace_every`, else an integer ``>= 0``."""
+    from theory import validation as V
+
+    return default_trace_every(model, unit) if value is None else V.positive_int("trace_every", value, 0)
+
+
 def clamp(b: np.ndarray, labels: dict | None) -> np.ndarray:
     """Set the labelled items of ``b`` to their labels (in place) and return ``b``."""
     if labels:
@@ -141,6 +148,8 @@ def check_labels(labels, n: int, k: int) -> dict:
         raise ValueError(f"labels must be a dict {{item index: behaviour}} or None, got {type(labels).__name__}")
     out = {}
     for i, y in labels.items():
+        if not (_is_int(i) and _is_int(y)):
+            raise ValueError(f"labels must map integer item indices to integer behaviours, got {i!r}: {y!r}")
         i, y = int(i), int(y)
         if not 0 <= i < n:
             raise ValueError(f"labels keys must be item indices in [0, {n - 1}], got {i}")
@@ -156,6 +165,15 @@ def clamp_ties(ties: np.ndarray, labels: dict | None) -> np.ndarray:
         ties[i] = False
         ties[i, y] = True
     return ties
+
+
+def _is_int(x) -> bool:
+    """An integer, or a float / numpy number with an integral value (``1.0``); not a bool."""
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    if isinstance(x, (int, np.integer)):
+        return True
+    return isinstance(x, (float, np.floating)) and bool(np.isfinite(x)) and float(x).is_integer()
 
 
 def free_items(n: int, labels: dict) -> np.ndarray:
