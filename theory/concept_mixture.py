@@ -35,6 +35,9 @@ class ConceptMixture(JointPrior):
         F = np.asarray(self.F)
         if F.ndim != 2:
             raise ValueError(f"F must be a (K, n) array of concept maps, got shape {F.shape}")
+        if F.shape[0] < 1 or F.shape[1] < 1:
+            raise ValueError(f"F must hold at least one concept over at least one item (K >= 1, n >= 1), "
+                             f"got shape {F.shape}")
         self.F = V.behaviours(F, F.shape[1], self.k, name="F").astype(np.int64)
         K, self.n = self.F.shape
         self.eps = np.broadcast_to(V.open_unit("eps", self.eps), (K,)).astype(float).copy()
@@ -148,13 +151,17 @@ class ConceptMixture(JointPrior):
 def persona_mixture(truth, concepts: dict, k: int = 2) -> ConceptMixture:
     """Build a mixture from named concepts: ``{name: (map, eps, weight)}`` with maps as arrays.
 
+    The weights are a probability vector: non-negative and summing to 1 (within 1e-9); they are
+    not renormalised, so a mistyped weight is an error rather than a silently different prior.
     Convenience for experiments; see :func:`standard_concepts` for the usual maps.
     """
     names = tuple(concepts)
+    if not names:
+        raise ValueError("concepts must name at least one concept: {name: (map, eps, weight)}")
     F = np.stack([np.asarray(concepts[c][0]) for c in names])
     eps = np.array([concepts[c][1] for c in names], dtype=float)
-    w = np.array([concepts[c][2] for c in names], dtype=float)
-    return ConceptMixture(F=F, eps=eps, w=w / w.sum(), k=k, names=names)
+    w = V.probability_vector("concept weights", [concepts[c][2] for c in names])
+    return ConceptMixture(F=F, eps=eps, w=w, k=k, names=names)
 
 
 def standard_concepts(truth, rng: np.random.Generator, *, flip_fraction: float = 0.25,
