@@ -59,16 +59,31 @@ def _batch(B) -> int:
 
 
 class Evaluator:
-    """Counts the conditional evaluations a search makes on ``model`` (see module docstring)."""
+    """Counts the conditional evaluations a search makes on ``model`` (see module docstring).
+
+    The first result of each of the prior's methods is checked against what
+    :class:`theory.prior.Prior` promises -- shape ``(..., k)`` and ``logsumexp`` over the last axis
+    0 within ``NORMALISATION_ATOL`` nats -- so that a user prior with a wrong shape or unnormalised
+    conditionals fails at once with the method's name instead of deep inside a search (or not at all).
+    """
 
     def __init__(self, model):
         self.model = model
         self.count = 0
         self.trace_count = 0
+        self._checked: set = set()
+
+    def _check(self, method: str, out, shape: tuple) -> np.ndarray:
+        if method in self._checked:
+            return out
+        check_conditionals(self.model, method, out, shape)
+        self._checked.add(method)
+        return out
 
     def conditional(self, B, i: int, demos) -> np.ndarray:
         self.count += _batch(B)
-        return self.model.log_conditional(B, int(i), np.asarray(demos, dtype=np.int64))
+        out = self.model.log_conditional(B, int(i), np.asarray(demos, dtype=np.int64))
+        return self._check("log_conditional", out, np.shape(B)[:-1] + (self.model.k,))
 
     def loo_item(self, B, i: int) -> np.ndarray:
         """``log P(b_i = . | all other items in index order)``."""
@@ -77,17 +92,49 @@ class Evaluator:
 
     def loo(self, B) -> np.ndarray:
         self.count += _batch(B) * self.model.n
-        return self.model.log_loo(B)
+        return self._check("log_loo", self.model.log_loo(B), np.shape(B)[:-1] + (self.model.n, self.model.k))
 
     def zero_shot(self) -> np.ndarray:
         self.count += self.model.n
-        return self.model.log_zero_shot()
+        return self._check("log_zero_shot", self.model.log_zero_shot(), (self.model.n, self.model.k))
 
     def joint(self, B) -> np.ndarray:
         """``Coh_id(b)`` for the trace; counted apart (``n`` per vector unless a closed form)."""
         if not _closed_form_joint(self.model):
+            if "log_conditional" not in self._checked:
+                # the first step of the chain rule, checked before log_joint indexes into it
+                b0 = np.asarray(B).reshape(-1, self.model.n)[:1]
+                self.trace_count += 1
+                self._check("log_conditional", self.model.log_conditional(b0, 0, np.zeros(0, dtype=np.int64)),
+                            (1, self.model.k))
             self.trace_count += _batch(B) * self.model.n
         return self.model.log_joint(B)
+
+
+#: how far ``logsumexp`` of a conditional may be from 0 (nats) before the prior is rejected
+NORMALISATION_ATOL = 1e-6
+
+
+def check_conditionals(model, method: str, out, shape: tuple) -> None:
+    """Raise ``ValueError`` unless ``out`` (returned by ``model.<method>``) has ``shape`` and is a
+    normalised log-distribution over the last axis (within ``NORMALISATION_ATOL`` nats)."""
+    from scipy.special import logsumexp
+
+    name = f"{type(model).__name__}.{method}"
+    arr = np.asarray(out)
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name} must return log-probabilities of shape {tuple(shape)} (..., k = {model.k}), "
+                         f"got shape {arr.shape}")
+    if arr.size == 0:
+        return
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} returned nan log-probabilities")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = logsumexp(arr, axis=-1)
+    worst = float(np.max(np.abs(norm)))
+    if not worst <= NORMALISATION_ATOL:
+        raise ValueError(f"{name} must be normalised over the k = {model.k} behaviours (logsumexp over the last axis "
+                         f"= 0 within {NORMALISATION_ATOL} nats), got logsumexp up to {worst:.3g} nats off")
 
 
 def _closed_form_joint(model) -> bool:
