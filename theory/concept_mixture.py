@@ -89,7 +89,19 @@ class ConceptMixture(JointPrior):
         """
         V.enumerable(self.n, self.k)
         if self.k == 2 and self.n <= 32:
-            codes = np.arange(2**self.n, dtype=np.uint32)
+            return self.log_joint_codes(np.arange(2**self.n, dtype=np.uint32))
+        from .enumeration import all_behaviours
+
+        return self.log_joint(all_behaviours(self.n, self.k))
+
+    def log_joint_codes(self, codes) -> np.ndarray:
+        """``log P(b)`` for the behaviour vectors with base-``k`` ``codes`` (nats), shape of ``codes``.
+
+        Binary (``n <= 32``): agreements from popcounts of ``code XOR code(f_k)``, as in
+        :meth:`log_joint_all`, so a block of codes gives bit-identical values to the full table.
+        """
+        if self.k == 2 and self.n <= 32:
+            codes = np.asarray(codes).astype(np.uint32)
             fcodes = encode(self.F, 2).astype(np.uint32)
             a_range = np.arange(self.n + 1)
             # per-concept table of log w_k + log P(b | k) indexed by the agreement count
@@ -101,9 +113,9 @@ class ConceptMixture(JointPrior):
             vals -= top
             np.exp(vals, out=vals)
             return top + np.log(vals.sum(axis=0))
-        from .enumeration import all_behaviours
+        from .enumeration import decode
 
-        return self.log_joint(all_behaviours(self.n, self.k))
+        return self.log_joint(decode(codes, self.n, self.k))
 
     def log_conditional(self, B, i, demos) -> np.ndarray:
         B = self._check(B)

@@ -63,3 +63,49 @@ def joint_accuracy(B, scores, truth, items=None, atol: float = TIE_ATOL) -> floa
     top = tie_set(scores, atol)
     cols = slice(None) if items is None else np.asarray(items, dtype=np.int64)
     return float((np.asarray(B)[top][:, cols] == np.asarray(truth)[cols]).mean())
+
+
+class StreamingTieSet:
+    """The tie set of a score over ``0..N-1`` seen in blocks (constant memory in ``N``).
+
+    :meth:`update` takes the scores of indices ``start .. start + m - 1`` (``-inf`` = inadmissible)
+    and optional per-index payloads; :meth:`result` returns the indices of every maximiser with
+    their scores and payloads, in index order -- the same set :func:`tie_set` gives on the whole
+    array, because a maximiser of the whole array is within the tolerance of every running maximum
+    (``x - atol max(1, |x|)`` is non-decreasing in ``x``).
+    """
+
+    def __init__(self, atol: float = TIE_ATOL):
+        self.atol = atol
+        self.best = -np.inf
+        self.index = np.zeros(0, dtype=np.int64)
+        self.score = np.zeros(0)
+        self.payload: dict = {}
+
+    def _threshold(self) -> float:
+        return float(self.best - tolerance(self.best, self.atol))
+
+    def update(self, start: int, scores, **payload) -> None:
+        scores = np.asarray(scores, dtype=float)
+        if scores.size == 0:
+            return
+        top = float(scores.max())
+        if top == -np.inf:
+            return
+        self.best = max(self.best, top)
+        thr = self._threshold()
+        keep = np.flatnonzero(scores >= thr)
+        old = self.score >= thr
+        self.index = np.concatenate([self.index[old], start + keep])
+        self.score = np.concatenate([self.score[old], scores[keep]])
+        for name, values in payload.items():
+            prev = self.payload.get(name, np.zeros((0,) + np.shape(values)[1:], dtype=np.asarray(values).dtype))
+            self.payload[name] = np.concatenate([prev[old], np.asarray(values)[keep]])
+
+    @property
+    def empty(self) -> bool:
+        return self.best == -np.inf
+
+    def result(self):
+        """``(indices, scores, payloads)`` of every tied maximiser, ascending indices."""
+        return self.index, self.score, self.payload
