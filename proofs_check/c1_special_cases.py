@@ -10,10 +10,13 @@ import numpy as np
 from scipy.special import logsumexp
 
 from theory import DirichletMultinomial, all_behaviours, pseudo_likelihood
+from theory.coordinate_ascent import bootstrap_sequential, bootstrap_sync
+from theory.decoders import tie_set
+from theory.markov import gibbs_matrix, stationary, transition_matrix
 from theory.softmax import log_coherence_table, log_softmax_coherence
 
-from .exact import bootstrap_sequential, bootstrap_sync, gibbs_matrix, hunt, stationary, tie_set
 from .families import concept_mixture_strategy, describe, random_joint_priors, random_simulator, simulator_strategy
+from .hunt import hunt
 from .registry import Outcome, check, under_conditions, wilson
 
 
@@ -210,7 +213,6 @@ def power_sampling(quick):
                   "and n = 8 (decoders, bootstrap from random starts, random item order)")
 def search_matches_oracles(quick):
     from simulations.search import run_search
-    from simulations.search.gibbs import transition_matrix
     from simulations.search.power_sampling import mh_kernel
 
     kern, dec, boot = 0.0, True, {"runs": 0, "max_drop": 0.0, "not_local_max": 0, "not_fixed_point": 0}

@@ -20,14 +20,15 @@ from scipy.special import logsumexp
 from scipy.stats import spearmanr
 
 from theory import ConceptMixture, all_behaviours
+from theory.decoders import tie_set
 from theory.divergence import cross_entropy, entropy, kl_divergence
 from theory.enumeration import encode, popcount
 from theory.misspecification import contaminate, drop_concept, flat_hamming_prior, reweight, temper
 from theory.softmax import log_coherence_table
 
 from . import symbolic as S
-from .exact import hunt, tie_set
 from .families import concept_mixture_strategy, describe
+from .hunt import hunt
 from .registry import Outcome, check, mean_ci, wilson
 
 DELTA = 0.05

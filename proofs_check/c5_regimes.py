@@ -15,12 +15,14 @@ import numpy as np
 from scipy.special import logsumexp
 
 from theory import ConceptMixture, DirichletMultinomial, all_behaviours, pseudo_likelihood, signed_logodds
+from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential
+from theory.decoders import joint_accuracy, tie_set
 from theory.enumeration import encode
 from theory.softmax import log_coherence_table
 
 from .c1_special_cases import gibbs_vs_softmax
-from .exact import bootstrap_cycles, bootstrap_sequential, decoder_accuracy, hunt, tie_set
 from .families import concept_mixture_strategy, describe, random_simulator, simulator_strategy
+from .hunt import hunt
 from .registry import Outcome, check, mean_ci, under_conditions
 
 
@@ -33,7 +35,7 @@ def coherence_accuracy(prior, truth, labeled=(), labels=(), items=None, table=No
     if len(labeled):
         ok = (B[:, list(labeled)] == np.asarray(labels)).all(axis=1)
         t = np.where(ok, t, -np.inf)
-    return decoder_accuracy(B, t, truth, items)
+    return joint_accuracy(B, t, truth, items)
 
 
 def zero_shot_accuracy(prior, truth, items=None) -> float:
@@ -144,7 +146,7 @@ def r2(quick):
     acc1 = coherence_accuracy(p, truth, [i], [truth[i]], table=t)
     B = all_behaviours(n, 2)
     cons = (B.sum(1) >= truth.sum()) if truth.sum() > n / 2 else (B.sum(1) <= truth.sum())
-    acc_c = decoder_accuracy(B, np.where(cons, t, -np.inf), truth)   # a constraint on the count of 1s
+    acc_c = joint_accuracy(B, np.where(cons, t, -np.inf), truth)   # a constraint on the count of 1s
     ok = tie_gap <= 1e-12 and abs(acc0 - 0.5) <= 1e-12 and acc1 > 0.9 and acc_c > 0.9
     return Outcome("holds" if ok else "fails",
                    {"|Coh(truth) - Coh(negation)|": tie_gap, "unlabelled_accuracy": acc0,
@@ -464,9 +466,9 @@ def r12(quick):
     B = all_behaviours(n, 2)
     uniform = np.zeros(B.shape[0])
     counts = B.reshape(-1, groups, g).sum(-1)
-    none = decoder_accuracy(B, uniform, truth)
-    exactly = decoder_accuracy(B, np.where((counts == 1).all(1), 0.0, -np.inf), truth)
-    at_most = decoder_accuracy(B, np.where((counts <= 1).all(1), 0.0, -np.inf), truth)
+    none = joint_accuracy(B, uniform, truth)
+    exactly = joint_accuracy(B, np.where((counts == 1).all(1), 0.0, -np.inf), truth)
+    at_most = joint_accuracy(B, np.where((counts <= 1).all(1), 0.0, -np.inf), truth)
     cf_exact = 1 - 2 * (g - 1) / g**2
     cf_most = ((g - 1) + g + (g - 1) * (g - 2)) / ((g + 1) * g)
     ok = abs(none - 0.5) <= 1e-12 and abs(exactly - cf_exact) <= 1e-12 and abs(at_most - cf_most) <= 1e-12

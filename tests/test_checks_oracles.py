@@ -6,8 +6,8 @@ from hypothesis import given, settings, strategies as st
 from scipy.stats import binomtest
 
 from proofs_check.c1_special_cases import mh_power_matrix
-from proofs_check.exact import (bootstrap_cycles, bootstrap_sequential, gibbs_matrix, spectral_gap, stationary,
-                                sweep_map)
+from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential, sweep_map
+from theory.markov import gibbs_matrix, spectral_gap, stationary
 from proofs_check.families import random_joint_priors, random_simulator
 from proofs_check.registry import wilson
 from theory import InContextSimulator, all_behaviours

@@ -57,6 +57,10 @@ class ConceptMixture(JointPrior):
     def K(self) -> int:
         return self.F.shape[0]
 
+    def concept_structure(self) -> "ConceptMixture":
+        """The fast-path capability of :meth:`theory.prior.Prior.concept_structure`: itself."""
+        return self
+
     # -- closed forms ------------------------------------------------------------------
     def agreements(self, B, items=None) -> np.ndarray:
         """``a_k(b_A) = #{i in A : b_i = f_k(x_i)}``: shape ``(..., K)``."""

@@ -33,7 +33,8 @@ def simulator(p: dict, x: float, seed: int):
 
 
 def instance(p: dict, x: float, seed: int) -> Instance:
-    from proofs_check.exact import bootstrap_sync, gibbs_matrix, stationary
+    from theory.coordinate_ascent import bootstrap_sync
+    from theory.markov import gibbs_matrix, stationary
 
     sim, truth = simulator(p, x, seed)
     E = Enumerated(sim)                              # fixed identity order

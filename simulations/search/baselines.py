@@ -20,10 +20,11 @@ from scipy.optimize import minimize
 
 from theory import validation as V
 from theory.decoders import TIE_ATOL, item_ties, tied_items
+from theory.markov import tempered
 
 from .fitting import LogisticFit, MixtureFit, make_fitter
-from .gibbs import _sample, tempered
 from .result import Evaluator, SearchResult, clamp, clamp_ties, free_items, resolve
+from .sampling import draw
 
 
 def _done(name, b, ev, seed, p, extras) -> SearchResult:
@@ -79,7 +80,7 @@ def self_consistency(model, *, labels=None, constraints=None, seed=0, **params) 
     for t in range(lab.size, model.n):
         i = int(order[t])
         prob = tempered(ev.conditional(B, i, order[:t]), tau)
-        B[:, i] = _sample(prob, rng) if tau > 0 else prob.argmax(axis=-1)
+        B[:, i] = draw(prob, rng) if tau > 0 else prob.argmax(axis=-1)
     freq = np.stack([(B == y).mean(axis=0) for y in range(model.k)], axis=1)
     b = clamp(freq.argmax(axis=1).astype(np.int64), labels)
     return _done("self-consistency", b, ev, seed, p, {"frequencies": freq, "order": order})

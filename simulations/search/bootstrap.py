@@ -16,11 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from theory import validation as V
-from theory.concept_mixture import ConceptMixture
 from theory.enumeration import encode
 
 from .fitting import make_fitter
-from .gibbs import MixtureChains
+from .mixture_chains import MixtureChains
 from .result import Evaluator, SearchResult, Trace, clamp, free_items, resolve, trace_interval
 
 KEEP_TOL = 1e-12
@@ -68,7 +67,8 @@ def bootstrap(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
     trace = Trace(ev, every)
     score = (lambda v: -w * float(cons.violations(v))) if cons is not None else (lambda v: 0.0)
     trace.record(0, b, score(b), force=True)
-    chain = MixtureChains(model, b[None]) if p["fast"] and isinstance(model, ConceptMixture) else None
+    mixture = model.concept_structure() if p["fast"] else None
+    chain = MixtureChains(mixture, b[None]) if mixture is not None else None
     moves = accepted = 0
     fixed = False
     sweep = -1

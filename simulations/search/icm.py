@@ -28,7 +28,7 @@ from theory import validation as V
 from .pool import pool_scorer
 from .result import Evaluator, SearchResult, clamp, free_items, resolve, trace_interval
 
-_DEFAULTS = {"steps": None, "alpha": 50.0, "T0": 10.0, "T_min": 0.01, "decay": 2.0, "n_seed": 8,
+DEFAULTS = {"steps": None, "alpha": 50.0, "T0": 10.0, "T_min": 0.01, "decay": 2.0, "n_seed": 8,
              "group_weight": 100.0, "fix_rounds": 10, "incremental": True, "trace_every": None}
 
 
@@ -167,7 +167,7 @@ class ICMSearch:
 
 
 def _run(name, variant, model, labels, constraints, seed, params) -> SearchResult:
-    p = resolve(name, params, dict(_DEFAULTS))
+    p = resolve(name, params, dict(DEFAULTS))
     rng = np.random.default_rng(seed)
     ev = Evaluator(model)
     steps = V.positive_int("steps", 10 * model.n if p["steps"] is None else p["steps"], 0)

@@ -19,8 +19,8 @@ from scipy.special import logsumexp
 from theory import validation as V
 from theory.prior import Prior
 
-from .gibbs import _sample
 from .result import Evaluator, SearchResult, resolve
+from .sampling import draw
 
 
 @dataclass(eq=False)
@@ -131,6 +131,6 @@ def _resample(model, ev, B, lp, start, rng) -> None:
         if rows.size == 0:
             continue
         lc = ev.conditional(B[rows], pos, np.arange(pos))
-        y = _sample(np.exp(lc), rng)
+        y = draw(np.exp(lc), rng)
         B[rows, pos] = y
         lp[rows, pos] = lc[np.arange(rows.size), y]
