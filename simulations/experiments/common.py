@@ -23,12 +23,12 @@ The searches run through :func:`simulations.search.run_search`.
 """
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
 from scipy import stats
 
+from simulations.search import METHODS as SEARCHES, run_search
 from theory.enumeration import all_behaviours
 from theory.softmax import log_coherence_table
 
@@ -174,24 +174,11 @@ def few_shot_accuracy(prior, truth, items, labels: dict) -> float:
 
 def search_behaviours(method: str, prior, labels: dict, seed: int, constraints=None, **params) -> np.ndarray:
     """Final behaviour vector of one search (``simulations.search.run_search``)."""
-    from simulations.search import run_search
-
     kw = dict(SEARCH_PARAMS.get(method, {}))
     kw.update(params)
     res = run_search(method, prior, labels=dict(labels) if labels else None, constraints=constraints,
                      seed=int(seed), **kw)
     return np.asarray(res.behaviours)
-
-
-def search_available(method: str) -> bool:
-    """Whether ``method``'s search module exists in this checkout."""
-    try:
-        from simulations.search import _TABLE
-    except ImportError:
-        return False
-    if method not in _TABLE:
-        return False
-    return importlib.util.find_spec(f"simulations.search.{_TABLE[method][0]}") is not None
 
 
 def compare_methods(prior, truth, *, labels=None, eta: float = 0.0, seed: int = 0, items=None,
@@ -200,7 +187,7 @@ def compare_methods(prior, truth, *, labels=None, eta: float = 0.0, seed: int = 
     """Accuracy of every method on one instance: ``{method: accuracy on items}``.
 
     ``labels`` are the (possibly noisy) observed labels; searches clamp them. ``items`` defaults
-    to the unlabelled items. Methods whose search is not in this checkout are left out.
+    to the unlabelled items. An unknown method name raises ``ValueError``.
     """
     labels = {int(i): int(y) for i, y in (labels or {}).items()}
     truth = np.asarray(truth, dtype=np.int64)
@@ -220,12 +207,15 @@ def compare_methods(prior, truth, *, labels=None, eta: float = 0.0, seed: int = 
             out[m] = supervised_accuracy(prior, truth, items, labels)
         elif m == "few-shot":
             out[m] = few_shot_accuracy(prior, truth, items, labels)
-        elif search_available(m):
+        elif m in SEARCHES:
             if len(labels) == prior.n:       # nothing left to search: every item is clamped
                 b = np.array([labels[i] for i in range(prior.n)], dtype=np.int64)
             else:
                 b = search_behaviours(m, prior, labels, seed, constraints=constraints)
             out[m] = float((b[items] == truth[items]).mean())
+        else:
+            raise ValueError(f"unknown method {m!r}; accepted: exact, zero-shot, golden, supervised, few-shot "
+                             f"or a search of simulations.search.METHODS")
     return out
 
 
