@@ -66,7 +66,7 @@ def _table(exp, data) -> str:
     if "accuracy" in data:
         for b in data.get("boundaries", []):
             lines.append(f"closed-form boundary: {b['label']} at x = {b['x']:.4g}")
-        from .experiments.common import LABELS
+        from .experiments.style import LABELS
 
         methods = [m for m in LABELS if m in data["accuracy"]]
         meas = list(data.get("measures", {}))

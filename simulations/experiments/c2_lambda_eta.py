@@ -9,10 +9,12 @@ import math
 
 import numpy as np
 
+from simulations.accuracy import Enumerated, label_loglik
 from theory import ConceptMixture, map_lambda
+from theory.decoders import tie_set
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, label_loglik, rng_for, tie_set
 from .regime import Instance, measure, regime_experiment
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulations.accuracy import Enumerated
 from theory import entropy, kl_divergence
+from theory.decoders import tie_set
 from theory.misspecification import contaminate
+from theory.statistics import rng_for
 
 from .base import fmt
 from .c2_lambda_eta import task_prior
-from .common import Enumerated, label_loglik, rng_for, tie_set
 from .regime import Instance, measure, regime_experiment
 
 

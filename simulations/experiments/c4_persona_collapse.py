@@ -15,9 +15,9 @@ import math
 import numpy as np
 
 from theory import ConceptMixture
+from theory.statistics import mean_ci, rng_for
 
 from .base import Experiment, fmt
-from .common import mean_ci, rng_for
 
 ID = "C4-persona-collapse"
 

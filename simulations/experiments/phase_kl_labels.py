@@ -13,11 +13,13 @@ import math
 
 import numpy as np
 
+from simulations.accuracy import Enumerated
 from theory import ConceptMixture, kl_divergence
+from theory.decoders import tie_set
 from theory.misspecification import contaminate
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, rng_for, tie_set
 from .phase import grid, phase_experiment
 
 

@@ -13,10 +13,11 @@ import math
 import numpy as np
 from scipy import stats
 
+from simulations.accuracy import Enumerated
 from theory import ConceptMixture
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, rng_for
 from .phase import grid, phase_experiment
 
 

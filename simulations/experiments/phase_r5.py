@@ -8,10 +8,12 @@ import math
 
 import numpy as np
 
+from simulations.accuracy import Enumerated, zero_shot_accuracy
+from simulations.regimes.instance import map_with_agreement
 from theory import ConceptMixture
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, map_with_agreement, rng_for, zero_shot_accuracy
 from .phase import grid, phase_experiment
 
 

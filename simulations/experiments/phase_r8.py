@@ -7,10 +7,12 @@ import math
 
 import numpy as np
 
+from simulations.accuracy import Enumerated
+from simulations.regimes.instance import map_with_agreement
 from theory import ConceptMixture
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, map_with_agreement, rng_for
 from .phase import grid, phase_experiment
 
 

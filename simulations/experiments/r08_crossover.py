@@ -8,33 +8,10 @@ import math
 
 import numpy as np
 
-from theory import ConceptMixture
+from simulations.regimes.r08_crossover import boundaries, params
 
 from .base import fmt
-from .common import map_with_agreement, rng_for
-from .regime import Instance, first_x, regime_experiment, series
-
-
-def params(quick: bool) -> dict:
-    return {"w_t": 0.9, "eps_t": 0.25, "w_w": 0.1, "eps_w": 0.02, "agree": 0.5,
-            "xs": list(range(2, 15 if quick else 17)), "seeds": list(range(4 if quick else 12))}
-
-
-def n_star(p) -> float:
-    return math.log(p["w_t"] / p["w_w"]) / math.log((1 - p["eps_w"]) / (1 - p["eps_t"]))
-
-
-def instance(p: dict, x, seed: int) -> Instance:
-    rng = rng_for(seed, 8)
-    n = int(x)
-    truth = rng.integers(0, 2, n)
-    wrong = map_with_agreement(rng, truth, p["agree"])
-    prior = ConceptMixture(F=np.stack([truth, wrong]), eps=[p["eps_t"], p["eps_w"]], w=[p["w_t"], p["w_w"]])
-    return Instance(prior, truth)
-
-
-def boundaries(p):
-    return [{"x": n_star(p), "label": "predicted n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))"}]
+from .regime import first_x, regime_experiment, series
 
 
 def finding(d) -> str:
@@ -54,7 +31,7 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R8-crossover-n", claims=["C5.R8"], module=__name__, params=params, boundaries=boundaries,
+    id="R8-crossover-n", claims=["C5.R8"], module="simulations.regimes.r08_crossover", params=params, boundaries=boundaries,
     finding=finding, verdict=verdict,
     title="R8: prior weight vs sharpness -- heavy noisy truth (w 0.9, eps 0.25) vs light sharp wrong concept (w 0.1, eps 0.02)",
     prediction="the truth wins below n* = log(w_t/w_w)/log((1-eps_w)/(1-eps_t)), the sharp wrong concept above",
