@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.accuracy import Enumerated
+from simulations.regimes.verdict import figure_verdict
 from theory import entropy, kl_divergence
 from theory.decoders import tie_set
 from theory.misspecification import contaminate
@@ -82,7 +83,7 @@ def verdict(d) -> str:
     mp, mg = measure(d, "map_accuracy"), measure(d, "marginal_accuracy")
     j1 = d["x"].index(0.0)
     ok = mg[j1] >= np.nanmax(mg) - 1e-9 and mg[j1] >= mp[j1] - 1e-9 and mp[j1] >= np.nanmax(mp) - 0.01
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

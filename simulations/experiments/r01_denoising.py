@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r01_denoising import boundaries, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
 from .regime import first_x, regime_experiment, series
@@ -30,11 +31,11 @@ def verdict(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     measured = first_x(d, ex >= 0.999)
     b = d["boundaries"][0]["x"]
-    step = float(np.diff(d["x"]).max())
+    step = grid_step(d["x"])
     above = [j for j, x in enumerate(d["x"]) if x > b + 2 * step]
-    ok = (measured is not None and abs(measured - b) <= 2 * step and bool(above)
+    ok = (boundary_agrees(measured, b, step) and bool(above)
           and np.all(ex[above] >= zs[above]) and np.mean(ex[above] - zs[above]) > 0)
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

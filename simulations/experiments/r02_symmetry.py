@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r02_symmetry import curves, params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
 from .regime import regime_experiment, series
@@ -22,7 +23,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     ok = abs(ex[0] - 0.5) < 1e-9 and np.all(ex[1:] > 0.99)
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

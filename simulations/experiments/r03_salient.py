@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r03_salient import boundaries, curves, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
 from .regime import first_x, regime_experiment, series
@@ -23,8 +24,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     m = first_x(d, ex < 0.999)
-    step = float(np.diff(d["x"]).max())
-    return "confirms" if m is not None and abs(m - d["boundaries"][0]["x"]) <= 2 * step else "refutes"
+    return figure_verdict(boundary_agrees(m, d["boundaries"][0]["x"], grid_step(d["x"])))
 
 
 EXPERIMENT = regime_experiment(

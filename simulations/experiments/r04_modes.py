@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r04_modes import boundaries, curves, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
 from .regime import first_x, regime_experiment, series
@@ -24,10 +25,10 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     m = first_x(d, ex >= 0.999)
-    step = float(np.diff(d["x"]).max())
+    step = grid_step(d["x"])
     below = [j for j, x in enumerate(d["x"]) if x < d["boundaries"][0]["x"] - step]
-    ok = m is not None and abs(m - d["boundaries"][0]["x"]) <= 2 * step and np.all(ex[below] < zs[below])
-    return "confirms" if ok else "refutes"
+    ok = boundary_agrees(m, d["boundaries"][0]["x"], step) and np.all(ex[below] < zs[below])
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

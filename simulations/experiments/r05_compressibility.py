@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r05_compressibility import boundaries, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
 from .regime import first_x, regime_experiment, series
@@ -29,11 +30,11 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     m, mz = first_x(d, ex < 0.999), first_x(d, zs < 0.999)
-    step = float(np.diff(d["x"]).max())
+    step = grid_step(d["x"])
     w = _window(d)
-    ok = (m is not None and mz is not None and abs(m - d["boundaries"][0]["x"]) <= 2 * step
-          and abs(mz - d["boundaries"][1]["x"]) <= 2 * step and bool(w) and np.all(ex[w] < zs[w]))
-    return "confirms" if ok else "refutes"
+    ok = (boundary_agrees(m, d["boundaries"][0]["x"], step) and boundary_agrees(mz, d["boundaries"][1]["x"], step)
+          and bool(w) and np.all(ex[w] < zs[w]))
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r06_degenerate import curves, params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
 from .regime import regime_experiment, series
@@ -25,7 +26,7 @@ def verdict(d) -> str:
     ex = series(d, "exact")
     bal = np.array([r["mean"] for r in d["measures"]["majority_rate_unlabelled"]])
     unl = np.array([r["mean"] for r in d["measures"]["exact_without_labels"]])
-    return "confirms" if np.nanmax(np.abs(ex - bal)) < 1e-5 and np.nanmax(np.abs(unl - 0.5)) < 1e-5 else "refutes"
+    return figure_verdict(np.nanmax(np.abs(ex - bal)) < 1e-5 and np.nanmax(np.abs(unl - 0.5)) < 1e-5)
 
 
 EXPERIMENT = regime_experiment(

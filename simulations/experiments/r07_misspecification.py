@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r07_misspecification import params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
 from .regime import regime_experiment, series
@@ -24,7 +25,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     bound = np.array([r["mean"] for r in d["measures"]["best_concept_agreement"]])
-    return "confirms" if np.all(ex <= bound + 1e-9) and np.all(ex < 1) else "refutes"
+    return figure_verdict(np.all(ex <= bound + 1e-9) and np.all(ex < 1))
 
 
 EXPERIMENT = regime_experiment(

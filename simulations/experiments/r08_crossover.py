@@ -4,11 +4,10 @@
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from simulations.regimes.r08_crossover import boundaries, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
 from .regime import first_x, regime_experiment, series
@@ -26,8 +25,9 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     m = first_x(d, ex < 0.999)
-    ok = m is not None and abs(m - math.ceil(d["boundaries"][0]["x"])) <= 1 and np.all(ex[[j for j, x in enumerate(d["x"]) if x >= m]] < 0.999)
-    return "confirms" if ok else "refutes"
+    ok = (boundary_agrees(m, d["boundaries"][0]["x"], grid_step(d["x"]))
+          and np.all(ex[[j for j, x in enumerate(d["x"]) if x >= m]] < 0.999))
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r09_pseudo_likelihood import boundaries, params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
 from .regime import measure, regime_experiment, series
@@ -26,7 +27,7 @@ def verdict(d) -> str:
     below = [j for j, x in enumerate(d["x"]) if x < d["boundaries"][0]["x"] - 0.01]
     above = [j for j, x in enumerate(d["x"]) if x > d["boundaries"][0]["x"] + 0.01]
     ok = np.all(ex > 0.999) and np.all(pl[below] < 1e-9) and np.all(sl[below] < 1e-9) and np.all(pl[above] > 0.999)
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

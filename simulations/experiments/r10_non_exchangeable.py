@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r10_non_exchangeable import params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
 from .regime import measure, regime_experiment
@@ -21,7 +22,7 @@ def finding(d) -> str:
 
 def verdict(d) -> str:
     tv = measure(d, "tv_gibbs_vs_q1")
-    return "confirms" if np.all(tv > 1e-3) else "refutes"
+    return figure_verdict(np.all(tv > 1e-3))
 
 
 _MEASURES = {"tv_gibbs_vs_q1": ("TV(Gibbs stationary law, Q_1) (exact kernel)", "#CC79A7", "-."),

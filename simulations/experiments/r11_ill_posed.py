@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r11_ill_posed import curves, params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
 from .regime import measure, regime_experiment, series
@@ -25,7 +26,7 @@ def verdict(d) -> str:
     many = [j for j, x in enumerate(d["x"]) if x >= 2]
     pred = np.array(d["predicted_curves"][0]["y"])
     ok = np.nanmax(np.abs(conf - pred)) < 1e-3 and np.nanmean(conf[many]) > 0.9 and abs(np.nanmean(ex) - 0.5) < 0.15
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r12_leaky_constraints import closed_form, curves, params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
 from .regime import measure, regime_experiment, series
@@ -22,7 +23,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex, none = series(d, "exact"), measure(d, "exact_without_constraint")
     ok = np.nanmax(np.abs(ex - [closed_form(g) for g in d["x"]])) < 1e-5 and np.nanmax(np.abs(none - 0.5)) < 1e-5
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

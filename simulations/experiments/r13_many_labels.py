@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.regimes.r13_many_labels import params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
 from .regime import regime_experiment, series
@@ -26,7 +27,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     g = _gain(d)
     top = int(np.nanargmax(g))
-    return "confirms" if abs(g[-1]) < 1e-9 and g[top] > 0 and np.all(np.diff(g[top:]) <= 0.03) else "refutes"
+    return figure_verdict(abs(g[-1]) < 1e-9 and g[top] > 0 and np.all(np.diff(g[top:]) <= 0.03))
 
 
 EXPERIMENT = regime_experiment(

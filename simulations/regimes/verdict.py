@@ -3,7 +3,7 @@
 Vocabulary. A check (:mod:`proofs_check`) states a claim and returns ``holds``, ``fails`` or
 ``holds-under-conditions`` (true inside stated conditions, with a counterexample outside); a
 figure (:mod:`simulations.experiments`) tests the same prediction on its sweep and returns
-``confirms`` (the data agree with the prediction) or ``refutes``. The two sets name the same
+``confirms`` (the data agree with the prediction), ``confirms-under-conditions`` or ``refutes``. The two sets name the same
 outcome at two levels -- a proposition and the evidence for it -- and :data:`FIGURE_TO_CHECK`
 maps one to the other; no other verdict word is used anywhere.
 
@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 CHECK_VERDICTS = ("holds", "fails", "holds-under-conditions")
-FIGURE_VERDICTS = ("confirms", "refutes")
+FIGURE_VERDICTS = ("confirms", "refutes", "confirms-under-conditions")
 #: a figure verdict as the check verdict it supports
-FIGURE_TO_CHECK = {"confirms": "holds", "refutes": "fails"}
+FIGURE_TO_CHECK = {"confirms": "holds", "refutes": "fails", "confirms-under-conditions": "holds-under-conditions"}
 
 
 def grid_step(xs) -> float:
