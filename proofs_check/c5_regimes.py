@@ -14,11 +14,13 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from simulations.regimes.verdict import boundary_agrees, check_verdict, grid_step
 from theory import ConceptMixture, DirichletMultinomial, all_behaviours, pseudo_likelihood, signed_logodds
 from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential
-from theory.decoders import joint_accuracy, tie_set
+from theory.decoders import item_accuracy, item_ties, joint_accuracy, tie_set
 from theory.enumeration import encode
 from theory.softmax import log_coherence_table
+from theory.statistics import first_crossing
 
 from .c1_special_cases import gibbs_vs_softmax
 from .families import concept_mixture_strategy, describe, random_simulator, simulator_strategy
@@ -39,10 +41,8 @@ def coherence_accuracy(prior, truth, labeled=(), labels=(), items=None, table=No
 
 
 def zero_shot_accuracy(prior, truth, items=None) -> float:
-    zs = prior.log_zero_shot()
-    truth = np.asarray(truth)
-    acc = np.where(np.abs(zs[:, 1] - zs[:, 0]) < 1e-12, 0.5, (zs.argmax(1) == truth).astype(float))
-    return float(acc.mean() if items is None else acc[np.asarray(items)].mean())
+    """Per-item zero-shot argmax, ties averaged (:mod:`theory.decoders`)."""
+    return item_accuracy(item_ties(prior.log_zero_shot()), truth, items)
 
 
 def mode_scores(prior: ConceptMixture) -> np.ndarray:
@@ -50,12 +50,15 @@ def mode_scores(prior: ConceptMixture) -> np.ndarray:
     return prior.log_w + prior.n * prior.log_hit
 
 
-def first_crossing(xs, flags):
-    """First parameter value at which ``flags`` turns True (None if never)."""
-    for x, f in zip(xs, flags):
-        if f:
-            return float(x)
-    return None
+def _scan(regime, p, zero_shot: bool = True) -> list:
+    """``[x, exact coherence accuracy, zero-shot accuracy]`` for every ``x`` of the regime's grid, on
+    the regime's first instance (``p["seeds"][0]``); exact over ``{0,1}^n``, ties averaged."""
+    rows = []
+    for x in p["xs"]:
+        inst = regime.instance(p, x, p["seeds"][0])
+        z = zero_shot_accuracy(inst.prior, inst.truth) if zero_shot else None
+        rows.append([float(x), coherence_accuracy(inst.prior, inst.truth), z])
+    return rows
 
 
 def _map(n: int, seed: int, agree: float) -> tuple[np.ndarray, np.ndarray]:
@@ -97,35 +100,22 @@ def success_iff(quick):
 
 @check("C5.R1.denoising", "R1: the model knows the truth but its zero-shot answers are noisy through many weak "
        "unrelated concepts; coherence beats zero-shot once log w_t + n log(1-eps_t) exceeds every other concept's "
-       "score", tolerance=0.03,
-       conditions="n = 12, truth eps 0.15 with weight w_t, 30 distinct random concepts eps 0.05 sharing 1 - w_t; measured "
-                  "switch (smallest w_t on a 0.005 grid where the argmax is the truth) within tolerance of the closed form")
+       "score", tolerance=0.04,
+       conditions="simulations.regimes.r01_denoising (n = 12, truth eps 0.15 with weight w_t, 30 random concepts eps "
+                  "0.05 sharing 1 - w_t), its first instance; measured switch (smallest w_t on the regime's grid where "
+                  "the argmax is the truth) within 2 grid steps of the closed form (simulations.regimes.verdict)")
 def r1(quick):
-    n = 12
-    rng = np.random.default_rng(1)
-    codes = rng.choice(2**n, 31, replace=False)        # distinct maps: a duplicate would double a weight
-    truth, R = all_behaviours(n, 2)[codes[0]].astype(np.int64), all_behaviours(n, 2)[codes[1:]].astype(np.int64)
-    grid = np.round(np.arange(0.02, 0.40, 0.005 if not quick else 0.01), 4)
-    rows, flags = [], []
+    from simulations.regimes import r01_denoising as R
 
-    def prior(wt):
-        return ConceptMixture(F=np.vstack([truth, R]), eps=np.r_[0.15, np.full(30, 0.05)],
-                              w=np.r_[wt, np.full(30, (1 - wt) / 30)])
-
-    for wt in grid:
-        p = prior(wt)
-        c, z = coherence_accuracy(p, truth), zero_shot_accuracy(p, truth)
-        flags.append(c == 1.0)
-        rows.append([float(wt), c, z])
-    measured = first_crossing(grid, flags)
-    # closed form: w/(1-w) * 30 = exp(n log((1-0.05)/(1-0.15)))
-    r = math.exp(n * math.log(0.95 / 0.85)) / 30
-    predicted = r / (1 + r)
-    above = [row for row in rows if row[0] >= predicted + 0.03]
+    p = R.params(quick)
+    rows = _scan(R, p)
+    measured = first_crossing(p["xs"], [c == 1.0 for _, c, _ in rows])
+    predicted, step = R.switch(p), grid_step(p["xs"])
+    above = [row for row in rows if row[0] >= predicted + 2 * step]
     beats = all(c >= z for _, c, z in above) and any(c > z for _, c, z in above)
-    ok = measured is not None and abs(measured - predicted) <= 0.03 and beats
-    return Outcome("holds" if ok else "fails",
-                   {"predicted_switch_w_t": predicted, "measured_switch_w_t": measured,
+    ok = boundary_agrees(measured, predicted, step) and beats
+    return Outcome(check_verdict(ok),
+                   {"predicted_switch_w_t": predicted, "measured_switch_w_t": measured, "grid_step": step,
                     "coherence_beats_zero_shot_above_switch": beats,
                     "example_above": above[:1], "table_w_coh_zs": rows[:: max(1, len(rows) // 8)]})
 
@@ -155,88 +145,68 @@ def r2(quick):
 
 @check("C5.R3.salient-wrong-concept", "R3: a salient wrong concept (correlated errors, sycophancy) more coherent "
        "than the truth takes over; coherence then reproduces its errors. Switch at w_f/(1-w_f) = "
-       "exp(n log((1-eps_t)/(1-eps_f)))", tolerance=0.02,
-       conditions="n = 12, truth eps 0.2, feature-copying map (agrees with truth on 60%) eps 0.05 with weight w_f; "
-                  "measured switch on a 0.005 grid within tolerance of the closed form; beyond it coherence accuracy "
-                  "= the feature's agreement 0.58")
+       "exp(n log((1-eps_t)/(1-eps_f)))", tolerance=0.04,
+       conditions="simulations.regimes.r03_salient (n = 12, truth eps 0.2, feature-copying map agreeing with the truth "
+                  "on 60% with eps 0.05 and weight w_f), its first instance; measured switch within 2 grid steps of the "
+                  "closed form computed from the parameters; beyond it coherence accuracy = the feature's agreement")
 def r3(quick):
-    n = 12
-    truth, feat = _map(n, 3, 0.6)
-    grid = np.round(np.arange(0.01, 0.5, 0.005 if not quick else 0.01), 4)
-    flags, rows = [], []
-    for wf in grid:
-        p = ConceptMixture(F=np.stack([truth, feat]), eps=[0.2, 0.05], w=[1 - wf, wf])
-        c = coherence_accuracy(p, truth)
-        flags.append(c < 1.0)
-        rows.append([float(wf), c, zero_shot_accuracy(p, truth)])
-    measured = first_crossing(grid, flags)
-    r = math.exp(n * math.log(0.8 / 0.95))
-    predicted = r / (1 + r)
-    agree = float((truth == feat).mean())
-    after = [row[1] for row in rows if row[0] > predicted + 0.02]
-    ok = measured is not None and abs(measured - predicted) <= 0.02 and all(abs(a - agree) < 1e-9 for a in after)
-    return Outcome("holds" if ok else "fails", {"predicted_switch_w_f": predicted, "measured_switch_w_f": measured,
-                                                "feature_agreement": agree,
-                                                "table_w_coh_zs": rows[:: max(1, len(rows) // 8)]})
+    from simulations.regimes import r03_salient as R
+
+    p = R.params(quick)
+    rows = _scan(R, p)
+    measured = first_crossing(p["xs"], [c < 1.0 for _, c, _ in rows])
+    predicted, step = R.switch(p), grid_step(p["xs"])
+    agree = float(R.instance(p, p["xs"][0], p["seeds"][0]).measures["feature_agreement"])
+    after = [row[1] for row in rows if row[0] > predicted + step]
+    ok = boundary_agrees(measured, predicted, step) and all(abs(a - agree) < 1e-9 for a in after)
+    return Outcome(check_verdict(ok), {"predicted_switch_w_f": predicted, "measured_switch_w_f": measured,
+                                       "grid_step": step, "feature_agreement": agree,
+                                       "table_w_coh_zs": rows[:: max(1, len(rows) // 8)]})
 
 
 @check("C5.R4.competing-wrong-modes", "R4: the truth is the per-item consensus of several sharp wrong modes but not "
        "the mode; joint coherence (accuracy 2/3) loses to per-item zero-shot (accuracy 1) while w_t is below "
-       "w_t/(1-w_t) = exp(n log(0.98/0.9))/3", tolerance=0.02,
-       conditions="n = 12; three wrong concepts, each the truth with a different third of the items flipped "
-                  "(eps 0.02, weight (1-w_t)/3 each), truth concept eps 0.1 with weight w_t; switch measured on a grid")
+       "w_t/(1-w_t) = exp(n log(0.98/0.9))/3", tolerance=0.04,
+       conditions="simulations.regimes.r04_modes (n = 12; three wrong concepts, each the truth with a different third "
+                  "of the items flipped, eps 0.02, weight (1-w_t)/3 each; truth eps 0.1 with weight w_t), its first "
+                  "instance; switch measured on the regime's grid within 2 grid steps of the closed form")
 def r4(quick):
-    n = 12
-    truth = np.random.default_rng(4).integers(0, 2, n)
-    wrong = np.stack([truth.copy() for _ in range(3)])
-    for j in range(3):
-        wrong[j, 4 * j:4 * j + 4] = 1 - wrong[j, 4 * j:4 * j + 4]
-    grid = np.round(np.arange(0.01, 0.6, 0.005 if not quick else 0.01), 4)
-    flags, rows = [], []
-    for wt in grid:
-        p = ConceptMixture(F=np.vstack([truth, wrong]), eps=[0.1, 0.02, 0.02, 0.02], w=np.r_[wt, np.full(3, (1 - wt) / 3)])
-        c, z = coherence_accuracy(p, truth), zero_shot_accuracy(p, truth)
-        flags.append(c == 1.0)
-        rows.append([float(wt), c, z])
-    measured = first_crossing(grid, flags)
-    r = math.exp(n * math.log(0.98 / 0.9)) / 3
-    predicted = r / (1 + r)
-    below = [row for row in rows if row[0] < predicted - 0.02]
+    from simulations.regimes import r04_modes as R
+
+    p = R.params(quick)
+    rows = _scan(R, p)
+    measured = first_crossing(p["xs"], [c == 1.0 for _, c, _ in rows])
+    predicted, step = R.switch(p), grid_step(p["xs"])
+    below = [row for row in rows if row[0] < predicted - step]
     loses = bool(below) and all(c < z for _, c, z in below)
-    ok = measured is not None and abs(measured - predicted) <= 0.02 and loses
-    return Outcome("holds" if ok else "fails", {"predicted_switch_w_t": predicted, "measured_switch_w_t": measured,
-                                                "coherence_loses_below_switch": loses,
-                                                "example_below": below[:1], "table_w_coh_zs": rows[:: max(1, len(rows) // 8)]})
+    ok = boundary_agrees(measured, predicted, step) and loses
+    return Outcome(check_verdict(ok), {"predicted_switch_w_t": predicted, "measured_switch_w_t": measured,
+                                       "grid_step": step, "coherence_loses_below_switch": loses,
+                                       "example_below": below[:1], "table_w_coh_zs": rows[:: max(1, len(rows) // 8)]})
 
 
 @check("C5.R5.compressibility-bias", "R5: a sharp wrong concept beats a noisy right one once log w_t + n log(1-eps_t) "
        "< log w_w + n log(1-eps_w); in the window between that switch and the zero-shot switch w_t(1-2eps_t) = "
-       "w_w(1-2eps_w) coherence is worse than zero-shot", tolerance=0.01,
-       conditions="n = 12, truth weight 0.7 with noise eps_t (scanned, step 0.0025), wrong concept weight 0.3, "
-                  "eps 0.02, disagreeing on half the items; both measured boundaries within tolerance of the closed forms")
+       "w_w(1-2eps_w) coherence is worse than zero-shot", tolerance=0.02,
+       conditions="simulations.regimes.r05_compressibility (n = 12, truth weight 0.7 with noise eps_t scanned, wrong "
+                  "concept weight 0.3, eps 0.02, disagreeing on half the items), its first instance; both measured "
+                  "boundaries within 2 grid steps of the closed forms")
 def r5(quick):
-    n = 12
-    truth, wrong = _map(n, 5, 0.5)
-    wt, ww, ew = 0.7, 0.3, 0.02
-    grid = np.round(np.arange(0.01, 0.45, 0.0025 if not quick else 0.005), 5)
-    coh_flag, zs_flag, rows = [], [], []
-    for et in grid:
-        p = ConceptMixture(F=np.stack([truth, wrong]), eps=[et, ew], w=[wt, ww])
-        c, z = coherence_accuracy(p, truth), zero_shot_accuracy(p, truth)
-        coh_flag.append(c < 1.0)
-        zs_flag.append(z < 1.0)
-        rows.append([float(et), c, z])
-    switch = 1 - math.exp((math.log(ww / wt) + n * math.log(1 - ew)) / n)
-    zs_switch = (1 - ww * (1 - 2 * ew) / wt) / 2
-    m_switch, m_zs = first_crossing(grid, coh_flag), first_crossing(grid, zs_flag)
+    from simulations.regimes import r05_compressibility as R
+
+    p = R.params(quick)
+    rows = _scan(R, p)
+    switch, zs_switch = R.switches(p)
+    step = grid_step(p["xs"])
+    m_switch = first_crossing(p["xs"], [c < 1.0 for _, c, _ in rows])
+    m_zs = first_crossing(p["xs"], [z < 1.0 for _, _, z in rows])
     window = [row for row in rows if switch + 0.01 < row[0] < zs_switch - 0.01]
     worse = bool(window) and all(c < z for _, c, z in window)
-    ok = (m_switch is not None and m_zs is not None and abs(m_switch - switch) <= 0.01
-          and abs(m_zs - zs_switch) <= 0.01 and worse)
-    return Outcome("holds" if ok else "fails",
+    ok = boundary_agrees(m_switch, switch, step) and boundary_agrees(m_zs, zs_switch, step) and worse
+    return Outcome(check_verdict(ok),
                    {"predicted_switch_eps_t": switch, "measured_switch_eps_t": m_switch,
                     "predicted_zero_shot_switch_eps_t": zs_switch, "measured_zero_shot_switch_eps_t": m_zs,
-                    "window_coherence_worse": worse, "window_points": len(window),
+                    "grid_step": step, "window_coherence_worse": worse, "window_points": len(window),
                     "table_eps_coh_zs": rows[:: max(1, len(rows) // 10)]})
 
 
@@ -345,23 +315,21 @@ def r7(quick):
 
 @check("C5.R8.crossover-n", "R8: prior weight against sharpness: the heavy noisy truth is the most coherent map for "
        "small n, the light sharp wrong concept for large n, with crossover n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))",
-       tolerance=1.0, conditions="w_t = 0.9, eps_t = 0.25, w_w = 0.1, eps_w = 0.02, maps disagreeing on half the items; "
-                                 "n = 2..16 (quick 2..14); measured first n where the argmax is not the truth within 1 of n*")
+       tolerance=2.0, conditions="simulations.regimes.r08_crossover (w_t = 0.9, eps_t = 0.25, w_w = 0.1, eps_w = 0.02, "
+                                 "maps disagreeing on half the items), its first instance per n on the regime's grid of n; "
+                                 "measured first n where the argmax is not the truth within 2 grid steps of n*")
 def r8(quick):
-    wt, et, ww, ew = 0.9, 0.25, 0.1, 0.02
-    n_star = math.log(wt / ww) / math.log((1 - ew) / (1 - et))
-    rows, flags, ns = [], [], list(range(2, 15 if quick else 17))
-    for n in ns:
-        truth, wrong = _map(n, 8, 0.5)
-        p = ConceptMixture(F=np.stack([truth, wrong]), eps=[et, ew], w=[wt, ww])
-        c = coherence_accuracy(p, truth)
-        flags.append(c < 1.0)
-        rows.append([n, c])
+    from simulations.regimes import r08_crossover as R
+
+    p = R.params(quick)
+    n_star, ns = R.n_star(p), p["xs"]
+    rows = [[n, c] for n, c, _ in _scan(R, p, zero_shot=False)]
+    flags = [c < 1.0 for _, c in rows]
     measured = first_crossing(ns, flags)
     stays = all(f for n, f in zip(ns, flags) if measured is not None and n >= measured)
-    ok = measured is not None and abs(measured - math.ceil(n_star)) <= 1 and stays
-    return Outcome("holds" if ok else "fails", {"predicted_n_star": n_star, "measured_first_n_wrong": measured,
-                                                "wrong_for_all_larger_n": stays, "table_n_coh": rows})
+    ok = boundary_agrees(measured, n_star, grid_step(ns)) and stays
+    return Outcome(check_verdict(ok), {"predicted_n_star": n_star, "measured_first_n_wrong": measured,
+                                       "wrong_for_all_larger_n": stays, "table_n_coh": rows})
 
 
 @check("C5.R9.pl-prefers-negation", "R9: ICM's pseudo-likelihood (and the released code's signed log-odds) prefer a "
