@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from simulations.regimes.verdict import boundary_agrees, check_verdict, grid_step
-from theory import ConceptMixture, DirichletMultinomial, all_behaviours, pseudo_likelihood, signed_logodds
+from theory import ConceptMixture, all_behaviours, pseudo_likelihood, signed_logodds
 from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential
 from theory.decoders import item_accuracy, item_ties, joint_accuracy, tie_set
 from theory.enumeration import encode
@@ -122,13 +122,16 @@ def r1(quick):
 
 @check("C5.R2.symmetric-ties", "R2: with truth and negation equally coherent, unlabelled accuracy is exactly 0.5 "
        "on average (a tie); one label or a non-symmetric constraint breaks it", tolerance=1e-12,
-       conditions="n = 10, concepts truth/negation with equal weight and noise plus a symmetric pair of random maps; "
+       conditions="simulations.regimes.r02_symmetry without labels (n = 10, concepts truth/negation with equal weight "
+                  "and noise plus a symmetric pair of random maps), its first instance; "
                   "closed form: Coh(pi) = Coh(1 - pi), so the tie is exact")
 def r2(quick):
-    n = 10
-    truth, other = _map(n, 2, 0.6)
-    p = ConceptMixture(F=np.stack([truth, 1 - truth, other, 1 - other]), eps=[0.1, 0.1, 0.05, 0.05],
-                       w=[0.35, 0.35, 0.15, 0.15])
+    from simulations.regimes import r02_symmetry as R
+
+    prm = R.params(quick)
+    inst = R.instance(prm, 0, prm["seeds"][0])
+    n, p, truth = prm["n"], inst.prior, inst.truth
+    other = p.F[2]
     t = log_coherence_table(p)
     tie_gap = float(abs(p.log_joint(truth) - p.log_joint(1 - truth)))
     acc0 = coherence_accuracy(p, truth, table=t)
@@ -138,7 +141,7 @@ def r2(quick):
     cons = (B.sum(1) >= truth.sum()) if truth.sum() > n / 2 else (B.sum(1) <= truth.sum())
     acc_c = joint_accuracy(B, np.where(cons, t, -np.inf), truth)   # a constraint on the count of 1s
     ok = tie_gap <= 1e-12 and abs(acc0 - 0.5) <= 1e-12 and acc1 > 0.9 and acc_c > 0.9
-    return Outcome("holds" if ok else "fails",
+    return Outcome(check_verdict(ok),
                    {"|Coh(truth) - Coh(negation)|": tie_gap, "unlabelled_accuracy": acc0,
                     "accuracy_with_1_label": acc1, "accuracy_with_count_constraint": acc_c})
 
@@ -213,24 +216,24 @@ def r5(quick):
 @check("C5.R6.degenerate-constant", "R6: under an entropy-minimising (Beta-Bernoulli) prior the most coherent "
        "labelings are the constants: unlabelled accuracy is exactly 1/2 (two tied constants) and with majority "
        "labels it equals the class balance, never better than the constant baseline", tolerance=1e-12,
-       conditions="n = 12, Beta(1,1)-Bernoulli prior, truth with 9 ones (imbalance 0.75); closed forms: argmax set "
+       conditions="simulations.regimes.r06_degenerate at imbalance 0.75 (n = 12, Beta(1,1)-Bernoulli prior, truth with "
+                  "9 ones), its first instance; closed forms: argmax set "
                   "{0...0, 1...1}, accuracy (p + (1-p))/2 = 0.5; with 2 labels of the majority class, accuracy on "
                   "the unlabelled items = their fraction of ones")
 def r6(quick):
-    n = 12
-    truth = np.array([1] * 9 + [0] * 3)
-    np.random.default_rng(6).shuffle(truth)
-    bb = DirichletMultinomial.beta_bernoulli(n, 1.0, 1.0)
+    from simulations.regimes import r06_degenerate as R
+
+    p = R.params(quick)
+    inst = R.instance(p, 0.75, p["seeds"][0])
+    n, truth, bb, S_idx, U = p["n"], inst.truth, inst.prior, np.array(sorted(inst.labels)), inst.items
     t = log_coherence_table(bb)
     top = set(tie_set(t).tolist())
     consts = {0, 2**n - 1}
     acc0 = coherence_accuracy(bb, truth, table=t)
-    S_idx = np.flatnonzero(truth == 1)[:2]
-    U = np.setdiff1d(np.arange(n), S_idx)
     acc_lab = coherence_accuracy(bb, truth, S_idx, truth[S_idx], items=U, table=t)
     closed = float(truth[U].mean())
     ok = top == consts and abs(acc0 - 0.5) <= 1e-12 and abs(acc_lab - closed) <= 1e-12
-    return Outcome("holds" if ok else "fails", {"argmax_is_the_two_constants": top == consts, "unlabelled_accuracy": acc0,
+    return Outcome(check_verdict(ok), {"argmax_is_the_two_constants": top == consts, "unlabelled_accuracy": acc0,
                                                 "accuracy_on_unlabelled_with_2_majority_labels": acc_lab,
                                                 "closed_form_class_balance": closed})
 
@@ -310,7 +313,7 @@ def r7(quick):
             bound = float(max((F[:, U] == truth[U]).mean(1)))
             ok &= acc <= bound + 1e-12 and acc < 1
             rows.append({"n": n, "m": m, "unlabelled_accuracy": acc, "best_concept_agreement": bound})
-    return Outcome("holds" if ok else "fails", {"rows": rows})
+    return Outcome(check_verdict(ok), {"rows": rows})
 
 
 @check("C5.R8.crossover-n", "R8: prior weight against sharpness: the heavy noisy truth is the most coherent map for "
@@ -335,15 +338,18 @@ def r8(quick):
 @check("C5.R9.pl-prefers-negation", "R9: ICM's pseudo-likelihood (and the released code's signed log-odds) prefer a "
        "low-prior but internally sharp labeling, here the negation of the truth, where joint coherence picks the "
        "truth", tolerance=0.0,
-       conditions="n = 10; truth w 0.95 eps 0.2, negation w 0.05 eps 0.01; closed-form region: log(w_t/w_n) > "
+       conditions="simulations.regimes.r09_pseudo_likelihood at eps_n = 0.01 (n = 10; truth w 0.95 eps 0.2, negation "
+                  "w 0.05), its first instance; closed-form region: log(w_t/w_n) > "
                   "n log((1-eps_n)/(1-eps_t)) (joint -> truth) and eps_n < eps_t (PL -> negation). A statement about "
                   "the scores' global argmaxes: the ICM searches (simulations.search), started from zero-shot seeds, "
                   "mostly end at the truth anyway (counts in measured)")
 def r9(quick):
-    n = 10
-    truth = np.random.default_rng(9).integers(0, 2, n)
-    wt, et, wn, en = 0.95, 0.2, 0.05, 0.01
-    p = ConceptMixture(F=np.stack([truth, 1 - truth]), eps=[et, en], w=[wt, wn], names=("truth", "negation"))
+    from simulations.regimes import r09_pseudo_likelihood as R
+
+    p, en = R.params(quick), 0.01
+    inst = R.instance(p, en, p["seeds"][0])
+    n, truth, wt, et, wn = p["n"], inst.truth, p["w_t"], p["eps_t"], 1 - p["w_t"]
+    p = inst.prior
     B = all_behaviours(n, 2)
     coh, pl, slo = p.log_joint(B), pseudo_likelihood(p, B), signed_logodds(p, B)
     tcode, ncode = int(encode(truth, 2)), int(encode(1 - truth, 2))
@@ -364,7 +370,7 @@ def r9(quick):
         ends[method] = {"truth": sum(bool((b == truth).all()) for b in runs),
                         "negation": sum(bool((b == 1 - truth).all()) for b in runs), "runs": len(runs)}
     res["searches_end_at"] = ends   # local searches from zero-shot seeds mostly stay in the truth's basin
-    return Outcome("holds" if ok else "fails", res)
+    return Outcome(check_verdict(ok), res)
 
 
 @check("C5.R10.non-exchangeable", "R10: with non-exchangeable, order-sensitive in-context conditionals, Gibbs no "
@@ -397,52 +403,50 @@ def r10(quick):
 @check("C5.R11.ill-posed-items", "R11: on ill-posed items (the truth itself random) coherence forces confident "
        "answers: leave-one-out confidence at the most coherent map is ~1 - eps while the expected accuracy there is 1/2",
        tolerance=0.05,
-       conditions="n = 12, two personas (eps 0.05, equal weight) agreeing on 8 items and disagreeing on 4 ill-posed "
-                  "items; the truth is drawn from the same prior; closed form: confidence -> 1 - eps = 0.95")
+       conditions="simulations.regimes.r11_ill_posed with 4 ill-posed items (n = 12, two personas eps 0.05, equal weight, "
+                  "disagreeing on the ill-posed items), its first instance; the truth is drawn from the same prior; "
+                  "confidence within tolerance of the regime's closed form (-> 1 - eps)")
 def r11(quick):
-    n = 12
-    rng = np.random.default_rng(10)
-    a = rng.integers(0, 2, n)
-    b = a.copy()
-    ill = np.arange(8, 12)
-    b[ill] = 1 - b[ill]
-    p = ConceptMixture(F=np.stack([a, b]), eps=[0.05, 0.05], w=[0.5, 0.5])
-    B = all_behaviours(n, 2)
-    t = log_coherence_table(p)
+    from simulations.regimes import r11_ill_posed as R
+
+    p, x = R.params(quick), 4
+    inst = R.instance(p, x, p["seeds"][0])
+    prior, ill, E = inst.prior, inst.items, inst.enumerated
+    B, t = E.B, E.table
     top = tie_set(t)
-    conf = float(np.mean([np.exp(p.log_loo(B[c][None])[0][ill, B[c][ill]]).mean() for c in top]))
+    conf = float(np.mean([np.exp(prior.log_loo(B[c][None])[0][ill, B[c][ill]]).mean() for c in top]))
     post = np.exp(t)                                           # truth ~ P*: exact expected accuracy
     acc_ill = float(np.mean([(post[:, None] * (B[:, ill] == B[c][ill])).sum(0).mean() for c in top]))
-    zs_conf = float(np.exp(p.log_zero_shot()[ill].max(1)).mean())
-    ok = abs(conf - 0.95) <= 0.05 and abs(acc_ill - 0.5) <= 1e-9 and conf - acc_ill > 0.4
-    return Outcome("holds" if ok else "fails", {"loo_confidence_on_ill_posed": conf, "expected_accuracy_on_ill_posed": acc_ill,
-                                                "zero_shot_confidence_on_ill_posed": zs_conf, "calibration_gap": conf - acc_ill})
+    zs_conf = float(np.exp(prior.log_zero_shot()[ill].max(1)).mean())
+    predicted = R.predicted_confidence(x, p["eps"])
+    ok = abs(conf - predicted) <= 0.05 and abs(acc_ill - 0.5) <= 1e-9 and conf - acc_ill > 0.4
+    return Outcome(check_verdict(ok), {"loo_confidence_on_ill_posed": conf, "predicted_loo_confidence": predicted,
+                                       "expected_accuracy_on_ill_posed": acc_ill,
+                                       "zero_shot_confidence_on_ill_posed": zs_conf, "calibration_gap": conf - acc_ill})
 
 
 @check("C5.R12.leaky-constraints", "R12: consistency constraints that leak the gold partition inflate accuracy even "
        "with no knowledge at all: under a uniform prior, 'exactly one True per group' gives 1 - 2(g-1)/g^2 and 'at most "
        "one' gives ((g-1) + g + (g-1)(g-2)) / ((g+1) g) instead of 1/2", tolerance=1e-12,
-       conditions="n = 12 items in 3 groups of g = 4, each with exactly one gold True; uniform prior; exact over all "
-                  "consistent labelings; reported with and without the constraint")
+       conditions="simulations.regimes.r12_leaky_constraints at g = 4 (n = 12 items in 3 groups, each with exactly one "
+                  "gold True; uniform prior), its first instance; exact over all consistent labelings; reported with "
+                  "and without the constraint")
 def r12(quick):
-    g, groups = 4, 3
-    n = g * groups
-    rng = np.random.default_rng(12)
-    truth = np.zeros(n, dtype=np.int64)
-    for j in range(groups):
-        truth[j * g + rng.integers(0, g)] = 1
-    B = all_behaviours(n, 2)
+    from simulations.regimes import r12_leaky_constraints as R
+
+    p, g = R.params(quick), 4
+    inst = R.instance(p, g, p["seeds"][0])
+    truth, B = inst.truth, inst.enumerated.B
     uniform = np.zeros(B.shape[0])
-    counts = B.reshape(-1, groups, g).sum(-1)
+    counts = B.reshape(-1, p["groups"], g).sum(-1)
     none = joint_accuracy(B, uniform, truth)
     exactly = joint_accuracy(B, np.where((counts == 1).all(1), 0.0, -np.inf), truth)
-    at_most = joint_accuracy(B, np.where((counts <= 1).all(1), 0.0, -np.inf), truth)
-    cf_exact = 1 - 2 * (g - 1) / g**2
-    cf_most = ((g - 1) + g + (g - 1) * (g - 2)) / ((g + 1) * g)
+    at_most = joint_accuracy(B, np.where(inst.constraint_mask, 0.0, -np.inf), truth)
+    cf_exact, cf_most = R.closed_form_exactly_one(g), R.closed_form(g)
     ok = abs(none - 0.5) <= 1e-12 and abs(exactly - cf_exact) <= 1e-12 and abs(at_most - cf_most) <= 1e-12
-    return Outcome("holds" if ok else "fails", {"without_constraint": none, "exactly_one_true": exactly,
-                                                "closed_form_exactly_one": cf_exact, "at_most_one_true": at_most,
-                                                "closed_form_at_most_one": cf_most, "inflation_exactly_one": exactly - none})
+    return Outcome(check_verdict(ok), {"without_constraint": none, "exactly_one_true": exactly,
+                                       "closed_form_exactly_one": cf_exact, "at_most_one_true": at_most,
+                                       "closed_form_at_most_one": cf_most, "inflation_exactly_one": exactly - none})
 
 
 @check("C5.R13.many-labels", "R13: with many labels the regularizer's value shrinks: the per-item accuracy gain of "

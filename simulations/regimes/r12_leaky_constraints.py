@@ -24,7 +24,14 @@ def params(quick: bool) -> dict:
 
 
 def closed_form(g: int) -> float:
+    """Accuracy under a uniform prior restricted to "at most one True per group of g" (one gold
+    True per group): ``((g-1) + g + (g-1)(g-2)) / ((g+1) g)``."""
     return ((g - 1) + g + (g - 1) * (g - 2)) / ((g + 1) * g)
+
+
+def closed_form_exactly_one(g: int) -> float:
+    """The same under "exactly one True per group": ``1 - 2 (g-1) / g^2``."""
+    return 1 - 2 * (g - 1) / g**2
 
 
 def instance(p: dict, x, seed: int) -> Instance:
