@@ -14,11 +14,12 @@ from theory.coordinate_ascent import bootstrap_sequential, bootstrap_sync
 from theory.decoders import tie_set
 from theory.markov import gibbs_matrix, stationary, transition_matrix
 from theory.softmax import log_coherence_table, log_softmax_coherence
+from theory.statistics import wilson
 
 from .families import concept_mixture_strategy, describe, random_joint_priors, random_simulator, simulator_strategy
 from .hunt import hunt
 from .oracle_kernels import icm_kernel, mh_power_matrix, training_bootstrap_oracle
-from .registry import Outcome, check, under_conditions, wilson
+from .registry import Outcome, check, under_conditions
 
 
 def _tv(p, q) -> float:

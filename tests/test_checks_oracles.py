@@ -9,7 +9,7 @@ from proofs_check.oracle_kernels import mh_power_matrix
 from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential, sweep_map
 from theory.markov import gibbs_matrix, spectral_gap, stationary
 from proofs_check.families import random_joint_priors, random_simulator
-from proofs_check.registry import wilson
+from theory.statistics import wilson
 from theory import InContextSimulator, all_behaviours
 
 

@@ -14,12 +14,12 @@ from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential
 from theory.decoders import joint_accuracy, tie_set
 from theory.enumeration import encode
 from theory.softmax import log_coherence_table
-from theory.statistics import first_crossing
+from theory.statistics import first_crossing, mean_ci
 
 from ..c1_special_cases import gibbs_vs_softmax
 from ..families import describe, random_simulator, simulator_strategy
 from ..hunt import hunt
-from ..registry import Outcome, check, mean_ci, under_conditions
+from ..registry import Outcome, check, under_conditions
 from .measure import coherence_accuracy, scan
 
 
@@ -216,7 +216,7 @@ def r13(quick):
         rows.append({"m": m, "gain": mean_ci(gains)})
     g = [r["gain"]["mean"] for r in rows]
     inside = abs(g[-1]) <= 1e-12 and all(b <= a + 0.01 for a, b in zip(g[1:], g[2:]))
-    neg = [r for r in rows if r["gain"]["ci95"][1] < 0]
+    neg = [r for r in rows if r["gain"]["hi"] < 0]
     cex = None if not neg else {"m": neg[0]["m"], "gain": neg[0]["gain"],
                                 "why": "with no labels the zero-shot answers are P*'s per-item marginal decoder, "
                                        "which beats joint MAP on per-item accuracy (C3.marginal-beats-map)"}
