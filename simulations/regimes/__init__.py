@@ -5,7 +5,7 @@ One module per regime holds its parameters (``params(quick)``), its instance bui
 closed-form predictions (switch points, predicted curves, ``boundaries(params)``). Three
 readers use them and nothing else defines them:
 
-* the check in :mod:`proofs_check.c5_regimes` (exact decoders on the regime's instances);
+* its C5 check (`coherence check --only C5.RN`: exact decoders on the regime's instances);
 * the figure in ``simulations/experiments/rNN_*.py`` (every method, across seeds);
 * ``coherence explore`` (the figure at user-chosen parameters).
 

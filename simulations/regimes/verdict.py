@@ -1,6 +1,6 @@
 """The one verdict vocabulary and decision rule shared by the regime checks and figures.
 
-Vocabulary. A check (:mod:`proofs_check`) states a claim and returns ``holds``, ``fails`` or
+Vocabulary. A check (``coherence check``) states a claim and returns ``holds``, ``fails`` or
 ``holds-under-conditions`` (true inside stated conditions, with a counterexample outside); a
 figure (:mod:`simulations.experiments`) tests the same prediction on its sweep and returns
 ``confirms`` (the data agree with the prediction), ``confirms-under-conditions`` or ``refutes``. The two sets name the same
