@@ -26,7 +26,7 @@ from theory.decoders import TIE_ATOL, StreamingTieSet, item_ties, tied_items
 from theory.enumeration import encode
 from theory.softmax import BLOCK, coherence_blocks, coherence_of_codes
 
-from .result import SearchResult, _closed_form_joint, resolve
+from .result import SearchResult, closed_form_joint, resolve
 
 
 def _admissible(B, labels, constraints, clamp: bool) -> np.ndarray:
@@ -47,7 +47,7 @@ def _blocks(model, p, labels, constraints, clamp: bool):
 
 
 def _cost(model, order) -> int:
-    return 0 if (_closed_form_joint(model) and order is None) else model.k**model.n * model.n
+    return 0 if (closed_form_joint(model) and order is None) else model.k**model.n * model.n
 
 
 def _search(model, p, labels, constraints, clamp: bool, objective, maximise: bool = True, blocks=None) -> dict:

@@ -100,7 +100,7 @@ class Evaluator:
 
     def joint(self, B) -> np.ndarray:
         """``Coh_id(b)`` for the trace; counted apart (``n`` per vector unless a closed form)."""
-        if not _closed_form_joint(self.model):
+        if not closed_form_joint(self.model):
             if "log_conditional" not in self._checked:
                 # the first step of the chain rule, checked before log_joint indexes into it
                 b0 = np.asarray(B).reshape(-1, self.model.n)[:1]
@@ -137,7 +137,7 @@ def check_conditionals(model, method: str, out, shape: tuple) -> None:
                          f"= 0 within {NORMALISATION_ATOL} nats), got logsumexp up to {worst:.3g} nats off")
 
 
-def _closed_form_joint(model) -> bool:
+def closed_form_joint(model) -> bool:
     from theory.prior import JointPrior
 
     return isinstance(model, JointPrior)
@@ -169,7 +169,7 @@ class Trace:
 
 def default_trace_every(model, unit: int = 1) -> int:
     """Trace every ``unit`` steps when coherence has a closed form, else only start and end (0)."""
-    return unit if _closed_form_joint(model) else 0
+    return unit if closed_form_joint(model) else 0
 
 
 def trace_interval(model, value, unit: int = 1) -> int:
