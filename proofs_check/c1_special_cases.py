@@ -10,11 +10,16 @@ import numpy as np
 from scipy.special import logsumexp
 
 from theory import DirichletMultinomial, all_behaviours, pseudo_likelihood
+from theory.coordinate_ascent import bootstrap_sequential, bootstrap_sync
+from theory.decoders import tie_set
+from theory.markov import gibbs_matrix, stationary, transition_matrix
 from theory.softmax import log_coherence_table, log_softmax_coherence
+from theory.statistics import wilson
 
-from .exact import bootstrap_sequential, bootstrap_sync, gibbs_matrix, hunt, stationary, tie_set
 from .families import concept_mixture_strategy, describe, random_joint_priors, random_simulator, simulator_strategy
-from .registry import Outcome, check, under_conditions, wilson
+from .hunt import hunt
+from .oracle_kernels import icm_kernel, mh_power_matrix, training_bootstrap_oracle
+from .registry import Outcome, check, under_conditions
 
 
 def _tv(p, q) -> float:
@@ -168,26 +173,6 @@ def debate(quick):
                                                 "winning_consensus_answer": best})
 
 
-def mh_power_matrix(prior, alpha: float) -> np.ndarray:
-    """Exact kernel of Metropolis-Hastings power sampling on ``p(b) = exp Coh_id(b)``: pick a
-    cut ``t`` uniformly, resample the suffix from ``p( . | b_<t)``, accept with
-    ``min(1, (p(b')/p(b))^(alpha - 1))`` (the proposal ratio cancels one power of ``p``)."""
-    n, k = prior.n, prior.k
-    lp = log_coherence_table(prior)
-    N = lp.size
-    T = np.zeros((N, N))
-    for t in range(n):
-        blocks = lp.reshape(k**t, k ** (n - t))             # rows: prefixes, columns: suffixes
-        prefix = logsumexp(blocks, axis=1)
-        for r in range(k**t):
-            idx = np.arange(r * k ** (n - t), (r + 1) * k ** (n - t))
-            q = np.exp(blocks[r] - prefix[r])                # proposal over suffixes, independent of the current one
-            logacc = np.minimum(0.0, (alpha - 1) * (lp[idx][None, :] - lp[idx][:, None]))
-            T[np.ix_(idx, idx)] += q[None, :] * np.exp(logacc) / n
-    T[np.arange(N), np.arange(N)] += 1.0 - T.sum(axis=1)
-    return T
-
-
 @check("C1.power-sampling-mh", "Metropolis-Hastings power sampling converges to p^alpha / Z: the softmax over "
        "coherence of one long behaviour with tau = 1/alpha", tolerance=1e-9,
        conditions="exact kernel with suffix-resampling proposals; p = a non-exchangeable in-context simulator's "
@@ -210,7 +195,6 @@ def power_sampling(quick):
                   "and n = 8 (decoders, bootstrap from random starts, random item order)")
 def search_matches_oracles(quick):
     from simulations.search import run_search
-    from simulations.search.gibbs import transition_matrix
     from simulations.search.power_sampling import mh_kernel
 
     kern, dec, boot = 0.0, True, {"runs": 0, "max_drop": 0.0, "not_local_max": 0, "not_fixed_point": 0}
@@ -278,30 +262,6 @@ def debate_adversarial(quick):
                                                 "expected_accuracy_per_judge": rows})
 
 
-def icm_kernel(prior, alpha: float, T: float, proposal: str = "argmax") -> np.ndarray:
-    """Exact fixed-temperature kernel of ICM's step over ``{0,1}^n`` (the whole set labelled, no
-    consistency term): pick an item uniformly, propose its leave-one-out argmax (``"argmax"``,
-    ICM) or its flip (``"flip"``, symmetric Metropolis), accept with ``min(1, exp(dU/T))``,
-    ``U = alpha * PL``."""
-    n = prior.n
-    B = all_behaviours(n, 2).astype(np.int64)
-    U = alpha * pseudo_likelihood(prior, B)
-    L = prior.log_loo(B)
-    N = B.shape[0]
-    codes = np.arange(N)
-    K = np.zeros((N, N))
-    for i in range(n):
-        flip = codes ^ (1 << (n - 1 - i))
-        if proposal == "argmax":
-            move = L[:, i, :].argmax(-1) != B[:, i]
-        else:
-            move = np.ones(N, dtype=bool)
-        acc = np.where(move, np.exp(np.minimum(0.0, (U[flip] - U) / T)), 0.0)
-        K[codes, flip] += acc / n
-    K[codes, codes] += 1.0 - K.sum(1)
-    return K
-
-
 @check("C1.icm-annealing-target", "ICM is simulated annealing on U = alpha * PL - I: at a fixed temperature its step "
        "leaves the Boltzmann law exp(U/T)/Z invariant", expected="holds-under-conditions", tolerance=1e-9,
        conditions="holds for symmetric proposals (flip a random item: Metropolis); ICM proposes the leave-one-out "
@@ -327,20 +287,6 @@ def icm_annealing_target(quick):
                    "icm_mass_on_argmax_U": float(x[tie_set(U)].sum()), "boltzmann_mass_on_argmax_U": float(boltz[tie_set(U)].sum())}
     return Outcome(under_conditions(worst_metropolis <= 1e-9, cex), {"metropolis_stationarity_residual": worst_metropolis},
                    counterexample=cex)
-
-
-def training_bootstrap_oracle(prior, b0, max_rounds: int = 50):
-    """Training bootstrap with a MAP-concept fitter, written out: ``k = argmax_j log w_j + log
-    P(b | j)`` (fit), ``b = f_k`` (relabel), until the labels repeat. Returns the visited states."""
-    b = np.array(b0, dtype=np.int64)
-    states = [b.copy()]
-    for _ in range(max_rounds):
-        b = prior.F[int(np.argmax(prior.log_components(b)))].copy()
-        if any(np.array_equal(b, s) for s in states):
-            states.append(b)
-            break
-        states.append(b)
-    return states
 
 
 @check("C1.bootstrap-training-version", "The training version of bootstrap (fit a model to the current labels, "

@@ -12,7 +12,7 @@ from theory.softmax import log_partition, log_softmax_coherence
 from theory.srm import label_loss, map_lambda, srm_objective
 
 from . import symbolic as S
-from .exact import tie_set
+from theory.decoders import tie_set
 from .families import describe, random_joint_priors
 from .registry import Outcome, check
 

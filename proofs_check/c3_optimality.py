@@ -20,15 +20,17 @@ from scipy.special import logsumexp
 from scipy.stats import spearmanr
 
 from theory import ConceptMixture, all_behaviours
+from theory.decoders import tie_set
 from theory.divergence import cross_entropy, entropy, kl_divergence
 from theory.enumeration import encode, popcount
 from theory.misspecification import contaminate, drop_concept, flat_hamming_prior, reweight, temper
 from theory.softmax import log_coherence_table
+from theory.statistics import mean_ci, wilson
 
 from . import symbolic as S
-from .exact import hunt, tie_set
 from .families import concept_mixture_strategy, describe
-from .registry import Outcome, check, mean_ci, wilson
+from .hunt import hunt
+from .registry import Outcome, check
 
 DELTA = 0.05
 
@@ -228,7 +230,7 @@ def occam_best(quick):
     for k, v in E["metrics"].items():
         if "occam_bound_acc" in v and k != "P* (beta=1)":
             d = mean_ci(v["occam_bound_acc"] - ref)
-            if d["ci95"][0] > 0:
+            if d["lo"] > 0:
                 better[k] = d
     non_tempered_better = [k for k in better if not k.startswith("tempered")]
     if non_tempered_better:
@@ -311,7 +313,7 @@ def marginal_vs_map(quick):
         cex_out = {"prior": describe(cex), "joint_map": jm.tolist(), "marginal_decoder": mdec.tolist(),
                    "per_item_acc_map": acc(jm), "per_item_acc_marginal": acc(mdec),
                    "recovery_map": float(post.max()), "recovery_marginal": float(post[int(encode(mdec, 2))])}
-    ok = pointwise and ci_item["ci95"][0] > 0 and ci_rec["ci95"][0] > 0
+    ok = pointwise and ci_item["lo"] > 0 and ci_rec["lo"] > 0
     return Outcome("holds" if ok else "fails",
                    {"draws": E["draws"], "pointwise": pointwise, "item_acc_gain_marginal_rb": ci_item,
                     "recovery_gain_map_rb": ci_rec, "item_acc_marginal_mc": mean_ci(X["marginal_item_acc"]),

@@ -15,7 +15,7 @@ import numpy as np
 from theory import ConceptMixture, all_behaviours
 from theory.softmax import log_coherence_table
 
-from .exact import gibbs_matrix, spectral_gap
+from theory.markov import gibbs_matrix, spectral_gap, transition_matrix
 from .registry import Outcome, check
 
 EPS = 0.1
@@ -130,10 +130,9 @@ def context_exclusion_matrix(prior, rho: float):
        "other items) behaves alike: its spectral gap also shrinks exponentially with n", tolerance=None,
        conditions="two personas (noise 0.1), rho = 0.5, odd n = 5..11 (quick 5..9); gap = 1 - |lambda_2| (the chain is "
                   "not reversible); log-linear fit R^2 > 0.95 and rate > 0.2; the kernel agrees with "
-                  "simulations.search.gibbs.transition_matrix(rho=0.5) at n = 5, 7")
+                  "theory.markov.transition_matrix(rho=0.5) at n = 5, 7")
 def context_exclusion(quick):
     from scipy.sparse.linalg import eigs
-    from simulations.search.gibbs import transition_matrix
 
     ns = [5, 7, 9] if quick else [5, 7, 9, 11]
     rows, peer = [], 0.0

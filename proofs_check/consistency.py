@@ -33,9 +33,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from theory import ConceptMixture, all_behaviours, pseudo_likelihood, signed_logodds
+from theory.decoders import joint_accuracy, tie_set
 from theory.softmax import log_coherence_table
-
-from .exact import decoder_accuracy, tie_set
 
 #: ICM's alpha as the authors ran it (docs/theory.md section 6: alpha 30-50)
 ICM_ALPHA = 50.0
@@ -201,9 +200,9 @@ def takeover(prior, truth, cons) -> dict:
     for name, S in (("Coh", log_coherence_table(prior)), ("PL", pseudo_likelihood(prior, B))):
         free = set(tie_set(S).tolist())
         held = set(tie_set(np.where(consistent, S, -np.inf)).tolist())
-        out[name] = {"constant_wins_unconstrained": free == {const}, "accuracy_unconstrained": decoder_accuracy(B, S, truth),
+        out[name] = {"constant_wins_unconstrained": free == {const}, "accuracy_unconstrained": joint_accuracy(B, S, truth),
                      "truth_wins_constrained": held == {tcode},
-                     "accuracy_constrained": decoder_accuracy(B, np.where(consistent, S, -np.inf), truth)}
+                     "accuracy_constrained": joint_accuracy(B, np.where(consistent, S, -np.inf), truth)}
     return out
 
 

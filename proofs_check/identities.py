@@ -22,7 +22,7 @@ from theory.dirichlet_multinomial import dm_asymptotic_codelength
 from theory.enumeration import encode as code_of
 
 from . import symbolic as S
-from .exact import tie_set
+from theory.decoders import tie_set
 from .families import random_joint_priors, random_simulator
 from .registry import Outcome, check, within
 

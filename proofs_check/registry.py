@@ -11,15 +11,15 @@ Verdicts: ``"holds"`` (the statement is true on every instance examined, within 
 """
 from __future__ import annotations
 
-import math
 import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
+from simulations.io import json_safe
+from simulations.regimes.verdict import CHECK_VERDICTS
 
-VERDICTS = ("holds", "fails", "holds-under-conditions")
+VERDICTS = CHECK_VERDICTS
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "I")
 
 
@@ -102,26 +102,6 @@ def select(checks: list[Check], only: list[str] | None) -> list[Check]:
     return [c for c in checks if c.id in seen]
 
 
-def _jsonable(x):
-    """Plain JSON values: numpy scalars and arrays become numbers and lists; nan/inf become strings."""
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        v = float(x)
-        if math.isnan(v) or math.isinf(v):
-            return str(v)
-        return v
-    return x
-
-
 def run_check(c: Check, quick: bool) -> dict:
     """Run one check and return its docs/cli.md record."""
     t0 = time.perf_counter()
@@ -138,7 +118,7 @@ def run_check(c: Check, quick: bool) -> dict:
         verdict, measured, cex = "error", {"error": f"{type(exc).__name__}: {exc}",
                                            "traceback": traceback.format_exc(limit=4)}, None
         conditions, tol = c.conditions, c.tolerance
-    return _jsonable({
+    return json_safe({
         "id": c.id, "claim": c.claim, "statement": c.statement, "expected": c.expected,
         "verdict": verdict, "measured": measured, "tolerance": tol, "conditions": conditions,
         "counterexample": cex, "seconds": round(time.perf_counter() - t0, 3), "module": c.module,
@@ -158,22 +138,3 @@ def under_conditions(holds_inside: bool, counterexample_outside) -> str:
     if not holds_inside:
         return "fails"
     return "holds" if counterexample_outside is None else "holds-under-conditions"
-
-
-def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (95% by default)."""
-    if trials == 0:
-        return (0.0, 1.0)
-    p = successes / trials
-    d = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / d
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / d
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def mean_ci(x, z: float = 1.96) -> dict:
-    """Mean of ``x`` with a normal-approximation 95% confidence interval."""
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean())
-    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else float("inf")
-    return {"mean": m, "ci95": [m - z * se, m + z * se], "n": int(x.size)}

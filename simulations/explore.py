@@ -330,7 +330,7 @@ def _table(exp, data, params, defaults) -> str:
         for b in data.get("boundaries", []):
             if b.get("x") is not None:
                 lines.append(f"closed-form boundary: {b['label']} at x = {b['x']:.4g}")
-        from .experiments.common import LABELS
+        from .experiments.style import LABELS
 
         methods = [m for m in LABELS if m in data["accuracy"]]
         meas = list(data.get("measures", {}))

@@ -5,11 +5,11 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 from scipy.stats import binomtest
 
-from proofs_check.c1_special_cases import mh_power_matrix
-from proofs_check.exact import (bootstrap_cycles, bootstrap_sequential, gibbs_matrix, spectral_gap, stationary,
-                                sweep_map)
+from proofs_check.oracle_kernels import mh_power_matrix
+from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential, sweep_map
+from theory.markov import gibbs_matrix, spectral_gap, stationary
 from proofs_check.families import random_joint_priors, random_simulator
-from proofs_check.registry import wilson
+from theory.statistics import wilson
 from theory import InContextSimulator, all_behaviours
 
 
@@ -82,7 +82,7 @@ def test_wilson_matches_scipy():
 def test_icm_kernels_are_stochastic_and_metropolis_targets_boltzmann():
     from scipy.special import logsumexp
 
-    from proofs_check.c1_special_cases import icm_kernel
+    from proofs_check.oracle_kernels import icm_kernel
     from theory import pseudo_likelihood
 
     p = random_joint_priors(2, 4)["table"]

@@ -13,8 +13,8 @@ from scipy import stats
 from theory import ConceptMixture
 from simulations.experiments import select
 from simulations.experiments.base import rounded
-from simulations.experiments.common import (Enumerated, golden_accuracy, mean_ci, supervised_accuracy,
-                                            zero_shot_accuracy)
+from simulations.accuracy import Enumerated, golden_accuracy, supervised_accuracy, zero_shot_accuracy
+from theory.statistics import mean_ci
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -86,8 +86,8 @@ def test_rounded_is_deterministic_and_json_safe():
 @given(n=st.integers(6, 11), w_t=st.floats(0.55, 0.9), eps_w=st.floats(0.01, 0.1), seed=st.integers(0, 1000))
 def test_r5_closed_form_switch_brackets_the_enumerated_switch(n, w_t, eps_w, seed):
     """log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w): the truth is the argmax just below, not just above."""
-    from simulations.experiments.common import map_with_agreement
-    from simulations.experiments.r05_compressibility import switches
+    from simulations.regimes.instance import map_with_agreement
+    from simulations.regimes.r05_compressibility import switches
 
     p = {"n": n, "w_t": w_t, "w_w": 1 - w_t, "eps_w": eps_w}
     s, _ = switches(p)
@@ -103,7 +103,7 @@ def test_r5_closed_form_switch_brackets_the_enumerated_switch(n, w_t, eps_w, see
 
 
 def test_r8_crossover_matches_enumeration():
-    from simulations.experiments.r08_crossover import instance, n_star, params
+    from simulations.regimes.r08_crossover import instance, n_star, params
 
     p = params(True)
     for seed in (0, 1):
@@ -114,7 +114,7 @@ def test_r8_crossover_matches_enumeration():
 
 
 def test_r12_closed_form_matches_enumeration_of_consistent_labelings():
-    from simulations.experiments.r12_leaky_constraints import closed_form
+    from simulations.regimes.r12_leaky_constraints import closed_form
 
     for g in (2, 3, 4, 5):
         # one group: the consistent labelings are all-zero and the g one-hot vectors; truth = e_0
@@ -178,7 +178,8 @@ def _fake_regime_data(xs, exact, zero_shot, boundaries):
 
 def test_verdicts_can_refute():
     """A verdict is a test on the data: a switch in the wrong place, or no window, refutes."""
-    from simulations.experiments.r05_compressibility import EXPERIMENT as R5, boundaries, params
+    from simulations.experiments.r05_compressibility import EXPERIMENT as R5
+    from simulations.regimes.r05_compressibility import boundaries, params
 
     p = params(True)
     b = boundaries(p)

@@ -7,7 +7,7 @@ from scipy.special import logsumexp
 from priors import concept_mixture, simulator
 from simulations.search import run_search
 from simulations.search.debate import debate_prior
-from simulations.search.gibbs import transition_matrix
+from theory.markov import transition_matrix
 from theory.enumeration import all_behaviours, encode
 from theory.softmax import log_softmax_coherence
 

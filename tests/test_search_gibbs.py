@@ -5,9 +5,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from priors import concept_mixture, simulator, table
-from proofs_check.exact import gibbs_matrix
+from theory.markov import gibbs_matrix
 from simulations.search import run_search
-from simulations.search.gibbs import MixtureChains, stationary_distribution, transition_matrix
+from simulations.search.mixture_chains import MixtureChains
+from theory.markov import stationary as stationary_distribution, transition_matrix
 from theory.enumeration import all_behaviours, encode
 from theory.softmax import log_softmax_coherence
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from priors import concept_mixture
 from simulations.search import run_search
 from simulations.search.constraints import for_task, from_groups
-from simulations.search.icm import ICMSearch, _DEFAULTS
+from simulations.search.icm import ICMSearch, DEFAULTS
 from simulations.search.pool import GenericPool, MixturePool
 from simulations.search.result import Evaluator
 from theory.codelength import pseudo_likelihood, signed_logodds
@@ -48,7 +48,7 @@ def test_full_pool_scores_are_the_theory_functionals(seed, n):
     cons = from_groups(rng.integers(0, 3, n))
     for variant, oracle in (("released", signed_logodds), ("paper", pseudo_likelihood)):
         for incremental in (True, False):
-            p = dict(_DEFAULTS, n_seed=n, incremental=incremental)
+            p = dict(DEFAULTS, n_seed=n, incremental=incremental)
             s = ICMSearch(prior, variant, cons, {}, np.random.default_rng(seed), p, Evaluator(prior))
             b = rng.integers(0, 2, n)
             full = np.ones(n, dtype=bool)
@@ -68,7 +68,7 @@ def test_incremental_and_full_rescoring_give_the_same_trajectory():
 
 def test_temperature_schedules():
     prior = concept_mixture(0, 10)
-    p = dict(_DEFAULTS)
+    p = dict(DEFAULTS)
     rel = ICMSearch(prior, "released", None, {}, np.random.default_rng(0), p, Evaluator(prior))
     pap = ICMSearch(prior, "paper", None, {}, np.random.default_rng(0), p, Evaluator(prior))
     for f in (0, 1, 5, 100, 10**9):
@@ -81,9 +81,9 @@ def test_released_seed_labels_are_balanced_and_groups_weighted():
     prior = concept_mixture(1, 40)
     cons = from_groups(np.arange(40) // 4)
     for seed in range(5):
-        s = ICMSearch(prior, "released", None, {}, np.random.default_rng(seed), dict(_DEFAULTS), Evaluator(prior))
+        s = ICMSearch(prior, "released", None, {}, np.random.default_rng(seed), dict(DEFAULTS), Evaluator(prior))
         assert s.pool.sum() == 8 and s.b[s.pool].sum() == 4
-    s = ICMSearch(prior, "released", cons, {}, np.random.default_rng(0), dict(_DEFAULTS, n_seed=1), Evaluator(prior))
+    s = ICMSearch(prior, "released", cons, {}, np.random.default_rng(0), dict(DEFAULTS, n_seed=1), Evaluator(prior))
     held = cons.group[s.pool][0]
     picks = np.array([s.pick() for _ in range(3000)])
     share = np.mean(cons.group[picks] == held)

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from priors import concept_mixture, simulator
-from proofs_check.c1_special_cases import mh_power_matrix
+from proofs_check.oracle_kernels import mh_power_matrix
 from simulations.search import run_search
-from simulations.search.gibbs import stationary_distribution
+from theory.markov import stationary as stationary_distribution
 from simulations.search.power_sampling import AutoregressiveToy, log_power_target, mh_kernel
 from theory.enumeration import all_behaviours, encode
 

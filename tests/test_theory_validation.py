@@ -82,3 +82,30 @@ def test_gaussian_and_simulator_validation():
         InContextSimulator(np.zeros((3, 2)), np.eye(3), gamma=1.5)
     with pytest.raises(ValueError, match=r"similarity must have shape \(3, 3\)"):
         InContextSimulator(np.zeros((3, 2)), np.eye(2))
+
+
+# -- concept mixtures: no silent renormalisation, no empty mixtures ----------------------------
+
+@pytest.mark.parametrize("weights", [(0.7, 0.5), (1.2, -0.2), (0.0, 0.0), (0.5, float("nan"))])
+def test_persona_mixture_rejects_weights_that_are_not_a_probability_vector(weights):
+    from theory.concept_mixture import persona_mixture
+
+    truth = np.array([0, 1, 1, 0])
+    with pytest.raises(ValueError, match="concept weights"):
+        persona_mixture(truth, {"truth": (truth, 0.1, weights[0]), "negation": (1 - truth, 0.1, weights[1])})
+
+
+def test_persona_mixture_keeps_valid_weights():
+    from theory.concept_mixture import persona_mixture
+
+    truth = np.array([0, 1, 1, 0])
+    p = persona_mixture(truth, {"truth": (truth, 0.1, 0.75), "negation": (1 - truth, 0.2, 0.25)})
+    assert p.w.tolist() == [0.75, 0.25] and p.names == ("truth", "negation")
+
+
+@pytest.mark.parametrize("shape", [(2, 0), (0, 4)])
+def test_concept_mixture_rejects_empty_shapes(shape):
+    from theory import ConceptMixture
+
+    with pytest.raises(ValueError, match="K >= 1, n >= 1"):
+        ConceptMixture(F=np.zeros(shape, dtype=int), eps=[0.1] * max(shape[0], 1), w=[1.0 / max(shape[0], 1)] * max(shape[0], 1))

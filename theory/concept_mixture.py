@@ -35,6 +35,9 @@ class ConceptMixture(JointPrior):
         F = np.asarray(self.F)
         if F.ndim != 2:
             raise ValueError(f"F must be a (K, n) array of concept maps, got shape {F.shape}")
+        if F.shape[0] < 1 or F.shape[1] < 1:
+            raise ValueError(f"F must hold at least one concept over at least one item (K >= 1, n >= 1), "
+                             f"got shape {F.shape}")
         self.F = V.behaviours(F, F.shape[1], self.k, name="F").astype(np.int64)
         K, self.n = self.F.shape
         self.eps = np.broadcast_to(V.open_unit("eps", self.eps), (K,)).astype(float).copy()
@@ -53,6 +56,10 @@ class ConceptMixture(JointPrior):
     @property
     def K(self) -> int:
         return self.F.shape[0]
+
+    def concept_structure(self) -> "ConceptMixture":
+        """The fast-path capability of :meth:`theory.prior.Prior.concept_structure`: itself."""
+        return self
 
     # -- closed forms ------------------------------------------------------------------
     def agreements(self, B, items=None) -> np.ndarray:
@@ -86,7 +93,19 @@ class ConceptMixture(JointPrior):
         """
         V.enumerable(self.n, self.k)
         if self.k == 2 and self.n <= 32:
-            codes = np.arange(2**self.n, dtype=np.uint32)
+            return self.log_joint_codes(np.arange(2**self.n, dtype=np.uint32))
+        from .enumeration import all_behaviours
+
+        return self.log_joint(all_behaviours(self.n, self.k))
+
+    def log_joint_codes(self, codes) -> np.ndarray:
+        """``log P(b)`` for the behaviour vectors with base-``k`` ``codes`` (nats), shape of ``codes``.
+
+        Binary (``n <= 32``): agreements from popcounts of ``code XOR code(f_k)``, as in
+        :meth:`log_joint_all`, so a block of codes gives bit-identical values to the full table.
+        """
+        if self.k == 2 and self.n <= 32:
+            codes = np.asarray(codes).astype(np.uint32)
             fcodes = encode(self.F, 2).astype(np.uint32)
             a_range = np.arange(self.n + 1)
             # per-concept table of log w_k + log P(b | k) indexed by the agreement count
@@ -98,9 +117,9 @@ class ConceptMixture(JointPrior):
             vals -= top
             np.exp(vals, out=vals)
             return top + np.log(vals.sum(axis=0))
-        from .enumeration import all_behaviours
+        from .enumeration import decode
 
-        return self.log_joint(all_behaviours(self.n, self.k))
+        return self.log_joint(decode(codes, self.n, self.k))
 
     def log_conditional(self, B, i, demos) -> np.ndarray:
         B = self._check(B)
@@ -148,13 +167,17 @@ class ConceptMixture(JointPrior):
 def persona_mixture(truth, concepts: dict, k: int = 2) -> ConceptMixture:
     """Build a mixture from named concepts: ``{name: (map, eps, weight)}`` with maps as arrays.
 
+    The weights are a probability vector: non-negative and summing to 1 (within 1e-9); they are
+    not renormalised, so a mistyped weight is an error rather than a silently different prior.
     Convenience for experiments; see :func:`standard_concepts` for the usual maps.
     """
     names = tuple(concepts)
+    if not names:
+        raise ValueError("concepts must name at least one concept: {name: (map, eps, weight)}")
     F = np.stack([np.asarray(concepts[c][0]) for c in names])
     eps = np.array([concepts[c][1] for c in names], dtype=float)
-    w = np.array([concepts[c][2] for c in names], dtype=float)
-    return ConceptMixture(F=F, eps=eps, w=w / w.sum(), k=k, names=names)
+    w = V.probability_vector("concept weights", [concepts[c][2] for c in names])
+    return ConceptMixture(F=F, eps=eps, w=w, k=k, names=names)
 
 
 def standard_concepts(truth, rng: np.random.Generator, *, flip_fraction: float = 0.25,

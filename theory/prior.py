@@ -81,6 +81,13 @@ class Prior(ABC):
         B0 = np.zeros((1, self.n), dtype=np.int64)
         return np.stack([self.log_conditional(B0, i, np.arange(0))[0] for i in range(self.n)])
 
+    # -- capabilities --------------------------------------------------------------------
+    def concept_structure(self):
+        """This prior as a :class:`~theory.concept_mixture.ConceptMixture` (the same distribution)
+        when it is a mixture of noisy concepts, else None. Searches use it for their incremental
+        fast paths (agreement counts, ``O(K)`` per update) instead of testing the prior's type."""
+        return None
+
     # -- helpers -----------------------------------------------------------------------
     def _check(self, B) -> np.ndarray:
         return V.behaviours(B, self.n, self.k)

@@ -47,6 +47,15 @@ def positive(name: str, value) -> np.ndarray:
     return x
 
 
+def non_negative(name: str, value) -> float:
+    """A finite scalar ``>= 0`` (``nan`` is rejected: ``nan < 0`` is False, so a bare comparison
+    would let it through)."""
+    x = np.asarray(value, dtype=float) if not isinstance(value, (str, bytes)) else None
+    if x is None or x.ndim != 0 or not np.isfinite(x) or x < 0:
+        raise ValueError(f"{name} must be a finite number >= 0 (accepted range [0, inf)), got {value!r}")
+    return float(x)
+
+
 def positive_int(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer, got {type(value).__name__}")

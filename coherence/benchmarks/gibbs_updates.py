@@ -27,7 +27,7 @@ def _naive_updates(model, b, items, us, tau=1.0):
 def run(quick: bool) -> dict:
     from coherence.bench import best_of
     from theory.concept_mixture import ConceptMixture
-    from simulations.search.gibbs import MixtureChains
+    from simulations.search.mixture_chains import MixtureChains
 
     n, K = 10_000, 8
     chains = 4096

@@ -11,10 +11,10 @@ WHAT = ("ICM steps (released-code variant, n=256, full pool, consistency groups 
 
 
 def _steps(model, constraints, incremental: bool, steps: int, seed: int = 0):
-    from simulations.search.icm import ICMSearch, _DEFAULTS
+    from simulations.search.icm import ICMSearch, DEFAULTS
     from simulations.search.result import Evaluator
 
-    p = dict(_DEFAULTS, incremental=incremental, n_seed=model.n)
+    p = dict(DEFAULTS, incremental=incremental, n_seed=model.n)
     rng = np.random.default_rng(seed)
     s = ICMSearch(model, "released", constraints, {}, rng, p, Evaluator(model))
     t0 = time.perf_counter()

@@ -5,14 +5,15 @@ map, so that probability (computed exactly from the posterior) peaks at ``lambda
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from simulations.accuracy import Enumerated, label_loglik
+from simulations.regimes.verdict import figure_verdict
 from theory import ConceptMixture, map_lambda
+from theory.decoders import tie_set
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, label_loglik, rng_for, tie_set
 from .regime import Instance, measure, regime_experiment
 
 
@@ -68,7 +69,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     x, pr = _peak(d)
     j0 = d["x"].index(0.0)
-    return "confirms" if pr[j0] >= np.nanmax(pr) - 1e-9 else "refutes"
+    return figure_verdict(pr[j0] >= np.nanmax(pr) - 1e-9)
 
 
 EXPERIMENT = regime_experiment(

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulations.accuracy import Enumerated
+from simulations.regimes.verdict import figure_verdict
 from theory import entropy, kl_divergence
+from theory.decoders import tie_set
 from theory.misspecification import contaminate
+from theory.statistics import rng_for
 
 from .base import fmt
 from .c2_lambda_eta import task_prior
-from .common import Enumerated, label_loglik, rng_for, tie_set
 from .regime import Instance, measure, regime_experiment
 
 
@@ -80,7 +83,7 @@ def verdict(d) -> str:
     mp, mg = measure(d, "map_accuracy"), measure(d, "marginal_accuracy")
     j1 = d["x"].index(0.0)
     ok = mg[j1] >= np.nanmax(mg) - 1e-9 and mg[j1] >= mp[j1] - 1e-9 and mp[j1] >= np.nanmax(mp) - 0.01
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(

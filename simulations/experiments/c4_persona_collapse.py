@@ -15,9 +15,9 @@ import math
 import numpy as np
 
 from theory import ConceptMixture
+from theory.statistics import mean_ci, rng_for
 
 from .base import Experiment, fmt
-from .common import mean_ci, rng_for
 
 ID = "C4-persona-collapse"
 
@@ -65,7 +65,7 @@ def run_chains(p: dict, n: int, rho: float, seed: int) -> dict:
 
 def spectral_gap(p: dict, n: int) -> dict:
     """Exact gap ``1 - lambda_2`` of random-scan Gibbs (tau = 1) for personas ``a`` and ``1 - a``."""
-    from proofs_check.exact import gibbs_matrix, spectral_gap as gap
+    from theory.markov import gibbs_matrix, spectral_gap as gap
 
     a = rng_for(0, 42, n).integers(0, 2, n)
     prior = ConceptMixture(F=np.stack([a, 1 - a]), eps=[p["gap_eps"]] * 2, w=[0.5, 0.5])

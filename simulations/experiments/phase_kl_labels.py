@@ -13,11 +13,14 @@ import math
 
 import numpy as np
 
+from simulations.accuracy import Enumerated
+from simulations.regimes.verdict import figure_verdict
 from theory import ConceptMixture, kl_divergence
+from theory.decoders import tie_set
 from theory.misspecification import contaminate
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, rng_for, tie_set
 from .phase import grid, phase_experiment
 
 
@@ -92,7 +95,7 @@ def verdict(d):
     y = np.asarray(d["y"])
     errs = _crossing_error(d)
     ok = bool(errs) and np.mean([e <= 1.5 for e in errs]) >= 0.8 and np.all(A[y < 0.5][:, 0] > 0.5)
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = phase_experiment(

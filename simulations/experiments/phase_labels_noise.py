@@ -8,15 +8,15 @@ labels, zero-shot = 1/2 elsewhere) catches up only where labels are many and cle
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import stats
 
+from simulations.accuracy import Enumerated
+from simulations.regimes.verdict import figure_verdict
 from theory import ConceptMixture
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, rng_for
 from .phase import grid, phase_experiment
 
 
@@ -83,7 +83,7 @@ def verdict(d):
     A, P = grid(d, "unlabelled_accuracy"), grid(d, "predicted_unlabelled")
     G = grid(d, "gain_over_supervised")
     ok = np.nanmax(np.abs(A - P)[~np.isnan(A)]) < 0.05 and abs(G[0, -1]) < 1e-6
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = phase_experiment(

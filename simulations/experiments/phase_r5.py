@@ -8,10 +8,13 @@ import math
 
 import numpy as np
 
+from simulations.accuracy import Enumerated, zero_shot_accuracy
+from simulations.regimes.instance import map_with_agreement
+from simulations.regimes.verdict import figure_verdict
 from theory import ConceptMixture
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, map_with_agreement, rng_for, zero_shot_accuracy
 from .phase import grid, phase_experiment
 
 
@@ -69,7 +72,7 @@ def finding(d):
 
 def verdict(d):
     a, _ = _agreement(d)
-    return "confirms" if a > 0.95 and np.mean(grid(d, "exact_minus_zero_shot") < -1e-9) > 0 else "refutes"
+    return figure_verdict(a > 0.95 and np.mean(grid(d, "exact_minus_zero_shot") < -1e-9) > 0)
 
 
 EXPERIMENT = phase_experiment(

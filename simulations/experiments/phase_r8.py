@@ -7,10 +7,13 @@ import math
 
 import numpy as np
 
+from simulations.accuracy import Enumerated
+from simulations.regimes.instance import map_with_agreement
+from simulations.regimes.verdict import figure_verdict
 from theory import ConceptMixture
+from theory.statistics import rng_for
 
 from .base import fmt
-from .common import Enumerated, map_with_agreement, rng_for
 from .phase import grid, phase_experiment
 
 
@@ -54,7 +57,7 @@ def finding(d):
 
 
 def verdict(d):
-    return "confirms" if _agreement(d, math.log(0.98 / 0.75)) > 0.95 else "refutes"
+    return figure_verdict(_agreement(d, math.log(0.98 / 0.75)) > 0.95)
 
 
 EXPERIMENT = phase_experiment(

@@ -9,39 +9,13 @@ optimisation recovers the truth while zero-shot stays noisy.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from theory import ConceptMixture
+from simulations.regimes.r01_denoising import boundaries, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
-from .common import rng_for
-from .regime import Instance, first_x, regime_experiment, series
-
-
-def params(quick: bool) -> dict:
-    xs = np.round(np.arange(0.02, 0.41, 0.02 if quick else 0.01), 4).tolist()
-    return {"n": 12, "eps_t": 0.15, "eps_r": 0.05, "n_random": 30, "xs": xs,
-            "seeds": list(range(4 if quick else 12))}
-
-
-def switch(p: dict) -> float:
-    r = math.exp(p["n"] * math.log((1 - p["eps_r"]) / (1 - p["eps_t"]))) / p["n_random"]
-    return r / (1 + r)
-
-
-def instance(p: dict, x: float, seed: int) -> Instance:
-    rng = rng_for(seed, 1)
-    n, R = p["n"], p["n_random"]
-    truth = rng.integers(0, 2, n)
-    F = np.vstack([truth, rng.integers(0, 2, (R, n))])
-    prior = ConceptMixture(F=F, eps=np.r_[p["eps_t"], np.full(R, p["eps_r"])], w=np.r_[x, np.full(R, (1 - x) / R)])
-    return Instance(prior, truth)
-
-
-def boundaries(p):
-    return [{"x": switch(p), "label": "predicted switch: log w_t + n log(1-eps_t) = best other"}]
+from .regime import first_x, regime_experiment, series
 
 
 def finding(d) -> str:
@@ -57,15 +31,15 @@ def verdict(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     measured = first_x(d, ex >= 0.999)
     b = d["boundaries"][0]["x"]
-    step = float(np.diff(d["x"]).max())
+    step = grid_step(d["x"])
     above = [j for j, x in enumerate(d["x"]) if x > b + 2 * step]
-    ok = (measured is not None and abs(measured - b) <= 2 * step and bool(above)
+    ok = (boundary_agrees(measured, b, step) and bool(above)
           and np.all(ex[above] >= zs[above]) and np.mean(ex[above] - zs[above]) > 0)
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(
-    id="R1-denoising", claims=["C5.R1"], module=__name__, params=params, boundaries=boundaries,
+    id="R1-denoising", claims=["C5.R1"], module="simulations.regimes.r01_denoising", params=params, boundaries=boundaries,
     title="R1: coherence denoises a model that knows the truth (n = 12, 30 weak random concepts)",
     prediction="coherence beats zero-shot once log w_t + n log(1-eps_t) exceeds every other concept's score",
     finding=finding, verdict=verdict, xlabel="weight of the true concept w_t (probability)")

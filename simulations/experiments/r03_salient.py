@@ -4,44 +4,13 @@ reproduces its correlated errors (accuracy = the feature's agreement with the tr
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from theory import ConceptMixture
+from simulations.regimes.r03_salient import boundaries, curves, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
-from .common import map_with_agreement, rng_for
-from .regime import Instance, first_x, regime_experiment, series
-
-
-def params(quick: bool) -> dict:
-    xs = np.round(np.arange(0.01, 0.5, 0.02 if quick else 0.01), 4).tolist()
-    return {"n": 12, "eps_t": 0.2, "eps_f": 0.05, "agree": 0.6, "xs": xs, "seeds": list(range(4 if quick else 12))}
-
-
-def switch(p) -> float:
-    r = math.exp(p["n"] * math.log((1 - p["eps_t"]) / (1 - p["eps_f"])))
-    return r / (1 + r)
-
-
-def instance(p: dict, x: float, seed: int) -> Instance:
-    rng = rng_for(seed, 3)
-    truth = rng.integers(0, 2, p["n"])
-    feat = map_with_agreement(rng, truth, p["agree"])
-    prior = ConceptMixture(F=np.stack([truth, feat]), eps=[p["eps_t"], p["eps_f"]], w=[1 - x, x])
-    return Instance(prior, truth, measures={"feature_agreement": float((feat == truth).mean())})
-
-
-def boundaries(p):
-    return [{"x": switch(p), "label": "predicted switch: log w_f + n log(1-eps_f) = log w_t + n log(1-eps_t)"}]
-
-
-def curves(p):
-    agree = round(p["agree"] * p["n"]) / p["n"]
-    s = switch(p)
-    return [{"x": p["xs"], "y": [1.0 if x < s else agree for x in p["xs"]],
-             "label": "predicted: 1 before the switch, the feature's agreement after"}]
+from .regime import first_x, regime_experiment, series
 
 
 def finding(d) -> str:
@@ -55,12 +24,11 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     m = first_x(d, ex < 0.999)
-    step = float(np.diff(d["x"]).max())
-    return "confirms" if m is not None and abs(m - d["boundaries"][0]["x"]) <= 2 * step else "refutes"
+    return figure_verdict(boundary_agrees(m, d["boundaries"][0]["x"], grid_step(d["x"])))
 
 
 EXPERIMENT = regime_experiment(
-    id="R3-salient-wrong-concept", claims=["C5.R3"], module=__name__, params=params, boundaries=boundaries,
+    id="R3-salient-wrong-concept", claims=["C5.R3"], module="simulations.regimes.r03_salient", params=params, boundaries=boundaries,
     curves=curves, finding=finding, verdict=verdict,
     title="R3: a salient, sharper wrong concept (sycophancy) overtakes the truth (n = 12, eps_t 0.2, eps_f 0.05)",
     prediction="switch at w_f/(1-w_f) = exp(n log((1-eps_t)/(1-eps_f))); beyond it coherence copies the feature",

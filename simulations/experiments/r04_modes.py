@@ -5,47 +5,13 @@ the items flipped, make the truth their per-item consensus but not the mode. Joi
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from theory import ConceptMixture
+from simulations.regimes.r04_modes import boundaries, curves, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
-from .common import rng_for
-from .regime import Instance, first_x, regime_experiment, series
-
-
-def params(quick: bool) -> dict:
-    xs = np.round(np.arange(0.01, 0.6, 0.02 if quick else 0.01), 4).tolist()
-    return {"n": 12, "eps_t": 0.1, "eps_w": 0.02, "xs": xs, "seeds": list(range(4 if quick else 12))}
-
-
-def switch(p) -> float:
-    r = math.exp(p["n"] * math.log((1 - p["eps_w"]) / (1 - p["eps_t"]))) / 3
-    return r / (1 + r)
-
-
-def instance(p: dict, x: float, seed: int) -> Instance:
-    rng = rng_for(seed, 4)
-    n = p["n"]
-    truth = rng.integers(0, 2, n)
-    perm = rng.permutation(n)
-    wrong = np.stack([truth.copy() for _ in range(3)])
-    for j, part in enumerate(np.array_split(perm, 3)):
-        wrong[j, part] = 1 - wrong[j, part]
-    prior = ConceptMixture(F=np.vstack([truth, wrong]), eps=[p["eps_t"]] + [p["eps_w"]] * 3,
-                           w=np.r_[x, np.full(3, (1 - x) / 3)])
-    return Instance(prior, truth)
-
-
-def boundaries(p):
-    return [{"x": switch(p), "label": "predicted switch: log w_t + n log(1-eps_t) = log((1-w_t)/3) + n log(1-eps_w)"}]
-
-
-def curves(p):
-    s = switch(p)
-    return [{"x": p["xs"], "y": [2 / 3 if x < s else 1.0 for x in p["xs"]], "label": "predicted exact accuracy (2/3, then 1)"}]
+from .regime import first_x, regime_experiment, series
 
 
 def finding(d) -> str:
@@ -59,14 +25,14 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     m = first_x(d, ex >= 0.999)
-    step = float(np.diff(d["x"]).max())
+    step = grid_step(d["x"])
     below = [j for j, x in enumerate(d["x"]) if x < d["boundaries"][0]["x"] - step]
-    ok = m is not None and abs(m - d["boundaries"][0]["x"]) <= 2 * step and np.all(ex[below] < zs[below])
-    return "confirms" if ok else "refutes"
+    ok = boundary_agrees(m, d["boundaries"][0]["x"], step) and np.all(ex[below] < zs[below])
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(
-    id="R4-competing-modes", claims=["C5.R4"], module=__name__, params=params, boundaries=boundaries, curves=curves,
+    id="R4-competing-modes", claims=["C5.R4"], module="simulations.regimes.r04_modes", params=params, boundaries=boundaries, curves=curves,
     finding=finding, verdict=verdict,
     title="R4: the truth is the consensus of three sharp wrong modes but not the mode (n = 12)",
     prediction="joint coherence (2/3) loses to per-item zero-shot (1) until the truth's score beats each wrong mode's",

@@ -5,41 +5,13 @@ between the two switches coherence is worse than zero-shot.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from theory import ConceptMixture
+from simulations.regimes.r05_compressibility import boundaries, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
-from .common import map_with_agreement, rng_for
-from .regime import Instance, first_x, regime_experiment, series
-
-
-def params(quick: bool) -> dict:
-    xs = np.round(np.arange(0.01, 0.45, 0.01 if quick else 0.005), 5).tolist()
-    return {"n": 12, "w_t": 0.7, "w_w": 0.3, "eps_w": 0.02, "agree": 0.5, "xs": xs,
-            "seeds": list(range(4 if quick else 12))}
-
-
-def switches(p) -> tuple:
-    coh = 1 - math.exp((math.log(p["w_w"] / p["w_t"]) + p["n"] * math.log(1 - p["eps_w"])) / p["n"])
-    zs = (1 - p["w_w"] * (1 - 2 * p["eps_w"]) / p["w_t"]) / 2
-    return coh, zs
-
-
-def instance(p: dict, x: float, seed: int) -> Instance:
-    rng = rng_for(seed, 5)
-    truth = rng.integers(0, 2, p["n"])
-    wrong = map_with_agreement(rng, truth, p["agree"])
-    prior = ConceptMixture(F=np.stack([truth, wrong]), eps=[x, p["eps_w"]], w=[p["w_t"], p["w_w"]])
-    return Instance(prior, truth)
-
-
-def boundaries(p):
-    c, z = switches(p)
-    return [{"x": c, "label": "predicted coherence switch: log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w)"},
-            {"x": z, "label": "predicted zero-shot switch: w_t(1-2 eps_t) = w_w(1-2 eps_w)", "colour": "#E69F00"}]
+from .regime import first_x, regime_experiment, series
 
 
 def _window(d):
@@ -58,15 +30,15 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     m, mz = first_x(d, ex < 0.999), first_x(d, zs < 0.999)
-    step = float(np.diff(d["x"]).max())
+    step = grid_step(d["x"])
     w = _window(d)
-    ok = (m is not None and mz is not None and abs(m - d["boundaries"][0]["x"]) <= 2 * step
-          and abs(mz - d["boundaries"][1]["x"]) <= 2 * step and bool(w) and np.all(ex[w] < zs[w]))
-    return "confirms" if ok else "refutes"
+    ok = (boundary_agrees(m, d["boundaries"][0]["x"], step) and boundary_agrees(mz, d["boundaries"][1]["x"], step)
+          and bool(w) and np.all(ex[w] < zs[w]))
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(
-    id="R5-compressibility-bias", claims=["C5.R5"], module=__name__, params=params, boundaries=boundaries,
+    id="R5-compressibility-bias", claims=["C5.R5"], module="simulations.regimes.r05_compressibility", params=params, boundaries=boundaries,
     finding=finding, verdict=verdict,
     title="R5: compressibility bias -- a sharp wrong concept beats a noisy right one (n = 12, w_t 0.7, eps_w 0.02)",
     prediction="switch where log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w); a window where coherence is worse than zero-shot",

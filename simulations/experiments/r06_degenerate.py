@@ -7,41 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory import DirichletMultinomial
+from simulations.regimes.r06_degenerate import curves, params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
-from .common import Enumerated, rng_for
-from .regime import Instance, regime_experiment, series
-
-METHODS = ("exact", "zero-shot", "golden", "bootstrap", "gibbs", "annealed-gibbs", "icm", "icm-paper")
-
-
-def params(quick: bool) -> dict:
-    return {"n": 12, "alpha": 1.0, "m": 2, "xs": [0.5, 0.58, 0.67, 0.75, 0.83, 0.92],
-            "seeds": list(range(4 if quick else 12))}
-
-
-def instance(p: dict, x: float, seed: int) -> Instance:
-    rng = rng_for(seed, 6)
-    n = p["n"]
-    ones = int(round(x * n))
-    truth = np.array([1] * ones + [0] * (n - ones))
-    rng.shuffle(truth)
-    prior = DirichletMultinomial.beta_bernoulli(n, p["alpha"], p["alpha"])
-    E = Enumerated(prior)
-    majority = int(2 * truth.sum() >= n)
-    S = rng.choice(np.flatnonzero(truth == majority), p["m"], replace=False)
-    U = np.setdiff1d(np.arange(n), S)
-    unl = E.accuracy(truth, np.arange(n))
-    return Instance(prior, truth, labels={int(i): int(truth[i]) for i in S}, items=U, enumerated=E,
-                    measures={"exact_without_labels": unl, "majority_rate_unlabelled": float(np.mean(truth[U] == truth[S[0]]))},
-                    methods=METHODS)
-
-
-def curves(p):
-    return [{"x": p["xs"], "y": [(round(x * p["n"]) - p["m"]) / (p["n"] - p["m"]) for x in p["xs"]],
-             "label": "predicted with 2 majority labels: class balance of the rest"},
-            {"x": p["xs"], "y": [0.5] * len(p["xs"]), "label": "predicted without labels: 1/2 (two tied constants)"}]
+from .regime import regime_experiment, series
 
 
 def finding(d) -> str:
@@ -56,11 +26,11 @@ def verdict(d) -> str:
     ex = series(d, "exact")
     bal = np.array([r["mean"] for r in d["measures"]["majority_rate_unlabelled"]])
     unl = np.array([r["mean"] for r in d["measures"]["exact_without_labels"]])
-    return "confirms" if np.nanmax(np.abs(ex - bal)) < 1e-5 and np.nanmax(np.abs(unl - 0.5)) < 1e-5 else "refutes"
+    return figure_verdict(np.nanmax(np.abs(ex - bal)) < 1e-5 and np.nanmax(np.abs(unl - 0.5)) < 1e-5)
 
 
 EXPERIMENT = regime_experiment(
-    id="R6-degenerate-constant", claims=["C5.R6"], module=__name__, params=params, boundaries=lambda p: [],
+    id="R6-degenerate-constant", claims=["C5.R6"], module="simulations.regimes.r06_degenerate", params=params, boundaries=lambda p: [],
     curves=curves, finding=finding, verdict=verdict,
     measure_lines={"exact_without_labels": "exact coherence, no labels"},
     title="R6: an entropy-minimising (Beta-Bernoulli) prior prefers the constant labelings (n = 12, 2 majority labels)",

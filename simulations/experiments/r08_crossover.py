@@ -4,37 +4,13 @@
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from theory import ConceptMixture
+from simulations.regimes.r08_crossover import boundaries, params
+from simulations.regimes.verdict import boundary_agrees, figure_verdict, grid_step
 
 from .base import fmt
-from .common import map_with_agreement, rng_for
-from .regime import Instance, first_x, regime_experiment, series
-
-
-def params(quick: bool) -> dict:
-    return {"w_t": 0.9, "eps_t": 0.25, "w_w": 0.1, "eps_w": 0.02, "agree": 0.5,
-            "xs": list(range(2, 15 if quick else 17)), "seeds": list(range(4 if quick else 12))}
-
-
-def n_star(p) -> float:
-    return math.log(p["w_t"] / p["w_w"]) / math.log((1 - p["eps_w"]) / (1 - p["eps_t"]))
-
-
-def instance(p: dict, x, seed: int) -> Instance:
-    rng = rng_for(seed, 8)
-    n = int(x)
-    truth = rng.integers(0, 2, n)
-    wrong = map_with_agreement(rng, truth, p["agree"])
-    prior = ConceptMixture(F=np.stack([truth, wrong]), eps=[p["eps_t"], p["eps_w"]], w=[p["w_t"], p["w_w"]])
-    return Instance(prior, truth)
-
-
-def boundaries(p):
-    return [{"x": n_star(p), "label": "predicted n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))"}]
+from .regime import first_x, regime_experiment, series
 
 
 def finding(d) -> str:
@@ -49,12 +25,13 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     m = first_x(d, ex < 0.999)
-    ok = m is not None and abs(m - math.ceil(d["boundaries"][0]["x"])) <= 1 and np.all(ex[[j for j, x in enumerate(d["x"]) if x >= m]] < 0.999)
-    return "confirms" if ok else "refutes"
+    ok = (boundary_agrees(m, d["boundaries"][0]["x"], grid_step(d["x"]))
+          and np.all(ex[[j for j, x in enumerate(d["x"]) if x >= m]] < 0.999))
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(
-    id="R8-crossover-n", claims=["C5.R8"], module=__name__, params=params, boundaries=boundaries,
+    id="R8-crossover-n", claims=["C5.R8"], module="simulations.regimes.r08_crossover", params=params, boundaries=boundaries,
     finding=finding, verdict=verdict,
     title="R8: prior weight vs sharpness -- heavy noisy truth (w 0.9, eps 0.25) vs light sharp wrong concept (w 0.1, eps 0.02)",
     prediction="the truth wins below n* = log(w_t/w_w)/log((1-eps_w)/(1-eps_t)), the sharp wrong concept above",

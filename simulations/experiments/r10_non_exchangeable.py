@@ -7,47 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory import InContextSimulator
-from theory.codelength import order_averaged_coherence
-from theory.enumeration import all_behaviours
+from simulations.regimes.r10_non_exchangeable import params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
-from .common import Enumerated, rng_for
-from .regime import Instance, measure, regime_experiment
-
-
-def params(quick: bool) -> dict:
-    return {"n": 6, "signal": 1.0, "xs": [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0], "seeds": list(range(4 if quick else 12))}
-
-
-def simulator(p: dict, x: float, seed: int):
-    rng = rng_for(seed, 10)
-    n = p["n"]
-    truth = rng.integers(0, 2, n)
-    z = p["signal"] * (2 * truth - 1) / 2 + rng.normal(0, 1, n)
-    logits = np.stack([-z, z], axis=1)
-    S = np.where(truth[:, None] == truth[None, :], 0.8, 0.2)
-    np.fill_diagonal(S, 1.0)
-    sim = InContextSimulator(logits, S, beta=1.0, gamma=max(0.05, 1 - 0.45 * x), kappa=x, lam=x)
-    return sim, truth
-
-
-def instance(p: dict, x: float, seed: int) -> Instance:
-    from proofs_check.exact import bootstrap_sync, gibbs_matrix, stationary
-
-    sim, truth = simulator(p, x, seed)
-    E = Enumerated(sim)                              # fixed identity order
-    q1 = np.exp(E.table - E.table.max())
-    q1 /= q1.sum()
-    pi = stationary(gibbs_matrix(sim, 1.0))
-    tv = 0.5 * float(np.abs(pi - q1).sum())
-    rng = rng_for(seed, 100)
-    spread = float(order_averaged_coherence(sim, truth[None], n_orders=48, rng=rng).spread[0])
-    B = all_behaviours(p["n"], 2)
-    starts = B[rng.choice(B.shape[0], 16, replace=False)]
-    cycles = np.mean([bootstrap_sync(sim, b, max_rounds=30)[1] > 1 for b in starts])
-    return Instance(sim, truth, enumerated=E,
-                    measures={"tv_gibbs_vs_q1": tv, "order_spread_nats": spread, "sync_bootstrap_cycle_rate": float(cycles)})
+from .regime import measure, regime_experiment
 
 
 def finding(d) -> str:
@@ -58,7 +22,7 @@ def finding(d) -> str:
 
 def verdict(d) -> str:
     tv = measure(d, "tv_gibbs_vs_q1")
-    return "confirms" if np.all(tv > 1e-3) else "refutes"
+    return figure_verdict(np.all(tv > 1e-3))
 
 
 _MEASURES = {"tv_gibbs_vs_q1": ("TV(Gibbs stationary law, Q_1) (exact kernel)", "#CC79A7", "-."),
@@ -81,7 +45,7 @@ def _breakage_panel(ax, d) -> None:
 
 
 EXPERIMENT = regime_experiment(
-    id="R10-non-exchangeable", claims=["C5.R10", "C1"], module=__name__, params=params, boundaries=lambda p: [],
+    id="R10-non-exchangeable", claims=["C5.R10", "C1"], module="simulations.regimes.r10_non_exchangeable", params=params, boundaries=lambda p: [],
     finding=finding, verdict=verdict,
     extra_panel=_breakage_panel,
     title="R10: order-sensitive in-context conditionals (recency, primacy, majority bias; n = 6)",

@@ -7,45 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory import ConceptMixture
+from simulations.regimes.r11_ill_posed import curves, params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
-from .common import Enumerated, rng_for, tie_set
-from .regime import Instance, measure, regime_experiment, series
-
-
-def params(quick: bool) -> dict:
-    return {"n": 12, "eps": 0.05, "xs": [1, 2, 3, 4, 5, 6], "seeds": list(range(8 if quick else 24))}
-
-
-def instance(p: dict, x, seed: int) -> Instance:
-    rng = rng_for(seed, 11)
-    n = p["n"]
-    a = rng.integers(0, 2, n)
-    ill = np.sort(rng.choice(n, int(x), replace=False))
-    b = a.copy()
-    b[ill] = 1 - b[ill]
-    prior = ConceptMixture(F=np.stack([a, b]), eps=[p["eps"], p["eps"]], w=[0.5, 0.5])
-    truth = prior.sample(rng, 1)[0]
-    E = Enumerated(prior)
-    top = tie_set(E.table)
-    L = np.exp(prior.log_loo(E.B[top]))                      # (T, n, 2)
-    conf = float(np.mean([L[t, ill, E.B[top[t]][ill]].mean() for t in range(len(top))]))
-    zs_conf = float(np.exp(prior.log_zero_shot()[ill].max(1)).mean())
-    return Instance(prior, truth, items=ill, enumerated=E, measures={"loo_confidence": conf, "zero_shot_confidence": zs_conf})
-
-
-def predicted_confidence(x: int, eps: float) -> float:
-    """LOO confidence on an ill-posed item when the other ``x - 1`` ill-posed items follow one
-    persona: that persona's posterior is ``(1-eps)^(x-1) / ((1-eps)^(x-1) + eps^(x-1))``."""
-    a, b = (1 - eps) ** (x - 1), eps ** (x - 1)
-    post = a / (a + b)
-    return post * (1 - eps) + (1 - post) * eps
-
-
-def curves(p):
-    return [{"x": p["xs"], "y": [predicted_confidence(x, p["eps"]) for x in p["xs"]], "label": "predicted LOO confidence (closed form)"},
-            {"x": p["xs"], "y": [0.5] * len(p["xs"]), "label": "predicted accuracy 1/2"}]
+from .regime import measure, regime_experiment, series
 
 
 def finding(d) -> str:
@@ -60,11 +26,11 @@ def verdict(d) -> str:
     many = [j for j, x in enumerate(d["x"]) if x >= 2]
     pred = np.array(d["predicted_curves"][0]["y"])
     ok = np.nanmax(np.abs(conf - pred)) < 1e-3 and np.nanmean(conf[many]) > 0.9 and abs(np.nanmean(ex) - 0.5) < 0.15
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(
-    id="R11-ill-posed", claims=["C5.R11"], module=__name__, params=params, boundaries=lambda p: [], curves=curves,
+    id="R11-ill-posed", claims=["C5.R11"], module="simulations.regimes.r11_ill_posed", params=params, boundaries=lambda p: [], curves=curves,
     finding=finding, verdict=verdict,
     measure_lines={"loo_confidence": "LOO confidence at the coherence argmax", "zero_shot_confidence": "zero-shot confidence"},
     title="R11: ill-posed items (the truth is a coin flip there) still get confident answers (n = 12, eps 0.05)",

@@ -7,45 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory import ConceptMixture
+from simulations.regimes.r12_leaky_constraints import closed_form, curves, params
+from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
-from .common import Enumerated, rng_for
-from .regime import Instance, measure, regime_experiment, series
-
-METHODS = ("exact", "zero-shot", "gibbs", "annealed-gibbs", "icm", "icm-paper")
-
-
-def params(quick: bool) -> dict:
-    return {"groups": 3, "xs": [2, 3, 4, 5] if quick else [2, 3, 4, 5, 6], "seeds": list(range(4 if quick else 12))}
-
-
-def closed_form(g: int) -> float:
-    return ((g - 1) + g + (g - 1) * (g - 2)) / ((g + 1) * g)
-
-
-def instance(p: dict, x, seed: int) -> Instance:
-    from simulations.search.constraints import from_groups
-
-    rng = rng_for(seed, 12)
-    g, G = int(x), p["groups"]
-    n = g * G
-    truth = np.zeros(n, dtype=np.int64)
-    for j in range(G):
-        truth[j * g + rng.integers(0, g)] = 1
-    group = np.repeat(np.arange(G), g)
-    prior = ConceptMixture(F=rng.integers(0, 2, (1, n)), eps=[0.5], w=[1.0])       # uniform over {0,1}^n
-    cons = from_groups(group, "contradiction", leaks_gold=True)
-    E = Enumerated(prior)
-    mask = cons.violations(E.B) == 0
-    items = np.arange(n)
-    return Instance(prior, truth, items=items, constraints=cons, constraint_mask=mask, enumerated=E, methods=METHODS,
-                    measures={"exact_without_constraint": E.accuracy(truth, items)})
-
-
-def curves(p):
-    return [{"x": p["xs"], "y": [closed_form(g) for g in p["xs"]], "label": "predicted with the leaky constraint"},
-            {"x": p["xs"], "y": [0.5] * len(p["xs"]), "label": "predicted without: 1/2"}]
+from .regime import measure, regime_experiment, series
 
 
 def finding(d) -> str:
@@ -57,11 +23,11 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex, none = series(d, "exact"), measure(d, "exact_without_constraint")
     ok = np.nanmax(np.abs(ex - [closed_form(g) for g in d["x"]])) < 1e-5 and np.nanmax(np.abs(none - 0.5)) < 1e-5
-    return "confirms" if ok else "refutes"
+    return figure_verdict(ok)
 
 
 EXPERIMENT = regime_experiment(
-    id="R12-leaky-constraints", claims=["C5.R12"], module=__name__, params=params, boundaries=lambda p: [], curves=curves,
+    id="R12-leaky-constraints", claims=["C5.R12"], module="simulations.regimes.r12_leaky_constraints", params=params, boundaries=lambda p: [], curves=curves,
     finding=finding, verdict=verdict, measure_lines={"exact_without_constraint": "exact coherence, no constraint"},
     title="R12: 'at most one True per group' built from the gold partition inflates accuracy under a uniform prior (3 groups)",
     prediction="leaky constraints inflate accuracy with no knowledge: ((g-1)+g+(g-1)(g-2))/((g+1)g) instead of 1/2",

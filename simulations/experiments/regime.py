@@ -10,31 +10,19 @@ from __future__ import annotations
 
 import importlib
 import textwrap
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from simulations.accuracy import compare_methods
+from simulations.regimes.instance import Instance
+from theory.statistics import first_crossing, mean_ci
+
 from .base import Experiment
-from .common import COLOURS, LABELS, MARKERS, METHODS, compare_methods, mean_ci
+from .style import COLOURS, LABELS, MARKERS
 
 #: colours for measured extra quantities (Okabe-Ito, distinct from the method colours' order)
 MEASURE_COLOURS = ["#CC79A7", "#009E73", "#D55E00", "#0072B2", "#E69F00"]
-
-
-@dataclass
-class Instance:
-    prior: object
-    truth: np.ndarray
-    labels: dict = field(default_factory=dict)
-    eta: float = 0.0
-    items: np.ndarray | None = None
-    constraints: object = None
-    constraint_mask: np.ndarray | None = None
-    methods: tuple = METHODS
-    #: extra per-instance numbers to report (floats), computed by the regime module
-    measures: dict = field(default_factory=dict)
-    enumerated: object = None
 
 
 def evaluate_point(point: dict) -> dict:
@@ -148,8 +136,5 @@ def measure(data: dict, name: str, key: str = "mean") -> np.ndarray:
 
 
 def first_x(data: dict, flags) -> float | None:
-    """First x at which ``flags`` is True."""
-    for x, f in zip(data["x"], flags):
-        if f:
-            return float(x)
-    return None
+    """First x at which ``flags`` is True (:func:`theory.statistics.first_crossing`)."""
+    return first_crossing(data["x"], flags)

@@ -19,10 +19,12 @@ import numpy as np
 from scipy.optimize import minimize
 
 from theory import validation as V
+from theory.decoders import TIE_ATOL, item_ties, tied_items
+from theory.markov import tempered
 
 from .fitting import LogisticFit, MixtureFit, make_fitter
-from .gibbs import _sample, tempered
-from .result import Evaluator, SearchResult, clamp, free_items, resolve
+from .result import Evaluator, SearchResult, clamp, clamp_ties, free_items, resolve
+from .sampling import draw
 
 
 def _done(name, b, ev, seed, p, extras) -> SearchResult:
@@ -51,11 +53,17 @@ def _public(p):
 
 
 def zero_shot(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
-    """Zero-shot argmax (labelled items keep their labels)."""
-    p = resolve("zero-shot", params, {})
+    """Zero-shot argmax (labelled items keep their labels; params ``tie_atol`` 1e-9). Exact ties
+    go to the smaller behaviour in ``behaviours``; ``extras["item_ties"]`` ``(n, k)`` marks every
+    tied maximiser and ``extras["tied_items"]`` lists the items with more than one, so
+    :meth:`SearchResult.accuracy` is the expected accuracy under a uniform tie-break."""
+    p = resolve("zero-shot", params, {"tie_atol": TIE_ATOL})
+    atol = V.non_negative("tie_atol", p["tie_atol"])
     ev = Evaluator(model)
-    b = clamp(ev.zero_shot().argmax(axis=1).astype(np.int64), labels)
-    return _done("zero-shot", b, ev, seed, p, {})
+    zs = ev.zero_shot()
+    ties = clamp_ties(item_ties(zs, atol), labels)
+    b = clamp(zs.argmax(axis=1).astype(np.int64), labels)
+    return _done("zero-shot", b, ev, seed, p, {"item_ties": ties, "tied_items": tied_items(ties)})
 
 
 def self_consistency(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
@@ -63,7 +71,7 @@ def self_consistency(model, *, labels=None, constraints=None, seed=0, **params) 
     come first in the order and are fixed. ``extras["frequencies"]``: ``(n, k)`` vote shares."""
     p = resolve("self-consistency", params, {"samples": 16, "tau": 1.0})
     S = V.positive_int("samples", p["samples"], 1)
-    tau = float(p["tau"])
+    tau = V.non_negative("tau", p["tau"])
     rng = np.random.default_rng(seed)
     ev = Evaluator(model)
     B = clamp(np.zeros((S, model.n), dtype=np.int64), labels)
@@ -72,7 +80,7 @@ def self_consistency(model, *, labels=None, constraints=None, seed=0, **params) 
     for t in range(lab.size, model.n):
         i = int(order[t])
         prob = tempered(ev.conditional(B, i, order[:t]), tau)
-        B[:, i] = _sample(prob, rng) if tau > 0 else prob.argmax(axis=-1)
+        B[:, i] = draw(prob, rng) if tau > 0 else prob.argmax(axis=-1)
     freq = np.stack([(B == y).mean(axis=0) for y in range(model.k)], axis=1)
     b = clamp(freq.argmax(axis=1).astype(np.int64), labels)
     return _done("self-consistency", b, ev, seed, p, {"frequencies": freq, "order": order})

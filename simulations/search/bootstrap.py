@@ -16,12 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from theory import validation as V
-from theory.concept_mixture import ConceptMixture
 from theory.enumeration import encode
 
 from .fitting import make_fitter
-from .gibbs import MixtureChains
-from .result import Evaluator, SearchResult, Trace, clamp, default_trace_every, free_items, resolve
+from .mixture_chains import MixtureChains
+from .result import Evaluator, SearchResult, Trace, clamp, free_items, resolve, trace_interval
 
 KEEP_TOL = 1e-12
 
@@ -62,13 +61,14 @@ def bootstrap(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
     ev = Evaluator(model)
     b = _init(model, p["init"], rng, ev, labels)
     free = free_items(model.n, labels)
-    w = float(p["constraint_weight"])
+    w = V.non_negative("constraint_weight", p["constraint_weight"])
     cons = constraints if (constraints is not None and w != 0) else None
-    every = default_trace_every(model) if p["trace_every"] is None else int(p["trace_every"])
+    every = trace_interval(model, p["trace_every"])
     trace = Trace(ev, every)
     score = (lambda v: -w * float(cons.violations(v))) if cons is not None else (lambda v: 0.0)
     trace.record(0, b, score(b), force=True)
-    chain = MixtureChains(model, b[None]) if p["fast"] and isinstance(model, ConceptMixture) else None
+    mixture = model.concept_structure() if p["fast"] else None
+    chain = MixtureChains(mixture, b[None]) if mixture is not None else None
     moves = accepted = 0
     fixed = False
     sweep = -1
@@ -111,7 +111,7 @@ def bootstrap(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
 def _cycle_run(name, model, labels, seed, p, ev, b, relabel):
     """Iterate ``b <- relabel(b)`` on the free items until a fixed point or a repeated state."""
     free = free_items(model.n, labels)
-    every = default_trace_every(model) if p["trace_every"] is None else int(p["trace_every"])
+    every = trace_interval(model, p["trace_every"])
     trace = Trace(ev, every)
     trace.record(0, b, force=True)
     seen = {int(encode(b, model.k)) if model.n <= 62 else b.tobytes(): 0}
@@ -142,7 +142,7 @@ def bootstrap_sync(model, *, labels=None, constraints=None, seed=0, **params) ->
     rng = np.random.default_rng(seed)
     ev = Evaluator(model)
     b = _init(model, p["init"], rng, ev, labels)
-    w = float(p["constraint_weight"])
+    w = V.non_negative("constraint_weight", p["constraint_weight"])
 
     def relabel(v):
         lc = ev.loo(v[None])[0]

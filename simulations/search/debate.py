@@ -20,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from theory import validation as V
+from theory.markov import tempered
 from theory.prior import JointPrior
 
-from .gibbs import _sample, tempered
 from .result import Evaluator, SearchResult, check_labels, resolve
+from .sampling import draw
 
 
 def debate_prior(weights, eps, n_agents: int, k: int | None = None):
@@ -59,13 +60,11 @@ def debate(model, *, labels=None, constraints=None, seed=0, **params) -> SearchR
     n, k = model.n, model.k
     D = V.positive_int("debates", p["debates"], 1)
     R = V.positive_int("rounds", p["rounds"], 0)
-    tau0 = float(p["tau"])
-    if tau0 < 0:
-        raise ValueError(f"tau must be >= 0, got {tau0}")
+    tau0 = V.non_negative("tau", p["tau"])
     taus = [tau0] * R if p["tau_final"] is None or R < 2 else \
         list(tau0 * (float(V.positive("tau_final", p["tau_final"])) / tau0) ** (np.arange(R) / (R - 1)))
     if isinstance(p["init"], str) and p["init"] == "zero-shot":
-        B = _sample(np.broadcast_to(np.exp(ev.zero_shot()), (D, n, k)).reshape(-1, k), rng).reshape(D, n)
+        B = draw(np.broadcast_to(np.exp(ev.zero_shot()), (D, n, k)).reshape(-1, k), rng).reshape(D, n)
     elif isinstance(p["init"], str) and p["init"] == "random":
         B = rng.integers(0, k, size=(D, n))
     elif isinstance(p["init"], str):
@@ -87,7 +86,7 @@ def debate(model, *, labels=None, constraints=None, seed=0, **params) -> SearchR
             if p["schedule"] not in ("sequential", "synchronous"):
                 raise ValueError(f"schedule must be 'sequential' or 'synchronous', got {p['schedule']!r}")
             prob = tempered(ev.conditional(src, a, idx[idx != a]), taus[r])
-            new = _sample(prob, rng) if taus[r] > 0 else prob.argmax(axis=-1)
+            new = draw(prob, rng) if taus[r] > 0 else prob.argmax(axis=-1)
             accepted += int((new != B[:, a]).sum())
             B[:, a] = new
         coh.append(float(ev.joint(B[:1])[0]))

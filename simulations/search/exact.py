@@ -11,61 +11,72 @@ measured against (docs/theory.md C1-C3).
 * ``occam-srm``: ``argmin_b R_S(b) + sqrt((-ln Q_tau(b) + ln(1/delta)) / (2m))`` (C3 Occam bound).
 
 Coherence is the fixed identity order by default; ``order="average"`` uses ``E_s Coh_s``.
+
+Memory: ``Y^n`` is streamed in blocks of ``block`` rows (default 2^18,
+:func:`theory.softmax.coherence_blocks`), keeping only the running tie set (and, for the marginal
+decoder, running sums), so memory does not grow with ``k^n``; the enumeration limit is a count
+(``k^n <= 2^24``, a bound on time), not on memory. Any block size gives the same result.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from theory import validation as V
-from theory.enumeration import all_behaviours
-from theory.softmax import log_coherence_table
+from theory.decoders import TIE_ATOL, StreamingTieSet, item_ties, tied_items
+from theory.enumeration import encode
+from theory.softmax import BLOCK, coherence_blocks, coherence_of_codes
 
-from .result import SearchResult, _closed_form_joint, resolve
-
-TIE_TOL = 1e-9
+from .result import SearchResult, closed_form_joint, resolve
 
 
-def _enumerate(model, order, labels, constraints, clamp: bool):
-    """Coherence table, the behaviour array and the mask of admissible vectors."""
-    V.enumerable(model.n, model.k)
-    table = log_coherence_table(model, order=order)
-    B = all_behaviours(model.n, model.k)
+def _admissible(B, labels, constraints, clamp: bool) -> np.ndarray:
+    """Rows of ``B`` agreeing with the labels (when ``clamp``) and satisfying the constraints."""
     mask = np.ones(B.shape[0], dtype=bool)
     if clamp and labels:
         idx = np.array(list(labels), dtype=np.int64)
         mask &= np.all(B[:, idx] == np.array(list(labels.values())), axis=1)
     if constraints is not None:
         mask &= constraints.violations(B) == 0
-    if not mask.any():
+    return mask
+
+
+def _blocks(model, p, labels, constraints, clamp: bool):
+    """``(start, B, table, mask)`` per block of ``Y^n`` (:func:`theory.softmax.coherence_blocks`)."""
+    for start, B, table in coherence_blocks(model, p["order"], p["block"]):
+        yield start, B, table, _admissible(B, labels, constraints, clamp)
+
+
+def _cost(model, order) -> int:
+    return 0 if (closed_form_joint(model) and order is None) else model.k**model.n * model.n
+
+
+def _search(model, p, labels, constraints, clamp: bool, objective, maximise: bool = True, blocks=None) -> dict:
+    """Stream the blocks (default :func:`_blocks`) and keep every admissible maximiser of
+    ``objective(B, table)`` (minimiser when not ``maximise``): payloads ``B``, ``table`` and
+    ``objective`` of the ties, in code order."""
+    best = StreamingTieSet()
+    for start, B, table, mask in blocks or _blocks(model, p, labels, constraints, clamp):
+        obj = objective(B, table)
+        best.update(start, np.where(mask, obj if maximise else -obj, -np.inf), table=table, objective=obj, B=B)
+    if best.empty:
         raise ValueError("no behaviour vector satisfies the labels and constraints")
-    cost = 0 if (_closed_form_joint(model) and order is None) else B.shape[0] * model.n
-    return table, B, mask, cost
+    return best.result()[2]
 
 
-def _pick(objective, B, mask, maximise: bool = True):
-    """Best admissible vector and all ties (within ``TIE_TOL`` relative to the scale)."""
-    obj = np.where(mask, objective if maximise else -objective, -np.inf)
-    best = obj.max()
-    tol = TIE_TOL * max(1.0, abs(best))
-    ties = np.flatnonzero(obj >= best - tol)
-    return B[ties[0]].astype(np.int64), [B[t].astype(np.int64) for t in ties], ties
-
-
-def _result(name, b, table, codes, score, ev, seed, params, extras) -> SearchResult:
-    code = int(codes[0])
-    return SearchResult(behaviours=b, coherence_trace=np.array([table[code]]),
-                        score_trace=np.array([score]), accepted=0, evaluations=ev, method=name,
-                        seed=seed, params=params, extras={"ties": extras.pop("ties"),
-                                                          "enumerated": int(table.size), **extras})
+def _result(name, model, found, p, seed, extras) -> SearchResult:
+    ties = [b.astype(np.int64) for b in found["B"]]
+    return SearchResult(behaviours=ties[0], coherence_trace=np.array([float(found["table"][0])]),
+                        score_trace=np.array([float(found["objective"][0])]), accepted=0,
+                        evaluations=_cost(model, p["order"]), method=name, seed=seed, params=p,
+                        extras={"ties": ties, "enumerated": int(model.k**model.n), **extras})
 
 
 def exact_argmax(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
-    """``argmax Coh(b)`` over ``Y^n`` (params: ``order`` None|"average", ``clamp`` labels True)."""
-    p = resolve("exact-argmax", params, {"order": None, "clamp": True})
-    table, B, mask, cost = _enumerate(model, p["order"], labels, constraints, p["clamp"])
-    b, ties, codes = _pick(table, B, mask)
-    return _result("exact-argmax", b, table, codes, float(table[codes[0]]), cost, seed, p,
-                   {"ties": ties, "score": "Coh (nats)"})
+    """``argmax Coh(b)`` over ``Y^n`` (params: ``order`` None|"average", ``clamp`` labels True,
+    ``block`` rows per enumeration block)."""
+    p = resolve("exact-argmax", params, {"order": None, "clamp": True, "block": BLOCK})
+    found = _search(model, p, labels, constraints, p["clamp"], lambda B, t: t)
+    return _result("exact-argmax", model, found, p, seed, {"score": "Coh (nats)"})
 
 
 def _label_loglik(B, labels, eta: float, k: int) -> np.ndarray:
@@ -77,46 +88,65 @@ def _label_loglik(B, labels, eta: float, k: int) -> np.ndarray:
     return hits * np.log1p(-eta) + (m - hits) * np.log(eta / (k - 1))
 
 
-def _posterior(model, labels, constraints, p):
+def _log_posterior(model, labels, p):
+    """``(clamp, f)`` with ``f(B, table) = Coh(b) / tau + log P(labels | b)`` (symmetric label noise
+    ``eta``; ``eta = 0`` clamps the labelled items instead)."""
     eta = float(p["eta"])
-    table, B, mask, cost = _enumerate(model, p["order"], labels, constraints, clamp=eta == 0.0)
     tau = float(V.positive("tau", p["tau"]))
     if eta != 0.0:
         V.open_unit("eta", eta)
-    logpost = table / tau + (_label_loglik(B, labels, eta, model.k) if eta > 0 else 0.0)
-    return table, B, mask, cost, logpost
+
+    def f(B, table):
+        return table / tau + (_label_loglik(B, labels, eta, model.k) if eta > 0 else 0.0)
+
+    return eta == 0.0, f
 
 
 def joint_map(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
     """``argmax_b Coh(b)/tau + log P(labels | b)`` (params ``eta`` label noise, 0 = clamp; ``tau``)."""
-    p = resolve("joint-map", params, {"eta": 0.0, "tau": 1.0, "order": None})
-    table, B, mask, cost, logpost = _posterior(model, labels, constraints, p)
-    b, ties, codes = _pick(logpost, B, mask)
-    return _result("joint-map", b, table, codes, float(logpost[codes[0]]), cost, seed, p,
-                   {"ties": ties, "score": "unnormalised log posterior (nats)"})
+    p = resolve("joint-map", params, {"eta": 0.0, "tau": 1.0, "order": None, "block": BLOCK})
+    clamp, f = _log_posterior(model, labels, p)
+    found = _search(model, p, labels, constraints, clamp, f)
+    return _result("joint-map", model, found, p, seed, {"score": "unnormalised log posterior (nats)"})
 
 
 def marginal_decoder(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
     """``b_i = argmax_y P(b_i = y | labels)`` under ``Q_tau`` times the label likelihood.
 
     ``extras["marginals"]``: the ``(n, k)`` posterior marginals; ``extras["expected_accuracy"]``:
-    ``mean_i max_y P(b_i = y | labels)``. Ties go to the smaller behaviour index."""
-    p = resolve("marginal-decoder", params, {"eta": 0.0, "tau": 1.0, "order": None})
-    table, B, mask, cost, logpost = _posterior(model, labels, constraints, p)
-    lp = np.where(mask, logpost, -np.inf)
-    post = np.exp(lp - lp.max())
-    post /= post.sum()
-    marg = np.stack([np.bincount(B[:, i], weights=post, minlength=model.k) for i in range(model.n)])
+    ``mean_i max_y P(b_i = y | labels)``. Exact ties (within ``tie_atol``, default 1e-9, on the
+    marginal probabilities) go to the smaller behaviour in ``behaviours``; ``extras["item_ties"]``
+    ``(n, k)`` marks every tied maximiser and ``extras["tied_items"]`` lists the tied items, so
+    :meth:`SearchResult.accuracy` is the expected accuracy under a uniform tie-break. Marginals
+    are accumulated block by block against a running maximum (a streamed log-sum-exp)."""
+    p = resolve("marginal-decoder", params, {"eta": 0.0, "tau": 1.0, "order": None, "tie_atol": TIE_ATOL,
+                                             "block": BLOCK})
+    atol = V.non_negative("tie_atol", p["tie_atol"])
+    clamp, f = _log_posterior(model, labels, p)
+    top, marg = -np.inf, np.zeros((model.n, model.k))
+    for _, B, table, mask in _blocks(model, p, labels, constraints, clamp):
+        lp = np.where(mask, f(B, table), -np.inf)
+        m = float(lp.max())
+        if m == -np.inf:
+            continue
+        if m > top:
+            marg *= np.exp(top - m)
+            top = m
+        w = np.exp(lp - top)
+        marg += np.stack([np.bincount(B[:, i], weights=w, minlength=model.k) for i in range(model.n)])
+    if top == -np.inf:
+        raise ValueError("no behaviour vector satisfies the labels and constraints")
+    marg /= marg[0].sum()
     b = marg.argmax(axis=1).astype(np.int64)
-    from theory.enumeration import encode
-
-    code = int(encode(b, model.k))
-    ties = [b]
-    return SearchResult(behaviours=b, coherence_trace=np.array([table[code]]),
+    ties = item_ties(marg, atol)
+    return SearchResult(behaviours=b, coherence_trace=coherence_of_codes(model, encode(b, model.k)[None], p["order"]),
                         score_trace=np.array([float(marg.max(axis=1).mean())]), accepted=0,
-                        evaluations=cost, method="marginal-decoder", seed=seed, params=p,
-                        extras={"ties": ties, "marginals": marg, "expected_accuracy": float(marg.max(axis=1).mean()),
-                                "enumerated": int(table.size), "score": "expected per-item accuracy"})
+                        evaluations=_cost(model, p["order"]), method="marginal-decoder", seed=seed, params=p,
+                        extras={"item_ties": ties, "tied_items": tied_items(ties), "marginals": marg,
+                                "expected_accuracy": float(marg.max(axis=1).mean()),
+                                "enumerated": int(model.k**model.n), "score": "expected per-item accuracy",
+                                # Coh(b) of the decoded vector is computed apart from the streamed table
+                                "trace_evaluations": model.n if _cost(model, p["order"]) else 0})
 
 
 def srm(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
@@ -124,45 +154,63 @@ def srm(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResu
     ``eta`` is given, else 1), ``loss`` "01"|"log", ``eta``, ``tau``)."""
     from theory.srm import label_loss, map_lambda
 
-    p = resolve("srm", params, {"lam": None, "loss": "01", "eta": None, "tau": 1.0, "order": None})
+    p = resolve("srm", params, {"lam": None, "loss": "01", "eta": None, "tau": 1.0, "order": None, "block": BLOCK})
     if not labels:
         raise ValueError("srm needs labels: a non-empty dict {item: behaviour}")
     lam = p["lam"]
     if lam is None:
         lam = map_lambda(p["eta"], model.k) if p["eta"] is not None else 1.0
-    lam = float(lam)
-    if lam < 0:
-        raise ValueError(f"lam must be >= 0, got {lam}")
+    lam = V.non_negative("lam", lam)
     tau = float(V.positive("tau", p["tau"]))
-    table, B, mask, cost = _enumerate(model, p["order"], labels, constraints, clamp=False)
     idx = np.array(list(labels), dtype=np.int64)
     ys = np.array(list(labels.values()), dtype=np.int64)
-    J = label_loss(B, idx, ys, p["loss"], p["eta"], model.k) - lam * table / tau
-    b, ties, codes = _pick(J, B, mask, maximise=False)
+
+    def J(B, table):
+        return label_loss(B, idx, ys, p["loss"], p["eta"], model.k) - lam * table / tau
+
+    found = _search(model, p, labels, constraints, False, J, maximise=False)
     p["lam"] = lam
-    return _result("srm", b, table, codes, float(J[codes[0]]), cost, seed, p,
-                   {"ties": ties, "score": "J_lambda (DL part in nats, up to lambda log Z_tau)"})
+    return _result("srm", model, found, p, seed, {"score": "J_lambda (DL part in nats, up to lambda log Z_tau)"})
+
+
+def _log_partition(blocks, tau: float) -> float:
+    """``log sum_b exp(Coh(b) / tau)`` over all of ``Y^n`` (nats), streamed."""
+    from scipy.special import logsumexp
+
+    parts = [logsumexp(table / tau) for _, _, table, _ in blocks]
+    return float(parts[0] if len(parts) == 1 else logsumexp(parts))
 
 
 def occam_srm(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
     """``argmin_b R_S(b) + sqrt((-ln Q_tau(b) + ln(1/delta)) / (2m))`` with ``R_S`` the 0-1 error
-    rate on the ``m`` labelled items (params ``delta``, ``tau``). ``extras["bound"]``: the minimum."""
-    from scipy.special import logsumexp
-
-    p = resolve("occam-srm", params, {"delta": 0.05, "tau": 1.0, "order": None})
+    rate on the ``m`` labelled items (params ``delta``, ``tau``). ``extras["bound"]``: the minimum.
+    Two passes over ``Y^n``: ``log Z_tau`` first, then the bound (one table when it fits in one block;
+    otherwise it is recomputed, and counted twice in ``evaluations``)."""
+    p = resolve("occam-srm", params, {"delta": 0.05, "tau": 1.0, "order": None, "block": BLOCK})
     if not labels:
         raise ValueError("occam-srm needs labels: a non-empty dict {item: behaviour}")
     delta = float(V.open_unit("delta", p["delta"]))
     tau = float(V.positive("tau", p["tau"]))
-    table, B, mask, cost = _enumerate(model, p["order"], labels, constraints, clamp=False)
-    logq = table / tau - logsumexp(table / tau)
+    one_block = model.k**model.n <= V.positive_int("block", p["block"], 1)
+    first = _blocks(model, p, labels, constraints, False)
+    first = list(first) if one_block else first
+    log_z = _log_partition(first, tau)
     idx = np.array(list(labels), dtype=np.int64)
+    ys = np.array(list(labels.values()))
     m = idx.size
-    risk = (B[:, idx] != np.array(list(labels.values()))).sum(axis=1) / m
-    with np.errstate(invalid="ignore"):
-        bound = risk + np.sqrt((-logq + np.log(1 / delta)) / (2 * m))
-    bound = np.where(np.isfinite(bound), bound, np.inf)
-    b, ties, codes = _pick(bound, B, mask, maximise=False)
-    return _result("occam-srm", b, table, codes, float(bound[codes[0]]), cost, seed, p,
-                   {"ties": ties, "bound": float(bound[codes[0]]), "empirical_risk": float(risk[codes[0]]),
-                    "score": "Occam bound on the transductive error rate"})
+
+    def risk(B):
+        return (B[:, idx] != ys).sum(axis=1) / m
+
+    def bound(B, table):
+        with np.errstate(invalid="ignore"):
+            out = risk(B) + np.sqrt((-(table / tau - log_z) + np.log(1 / delta)) / (2 * m))
+        return np.where(np.isfinite(out), out, np.inf)
+
+    found = _search(model, p, labels, constraints, False, bound, maximise=False, blocks=first if one_block else None)
+    best = float(found["objective"][0])
+    res = _result("occam-srm", model, found, p, seed,
+                  {"bound": best, "empirical_risk": float(risk(found["B"][:1])[0]),
+                   "score": "Occam bound on the transductive error rate"})
+    res.evaluations *= 1 if one_block else 2
+    return res

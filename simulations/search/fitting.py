@@ -116,8 +116,9 @@ def make_fitter(model, ev, features=None, l2: float = 1e-2):
         if X.shape[0] != model.n:
             raise ValueError(f"features must have one row per item: ({model.n}, d), got {X.shape}")
         return LogisticFit(X, model.k, l2)
-    if isinstance(model, ConceptMixture):
-        return MixtureFit(model)
+    mixture = model.concept_structure()
+    if mixture is not None:
+        return MixtureFit(mixture)
     return InContextFit(model, ev)
 
 

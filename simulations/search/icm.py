@@ -26,9 +26,9 @@ import numpy as np
 from theory import validation as V
 
 from .pool import pool_scorer
-from .result import Evaluator, SearchResult, clamp, default_trace_every, free_items, resolve
+from .result import Evaluator, SearchResult, clamp, free_items, resolve, trace_interval
 
-_DEFAULTS = {"steps": None, "alpha": 50.0, "T0": 10.0, "T_min": 0.01, "decay": 2.0, "n_seed": 8,
+DEFAULTS = {"steps": None, "alpha": 50.0, "T0": 10.0, "T_min": 0.01, "decay": 2.0, "n_seed": 8,
              "group_weight": 100.0, "fix_rounds": 10, "incremental": True, "trace_every": None}
 
 
@@ -41,7 +41,12 @@ class ICMSearch:
         if variant == "released" and model.k != 2:
             raise ValueError(f"icm (released-code score) needs binary behaviours (k = 2), got k = {model.k}; use icm-paper")
         self.model, self.variant, self.cons, self.rng, self.p, self.ev = model, variant, constraints, rng, p, ev
-        self.alpha = float(V.as_float_array("alpha", p["alpha"]))
+        self.alpha = float(V.positive("alpha", p["alpha"]))
+        V.positive("T0", p["T0"])
+        V.non_negative("T_min", p["T_min"])
+        V.non_negative("decay", p["decay"])
+        V.positive("group_weight", p["group_weight"])
+        V.positive_int("fix_rounds", p["fix_rounds"], 0)
         self.scorer = pool_scorer(model, ev, bool(p["incremental"]))
         n = model.n
         self.labels = labels
@@ -162,13 +167,13 @@ class ICMSearch:
 
 
 def _run(name, variant, model, labels, constraints, seed, params) -> SearchResult:
-    p = resolve(name, params, dict(_DEFAULTS))
+    p = resolve(name, params, dict(DEFAULTS))
     rng = np.random.default_rng(seed)
     ev = Evaluator(model)
     steps = V.positive_int("steps", 10 * model.n if p["steps"] is None else p["steps"], 0)
     p["steps"] = steps
     s = ICMSearch(model, variant, constraints, labels, rng, p, ev)
-    every = default_trace_every(model, max(1, model.n // 4)) if p["trace_every"] is None else int(p["trace_every"])
+    every = trace_interval(model, p["trace_every"], max(1, model.n // 4))
     coh, score, at, accepted = [], [], [], 0
 
     def record(t):

@@ -104,4 +104,5 @@ class MixturePool:
 
 def pool_scorer(model, ev, incremental: bool = True):
     """:class:`MixturePool` for concept mixtures when ``incremental``, else :class:`GenericPool`."""
-    return MixturePool(model, ev) if incremental and isinstance(model, ConceptMixture) else GenericPool(model, ev)
+    mixture = model.concept_structure() if incremental else None
+    return MixturePool(mixture, ev) if mixture is not None else GenericPool(model, ev)

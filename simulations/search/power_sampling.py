@@ -19,8 +19,8 @@ from scipy.special import logsumexp
 from theory import validation as V
 from theory.prior import Prior
 
-from .gibbs import _sample
 from .result import Evaluator, SearchResult, resolve
+from .sampling import draw
 
 
 @dataclass(eq=False)
@@ -103,7 +103,7 @@ def power_sampling(model, *, labels=None, constraints=None, seed=0, **params) ->
     B = np.zeros((C, n), dtype=np.int64)
     lp = np.zeros((C, n))                                            # per-position log p of the current x
     _resample(model, ev, B, lp, np.zeros(C, dtype=np.int64), rng)
-    every = int(p["trace_every"])
+    every = V.positive_int("trace_every", p["trace_every"], 0)
     coh, score, at, accepted = [float(lp[0].sum())], [alpha * float(lp[0].sum())], [0], 0
     for s in range(1, steps + 1):
         t = rng.integers(0, n, size=C)
@@ -131,6 +131,6 @@ def _resample(model, ev, B, lp, start, rng) -> None:
         if rows.size == 0:
             continue
         lc = ev.conditional(B[rows], pos, np.arange(pos))
-        y = _sample(np.exp(lc), rng)
+        y = draw(np.exp(lc), rng)
         B[rows, pos] = y
         lp[rows, pos] = lc[np.arange(rows.size), y]

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from theory.decoders import item_accuracy
+
 
 @dataclass
 class SearchResult:
@@ -39,6 +41,17 @@ class SearchResult:
         """The last recorded coherence (nats), ``nan`` when no trace was kept."""
         return float(self.coherence_trace[-1]) if len(self.coherence_trace) else float("nan")
 
+    def accuracy(self, truth, items=None) -> float:
+        """Fraction of ``items`` (default all) where the result equals ``truth``, in expectation
+        over a uniform tie-break: per-item decoders average over ``extras["item_ties"]``, joint
+        decoders over the tied vectors ``extras["ties"]``; otherwise ``behaviours`` as is."""
+        truth = np.asarray(truth, dtype=np.int64)
+        if "item_ties" in self.extras:
+            return item_accuracy(self.extras["item_ties"], truth, items)
+        cols = slice(None) if items is None else np.asarray(items, dtype=np.int64)
+        ties = self.extras.get("ties") or [self.behaviours]
+        return float(np.mean([np.mean(np.asarray(b)[cols] == truth[cols]) for b in ties]))
+
 
 def _batch(B) -> int:
     B = np.asarray(B)
@@ -46,16 +59,31 @@ def _batch(B) -> int:
 
 
 class Evaluator:
-    """Counts the conditional evaluations a search makes on ``model`` (see module docstring)."""
+    """Counts the conditional evaluations a search makes on ``model`` (see module docstring).
+
+    The first result of each of the prior's methods is checked against what
+    :class:`theory.prior.Prior` promises -- shape ``(..., k)`` and ``logsumexp`` over the last axis
+    0 within ``NORMALISATION_ATOL`` nats -- so that a user prior with a wrong shape or unnormalised
+    conditionals fails at once with the method's name instead of deep inside a search (or not at all).
+    """
 
     def __init__(self, model):
         self.model = model
         self.count = 0
         self.trace_count = 0
+        self._checked: set = set()
+
+    def _check(self, method: str, out, shape: tuple) -> np.ndarray:
+        if method in self._checked:
+            return out
+        check_conditionals(self.model, method, out, shape)
+        self._checked.add(method)
+        return out
 
     def conditional(self, B, i: int, demos) -> np.ndarray:
         self.count += _batch(B)
-        return self.model.log_conditional(B, int(i), np.asarray(demos, dtype=np.int64))
+        out = self.model.log_conditional(B, int(i), np.asarray(demos, dtype=np.int64))
+        return self._check("log_conditional", out, np.shape(B)[:-1] + (self.model.k,))
 
     def loo_item(self, B, i: int) -> np.ndarray:
         """``log P(b_i = . | all other items in index order)``."""
@@ -64,20 +92,52 @@ class Evaluator:
 
     def loo(self, B) -> np.ndarray:
         self.count += _batch(B) * self.model.n
-        return self.model.log_loo(B)
+        return self._check("log_loo", self.model.log_loo(B), np.shape(B)[:-1] + (self.model.n, self.model.k))
 
     def zero_shot(self) -> np.ndarray:
         self.count += self.model.n
-        return self.model.log_zero_shot()
+        return self._check("log_zero_shot", self.model.log_zero_shot(), (self.model.n, self.model.k))
 
     def joint(self, B) -> np.ndarray:
         """``Coh_id(b)`` for the trace; counted apart (``n`` per vector unless a closed form)."""
-        if not _closed_form_joint(self.model):
+        if not closed_form_joint(self.model):
+            if "log_conditional" not in self._checked:
+                # the first step of the chain rule, checked before log_joint indexes into it
+                b0 = np.asarray(B).reshape(-1, self.model.n)[:1]
+                self.trace_count += 1
+                self._check("log_conditional", self.model.log_conditional(b0, 0, np.zeros(0, dtype=np.int64)),
+                            (1, self.model.k))
             self.trace_count += _batch(B) * self.model.n
         return self.model.log_joint(B)
 
 
-def _closed_form_joint(model) -> bool:
+#: how far ``logsumexp`` of a conditional may be from 0 (nats) before the prior is rejected
+NORMALISATION_ATOL = 1e-6
+
+
+def check_conditionals(model, method: str, out, shape: tuple) -> None:
+    """Raise ``ValueError`` unless ``out`` (returned by ``model.<method>``) has ``shape`` and is a
+    normalised log-distribution over the last axis (within ``NORMALISATION_ATOL`` nats)."""
+    from scipy.special import logsumexp
+
+    name = f"{type(model).__name__}.{method}"
+    arr = np.asarray(out)
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name} must return log-probabilities of shape {tuple(shape)} (..., k = {model.k}), "
+                         f"got shape {arr.shape}")
+    if arr.size == 0:
+        return
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} returned nan log-probabilities")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = logsumexp(arr, axis=-1)
+    worst = float(np.max(np.abs(norm)))
+    if not worst <= NORMALISATION_ATOL:
+        raise ValueError(f"{name} must be normalised over the k = {model.k} behaviours (logsumexp over the last axis "
+                         f"= 0 within {NORMALISATION_ATOL} nats), got logsumexp up to {worst:.3g} nats off")
+
+
+def closed_form_joint(model) -> bool:
     from theory.prior import JointPrior
 
     return isinstance(model, JointPrior)
@@ -109,7 +169,14 @@ class Trace:
 
 def default_trace_every(model, unit: int = 1) -> int:
     """Trace every ``unit`` steps when coherence has a closed form, else only start and end (0)."""
-    return unit if _closed_form_joint(model) else 0
+    return unit if closed_form_joint(model) else 0
+
+
+def trace_interval(model, value, unit: int = 1) -> int:
+    """``trace_every``: None gives :func:`default_trace_every`, else an integer ``>= 0``."""
+    from theory import validation as V
+
+    return default_trace_every(model, unit) if value is None else V.positive_int("trace_every", value, 0)
 
 
 def clamp(b: np.ndarray, labels: dict | None) -> np.ndarray:
@@ -128,6 +195,8 @@ def check_labels(labels, n: int, k: int) -> dict:
         raise ValueError(f"labels must be a dict {{item index: behaviour}} or None, got {type(labels).__name__}")
     out = {}
     for i, y in labels.items():
+        if not (_is_int(i) and _is_int(y)):
+            raise ValueError(f"labels must map integer item indices to integer behaviours, got {i!r}: {y!r}")
         i, y = int(i), int(y)
         if not 0 <= i < n:
             raise ValueError(f"labels keys must be item indices in [0, {n - 1}], got {i}")
@@ -135,6 +204,23 @@ def check_labels(labels, n: int, k: int) -> dict:
             raise ValueError(f"labels values must be behaviours in [0, {k - 1}], got {y} for item {i}")
         out[i] = y
     return out
+
+
+def clamp_ties(ties: np.ndarray, labels: dict | None) -> np.ndarray:
+    """Per-item tie sets ``(n, k)`` with each labelled item reduced to its label (in place)."""
+    for i, y in (labels or {}).items():
+        ties[i] = False
+        ties[i, y] = True
+    return ties
+
+
+def _is_int(x) -> bool:
+    """An integer, or a float / numpy number with an integral value (``1.0``); not a bool."""
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    if isinstance(x, (int, np.integer)):
+        return True
+    return isinstance(x, (float, np.floating)) and bool(np.isfinite(x)) and float(x).is_integer()
 
 
 def free_items(n: int, labels: dict) -> np.ndarray:

@@ -1,0 +1,130 @@
+"""Exact Gibbs kernels over the enumerated policy space ``Y^n`` and their stationary laws.
+
+For small ``n`` (``k^n`` states in code order, :mod:`theory.enumeration`):
+
+* :func:`gibbs_matrix` -- random-scan Gibbs with leave-one-out conditionals tempered by
+  ``1/tau``: ``T[b, b'] = (1/n) softmax_y(log P(b_i = y | b_-i) / tau)`` for ``b'`` equal to ``b``
+  except at item ``i`` (built from ``log_loo`` in one pass; dense or sparse);
+* :func:`transition_matrix` -- the general kernel, built item by item from ``log_conditional``:
+  random scan ``(1/n) sum_i T_i`` or systematic scan ``T_0 T_1 ... T_{n-1}``, and the
+  training-friendly variant whose conditional sees a random fraction ``rho`` of the other items
+  (averaged exactly over the subsets). Two independent constructions of the same random-scan
+  kernel, so each checks the other;
+* :func:`stationary` -- the stationary law ``pi T = pi`` (a linear solve);
+* :func:`spectral_gap` -- ``1 - lambda_2`` of a chain reversible with respect to ``pi``.
+
+For compatible conditionals the stationary law of both kernels is ``Q_tau(b) oc exp(Coh(b)/tau)``
+(Theorem 4.2 of the paper); the spectral gap bounds the mixing time (C4: persona collapse).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from scipy import sparse
+from scipy.special import logsumexp
+
+from . import validation as V
+from .enumeration import all_behaviours, encode
+
+
+def tempered(logp: np.ndarray, tau: float) -> np.ndarray:
+    """``softmax(logp / tau)`` over the last axis; ``tau = 0`` gives the argmax (first on ties)."""
+    if tau == 0:
+        out = np.zeros_like(logp)
+        np.put_along_axis(out, logp.argmax(axis=-1)[..., None], 1.0, axis=-1)
+        return out
+    z = logp / tau
+    return np.exp(z - logsumexp(z, axis=-1, keepdims=True))
+
+
+def context_size(rho: float, n: int) -> int:
+    """Number of other items a conditional sees at context fraction ``rho`` in ``(0, 1]``:
+    ``ceil(rho (n - 1))``, clipped to ``[0, n - 1]``."""
+    rho = float(rho)
+    if not 0 < rho <= 1:
+        raise ValueError(f"rho must lie in (0, 1], got {rho}")
+    return max(0, min(n - 1, math.ceil(rho * (n - 1))))
+
+
+def gibbs_matrix(prior, tau: float = 1.0, as_sparse: bool = False):
+    """Random-scan tempered Gibbs transition matrix over ``Y^n`` in code order: ``(k^n, k^n)``."""
+    V.enumerable(prior.n, prior.k)
+    n, k = prior.n, prior.k
+    B = all_behaviours(n, k).astype(np.int64)
+    L = prior.log_loo(B) / tau
+    Q = np.exp(L - logsumexp(L, axis=-1, keepdims=True))          # (N, n, k)
+    N = B.shape[0]
+    codes = np.arange(N)
+    powers = k ** np.arange(n - 1, -1, -1, dtype=np.int64)
+    rows, cols, vals = [], [], []
+    for i in range(n):
+        for y in range(k):
+            rows.append(codes)
+            cols.append(codes + (y - B[:, i]) * powers[i])
+            vals.append(Q[:, i, y] / n)
+    T = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(N, N))
+    return T if as_sparse else T.toarray()
+
+
+def transition_matrix(model, tau: float = 1.0, scan: str = "random", rho: float = 1.0) -> np.ndarray:
+    """Exact Gibbs kernel over ``Y^n`` in code order, ``(k^n, k^n)``, built from ``log_conditional``.
+
+    ``scan="random"``: ``T = (1/n) sum_i T_i``; ``"systematic"``: ``T = T_0 T_1 ... T_{n-1}``. ``T_i``
+    resamples item ``i`` from its tempered leave-one-out conditional; with ``rho < 1`` the
+    conditional is averaged over the uniformly random demo subsets of size :func:`context_size`.
+    """
+    V.enumerable(model.n, model.k)
+    n, k = model.n, model.k
+    B = all_behaviours(n, k).astype(np.int64)
+    codes = np.arange(B.shape[0])
+    size = context_size(rho, n)
+    kernels = []
+    for i in range(n):
+        others = np.array([j for j in range(n) if j != i], dtype=np.int64)
+        subsets = [others] if size == n - 1 else [np.array(s, dtype=np.int64) for s in itertools.combinations(others, size)]
+        prob = np.mean([tempered(model.log_conditional(B, i, s), tau) for s in subsets], axis=0)   # (k^n, k)
+        Ti = np.zeros((B.shape[0], B.shape[0]))
+        for y in range(k):
+            By = B.copy()
+            By[:, i] = y
+            Ti[codes, encode(By, k)] += prob[:, y]
+        kernels.append(Ti)
+    if scan == "random":
+        return sum(kernels) / n
+    if scan == "systematic":
+        T = np.eye(B.shape[0])
+        for Ti in kernels:
+            T = T @ Ti
+        return T
+    raise ValueError(f"scan must be 'random' or 'systematic', got {scan!r}")
+
+
+def stationary(T) -> np.ndarray:
+    """The stationary distribution ``pi T = pi`` of an irreducible chain (dense solve)."""
+    T = T.toarray() if sparse.issparse(T) else np.asarray(T)
+    N = T.shape[0]
+    A = T.T - np.eye(N)
+    A[-1, :] = 1.0
+    rhs = np.zeros(N)
+    rhs[-1] = 1.0
+    return np.linalg.solve(A, rhs)
+
+
+def spectral_gap(T, pi) -> float:
+    """``1 - lambda_2`` for a chain reversible w.r.t. ``pi`` (the symmetrised matrix
+    ``D^1/2 T D^-1/2`` has real eigenvalues; the top one, 1, is deflated exactly)."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    s = np.sqrt(pi)
+    if sparse.issparse(T):
+        S = sparse.diags(s) @ T @ sparse.diags(1.0 / s)
+        S = 0.5 * (S + S.T)
+        op = LinearOperator(S.shape, matvec=lambda v: S @ v - s * (s @ v), dtype=float)
+        lam2 = eigsh(op, k=1, which="LA", tol=1e-12, maxiter=20000)[0][0]
+    else:
+        S = (s[:, None] * T) / s[None, :]
+        S = 0.5 * (S + S.T)
+        lam2 = np.linalg.eigvalsh(S - np.outer(s, s))[-1]
+    return float(1.0 - lam2)
