@@ -81,6 +81,9 @@ def add_arguments(parser) -> None:
     p = sub.add_parser("predictions", help="the theory's predictions P1-P6 measured in table files")
     p.add_argument("files", nargs="+", help="table JSON files written by `coherence lm table`")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("figures", help="the salience and landscape figures from table files (manifest entries)")
+    p.add_argument("files", nargs="+", help="table JSON files written by `coherence lm table`")
+    p.add_argument("--out", default="figures", help="output folder (default: figures)")
     sub.add_parser("tasks", help="list task names")
     sub.add_parser("methods", help="list method names")
     p = sub.add_parser("train", help="train a small transformer on a synthetic prior; coherence gap in bits")
@@ -250,6 +253,12 @@ def run(args) -> int:
         res = choose_format(_load(args), args.task, n_dev=args.n)
         print(dumps(res) if args.json else "\n".join(f"{k:16s} AUC {v:.3f}" for k, v in res["auc"].items())
               + f"\nchosen: {res['chosen']} (dev split, n = {res['n_dev']})")
+        return 0
+    if cmd == "figures":
+        from .figures import produce
+
+        for e in produce(args.files, args.out):
+            print(f"{e['id']}: {e['finding']}")
         return 0
     if cmd == "predictions":
         from .predictions import report

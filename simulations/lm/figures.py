@@ -1,0 +1,199 @@
+"""Real-model figures from table files: the salience figure (P4) and the coherence landscape.
+
+``coherence lm figures FILE ... [--out figures]`` reads table files written by ``coherence lm
+table`` and writes, for each figure, ``OUT/ID.png``, ``OUT/ID.pdf``, ``OUT/data/ID.json`` (the
+numbers drawn, with the table settings, seeds and code version) and its entry in
+``OUT/manifest.json`` (other entries are kept).
+
+* ``LM-salience`` -- accuracy against the salience ``|mean valence|`` of the words (items of
+  every polarity task pooled, binned), for zero-shot, golden few-shot (under the task's balance
+  constraint) and the coherence searches, one panel per model; chance is 1/2.
+* ``LM-landscape`` -- order-averaged ``Coh`` (nats) of gold, its negation, the constants, random
+  balanced labellings and the labellings the coherence ascent found with and without the task's
+  constraint, per task, one panel per model.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from simulations.io import atomic_write_bytes, check_writable
+from theory.statistics import mean_ci
+
+from .predictions import evaluate
+
+SAL_EDGES = (0.5, 1.2, 2.0, 2.6, 4.0)
+CURVES = {"zero-shot": "zero-shot", "golden-few-shot": "golden 8-shot (balanced)",
+          "coherence": "coherence ascent (balanced)", "chunked-bootstrap": "bootstrap (balanced)",
+          "chunked-icm": "ICM score (balanced)"}
+
+
+def _item_correct(data, method):
+    """Per-item (salience, correct) pairs of one method over every polarity task and seed."""
+    from .chunked import project
+
+    out = []
+    for key, r in data["runs"].items():
+        if r["method"] != method or not r["task"].startswith("polarity-") or "nonsalient" in r["task"] \
+                or "salient-wrong" in r["task"]:
+            continue
+        land = data["landscapes"][f"{r['task']}|{r['seed']}"]
+        sal, gold = np.asarray(land["salience"]), np.asarray(land["gold"])
+        lab = np.asarray(r["labels"])
+        if method == "golden-few-shot":
+            lab = project(np.asarray(r["log_odds"]), "balance")
+        out += list(zip(sal, lab == gold))
+    return out
+
+
+def salience_data(tables) -> dict:
+    """Binned accuracy (mean and Wilson-free t-interval over items) per model and method."""
+    res = {}
+    for data in tables:
+        model = data["config"]["model"]
+        res[model] = {}
+        for m in CURVES:
+            pairs = _item_correct(data, m)
+            if not pairs:
+                continue
+            s = np.array([p[0] for p in pairs])
+            c = np.array([p[1] for p in pairs], dtype=float)
+            bins = []
+            for lo, hi in zip(SAL_EDGES[:-1], SAL_EDGES[1:]):
+                sel = (s >= lo) & (s < hi) if hi < SAL_EDGES[-1] else (s >= lo) & (s <= hi)
+                ci = mean_ci(c[sel].tolist(), bounds=(0, 1))
+                bins.append({"lo": lo, "hi": hi, "items": int(sel.sum()), **ci})
+            res[model][m] = bins
+    return res
+
+
+def landscape_data(tables) -> dict:
+    res = {}
+    for data in tables:
+        model = data["config"]["model"]
+        res[model] = {}
+        tasks = sorted({k.split("|")[0] for k in data["landscapes"]})
+        for t in tasks:
+            lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
+            row = {name: float(np.mean([l["labellings"][name]["mean"] for l in lands]))
+                   for name in ("gold", "negation", "all-0", "all-1")}
+            row["random"] = float(np.mean([l["random_mean"] for l in lands]))
+            row["zero_shot_auc"] = float(np.mean([l["zero_shot_auc"] for l in lands]))
+            for m, name in (("coherence", "found (constrained)"), ("coherence-free", "found (free)")):
+                rs = [r for r in data["runs"].values() if r["task"] == t and r["method"] == m]
+                if rs:
+                    row[name] = float(np.mean([r["coherence"] for r in rs]))
+                    row[name + " accuracy"] = float(np.mean([r["accuracy"] for r in rs]))
+            row["seeds"] = len(lands)
+            res[model][t] = row
+    return res
+
+
+def _plot_salience(d):
+    import matplotlib.pyplot as plt
+
+    models = list(d)
+    fig, axes = plt.subplots(1, len(models), figsize=(5.2 * len(models), 3.8), squeeze=False, sharey=True)
+    for ax, model in zip(axes[0], models):
+        for m, label in CURVES.items():
+            bins = d[model].get(m)
+            if not bins:
+                continue
+            x = [(b["lo"] + b["hi"]) / 2 for b in bins if b["mean"] is not None]
+            y = [b["mean"] for b in bins if b["mean"] is not None]
+            lo = [b["mean"] - b["lo"] for b in bins if b["mean"] is not None]
+            hi = [b["hi"] - b["mean"] for b in bins if b["mean"] is not None]
+            ax.errorbar(x, y, yerr=[lo, hi], marker="o", capsize=3, label=label)
+        ax.axhline(0.5, color="grey", ls=":", lw=1)
+        ax.set_title(model)
+        ax.set_xlabel("salience |mean valence| of the word")
+        ax.set_ylim(0.3, 1.02)
+    axes[0][0].set_ylabel("accuracy (95% t-interval over items)")
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def _plot_landscape(d):
+    import matplotlib.pyplot as plt
+
+    models = list(d)
+    fig, axes = plt.subplots(1, len(models), figsize=(5.6 * len(models), 4.2), squeeze=False)
+    marks = {"gold": ("o", "tab:green"), "negation": ("x", "tab:red"), "all-0": ("v", "grey"),
+             "all-1": ("^", "grey"), "random": ("s", "tab:orange"), "found (constrained)": ("*", "tab:blue"),
+             "found (free)": ("P", "tab:purple")}
+    for ax, model in zip(axes[0], models):
+        tasks = list(d[model])
+        for j, t in enumerate(tasks):
+            for name, (mk, col) in marks.items():
+                if name in d[model][t]:
+                    ax.scatter(d[model][t][name], j, marker=mk, color=col, s=45,
+                               label=name if j == 0 else None, zorder=3)
+        ax.set_yticks(range(len(tasks)))
+        ax.set_yticklabels(tasks, fontsize=8)
+        ax.set_xlabel("order-averaged coherence Coh (nats)")
+        ax.set_title(model)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def produce(files, out) -> list:
+    """Write both figures, their data files and manifest entries; returns the entries."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simulations.figures import code_version, data_bytes, save_figure
+
+    out = check_writable(Path(out), argument="--out")
+    tables = [json.loads(Path(f).read_text()) for f in files]
+    params = {"tables": [Path(f).name for f in files], "configs": [t["config"] for t in tables]}
+    preds = {t["config"]["model"]: {p["id"]: p["verdict"] for p in evaluate(t)} for t in tables}
+    sal, land = salience_data(tables), landscape_data(tables)
+    entries = []
+    for fid, data, plot, claims, title, prediction, finding in (
+        ("LM-salience", sal, _plot_salience, ["P4"], "Real models: accuracy against the salience of the word",
+         "accuracy of the coherence searches falls toward chance as |valence| falls",
+         _salience_finding(sal, preds)),
+        ("LM-landscape", land, _plot_landscape, ["P1", "P2", "P3"],
+         "Real models: the coherence landscape of each task",
+         "on tasks the model knows gold beats its negation and random labellings; constants beat gold (R6)",
+         _landscape_finding(land, preds))):
+        record = {"id": fid, "claims": claims, "title": title, "prediction": prediction, "finding": finding,
+                  "params": params, "predictions": preds, "data": data, "code_version": code_version()}
+        atomic_write_bytes(out / "data" / f"{fid}.json", data_bytes(record))
+        files_ = save_figure(plot(data), out, fid)
+        verdict = "confirms" if all(preds[m].get(c) == "holds" for m in preds for c in claims) else \
+            "confirms-under-conditions"
+        entries.append({"id": fid, "files": files_, "claims": claims, "title": title, "finding": finding,
+                        "prediction": prediction, "verdict": verdict, "seed": 0, "params": params,
+                        "data": f"data/{fid}.json", "code_version": code_version()})
+    man = out / "manifest.json"
+    current = json.loads(man.read_text())["figures"] if man.exists() else []
+    keep = [e for e in current if e["id"] not in {x["id"] for x in entries}]
+    atomic_write_bytes(man, (json.dumps({"figures": keep + entries}, indent=1, sort_keys=True) + "\n").encode())
+    return entries
+
+
+def _salience_finding(sal, preds) -> str:
+    parts = []
+    for model, curves in sal.items():
+        c = curves.get("coherence")
+        if c and c[0]["mean"] is not None and c[-1]["mean"] is not None:
+            parts.append(f"{model}: coherence ascent {c[-1]['mean']:.2f} on the most salient words vs "
+                         f"{c[0]['mean']:.2f} on the least (P4 {preds[model].get('P4')})")
+    return "; ".join(parts) or "no polarity runs"
+
+
+def _landscape_finding(land, preds) -> str:
+    parts = []
+    for model, tasks in land.items():
+        t = tasks.get("polarity-high")
+        if t:
+            parts.append(f"{model} polarity-high: Coh gold {t['gold']:.1f}, negation {t['negation']:.1f}, "
+                         f"best constant {max(t['all-0'], t['all-1']):.1f} nats (P1 {preds[model].get('P1')}, "
+                         f"P2 {preds[model].get('P2')})")
+    return "; ".join(parts) or "no landscapes"
