@@ -45,9 +45,11 @@ class DirichletMultinomial(JointPrior):
 
     @classmethod
     def beta_bernoulli(cls, n: int, a: float = 1.0, b: float = 1.0) -> "DirichletMultinomial":
-        """``theta ~ Beta(a, b)``, ``b_i ~ Bernoulli(theta)`` i.i.d. (behaviour 1 has weight ``b``)."""
+        """``theta ~ Beta(a, b)``, ``b_i ~ Bernoulli(theta)`` i.i.d.: ``theta = P(b_i = 1)``, so
+        behaviour 1 has Dirichlet weight ``a`` and behaviour 0 weight ``b`` (``alpha = (b, a)``);
+        zero-shot ``P(b_i = 1) = a / (a + b)`` and the number of ones is ``BetaBinomial(n, a, b)``."""
         V.positive_int("n", n, 1)
-        return cls(np.zeros(n, dtype=np.int64), np.array([a, b], dtype=float))
+        return cls(np.zeros(n, dtype=np.int64), np.array([b, a], dtype=float))
 
     def counts(self, B, items=None) -> np.ndarray:
         """``n_cy``: counts of behaviour ``y`` in cluster ``c`` among ``items``: ``(..., C, k)``."""
