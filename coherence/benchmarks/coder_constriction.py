@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 
-from importlib.util import find_spec
-
 import numpy as np
 
 from theory.prior import Prior
 
-if find_spec("constriction") is not None:  # registered only where the peer is installed (the [peers] extra)
-    NAME = "coder-vs-constriction"
+NAME = "coder-vs-constriction"
+EXTRA = "peers"
+REQUIRES = ("constriction",)
 WHAT = ("arithmetic code of one behaviour vector (n=2000, K=4 concept mixture, conditionals "
         "precomputed): exact big-integer coder vs constriction RangeEncoder")
 

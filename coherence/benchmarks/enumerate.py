@@ -8,6 +8,8 @@ import numpy as np
 
 NAME = "enumerate-2^20"
 WHAT = "log P(b) for all 2^20 binary b under a K=8 concept mixture (popcount closed form vs per-vector Python loop)"
+EXTRA = None
+REQUIRES = ()
 
 
 def _naive(model, codes, n):

@@ -8,6 +8,8 @@ import numpy as np
 NAME = "gibbs-updates"
 WHAT = ("single-site Gibbs updates on a K=8 concept mixture, n=1e4, parallel chains with O(K) "
         "incremental agreement counts vs recomputing the joint log P(b with b_i=y) each update")
+EXTRA = None
+REQUIRES = ()
 
 
 def _naive_updates(model, b, items, us, tau=1.0):

@@ -8,6 +8,8 @@ import numpy as np
 NAME = "icm-incremental"
 WHAT = ("ICM steps (released-code variant, n=256, full pool, consistency groups of 4) with incremental "
         "agreement counts vs one log_conditional call per pool item per candidate, as the released code does")
+EXTRA = None
+REQUIRES = ()
 
 
 def _steps(model, constraints, incremental: bool, steps: int, seed: int = 0):

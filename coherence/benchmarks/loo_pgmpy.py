@@ -9,12 +9,11 @@ that network by summing out factors, without knowing the closed forms in
 """
 from __future__ import annotations
 
-from importlib.util import find_spec
-
 import numpy as np
 
-if find_spec("pgmpy") is not None:  # registered only where the peer is installed (the [peers] extra)
-    NAME = "loo-vs-pgmpy"
+NAME = "loo-vs-pgmpy"
+EXTRA = "peers"
+REQUIRES = ("pgmpy",)
 WHAT = ("all n leave-one-out conditionals of one behaviour vector (n=12, K=4 concept mixture): "
         "closed form O(nKk) vs one pgmpy variable-elimination query per item")
 
