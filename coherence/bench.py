@@ -75,6 +75,14 @@ def sweep_configs(configs: dict, repeat) -> tuple:
     return min(times, key=times.get), times
 
 
+def peer_row(ours: float, peer: str, best: str, times: dict, agreement: dict, baseline_is: str, **params) -> dict:
+    """A peer benchmark's result: timed against the fastest configuration ``best`` of ``times``
+    (``config -> seconds``), all of them kept in ``params["configs"]`` with their ratios."""
+    return {"ours": ours, "baseline": times[best], "baseline_is": f"{baseline_is}: {best}", "peer": peer,
+            "config": best, "peer_best_config": best, "agreement": agreement,
+            "params": {**params, "configs": times, "ratios": {c: t / ours for c, t in times.items()}}}
+
+
 def add_arguments(p) -> None:
     p.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")

@@ -16,7 +16,6 @@ import numpy as np
 from scipy.special import logsumexp
 
 from . import validation as V
-from .enumeration import encode, popcount
 from .prior import JointPrior
 
 
@@ -78,29 +77,18 @@ class ConceptMixture(JointPrior):
             V.order("order", order, self.n)
         return logsumexp(self.log_components(B), axis=-1)
 
+    def log_factors(self) -> np.ndarray:
+        """``log p_j(b_i = y | x_i)``: ``log(1 - eps_j)`` if ``y = f_j(x_i)``, else
+        ``log(eps_j / (k - 1))``; shape ``(K, n, k)``, nats."""
+        return np.where(np.arange(self.k) == self.F[:, :, None], self.log_hit[:, None, None], self.log_miss[:, None, None])
+
     def log_joint_all(self) -> np.ndarray:
-        """``log P(b)`` for every ``b`` in code order (:mod:`theory.enumeration`): ``(k^n,)``.
+        """``log P(b)`` for every ``b`` in code order (:mod:`theory.enumeration`): ``(k^n,)``,
+        from the per-concept factors (:func:`theory.joint_table.product_mixture_log_table`), so no
+        ``(k^n, n)`` array is built."""
+        from .joint_table import product_mixture_log_table
 
-        Binary fast path: agreements are ``n - popcount(code XOR code(f_k))``, so no ``(2^n, n)``
-        array is built.
-        """
-        V.enumerable(self.n, self.k)
-        if self.k == 2 and self.n <= 32:
-            codes = np.arange(2**self.n, dtype=np.uint32)
-            fcodes = encode(self.F, 2).astype(np.uint32)
-            a_range = np.arange(self.n + 1)
-            # per-concept table of log w_k + log P(b | k) indexed by the agreement count
-            table = self.log_w[:, None] + a_range * self.log_hit[:, None] + (self.n - a_range) * self.log_miss[:, None]
-            vals = np.empty((self.K, codes.size))
-            for j in range(self.K):
-                vals[j] = table[j][self.n - popcount(codes ^ fcodes[j])]
-            top = vals.max(axis=0)
-            vals -= top
-            np.exp(vals, out=vals)
-            return top + np.log(vals.sum(axis=0))
-        from .enumeration import all_behaviours
-
-        return self.log_joint(all_behaviours(self.n, self.k))
+        return product_mixture_log_table(self.log_w, self.log_factors())
 
     def log_conditional(self, B, i, demos) -> np.ndarray:
         B = self._check(B)

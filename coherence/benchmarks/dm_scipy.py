@@ -48,7 +48,7 @@ def scipy_log_marginal_vectorised(model, B) -> np.ndarray:
 def run(quick: bool) -> dict:
     from importlib.metadata import version
 
-    from coherence.bench import sweep_configs
+    from coherence.bench import peer_row, sweep_configs
     from theory.dirichlet_multinomial import DirichletMultinomial
 
     n, k, C = 30, 3, 3
@@ -67,12 +67,9 @@ def run(quick: bool) -> dict:
     diff_vec = float(np.max(np.abs(mine - scipy_log_marginal_vectorised(model, B))))
     if max(diff_loop, diff_vec) > 1e-9:
         raise AssertionError(f"dm-vs-scipy: log marginals disagree by {max(diff_loop, diff_vec):.3g} nats")
-    return {"ours": t_ours, "baseline": times[best], "baseline_is": f"scipy dirichlet_multinomial.logpmf ({best})",
-            "peer": f"scipy {version('scipy')}", "config": best, "peer_best_config": best,
-            "agreement": {"max_abs_diff_nats": max(diff_loop, diff_vec)},
-            "params": {"n": n, "k": k, "clusters": C, "vectors": size, "configs": times,
-                       "config_is": {"vectorised": "one logpmf call per cluster over all vectors at once",
-                                     "per-vector": "one logpmf call per vector and cluster"},
-                       "ratios": {c: t / t_ours for c, t in times.items()},
-                       "ours_is": "one bincount of (row, cluster, behaviour) codes, then a lookup table of "
-                                  "lnGamma(alpha + m) - lnGamma(alpha) for m = 0..n"}}
+    return peer_row(t_ours, f"scipy {version('scipy')}", best, times, {"max_abs_diff_nats": max(diff_loop, diff_vec)},
+                    "scipy dirichlet_multinomial.logpmf", n=n, k=k, clusters=C, vectors=size,
+                    config_is={"vectorised": "one logpmf call per cluster over all vectors at once",
+                               "per-vector": "one logpmf call per vector and cluster"},
+                    ours_is="one bincount of (row, cluster, behaviour) codes, then a lookup table of "
+                            "lnGamma(alpha + m) - lnGamma(alpha) for m = 0..n")
