@@ -88,6 +88,9 @@ def add_arguments(p) -> None:
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
     p.add_argument("--json", action="store_true", help="print one JSON list on stdout")
     p.add_argument("--list", action="store_true", help="list benchmark names and exit")
+    p.add_argument("--threads", type=int, default=1, metavar="N",
+                   help="BLAS/OpenMP threads for every benchmark, ours and peers alike (default 1: on a shared "
+                        "machine multi-threaded BLAS timings are dominated by contention); needs threadpoolctl")
     p.add_argument("--scaling", action="store_true",
                    help="time against n for the main fast paths and their baselines; write the log-log "
                         "figure (bench-scaling.png/.pdf) and its data (data/bench-scaling.json) under --out")
@@ -109,6 +112,21 @@ def make_row(name: str, mod, res: dict) -> dict:
     return row
 
 
+def thread_limit(threads: int):
+    """A context limiting BLAS/OpenMP pools to ``threads`` (threadpoolctl, installed with the
+    [peers] extra); without threadpoolctl, a note and no limit."""
+    import contextlib
+
+    if not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"--threads: accepted range is an integer >= 1, got {threads!r}")
+    if find_spec("threadpoolctl") is None:
+        print("[bench] threadpoolctl not installed: BLAS thread count not limited", file=sys.stderr)
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads)
+
+
 def run(args) -> int:
     registry = discover()
     if args.list:
@@ -119,7 +137,8 @@ def run(args) -> int:
     if args.scaling:
         from .benchmarks import scaling
 
-        return scaling.run(args)
+        with thread_limit(getattr(args, "threads", 1)):
+            return scaling.run(args)
     names = args.only or list(registry)
     unknown = [n for n in names if n not in registry]
     if unknown:
@@ -129,13 +148,17 @@ def run(args) -> int:
             if missing_modules(registry[n]):
                 raise ValueError(f"--only: benchmark {n} {install_hint(registry[n])}")
     rows = []
-    for name in names:
-        mod = registry[name]
-        if missing_modules(mod):
-            print(f"[bench] skip {name}: {install_hint(mod)}", file=sys.stderr, flush=True)
-            continue
-        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
-        rows.append(make_row(name, mod, mod.run(bool(args.quick))))
+    threads = getattr(args, "threads", 1)
+    with thread_limit(threads):
+        for name in names:
+            mod = registry[name]
+            if missing_modules(mod):
+                print(f"[bench] skip {name}: {install_hint(mod)}", file=sys.stderr, flush=True)
+                continue
+            print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+            row = make_row(name, mod, mod.run(bool(args.quick)))
+            row["blas_threads"] = threads
+            rows.append(row)
     if args.json:
         from simulations.io import dumps
 
