@@ -60,3 +60,17 @@ def test_row_contract():
         bench.make_row("r", mod, dict(base, why="w", peer="lib 1", config="a", agreement=0.0))
     assert bench.make_row("r", mod, {"ours": 1.0, "baseline": 2.0, "baseline_is": "p", "peer": "lib 1",
                                      "config": "a", "peer_best_config": "a", "agreement": 0.0})["ratio"] == 2.0
+
+
+def test_scaling_exponent_recovers_known_slopes():
+    from coherence.benchmarks.scaling import exponent
+
+    x = [10, 100, 1000, 10_000]
+    assert exponent(x, [3.0 * v**2 for v in x]) == pytest.approx(2.0, abs=1e-12)
+    # fixed cost at small sizes: only the largest three sizes are fitted
+    assert exponent(x, [5.0, 0.1, 1.0, 10.0]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_scaling_refuses_unwritable_out_before_any_work(capsys):
+    assert main(["bench", "--scaling", "--out", "/proc/no-such-dir/x"]) == 2
+    assert "--out" in capsys.readouterr().err
