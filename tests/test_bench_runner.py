@@ -71,6 +71,9 @@ def test_scaling_exponent_recovers_known_slopes():
     assert exponent(x, [5.0, 0.1, 1.0, 10.0]) == pytest.approx(1.0, abs=1e-12)
 
 
-def test_scaling_refuses_unwritable_out_before_any_work(capsys):
-    assert main(["bench", "--scaling", "--out", "/proc/no-such-dir/x"]) == 2
-    assert "--out" in capsys.readouterr().err
+def test_scaling_refuses_unwritable_out_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["bench", "--scaling", "--out", str(blocker / "figures")]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "[bench] scaling" not in err
