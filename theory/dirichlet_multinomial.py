@@ -59,7 +59,9 @@ class DirichletMultinomial(JointPrior):
         flat = B.reshape(-1, self.n)
         cl = self.clusters
         if items is not None:
-            sel = np.unique(np.asarray(items, dtype=np.int64))
+            sel = np.unique(np.asarray(items, dtype=np.int64))     # a repeated item counts once
+            if sel.size and (sel[0] < 0 or sel[-1] >= self.n):
+                raise ValueError(f"items must be item indices in [0, {self.n - 1}]")
             flat, cl = flat[:, sel], cl[sel]
         N, ck = flat.shape[0], self.C * self.k
         code = (np.arange(N, dtype=np.int64) * ck)[:, None] + (cl * self.k) + flat
