@@ -60,6 +60,20 @@ def test_beta_bernoulli_matches_betabinom(a, bb):
     rng = np.random.default_rng(int(10 * a + bb))
     B = rng.integers(0, 2, (40, n))
     ones = B.sum(axis=1)
-    # behaviour 1 has weight bb, so the number of ones is BetaBinomial(n, bb, a)
+    # theta = P(b_i = 1) ~ Beta(a, bb), so the number of ones is BetaBinomial(n, a, bb)
     log_choose = gammaln(n + 1) - gammaln(ones + 1) - gammaln(n - ones + 1)
-    np.testing.assert_allclose(model.log_joint(B), betabinom.logpmf(ones, n, bb, a) - log_choose, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(model.log_joint(B), betabinom.logpmf(ones, n, a, bb) - log_choose, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("n,a,bb", [(6, 1.5, 0.7), (9, 0.4, 3.0), (1, 2.0, 5.0)])
+def test_beta_bernoulli_zero_shot_and_counts_follow_docstring(n, a, bb):
+    """a != b: zero-shot P(b_i = 1) = a / (a + b), and the law of the number of ones is scipy's
+    betabinom(n, a, b) (the issue's instance: n = 6, a = 1.5, b = 0.7 gives 0.682, not 0.318)."""
+    model = DirichletMultinomial.beta_bernoulli(n, a, bb)
+    assert np.exp(model.log_zero_shot()[:, 1]) == pytest.approx(np.full(n, a / (a + bb)), abs=1e-12)
+    from theory.enumeration import all_behaviours
+
+    B = all_behaviours(n, 2).astype(np.int64)
+    ones = B.sum(axis=1)
+    mass = np.array([np.exp(logsumexp(model.log_joint(B)[ones == s])) for s in range(n + 1)])
+    np.testing.assert_allclose(mass, betabinom.pmf(np.arange(n + 1), n, a, bb), rtol=0, atol=1e-12)

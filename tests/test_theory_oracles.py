@@ -77,12 +77,12 @@ def test_concept_mixture_large_n_no_overflow():
 
 @pytest.mark.parametrize("a,b", [(1.0, 1.0), (0.5, 0.5), (2.0, 5.0)])
 def test_beta_bernoulli_against_quadrature(a, b):
-    """log int theta^s (1-theta)^f Beta(theta; b, a) dtheta (behaviour 1 has weight b)."""
+    """log int theta^s (1-theta)^f Beta(theta; a, b) dtheta (theta = P(b_i = 1))."""
     prior = DirichletMultinomial.beta_bernoulli(7, a, b)
     for bits in all_behaviours(7, 2)[::11]:
         s = int(bits.sum())
         f = 7 - s
-        val, _ = integrate.quad(lambda t: t**s * (1 - t) ** f * stats.beta.pdf(t, b, a), 0, 1, epsabs=1e-14)
+        val, _ = integrate.quad(lambda t: t**s * (1 - t) ** f * stats.beta.pdf(t, a, b), 0, 1, epsabs=1e-14)
         assert prior.log_joint(bits)[()] == pytest.approx(math.log(val), abs=1e-8)
 
 

@@ -85,18 +85,19 @@ class ConceptMixture(JointPrior):
             V.order("order", order, self.n)
         return logsumexp(self.log_components(B), axis=-1)
 
+    def log_factors(self) -> np.ndarray:
+        """``log p_j(b_i = y | x_i)``: ``log(1 - eps_j)`` if ``y = f_j(x_i)``, else
+        ``log(eps_j / (k - 1))``; shape ``(K, n, k)``, nats."""
+        return np.where(np.arange(self.k) == self.F[:, :, None], self.log_hit[:, None, None], self.log_miss[:, None, None])
+
     def log_joint_all(self) -> np.ndarray:
-        """``log P(b)`` for every ``b`` in code order (:mod:`theory.enumeration`): ``(k^n,)``.
+        """``log P(b)`` for every ``b`` in code order (:mod:`theory.enumeration`): ``(k^n,)``,
+        from the per-concept factors (:func:`theory.joint_table.product_mixture_log_table`), so no
+        ``(k^n, n)`` array is built."""
+        from .joint_table import product_mixture_log_table
 
-        Binary fast path: agreements are ``n - popcount(code XOR code(f_k))``, so no ``(2^n, n)``
-        array is built.
-        """
         V.enumerable(self.n, self.k)
-        if self.k == 2 and self.n <= 32:
-            return self.log_joint_codes(np.arange(2**self.n, dtype=np.uint32))
-        from .enumeration import all_behaviours
-
-        return self.log_joint(all_behaviours(self.n, self.k))
+        return product_mixture_log_table(self.log_w, self.log_factors())
 
     def log_joint_codes(self, codes) -> np.ndarray:
         """``log P(b)`` for the behaviour vectors with base-``k`` ``codes`` (nats), shape of ``codes``.

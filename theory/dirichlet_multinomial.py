@@ -45,25 +45,61 @@ class DirichletMultinomial(JointPrior):
 
     @classmethod
     def beta_bernoulli(cls, n: int, a: float = 1.0, b: float = 1.0) -> "DirichletMultinomial":
-        """``theta ~ Beta(a, b)``, ``b_i ~ Bernoulli(theta)`` i.i.d. (behaviour 1 has weight ``b``)."""
+        """``theta ~ Beta(a, b)``, ``b_i ~ Bernoulli(theta)`` i.i.d.: ``theta = P(b_i = 1)``, so
+        behaviour 1 has Dirichlet weight ``a`` and behaviour 0 weight ``b`` (``alpha = (b, a)``);
+        zero-shot ``P(b_i = 1) = a / (a + b)`` and the number of ones is ``BetaBinomial(n, a, b)``."""
         V.positive_int("n", n, 1)
-        return cls(np.zeros(n, dtype=np.int64), np.array([a, b], dtype=float))
+        return cls(np.zeros(n, dtype=np.int64), np.array([b, a], dtype=float))
 
     def counts(self, B, items=None) -> np.ndarray:
-        """``n_cy``: counts of behaviour ``y`` in cluster ``c`` among ``items``: ``(..., C, k)``."""
+        """``n_cy``: counts of behaviour ``y`` in cluster ``c`` among ``items`` (default all):
+        ``(..., C, k)`` int64, one ``bincount`` over the codes ``(row, c(x_i), b_i)``."""
         B = self._check(B)
-        mask = np.ones(self.n) if items is None else np.isin(np.arange(self.n), np.asarray(items, dtype=np.int64)).astype(float)
-        onehot = (B[..., :, None] == np.arange(self.k)).astype(float) * mask[:, None]   # (..., n, k)
-        return np.einsum("nc,...nk->...ck", self._onehot_cluster, onehot)
+        lead = B.shape[:-1]
+        flat = B.reshape(-1, self.n)
+        cl = self.clusters
+        if items is not None:
+            sel = np.unique(np.asarray(items, dtype=np.int64))     # a repeated item counts once
+            if sel.size and (sel[0] < 0 or sel[-1] >= self.n):
+                raise ValueError(f"items must be item indices in [0, {self.n - 1}]")
+            flat, cl = flat[:, sel], cl[sel]
+        N, ck = flat.shape[0], self.C * self.k
+        code = (np.arange(N, dtype=np.int64) * ck)[:, None] + (cl * self.k) + flat
+        return np.bincount(code.ravel(), minlength=N * ck).reshape(lead + (self.C, self.k))
 
-    def _log_marginal_counts(self, cnt) -> np.ndarray:
-        nc = cnt.sum(axis=-1)
-        per = gammaln(self.A) - gammaln(self.A + nc) + (gammaln(self.alpha + cnt) - gammaln(self.alpha)).sum(axis=-1)
-        return per.sum(axis=-1)
+    def _gamma_tables(self):
+        """``T[c, y, m] = lnGamma(alpha_cy + m) - lnGamma(alpha_cy)`` and
+        ``G[c, m] = lnGamma(A_c) - lnGamma(A_c + m)`` for ``m = 0..n``: a count's log-Gamma terms
+        become one lookup each (built once; the priors are immutable)."""
+        if not hasattr(self, "_tables"):
+            m = np.arange(self.n + 1)
+            T = gammaln(self.alpha[:, :, None] + m) - gammaln(self.alpha)[:, :, None]
+            G = gammaln(self.A)[:, None] - gammaln(self.A[:, None] + m)
+            self._tables = (T.reshape(-1), G.reshape(-1))
+        return self._tables
+
+    def _log_marginal_counts(self, cnt, sizes=None) -> np.ndarray:
+        """``sum_c G[c, n_c] + sum_{c,y} T[c, y, n_cy]`` (nats) by table lookup; ``sizes``: the
+        ``n_c`` when they are the same for every row (then that sum is one constant)."""
+        T, G = self._gamma_tables()
+        cnt = np.asarray(cnt, dtype=np.int64)
+        stride = self.n + 1
+        cy = (np.arange(self.C * self.k) * stride).reshape(self.C, self.k)
+        per = T[cy + cnt].sum(axis=(-2, -1))
+        nc = cnt.sum(axis=-1) if sizes is None else sizes
+        return per + G[np.arange(self.C) * stride + nc].sum(axis=-1)
 
     def log_marginal(self, B, items) -> np.ndarray:
         items = V.index_array("items", items, self.n)
         return self._log_marginal_counts(self.counts(B, items))
+
+    def log_joint(self, B, order=None) -> np.ndarray:
+        """``Coh(b) = log P(b)`` (nats) for ``B`` of shape ``(..., n)``: the cluster sizes ``n_c``
+        are fixed, so ``sum_c G[c, n_c]`` is one constant and only the ``T`` lookups vary."""
+        B = self._check(B)
+        if order is not None:
+            V.order("order", order, self.n)
+        return self._log_marginal_counts(self.counts(B), np.bincount(self.clusters, minlength=self.C))
 
     def log_conditional(self, B, i, demos) -> np.ndarray:
         d = self._check_demos(i, demos)

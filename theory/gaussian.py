@@ -7,7 +7,8 @@ Real-valued behaviours ``b ~ N(mu, K)``: coherence is the log density
     mean_i = b_i - (Lambda (b - mu))_i / Lambda_ii,     var_i = 1 / Lambda_ii,
 
 and the coherence maximiser given labels ``b_S = y_S`` is the kriging (conditional) mean
-``mu_U + K_US K_SS^{-1} (y_S - mu_S)``.
+``mu_U + K_US K_SS^{-1} (y_S - mu_S)``, computed by :func:`kriging_mean` with one Cholesky
+factorisation of ``K_SS`` and triangular solves (no inverse is formed).
 
 :class:`ProbitGP` is the classification variant: ``b_i = 1[f_i > 0]`` with ``f ~ N(mu, K)``, a
 :class:`~theory.prior.JointPrior` whose marginals are orthant probabilities (Genz's algorithm in
@@ -53,7 +54,14 @@ class GaussianBehaviour:
     def __init__(self, mu, cov):
         self.mu, self.cov, self._chol = _check_cov(mu, cov)
         self.n = self.mu.size
-        self.precision = linalg.cho_solve((self._chol, True), np.eye(self.n))
+
+    @property
+    def precision(self) -> np.ndarray:
+        """``K^{-1}`` from the Cholesky factor, formed on first use: only the leave-one-out
+        conditionals need it (their variances are ``1 / (K^{-1})_ii``)."""
+        if not hasattr(self, "_precision"):
+            self._precision = linalg.cho_solve((self._chol, True), np.eye(self.n))
+        return self._precision
 
     def log_joint(self, b) -> np.ndarray:
         """``log N(b; mu, K)`` in nats for ``b`` of shape ``(..., n)``."""
@@ -84,18 +92,44 @@ class GaussianBehaviour:
     def kriging(self, labeled, values) -> np.ndarray:
         """The coherence maximiser given ``b_S = values``: full vector with the kriging mean on
         the unlabelled items ``mu_U + K_US K_SS^{-1} (y_S - mu_S)``."""
-        S = V.index_array("labeled", labeled, self.n, allow_empty=False)
-        y = V.as_float_array("values", values, ndim=1)
-        if y.size != S.size:
-            raise ValueError(f"values must have one entry per labeled item ({S.size}), got {y.size}")
-        U = np.setdiff1d(np.arange(self.n), S)
-        out = np.empty(self.n)
-        out[S] = y
-        out[U] = self.mu[U] + self.cov[np.ix_(U, S)] @ np.linalg.solve(self.cov[np.ix_(S, S)], y - self.mu[S])
-        return out
+        return kriging_mean(self.mu, self.cov, labeled, values)
 
     def sample(self, rng: np.random.Generator, size: int = 1) -> np.ndarray:
         return self.mu + rng.standard_normal((size, self.n)) @ self._chol.T
+
+
+def kriging_mean(mu, cov, labeled, values) -> np.ndarray:
+    """``E[b | b_S = values]`` for ``b ~ N(mu, cov)``: ``values`` on ``S = labeled`` and
+    ``mu_U + K_US K_SS^{-1} (y_S - mu_S)`` elsewhere, shape ``(n,)``.
+
+    Reads only the rows ``K_S.`` of ``cov`` (the cross-covariance as ``K_US = K_SU^T``, as for any
+    covariance; :class:`GaussianBehaviour` checks the whole matrix) and checks what it reads:
+    finite, ``K_SS`` symmetric and positive definite (its Cholesky factorisation succeeds). One
+    factorisation, two triangular solves and one matrix-vector product; no inverse is formed.
+    """
+    mu = V.as_float_array("mu", mu, ndim=1)
+    n = mu.size
+    cov = np.asarray(cov, dtype=float)
+    if cov.shape != (n, n):
+        raise ValueError(f"cov must have shape ({n}, {n}) to match mu, got {cov.shape}")
+    S = V.index_array("labeled", labeled, n, allow_empty=False)
+    y = V.as_float_array("values", values, ndim=1)
+    if y.size != S.size:
+        raise ValueError(f"values must have one entry per labeled item ({S.size}), got {y.size}")
+    rows = cov[S]                                               # K_S. (contiguous rows)
+    block = rows[:, S]
+    if not np.abs(block - block.T).max() <= 1e-10:             # nan fails the comparison too
+        raise ValueError("cov must be symmetric (K_SS is not)")
+    try:
+        factor = linalg.cho_factor(block, lower=True, check_finite=False)
+    except linalg.LinAlgError as exc:
+        raise ValueError("cov must be positive definite (Cholesky of K_SS failed)") from exc
+    if not np.isfinite(factor[0]).all() or not np.isfinite(rows).all():
+        raise ValueError("cov must be finite (no nan or inf)")
+    weights = linalg.cho_solve(factor, y - mu[S], check_finite=False)
+    out = mu + weights @ rows                                   # mu + K_.S K_SS^{-1} (y_S - mu_S)
+    out[S] = y
+    return out
 
 
 class ProbitGP(JointPrior):

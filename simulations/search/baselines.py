@@ -98,29 +98,46 @@ def supervised(model, *, labels=None, constraints=None, seed=0, **params) -> Sea
 
 
 def self_training(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
-    """Pseudo-labelling with ``threshold`` (0.9) on the fitted probability, at most ``rounds`` (20)."""
+    """Pseudo-labelling with ``threshold`` (0.9) on the fitted probability, at most ``rounds`` (20).
+
+    The rule is scikit-learn's ``SelfTrainingClassifier(criterion="threshold")``: while some item
+    is unlabelled and fewer than ``rounds`` fits were made, fit on the labelled set (logistic fits
+    start from zero each time, as a fresh estimator does) and pseudo-label every unlabelled item
+    whose largest fitted probability is **strictly greater** than ``threshold``; stop when none
+    is. Then fit once more on the final set; ``b`` is that fit's argmax (labels clamped).
+    ``threshold`` 1 never adds an item.
+    """
     p = resolve("self-training", params, {"features": None, "l2": 1e-2, "threshold": 0.9, "rounds": 20})
     idx, ys = _need_labels("self-training", labels)
     thr = float(p["threshold"])
-    if not 0 < thr <= 1:
-        raise ValueError(f"threshold must lie in (0, 1], got {thr}")
+    if not 0 <= thr <= 1:
+        raise ValueError(f"threshold must lie in [0, 1], got {thr}")
+    rounds = V.positive_int("rounds", p["rounds"], 1)
     ev = Evaluator(model)
     rng = np.random.default_rng(seed)
     f = _fitter(model, ev, p)
+
+    def fit(train):
+        kw = {"init": np.zeros_like(f.W)} if isinstance(f, LogisticFit) else {}
+        return f.fit(np.array(list(train)), np.array(list(train.values())), rng=rng, **kw).log_proba()
+
     train = dict(labels)
     added_by_round = []
-    for _ in range(V.positive_int("rounds", p["rounds"], 1)):
-        lp = f.fit(np.array(list(train)), np.array(list(train.values())), rng=rng).log_proba()
+    while len(train) < model.n and len(added_by_round) < rounds:
+        lp = fit(train)
         conf = np.exp(lp.max(axis=1))
-        new = [i for i in range(model.n) if i not in train and conf[i] >= thr]
+        new = [i for i in range(model.n) if i not in train and conf[i] > thr]
         added_by_round.append(len(new))
         if not new:
             break
         for i in new:
             train[i] = int(lp[i].argmax())
+    lp = fit(train)
     b = clamp(lp.argmax(axis=1).astype(np.int64), labels)
     return _done("self-training", b, ev, seed, _public(p), {"added_by_round": added_by_round,
-                                                          "pseudo_labelled": len(train) - len(labels)})
+                                                          "pseudo_labelled": len(train) - len(labels),
+                                                          "pseudo_labels": {int(i): int(y) for i, y in train.items()
+                                                                            if i not in labels}})
 
 
 def entropy_min(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
