@@ -97,6 +97,10 @@ class ConceptMixture(JointPrior):
         from .joint_table import product_mixture_log_table
 
         V.enumerable(self.n, self.k)
+        if self.k == 2 and self.n <= 32:
+            # the popcount path of log_joint_codes, so a table streamed in blocks of codes is
+            # bit-identical to the whole table (tie sets must not depend on the block size)
+            return self.log_joint_codes(np.arange(2**self.n, dtype=np.uint32))
         return product_mixture_log_table(self.log_w, self.log_factors())
 
     def log_joint_codes(self, codes) -> np.ndarray:
