@@ -11,6 +11,7 @@ its ``logprobs`` answers need); the server's output goes to ``log_path``.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -77,10 +78,8 @@ class LlamaServer:
             return ""
 
     def start(self) -> str:
-        try:
-            import llama_cpp  # noqa: F401
-        except ImportError:
-            raise RuntimeError("a local llama.cpp server needs the [serve] extra: pip install 'llama-cpp-python[server]'") from None
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise RuntimeError("a local llama.cpp server needs the [serve] extra: pip install 'llama-cpp-python[server]'")
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -26,12 +26,14 @@ always falls back: the warning says so.
 the top-``K`` log-probabilities at every prompt position; the full sequence
 ``header + d_{s(1)} + ... + d_{s(n)}`` then gives every step's conditional where each label
 token starts. This is used only after it is *verified*: the first time, the conditionals read
-from an echo response are compared with separate per-step requests (both cached). vLLM aligns
-prompt log-probabilities with the token they score (offset 0); llama-cpp-python 0.3 reports, for
-prompts without a BOS token, the distribution of the *next* position at each token (offset -1,
-detected and used as such). If neither matches within ``echo_tol`` nats, or the server rejects
-``echo``, or a label word is tokenised differently in context, that order is scored with one
-request per step instead.
+from an echo response are compared with separate per-step requests (both cached), over the
+steps where no label was floored. vLLM aligns prompt log-probabilities with the token they
+score (offset 0); llama-cpp-python 0.3 reports, for prompts without a BOS token, the
+distribution of the *next* position at each token (offset -1, detected and used as such). If
+neither matches within ``echo_tol`` nats (default 0.1: one server evaluating one prompt in
+different batch shapes gives slightly different numbers, measured in docs/serving.md), or the
+server rejects ``echo``, or a label word is tokenised differently in context, that order is
+scored with one request per step instead.
 """
 from __future__ import annotations
 
@@ -129,19 +131,19 @@ def top_logprobs_at(resp: dict, position: int = 0):
 
 
 def label_log_probs(top, tokens: list, eps: float = ICM_EPS) -> tuple:
-    """Label conditionals ``(k,)`` nats renormalised over ``tokens`` from one top-K dict, and the
-    number of label tokens missing from it (floored at ``eps``)."""
+    """Label conditionals ``(k,)`` nats renormalised over ``tokens`` from one top-K dict, and
+    which label tokens were missing from it (floored at ``eps``), a bool array ``(k,)``."""
     top = top or {}
     logp = np.empty(len(tokens))
-    missing = 0
+    floored = np.zeros(len(tokens), dtype=bool)
     for y, t in enumerate(tokens):
         v = top.get(t)
         if v is None or not math.isfinite(float(v)):
             logp[y] = math.log(eps)
-            missing += 1
+            floored[y] = True
         else:
             logp[y] = float(v)
-    return logp - logsumexp(logp), missing
+    return logp - logsumexp(logp), floored
 
 
 class ServedPrior(Prior):
@@ -156,7 +158,7 @@ class ServedPrior(Prior):
     exchangeable = False
 
     def __init__(self, served: ServedModel, queries, fmt: PromptFormat = PromptFormat(), loo: str = "exact",
-                 eps: float = ICM_EPS, echo_tol: float = 0.05):
+                 eps: float = ICM_EPS, echo_tol: float = 0.1):
         if loo != "exact":
             raise ValueError(f"loo must be 'exact' for a served model (one prompt per item; 'block' needs "
                              f"attention masks a server does not expose), got {loo!r}; accepted: {LOO_MODES[:1]}")
@@ -186,6 +188,7 @@ class ServedPrior(Prior):
         self.lookups = 0
         self.echo_requests = 0
         self._memo: dict = {}
+        self._floored: dict = {}
         self._warned = 0
 
     # -- prompts -------------------------------------------------------------------------
@@ -224,9 +227,10 @@ class ServedPrior(Prior):
             resp = self._fetch([self.served.payload(t) for t in todo])
             for t, r in zip(todo, resp):
                 top, _, _ = top_logprobs_at(r, 0)
-                lp, miss = label_log_probs(top, self._lab, self.eps)
-                self._count(miss, self.k)
+                lp, floored = label_log_probs(top, self._lab, self.eps)
+                self._count(int(floored.sum()), self.k)
                 self._memo[t] = lp
+                self._floored[t] = floored
         self._warn()
         return np.stack([self._memo[t] for t in texts])
 
@@ -307,15 +311,14 @@ class ServedPrior(Prior):
             offs = list(np.cumsum([0] + [len(x) for x in tokens[:-1]]))
         at = {int(o): p for p, o in enumerate(offs)}
         out = np.empty((self.n, self.k))
-        miss = 0
+        floored = np.zeros((self.n, self.k), dtype=bool)
         for t, (j, c) in enumerate(zip(s, starts)):
             p = at.get(int(c))
             if p is None or tokens[p] != self._lab[int(b[j])] or not 0 <= p + offset < len(tops) \
                     or tops[p + offset] is None:
                 return None
-            out[t], m = label_log_probs(tops[p + offset], self._lab, self.eps)
-            miss += m
-        return out, miss
+            out[t], floored[t] = label_log_probs(tops[p + offset], self._lab, self.eps)
+        return out, floored
 
     def _sequential_rows(self, uniq, s) -> list:
         out = [None] * len(uniq)
@@ -335,10 +338,12 @@ class ServedPrior(Prior):
                     self.served.echo_offset = self._calibrate(resp[r], u, s, starts)
                     if self.served.echo_offset is False:
                         break
+                    if self.served.echo_offset is None:
+                        continue  # not verifiable on this vector: its steps are requested one by one
                 got = self._read_echo(resp[r], u, s, starts, self.served.echo_offset)
                 if got is not None:
                     out[r] = got[0]
-                    self._count(got[1], self.n * self.k)
+                    self._count(int(got[1].sum()), self.n * self.k)
                     self.echo_requests += 1
         rest = [r for r in range(len(uniq)) if out[r] is None]
         if rest:
@@ -351,14 +356,28 @@ class ServedPrior(Prior):
 
     def _calibrate(self, resp, b, s, starts):
         """Which offset (0 or -1) makes echo logprobs equal per-step requests within
-        ``echo_tol`` nats at every step; ``False`` when none does."""
-        ref = self.stepwise_conditionals(b, s)
+        ``echo_tol`` nats, over the steps where no label was floored in either; ``False`` when
+        none does, ``None`` when no step is comparable (decided on a later vector)."""
+        idx = np.asarray(s)
+        texts = [self.prompt_text(b, idx[t], idx[:t]) for t in range(self.n)]
+        ref = self._next_token(texts)
+        ref_floored = np.stack([self._floored[t] for t in texts])
+        comparable = False
         for offset in (0, -1):
             got = self._read_echo(resp, b, s, starts, offset)
-            if got is not None and np.max(np.abs(got[0] - ref)) <= self.echo_tol:
+            if got is None:
+                continue
+            ok = ~(got[1].any(axis=1) | ref_floored.any(axis=1))
+            if not ok.any():
+                continue
+            comparable = True
+            d = float(np.max(np.abs(got[0][ok] - ref[ok])))
+            if d <= self.echo_tol:
                 self.served.info["echo_offset"] = offset
-                self.served.info["echo_vs_stepwise_max_abs_nats"] = float(np.max(np.abs(got[0] - ref)))
+                self.served.info["echo_vs_stepwise_max_abs_nats"] = d
                 return offset
+        if not comparable:
+            return None
         self.served.info["echo_offset"] = None
         warnings.warn("the server's echo logprobs do not match per-step requests; scoring orders with one "
                       "request per step", stacklevel=4)
