@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -56,7 +57,25 @@ def label_agreement(a, b, labels, order) -> dict:
     return out
 
 
-def measure(out: str, n: int = 8, threads: int = 1) -> dict:
+def prefix_history(served, queries, labels, order) -> float:
+    """How much a server's per-step answers depend on how their cached prefix was computed:
+    max |difference| (nats) between the per-step conditionals of ``served`` and the same
+    prompts asked again, memory and disk caches bypassed, right after the whole labelled
+    sequence was evaluated in one request."""
+    from . import backends
+
+    before = served.stepwise_conditionals(labels, order)
+    model = served.served
+    fmt = served.fmt
+    again_model = backends.open_model(model.name, use_cache=False, top_logprobs=model.top_logprobs, echo="off")
+    again = backends.make_prior(again_model, queries, fmt)
+    text = fmt.header + "".join(queries[j] + fmt.label_prefix + fmt.label_words[labels[j]] + fmt.separator
+                                for j in order)
+    again_model.client.completion(again_model.payload(text))
+    return float(np.max(np.abs(again.stepwise_conditionals(labels, order) - before)))
+
+
+def measure(out: str, n: int = 8, threads: int = 1, top_logprobs: int = 100) -> dict:
     """SmolLM2 local (float32) vs SmolLM2 on a llama.cpp server: agreement and the labels of a
     bootstrap search on both, for the default separator (whose ``"\\n\\n"`` the server's
     whole-text tokenizer splits into two tokens where LMPrior's per-segment one has one) and for
@@ -68,7 +87,7 @@ def measure(out: str, n: int = 8, threads: int = 1) -> dict:
     from .llama_server import LlamaServer
     from .loader import smollm2_gguf_path
 
-    check_writable(out)
+    check_writable(Path(out).parent)  # (check_writable rejects an existing file)
     queries, gold = sentiment_queries(n)
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, n)
@@ -79,7 +98,7 @@ def measure(out: str, n: int = 8, threads: int = 1) -> dict:
               "gold": gold, "formats": {}}
     with LlamaServer(smollm2_gguf_path(), threads=threads) as url:
         for name, fmt in formats.items():
-            served_model = backends.open_model(f"openai:{url}#smollm2", use_cache=False)
+            served_model = backends.open_model(f"openai:{url}#smollm2", use_cache=False, top_logprobs=top_logprobs)
             local = backends.make_prior(lm, queries, fmt)
             served = backends.make_prior(served_model, queries, fmt)
             agree = label_agreement(local, served, labels, order)
@@ -87,6 +106,8 @@ def measure(out: str, n: int = 8, threads: int = 1) -> dict:
             record["formats"][name] = {
                 "agreement": agree, "echo_offset": served_model.info.get("echo_offset"),
                 "echo_vs_stepwise_max_abs_nats": served_model.info.get("echo_vs_stepwise_max_abs_nats"),
+                "echo_vs_stepwise_mean_abs_nats": served_model.info.get("echo_vs_stepwise_mean_abs_nats"),
+                "prefix_history_max_abs_nats": prefix_history(served, queries, labels, order),
                 "bootstrap_labels": {k: r.behaviours for k, r in runs.items()},
                 "accounting": {"local": backends.accounting(local), "served": backends.accounting(served)}}
     atomic_write_json(out, record)
