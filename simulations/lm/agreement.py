@@ -114,6 +114,29 @@ def measure(out: str, n: int = 8, threads: int = 1, top_logprobs: int = 100) -> 
     return record
 
 
+def markdown_table(record: dict) -> str:
+    """The agreement record as the markdown table quoted in docs/serving.md (nats, 3 decimals)."""
+    lines = ["| prompt format | zero-shot max / mean | leave-one-out max / mean | prequential max / mean "
+             "| argmax agreement (zero-shot, LOO, prequential) | echo vs per-step max / mean | prefix history max "
+             "| bootstrap labels equal | requests (prompt tokens) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+
+    def pair(d):
+        return f"{d['max_abs_nats']:.3f} / {d['mean_abs_nats']:.3f}"
+
+    for name, r in record["formats"].items():
+        a = r["agreement"]
+        echo = ("n/a" if r.get("echo_vs_stepwise_max_abs_nats") is None else
+                f"{r['echo_vs_stepwise_max_abs_nats']:.3f} / {r['echo_vs_stepwise_mean_abs_nats']:.3f}")
+        same = list(r["bootstrap_labels"]["local"]) == list(r["bootstrap_labels"]["served"])
+        acc = r["accounting"]["served"]
+        arg = ", ".join(f"{a[k]['argmax_agreement']:.3f}" for k in ("zero_shot", "loo", "sequential"))
+        lines.append(f"| {name} | {pair(a['zero_shot'])} | {pair(a['loo'])} | {pair(a['sequential'])} | {arg} | {echo} | "
+                     f"{r['prefix_history_max_abs_nats']:.3f} | {'yes' if same else 'no'} | "
+                     f"{acc['requests']} ({acc['prompt_tokens_sent']}) |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m simulations.lm.agreement", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="figures/data/served-agreement.json")
