@@ -138,3 +138,27 @@ def test_rejects_block_loo(tmp_path):
     with StubServer(StubState()) as url:
         with pytest.raises(ValueError, match="loo must be 'exact'"):
             make_prior(_open(url, tmp_path), Q, FMT, loo="block")
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "icm", "gibbs", "zero-shot", "debate"])
+def test_searches_run_unchanged_and_equal_a_local_replay(tmp_path, method):
+    """Every search runs on a ServedPrior; a rerun from the response cache with the server gone
+    reproduces it exactly."""
+    from simulations.search import run_search
+
+    with StubServer(StubState()) as url:
+        prior = make_prior(_open(url, tmp_path), Q, FMT)
+        res = run_search(method, prior, seed=3)
+    assert res.behaviours.shape[-1] == 5 and prior.forward_calls > 0
+    replay = make_prior(open_model(f"openai:{url}#toy", cache_dir=tmp_path / "cache", retries=0), Q, FMT)
+    res2 = run_search(method, replay, seed=3)
+    np.testing.assert_array_equal(res.behaviours, res2.behaviours)
+    assert replay.forward_calls == 0
+
+
+def test_open_model_none_options_mean_defaults(tmp_path):
+    with StubServer(StubState()) as url:
+        m = open_model(f"openai:{url}#toy", cache_dir=tmp_path, top_logprobs=None, timeout=None)
+    assert m.top_logprobs == 20 and m.client.timeout == 120.0 and m.name == f"openai:{url}#toy"
+    with pytest.raises(ValueError, match="top_logprobs must be an integer in"):
+        open_model(f"openai:{url}#toy", top_logprobs=0)

@@ -85,7 +85,11 @@ def open_model(spec: str = "smollm2", *, device: str = "auto", dtype: str = "flo
                threads: int | None = None, **served_options):
     """A local :class:`~simulations.lm.loader.LoadedModel` or, for ``openai:URL[#MODEL]``, a
     :class:`~simulations.lm.served.ServedModel` (``served_options``: see :func:`open_served`).
-    Options of the other kind are rejected, so a misplaced option is never silently ignored."""
+
+    A served option whose value is ``None`` means its default (so a CLI passes its flags as
+    they are); a served option set for a local model is rejected, so it is never silently
+    ignored. ``device``, ``dtype``, ``seed`` and ``threads`` concern local weights only."""
+    served_options = {k: v for k, v in served_options.items() if v is not None}
     if is_served(spec):
         return open_served(spec, **served_options)
     if served_options:
