@@ -162,3 +162,23 @@ def test_open_model_none_options_mean_defaults(tmp_path):
     assert m.top_logprobs == 20 and m.client.timeout == 120.0 and m.name == f"openai:{url}#toy"
     with pytest.raises(ValueError, match="top_logprobs must be an integer in"):
         open_model(f"openai:{url}#toy", top_logprobs=0)
+
+
+def test_cli_arguments_reach_open_model(tmp_path):
+    import argparse
+
+    from simulations.lm.backends import add_served_arguments, served_options
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model")
+    add_served_arguments(ap)
+    with StubServer(StubState()) as url:
+        args = ap.parse_args(["--model", f"openai:{url}", "--cache-dir", str(tmp_path), "--top-logprobs", "7",
+                              "--max-workers", "2", "--timeout", "9", "--echo", "off"])
+        m = open_model(args.model, **served_options(args))
+        assert (m.top_logprobs, m.client.max_workers, m.client.timeout, m.echo) == (7, 2, 9.0, "off")
+        assert m.cache.root == tmp_path
+        local_args = ap.parse_args(["--model", "tiny-random"])
+        assert all(v is None for v in served_options(local_args).values())
+        with pytest.raises(ValueError, match="served models"):
+            open_model("tiny-random", **served_options(args))

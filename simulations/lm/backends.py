@@ -100,6 +100,32 @@ def open_model(spec: str = "smollm2", *, device: str = "auto", dtype: str = "flo
     return load(spec, device=device, dtype=dtype, seed=seed, threads=threads)
 
 
+def add_served_arguments(parser) -> None:
+    """The command-line options of served models (``coherence lm run/table/diagnose``); each
+    defaults to ``None`` = the default of :func:`open_served`."""
+    g = parser.add_argument_group("served models (--model openai:URL[#MODEL]; docs/serving.md)")
+    g.add_argument("--cache-dir", default=None,
+                   help="response cache folder (default ~/.cache/coherence/responses)")
+    g.add_argument("--no-response-cache", dest="use_cache", action="store_false", default=None,
+                   help="keep responses in memory only")
+    g.add_argument("--top-logprobs", type=int, default=None, help="top-K next-token logprobs to ask for (default 20)")
+    g.add_argument("--max-workers", type=int, default=None, help="requests in flight (default 8)")
+    g.add_argument("--timeout", type=float, default=None, help="seconds per request (default 120)")
+    g.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts (default 4)")
+    g.add_argument("--echo", choices=["auto", "off"], default=None,
+                   help="score an order in one request when the server's prompt logprobs verify (default auto)")
+
+
+#: attribute names :func:`add_served_arguments` defines
+SERVED_OPTIONS = ("cache_dir", "use_cache", "top_logprobs", "max_workers", "timeout", "retries", "echo")
+
+
+def served_options(args) -> dict:
+    """The served-model options of parsed ``args`` (:func:`add_served_arguments`), for
+    :func:`open_model`; unset ones are ``None`` (defaults)."""
+    return {k: getattr(args, k, None) for k in SERVED_OPTIONS}
+
+
 def make_prior(model, queries, fmt: PromptFormat = PromptFormat(), *, loo: str = "exact", **options):
     """The :class:`theory.prior.Prior` of ``model`` (from :func:`open_model`) over ``queries``:
     :class:`LMPrior` for local weights, :class:`~simulations.lm.served.ServedPrior` for a server.
