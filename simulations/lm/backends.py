@@ -5,7 +5,7 @@ Two entry points, used by ``coherence lm`` and by scripts alike:
 * :func:`open_model` ``(spec, **options)`` -- ``spec`` is a local model (``smollm2``,
   ``tiny-random``, a model folder or ``.gguf`` file: :func:`simulations.lm.loader.load`) or a
   server ``openai:URL[#MODEL]`` (``openai:http://127.0.0.1:8000#meta-llama/Llama-3.1-70B``):
-  a :class:`~simulations.lm.served.ServedModel` with a response cache;
+  a :class:`~simulations.lm.served_model.ServedModel` with a response cache;
 * :func:`make_prior` ``(model, queries, fmt, *, loo="exact")`` -- the matching
   :class:`theory.prior.Prior` (:class:`~simulations.lm.prior.LMPrior` or
   :class:`~simulations.lm.served.ServedPrior`); every search runs on either unchanged;
@@ -52,7 +52,7 @@ def default_cache_dir() -> Path:
 def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logprobs: int = 20,
                 max_workers: int = 8, timeout: float = 120.0, retries: int = 4, backoff: float = 0.5,
                 echo: str = "auto"):
-    """A :class:`~simulations.lm.served.ServedModel` for ``openai:URL[#MODEL]``.
+    """A :class:`~simulations.lm.served_model.ServedModel` for ``openai:URL[#MODEL]``.
 
     Without ``#MODEL`` the server is asked (``GET /v1/models``) and must list exactly one model.
     ``cache_dir`` (default :func:`default_cache_dir`) holds the responses; ``use_cache=False``
@@ -60,7 +60,7 @@ def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logpro
     (vLLM's server caps it at its ``--max-logprobs``, 20 by default)."""
     from .http_client import CompletionsClient
     from .response_cache import ResponseCache
-    from .served import ECHO_MODES, ServedModel
+    from .served_model import ECHO_MODES, ServedModel
 
     t0 = time.perf_counter()
     base, model = parse_served(spec)
@@ -84,7 +84,7 @@ def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logpro
 def open_model(spec: str = "smollm2", *, device: str = "auto", dtype: str = "float32", seed: int = 0,
                threads: int | None = None, **served_options):
     """A local :class:`~simulations.lm.loader.LoadedModel` or, for ``openai:URL[#MODEL]``, a
-    :class:`~simulations.lm.served.ServedModel` (``served_options``: see :func:`open_served`).
+    :class:`~simulations.lm.served_model.ServedModel` (``served_options``: see :func:`open_served`).
 
     A served option whose value is ``None`` means its default (so a CLI passes its flags as
     they are); a served option set for a local model is rejected, so it is never silently
@@ -131,7 +131,8 @@ def make_prior(model, queries, fmt: PromptFormat = PromptFormat(), *, loo: str =
     :class:`LMPrior` for local weights, :class:`~simulations.lm.served.ServedPrior` for a server.
     ``options`` go to the prior's constructor (``batch_tokens`` local; ``eps``, ``echo_tol``
     served)."""
-    from .served import ServedModel, ServedPrior
+    from .served import ServedPrior
+    from .served_model import ServedModel
 
     if isinstance(model, ServedModel):
         return ServedPrior(model, queries, fmt, loo=loo, **options)

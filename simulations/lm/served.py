@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import logsumexp
@@ -48,75 +47,12 @@ from scipy.special import logsumexp
 from theory import validation as V
 from theory.prior import Prior
 
-from .http_client import CompletionsClient, ServerError
+from .http_client import ServerError
 from .prior import LOO_MODES, PromptFormat
-from .response_cache import ResponseCache, response_key
+from .served_model import ServedModel
 
 #: ICM's floor on a label's probability when the server's top-K list does not contain it
 ICM_EPS = 1e-5
-ECHO_MODES = ("auto", "off")
-
-
-@dataclass
-class ServedModel:
-    """One model on one server: the client, its response cache and the request parameters.
-
-    ``name`` is the spec (``openai:URL#MODEL``); ``device`` and ``dtype`` say ``server`` so
-    records written for local models read the same. ``echo_offset`` is learnt once per model:
-    ``None`` unknown, ``False`` unusable, or the position offset (0 or -1) of prompt logprobs.
-    """
-
-    client: CompletionsClient
-    model: str | None
-    cache: ResponseCache
-    name: str
-    top_logprobs: int = 20
-    echo: str = "auto"
-    device: str = "server"
-    dtype: str = "server"
-    load_seconds: float = 0.0
-    source: str = ""
-    info: dict = field(default_factory=dict)
-    echo_offset: object = None
-
-    def payload(self, prompt: str, *, echo: bool = False) -> dict:
-        """The request body for the next-token top-K log-probabilities of ``prompt``."""
-        body = {"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": int(self.top_logprobs)}
-        if echo:
-            body["echo"] = True
-        if self.model is not None:
-            body["model"] = self.model
-        return body
-
-    def fetch(self, payloads: list) -> tuple:
-        """Responses for ``payloads`` (cache first, then the server; each fresh response is
-        cached the moment it arrives). Returns ``(responses, sent)`` where ``sent[j]`` says
-        whether ``payloads[j]`` went to the server."""
-        keys = [response_key(self.client.base_url, self.model, p) for p in payloads]
-        out = [self.cache.get(key) for key in keys]
-        todo = [j for j, r in enumerate(out) if r is None]
-        # identical payloads in one batch are sent once
-        first: dict = {}
-        for j in todo:
-            first.setdefault(keys[j], j)
-        uniq = list(first.values())
-
-        def keep(u, resp):
-            j = uniq[u]
-            self.cache.put(keys[j], resp)
-            out[j] = resp
-
-        if uniq:
-            self.client.complete([payloads[j] for j in uniq], on_result=keep)
-        for j in todo:
-            out[j] = out[first[keys[j]]]
-        sent = np.zeros(len(payloads), dtype=bool)
-        sent[uniq] = True
-        return out, sent
-
-    def accounting(self) -> dict:
-        """Requests, retries and prompt tokens sent to the server, and cache hits, so far."""
-        return {**self.client.stats.as_dict(), **self.cache.stats()}
 
 
 def top_logprobs_at(resp: dict, position: int = 0):
