@@ -292,9 +292,9 @@ class ServedPrior(Prior):
         return out
 
     def _calibrate(self, resp, b, s, starts):
-        """Which offset (0 or -1) makes echo logprobs equal per-step requests, mean absolute
-        difference within ``echo_tol`` nats over the steps where no label was floored in either; ``False`` when
-        none does, ``None`` when no step is comparable (decided on a later vector)."""
+        """Which offset (0 or -1) makes echo logprobs match per-step requests: mean absolute
+        difference within ``echo_tol`` nats over the steps where no label was floored in either.
+        ``False`` when none does, ``None`` when no step is comparable (a later vector decides)."""
         idx = np.asarray(s)
         texts = [self.prompt_text(b, idx[t], idx[:t]) for t in range(self.n)]
         ref = self._next_token(texts)
