@@ -19,12 +19,16 @@ from .tasks import TASKS
 
 
 def _model_args(p) -> None:
-    p.add_argument("--model", default="smollm2", help="smollm2 | gemma3-270m | tiny-random | local model dir | .gguf file")
+    p.add_argument("--model", default="smollm2",
+                   help="smollm2 | gemma3-270m | tiny-random | local model dir | .gguf file | openai:URL[#MODEL] (a server)")
     p.add_argument("--device", default="auto", help="auto (cuda, then cpu) | cpu | cuda | cuda:N")
     p.add_argument("--dtype", default="float32", help="float32 | float16 | bfloat16 | float64")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: the cores left idle by the load average, at least 1)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    from .backends import add_served_arguments
+
+    add_served_arguments(p)
 
 
 def _task_args(p, many: bool = False) -> None:
@@ -122,6 +126,7 @@ def _pick_format(lm, task, args, fmt_named):
 def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exact", steps=None,
             chunk: int = 8, sweeps: int = 4) -> dict:
     """One method on one task: labels, accuracy, coherence (``Coh_id`` of the labels, nats) and cost."""
+    from .backends import accounting
     from .chunked import ChunkConfig, run_chunked
     from .knowledge import prior_for
     from .methods import baseline_labels
@@ -165,13 +170,13 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
             "accuracy": acc, "coherence": coh, "coherence_bits": coh / np.log(2),
             "labels": labels.tolist(), "gold": gold.tolist(), "inconsistencies": len(task.inconsistent_pairs(labels)),
             "forward_tokens": int(tokens), "seconds": seconds, "tokens_per_s": tokens / seconds if seconds else None,
-            "device": lm.device, "dtype": lm.dtype, **extras}
+            "device": lm.device, "dtype": lm.dtype, "accounting": accounting(prior), **extras}
 
 
 def _load(args):
-    from .loader import load
+    from .backends import open_model, served_options
 
-    return load(args.model, device=args.device, dtype=args.dtype, threads=args.threads)
+    return open_model(args.model, device=args.device, dtype=args.dtype, threads=args.threads, **served_options(args))
 
 
 def _run(args) -> int:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backends import make_prior
 from .formats import FORMATS, auc
-from .prior import LMPrior, PromptFormat
+from .prior import PromptFormat
 
 
-def prior_for(lm, task, *, loo: str = "exact") -> LMPrior:
-    """The LM prior over ``task``'s queries with the task's label words."""
-    return LMPrior(lm, task.queries(), PromptFormat(label_words=task.label_words), loo=loo)
+def prior_for(lm, task, *, loo: str = "exact"):
+    """The prior over ``task``'s queries with the task's label words: an
+    :class:`~simulations.lm.prior.LMPrior` for local weights, a served prior for ``openai:URL``."""
+    return make_prior(lm, task.queries(), PromptFormat(label_words=task.label_words), loo=loo)
 
 
 def zero_shot(prior, gold) -> dict:

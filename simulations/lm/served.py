@@ -196,6 +196,24 @@ class ServedPrior(Prior):
     def log_zero_shot(self) -> np.ndarray:
         return self._next_token([self.fmt.header + q for q in self._q])
 
+    def chunk_conditionals(self, b, order, start: int, chunk: int) -> np.ndarray:
+        """As :meth:`LMPrior.chunk_conditionals`: ``(m, k)`` for the items at positions ``start ..
+        start + chunk - 1`` of ``order``, each given the demos of every item outside the chunk, in
+        ``order``; the chunk's prompts share that context and go out as one concurrent batch."""
+        s = np.asarray(order)
+        inside = s[start:start + chunk]
+        ctx = np.concatenate([s[:start], s[start + chunk:]])
+        return self._next_token([self.prompt_text(b, int(i), ctx) for i in inside])
+
+    def context_conditionals(self, b, order, chunk: int) -> np.ndarray:
+        """As :meth:`LMPrior.context_conditionals` (randomized context exclusion), ``(n, k)``."""
+        b = self._check(np.asarray(b)).reshape(self.n)
+        s = np.asarray(order)
+        out = np.empty((self.n, self.k))
+        for a in range(0, self.n, chunk):
+            out[s[a:a + chunk]] = self.chunk_conditionals(b, s, a, chunk)
+        return out
+
     def sequential_conditionals(self, B, order=None) -> np.ndarray:
         """``out[..., t, y] = log P(b_{s(t)} = y | x_{s(t)}; earlier steps)``: ``(..., n, k)``.
 
