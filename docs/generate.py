@@ -167,8 +167,22 @@ def figures_page(checks: list, records: dict, figures: list) -> str:
     return readme_section(figures, Path("../figures"))
 
 
+def _lm(fn):
+    """A generator of a real-model block: reads the committed table files."""
+    def gen(checks, records, figures):
+        from simulations.lm import report
+
+        folder = ROOT / "figures" / "data" / "lm"
+        return fn(report, folder, report.load_tables(folder))
+    return gen
+
+
 #: (file, block name) -> generator
-BLOCKS = {("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,
+BLOCKS = {("docs/lm.md", "lm-tables"): _lm(lambda r, f, t: r.model_blocks(t)),
+          ("docs/lm.md", "lm-predictions"): _lm(lambda r, f, t: r.predictions_table(t)),
+          ("docs/lm.md", "lm-formats"): _lm(lambda r, f, t: r.formats_table(t)),
+          ("docs/lm.md", "lm-fastpath"): _lm(lambda r, f, t: r.fastpath_table(f)),
+          ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,
           ("docs/checks.md", "checks"): checks_page, ("docs/figures.md", "figures"): figures_page}
 
 

@@ -96,6 +96,19 @@ def add_arguments(parser) -> None:
     add_train_arguments(p)
 
 
+def _check_numbers(args) -> None:
+    """Integer arguments in range, before any model loads."""
+    for name, low in (("chunk", 1), ("sweeps", 1), ("orders", 1), ("shots", 0), ("seed", 0), ("chains", 1),
+                      ("n", 2)):
+        v = getattr(args, name, None)
+        if v is not None and v < low:
+            flag = "-n" if name == "n" else f"--{name}"
+            raise ValueError(f"{flag} must be an integer >= {low}, got {v}")
+    for v in getattr(args, "seeds", None) or ():
+        if v < 0:
+            raise ValueError(f"--seeds must be integers >= 0, got {v}")
+
+
 def _check_name(arg: str, value: str, allowed) -> None:
     if value not in allowed and not (arg == "--task" and value.startswith("jsonl:")):
         raise ValueError(f"{arg} must be one of {sorted(allowed)}, got {value!r}")
@@ -180,6 +193,7 @@ def _load(args):
 
 
 def _run(args) -> int:
+    _check_numbers(args)
     _check_name("--method", args.method, METHODS)
     task, fmt_named = _build_task(args)  # bad task arguments fail before the model loads
     lm = _load(args)
@@ -207,6 +221,7 @@ def _table(args) -> int:
     from .loader import cache_root
     from .table import TABLE_METHODS, TableConfig, run_table
 
+    _check_numbers(args)
     for t in args.tasks:
         _check_name("--tasks", t, TASKS)
     methods = args.methods or list(TABLE_METHODS)
@@ -246,6 +261,7 @@ def run(args) -> int:
     if cmd == "diagnose":
         from .diagnose import run_diagnose
 
+        _check_numbers(args)
         _check_name("--task", args.task, TASKS)
         task, fmt_named = _build_task(args)
         lm = _load(args)

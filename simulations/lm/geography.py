@@ -65,13 +65,15 @@ def claim_items(kind: str, n: int, seed: int, *, difficulty: str = "easy"):
     rng = np.random.default_rng(seed)
     chosen = [pool[i] for i in rng.choice(len(pool), m, replace=False)]
     answers_by_cont: dict = {}
+    true_answers: dict = {}  # a subject may have several true answers (two Hyderabads >= 1M)
     for subj, ans, cont, _ in rows:
         answers_by_cont.setdefault(cont, set()).add(ans)
+        true_answers.setdefault(subj, set()).add(ans)
     claims, gold, groups, answers = [], [], [], []
     for q, (subj, ans, cont, _) in enumerate(chosen):
-        others = sorted(a for a in answers_by_cont[cont] if a != ans)
+        others = sorted(a for a in answers_by_cont[cont] if a not in true_answers[subj])
         if not others:
-            others = sorted({r[1] for r in rows} - {ans})
+            others = sorted({r[1] for r in rows} - true_answers[subj])
         wrong = others[int(rng.integers(len(others)))]
         for cand in rng.permutation([ans, wrong]):
             cand = str(cand)

@@ -9,13 +9,13 @@ and the condition under which the theory says it should fail:
 * P2 (R6) -- the unconstrained coherence ascent ends (near-)constant (majority >= 90%) and more
   coherent than gold; with a constraint that excludes the constants it does not, and the
   constraint's own leak (accuracy under a uniform prior) is reported beside it.
-* P3 (C5) -- a constrained coherence search reaches gold-level accuracy (>= 0.9) exactly when
+* P3 (C5) -- a constrained coherence search reaches gold-level accuracy (>= 0.95) exactly when
   gold is at least as coherent as the best labelling found (up to the order spread).
 * P4 -- the coherence searches' accuracy falls toward chance as salience ``|valence|`` falls.
 * P5 (C4) -- Gibbs chains lock in: flips per item in the last sweep are rarer than the
   disagreement between chains.
-* P6 (R10) -- the order spread of ``Coh(gold)`` is small against the gold-vs-negation gap, so
-  order sensitivity does not decide the comparison.
+* P6 (R10) -- on tasks the model knows, the order spread of ``Coh`` is small against the
+  gold-vs-negation gap: every order ranks gold above its negation.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from theory.statistics import mean_ci
 
 SEARCHES = ("chunked-bootstrap", "chunked-icm", "coherence")
 KNOWS = 0.7
+GOLD_LEVEL = 0.95
 
 
 def table_path_of(out_dir, cfg) -> Path:
@@ -99,7 +100,7 @@ def p3(data) -> dict:
         g = land["labellings"]["gold"]
         spread = max(g["spread"], float(np.std(r["coherence_per_order"], ddof=1)))
         gold_best = g["mean"] >= r["coherence"] - spread
-        success = r["accuracy"] >= 0.9
+        success = r["accuracy"] >= GOLD_LEVEL
         rows.append({"task": r["task"], "method": r["method"], "seed": r["seed"], "accuracy": r["accuracy"],
                      "coh_found": r["coherence"], "coh_gold": g["mean"], "spread": spread,
                      "gold_at_least_as_coherent": gold_best, "success": success})
@@ -119,7 +120,10 @@ def p4(data) -> dict:
         rows.append(row)
     if len(rows) < 2:
         return {"id": "P4", "verdict": "not judged", "rows": rows, "fails_when": "fewer than two salience bins"}
-    ok = all(rows[0][m] is not None and rows[-1][m] is not None and rows[0][m] >= rows[-1][m] for m in SEARCHES)
+    both = [m for m in SEARCHES if rows[0][m] is not None and rows[-1][m] is not None]
+    if not both:
+        return {"id": "P4", "verdict": "not judged", "rows": rows, "fails_when": "no search ran in both bins"}
+    ok = all(rows[0][m] >= rows[-1][m] for m in both)
     return {"id": "P4", "verdict": "holds" if ok else "fails", "rows": rows,
             "fails_when": "salience does not govern what the model knows"}
 
@@ -149,8 +153,11 @@ def p6(data) -> dict:
         spread = L["gold"]["spread"]
         rows.append({"task": key.split("|")[0], "seed": key.split("|")[1], "gold_minus_negation": gap,
                      "order_spread_gold": spread, "per_order_sign_agrees": bool(np.all(
-                         np.sign(np.subtract(L["gold"]["per_order"], L["negation"]["per_order"])) == np.sign(gap)))})
-        ok.append(rows[-1]["per_order_sign_agrees"])
+                         np.sign(np.subtract(L["gold"]["per_order"], L["negation"]["per_order"])) == np.sign(gap))),
+                     "zero_shot_auc": land["zero_shot_auc"]})
+        # judged where the model knows the task; elsewhere the gap is small and the order may decide
+        if land["zero_shot_auc"] is not None and land["zero_shot_auc"] >= KNOWS:
+            ok.append(rows[-1]["per_order_sign_agrees"])
     return {"id": "P6", "verdict": "holds" if ok and all(ok) else ("fails" if ok else "not judged"),
             "cases_ok": f"{sum(ok)}/{len(ok)}", "rows": rows,
             "fails_when": "the gold-vs-negation gap is within the order spread (non-exchangeability decides)"}

@@ -41,6 +41,10 @@ class PrefixScorer:
         self.forward_calls = 0
         self.stores = int(stores)
         self._stores: list = []  # most recent first: (tokens, [(k, v)] per layer, label log-probs (T, k))
+        cfg = lm.model.config
+        cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
+        self.sliding = bool(getattr(cfg, "sliding_window", None)) and \
+            "sliding_attention" in (getattr(cfg, "layer_types", None) or ())
         self._init_head()
 
     def _init_head(self):
@@ -149,6 +153,11 @@ class PrefixScorer:
             while j < len(todo):
                 S_j = todo[j][2].size - todo[j][0]
                 S2 = max(S, S_j)
+                # sliding-window models build their window mask from cache positions, not from
+                # position ids: a row whose shared prefix is shorter than P would see a shifted
+                # window, so such models only batch rows that share the same prefix length
+                if self.sliding and todo[j][0] != P:
+                    break
                 # bound the memory and the padding (padded positions cost compute)
                 if (j - i + 1) * (P + S2) > self.batch_tokens or (j - i + 1) * S2 > 1.25 * (total + S_j) + 16:
                     break

@@ -57,9 +57,10 @@ def lexicon_path() -> Path:
 
 
 def load_lexicon(path=None) -> list:
-    """Alphabetic entries (lower-case words of 3+ letters, nonzero mean) of the lexicon."""
+    """Alphabetic entries (lower-case words of 3+ letters, nonzero mean) of the lexicon, in file
+    order; a word listed twice keeps its last row, as VADER's own analyser does."""
     text = Path(path or lexicon_path()).read_text(encoding="utf-8", errors="replace")
-    out = []
+    out = {}
     for line in text.splitlines():
         parts = line.split("\t")
         if len(parts) < 3:
@@ -68,9 +69,10 @@ def load_lexicon(path=None) -> list:
         if not (w.isalpha() and w.islower() and len(w) >= 3 and w.isascii()):
             continue
         v, s = float(parts[1]), float(parts[2])
+        out.pop(w, None)
         if v != 0.0:
-            out.append(Entry(w, v, s))
-    return out
+            out[w] = Entry(w, v, s)
+    return list(out.values())
 
 
 def split_of(word: str) -> str:

@@ -1,0 +1,150 @@
+"""Markdown for docs/lm.md and the README, generated from the committed table files.
+
+Every number in the real-model documentation comes from ``figures/data/lm/*.json`` through these
+functions (run by ``docs/generate.py``; ``tests/test_docs_generated.py`` fails when a committed
+block is stale).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from theory.statistics import mean_ci
+
+from .predictions import evaluate
+
+KEY_METHODS = ("zero-shot", "golden-few-shot", "chunked-bootstrap", "chunked-icm", "coherence", "coherence-free")
+
+
+def load_tables(folder) -> list:
+    """Table files of the n = 64 CPU runs, in model order (smollm2 first)."""
+    files = sorted(Path(folder).glob("*-n64-*.json"), key=lambda p: (not p.name.startswith("smollm2"), p.name))
+    return [json.loads(p.read_text()) | {"_file": p.name} for p in files]
+
+
+def _acc(runs, field="accuracy"):
+    return mean_ci([r[field] for r in runs], bounds=(0, 1))
+
+
+def _cell(ci) -> str:
+    if ci["mean"] is None:
+        return "--"
+    if ci["n"] < 2:
+        return f"{ci['mean']:.2f} (1 seed)"
+    return f"{ci['mean']:.2f} [{ci['lo']:.2f}, {ci['hi']:.2f}] ({ci['n']})"
+
+
+def accuracy_table(data) -> str:
+    """Task x method: accuracy mean [95% t-interval] (seeds). Golden few-shot is shown as argmax
+    and under the task's constraint; tokens per run in the last column."""
+    tasks = sorted({r["task"] for r in data["runs"].values()})
+    head = ["task", "zero-shot AUC", "zero-shot", "golden 8-shot argmax", "golden 8-shot balanced",
+            "bootstrap", "ICM score", "coherence", "coherence, no constraint", "tokens (coherence)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for t in tasks:
+        def runs(m):
+            return [r for r in data["runs"].values() if r["task"] == t and r["method"] == m]
+        lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
+        auc = np.mean([l["zero_shot_auc"] for l in lands]) if lands else float("nan")
+        golden = runs("golden-few-shot")
+        coh = runs("coherence")
+        cells = [t, f"{auc:.2f}", _cell(_acc(runs("zero-shot"))), _cell(_acc(golden)),
+                 _cell(_acc(golden, "accuracy_under_task_constraint")) if golden else "--",
+                 _cell(_acc(runs("chunked-bootstrap"))), _cell(_acc(runs("chunked-icm"))), _cell(_acc(coh)),
+                 _cell(_acc(runs("coherence-free"))),
+                 f"{np.mean([r['forward_tokens'] for r in coh]):.0f}" if coh else "--"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def landscape_table(data) -> str:
+    """Task: order-averaged Coh (nats, mean over seeds) of gold, negation, the best constant, random
+    balanced labellings, and the coherence ascent's finds."""
+    head = ["task", "Coh gold", "Coh negation", "best constant", "random balanced", "found (constrained)",
+            "found (free)", "seeds"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for t in sorted({k.split("|")[0] for k in data["landscapes"]}):
+        lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
+        L = lambda name: np.mean([l["labellings"][name]["mean"] for l in lands])  # noqa: E731
+        const = np.mean([max(l["labellings"]["all-0"]["mean"], l["labellings"]["all-1"]["mean"]) for l in lands])
+        found = {m: [r["coherence"] for r in data["runs"].values() if r["task"] == t and r["method"] == m]
+                 for m in ("coherence", "coherence-free")}
+        f = {m: (f"{np.mean(v):.1f}" if v else "--") for m, v in found.items()}
+        lines.append(f"| {t} | {L('gold'):.1f} | {L('negation'):.1f} | {const:.1f} | "
+                     f"{np.mean([l['random_mean'] for l in lands]):.1f} | {f['coherence']} | {f['coherence-free']} | "
+                     f"{len(lands)} |")
+    return "\n".join(lines)
+
+
+def formats_table(tables) -> str:
+    lines = ["| model | task | format AUC on the dev split (64 items) | chosen |", "|---|---|---|---|"]
+    for d in tables:
+        for t, f in sorted(d["formats"].items()):
+            aucs = ", ".join(f"`{k}` {v:.2f}" for k, v in (f.get("auc") or {}).items())
+            lines.append(f"| {d['config']['model']} | {t} | {aucs} | `{f['chosen']}` |")
+    return "\n".join(lines)
+
+
+def predictions_table(tables) -> str:
+    lines = ["| prediction | " + " | ".join(d["config"]["model"] for d in tables) + " | fails when |",
+             "|---|" + "---|" * len(tables) + "---|"]
+    evals = [evaluate(d) for d in tables]
+    for j, p in enumerate(evals[0]):
+        cells = []
+        for ev in evals:
+            q = ev[j]
+            extra = ", ".join(f"{k} {v}" for k, v in q.items() if k not in ("id", "verdict", "rows", "fails_when"))
+            cells.append(f"{q['verdict']}" + (f" ({extra})" if extra else ""))
+        lines.append(f"| {p['id']} | " + " | ".join(cells) + f" | {p['fails_when']} |")
+    return "\n".join(lines)
+
+
+def model_blocks(tables) -> str:
+    out = []
+    for d in tables:
+        c = d["config"]
+        out += [f"### {c['model']}", "",
+                f"n = {c['n']} items per run, chunk {c['chunk']}, {c['sweeps']} sweeps (ICM {c['icm_sweeps']}, "
+                f"Gibbs {c['gibbs_sweeps']} with {c['chains']} chains), {c['orders']} orders for Coh, "
+                f"{c['shots']}-shot baselines; file `figures/data/lm/{d['_file']}`. Accuracy: mean "
+                "[95% t-interval over seeds] (seeds).", "", accuracy_table(d), "",
+                "Coherence landscape (nats, order-averaged, mean over seeds):", "", landscape_table(d), ""]
+    return "\n".join(out).rstrip()
+
+
+def fastpath_table(folder) -> str:
+    lines = ["| model | chunk | forward tokens per pass | max / mean abs vs chunk 1 (nats) | argmax agreement |",
+             "|---|---|---|---|---|"]
+    notes = []
+    for p in sorted(Path(folder).glob("fastpath-*.json")):
+        d = json.loads(p.read_text())
+        notes.append(f"{d['model']}: chunk 1 equals explicit prompts within "
+                     f"{d['chunk1_vs_explicit_max_abs_nats']:.1e} nats ({d['explicit_items']} items, n = {d['n']}).")
+        for r in d["rows"]:
+            diff = "exact" if r["chunk"] == 1 else (f"{r['max_abs_nats_vs_chunk1']:.3f} / "
+                                                   f"{r['mean_abs_nats_vs_chunk1']:.3f}")
+            agree = "1" if r["chunk"] == 1 else f"{r['argmax_agreement_vs_chunk1']:.3f}"
+            lines.append(f"| {d['model']} | {r['chunk']} | {r['forward_tokens']} | {diff} | {agree} |")
+    return "\n".join(lines + [""] + notes).rstrip()
+
+
+def readme_summary(tables) -> str:
+    """A few lines for the README: per model, the polarity-high row of the table."""
+    lines = ["| model | task | zero-shot | golden 8-shot (balanced) | bootstrap (balanced) | coherence search "
+             "(balanced) | coherence, no constraint | predictions holding |", "|---|---|---|---|---|---|---|---|"]
+    for d in tables:
+        ev = evaluate(d)
+        held = ", ".join(p["id"] for p in ev if p["verdict"] == "holds")
+        for t in ("polarity-high", "polarity-low"):
+            def runs(m):
+                return [r for r in d["runs"].values() if r["task"] == t and r["method"] == m]
+            if not runs("coherence"):
+                continue
+            g = runs("golden-few-shot")
+            lines.append(f"| {d['config']['model']} | {t} | {_cell(_acc(runs('zero-shot')))} | "
+                         f"{_cell(_acc(g, 'accuracy_under_task_constraint')) if g else '--'} | "
+                         f"{_cell(_acc(runs('chunked-bootstrap')))} | {_cell(_acc(runs('coherence')))} | "
+                         f"{_cell(_acc(runs('coherence-free')))} | {held} |")
+    return "\n".join(lines)

