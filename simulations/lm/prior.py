@@ -57,14 +57,27 @@ class PromptFormat:
     label_prefix: str = " "
 
 
-class LMPrior(Prior):
+class LabelWordPrior(Prior):
+    """What every language-model prior shares: the per-step log-probabilities of an order read
+    from its :meth:`sequential_conditionals` (one pass, or one request, per distinct vector)."""
+
+    exchangeable = False
+
+    def log_sequential(self, B, order=None) -> np.ndarray:
+        """``log P_M(b_{s(t)} | x_{s(t)}; earlier steps)``: ``(..., n)`` nats."""
+        B = self._check(B)
+        s = np.arange(self.n) if order is None else V.order("order", order, self.n)
+        lc = self.sequential_conditionals(B, s)
+        return np.take_along_axis(lc, B[..., s, None], axis=-1)[..., 0]
+
+
+class LMPrior(LabelWordPrior):
     """A causal LM (:class:`simulations.lm.loader.LoadedModel`) over ``n`` query texts.
 
     ``forward_tokens`` counts every input position the transformer processed (padding
     included: it costs compute); ``forward_calls`` counts forward passes.
     """
 
-    exchangeable = False
 
     def __init__(self, lm, queries, fmt: PromptFormat = PromptFormat(), loo: str = "exact",
                  batch_tokens: int = 16384):
@@ -172,12 +185,6 @@ class LMPrior(Prior):
         res = self.scorer.score_rows(rows[0][0], rows)
         lp = np.stack(res)
         return lp[np.asarray(inv).reshape(-1)].reshape(B.shape[:-1] + (self.n, self.k))
-
-    def log_sequential(self, B, order=None) -> np.ndarray:
-        B = self._check(B)
-        s = np.arange(self.n) if order is None else V.order("order", order, self.n)
-        lc = self.sequential_conditionals(B, s)
-        return np.take_along_axis(lc, B[..., s, None], axis=-1)[..., 0]
 
     def coherence_over_orders(self, b, orders) -> np.ndarray:
         """``Coh_s(b)`` for each order ``s`` in ``orders (m, n)``: ``(m,)`` nats.

@@ -45,10 +45,9 @@ import numpy as np
 from scipy.special import logsumexp
 
 from theory import validation as V
-from theory.prior import Prior
 
 from .http_client import ServerError
-from .prior import LOO_MODES, PromptFormat
+from .prior import LOO_MODES, LabelWordPrior, PromptFormat
 from .served_model import ServedModel
 
 #: ICM's floor on a label's probability when the server's top-K list does not contain it
@@ -83,7 +82,7 @@ def label_log_probs(top, tokens: list, eps: float = ICM_EPS) -> tuple:
     return logp - logsumexp(logp), floored
 
 
-class ServedPrior(Prior):
+class ServedPrior(LabelWordPrior):
     """``theory.prior.Prior`` over a :class:`ServedModel` and ``n`` query texts (module docstring).
 
     Accounting: ``forward_tokens`` = prompt tokens of the requests sent (as the server reports
@@ -92,7 +91,6 @@ class ServedPrior(Prior):
     ``fallbacks`` = label look-ups floored at ``eps``.
     """
 
-    exchangeable = False
 
     def __init__(self, served: ServedModel, queries, fmt: PromptFormat = PromptFormat(), loo: str = "exact",
                  eps: float = ICM_EPS, echo_tol: float = 0.1):
@@ -225,12 +223,6 @@ class ServedPrior(Prior):
         uniq, inv = np.unique(flat, axis=0, return_inverse=True)
         lp = np.stack(self._sequential_rows(uniq, s))
         return lp[np.asarray(inv).reshape(-1)].reshape(B.shape[:-1] + (self.n, self.k))
-
-    def log_sequential(self, B, order=None) -> np.ndarray:
-        B = self._check(B)
-        s = np.arange(self.n) if order is None else V.order("order", order, self.n)
-        lc = self.sequential_conditionals(B, s)
-        return np.take_along_axis(lc, B[..., s, None], axis=-1)[..., 0]
 
     def coherence_over_orders(self, b, orders) -> np.ndarray:
         """``Coh_s(b)`` for each order ``s`` in ``orders (m, n)``: ``(m,)`` nats."""
