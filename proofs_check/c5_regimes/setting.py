@@ -23,29 +23,34 @@ from ..registry import Outcome, check, under_conditions
 from .measure import coherence_accuracy, scan
 
 
+def _r7_conditions() -> str:
+    from simulations.regimes import r07_misspecification as R
+
+    quick, full = R.check_params(True), R.check_params(False)
+    w = full["w_flipped"]
+    return (f"simulations.regimes.r07_misspecification check_params: prior = {{truth with "
+            f"{1 - full['agree']:.0%} flipped (eps {full['eps']:g}, w {w:g}), a random map (eps {full['eps']:g}, "
+            f"w {1 - w:g})}}, truth itself absent; n = {', '.join(map(str, full['ns']))} "
+            f"(quick {', '.join(map(str, quick['ns']))}); m = 0..n/2 labels")
+
+
 @check("C5.R7.misspecification", "R7: with the truth outside the prior's support, no amount of unlabelled "
        "coherence helps: accuracy on unlabelled items never exceeds the best concept's agreement with the truth, "
-       "at every n and number of labels", tolerance=1e-12,
-       conditions="prior = {truth with 25% flipped (eps 0.05, w 0.6), a random map (eps 0.05, w 0.4)}, truth itself "
-                  "absent; n = 8, 12, 16 (quick 8, 12); m = 0..n/2 labels")
+       "at every n and number of labels", tolerance=1e-12, conditions=_r7_conditions())
 def r7(quick):
+    from simulations.regimes import r07_misspecification as R
+
+    p = R.check_params(quick)
     rows, ok = [], True
-    for n in (8, 12) if quick else (8, 12, 16):
-        rng = np.random.default_rng(7)
-        truth = rng.integers(0, 2, n)
-        flipped = truth.copy()
-        idx = rng.choice(n, n // 4, replace=False)
-        flipped[idx] = 1 - flipped[idx]
-        F = np.stack([flipped, rng.integers(0, 2, n)])
-        p = ConceptMixture(F=F, eps=[0.05, 0.05], w=[0.6, 0.4])
-        t = log_coherence_table(p)
-        for m in range(0, n // 2 + 1, 2):
-            S_idx = rng.choice(n, m, replace=False)
-            U = np.setdiff1d(np.arange(n), S_idx)
-            acc = coherence_accuracy(p, truth, S_idx, truth[S_idx], items=U, table=t)
-            bound = float(max((F[:, U] == truth[U]).mean(1)))
+    for n in p["ns"]:
+        instances = R.check_instances(p, n)
+        t = log_coherence_table(instances[0].prior)          # one prior per n: its table serves every m
+        for inst in instances:
+            acc = coherence_accuracy(inst.prior, inst.truth, list(inst.labels), list(inst.labels.values()),
+                                     items=inst.items, table=t)
+            bound = inst.measures["best_concept_agreement"]
             ok &= acc <= bound + 1e-12 and acc < 1
-            rows.append({"n": n, "m": m, "unlabelled_accuracy": acc, "best_concept_agreement": bound})
+            rows.append({"n": n, "m": len(inst.labels), "unlabelled_accuracy": acc, "best_concept_agreement": bound})
     return Outcome(check_verdict(ok), {"rows": rows})
 
 
