@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# the random non-exchangeable in-context learner is defined with the regime it exhibits (R10) and
+# drawn from here by the C1 and identity checks
+from simulations.regimes.r10_non_exchangeable import random_simulator  # noqa: F401
 from theory import ConceptMixture, DirichletMultinomial, InContextSimulator, TablePrior
 
 EPS_GRID = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4)
@@ -25,9 +28,6 @@ def random_joint_priors(seed: int, n: int, k: int = 2) -> dict:
     return {"concept_mixture": cm, "dirichlet_multinomial": dm, "table": tab}
 
 
-def random_simulator(seed: int, n: int, k: int = 2) -> InContextSimulator:
-    """A non-exchangeable in-context learner with recency, primacy and majority bias."""
-    return InContextSimulator.random(np.random.default_rng(seed), n, k, beta=1.5, gamma=0.7, kappa=0.6, lam=0.8)
 
 
 def describe(prior) -> dict:

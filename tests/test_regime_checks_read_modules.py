@@ -9,6 +9,8 @@ import pytest
 
 from proofs_check.registry import all_checks
 from simulations.regimes import r07_misspecification as R7
+from simulations.regimes import r10_non_exchangeable as R10
+from theory import InContextSimulator
 
 
 def run(check_id: str, quick: bool = True):
@@ -59,3 +61,37 @@ def test_r7_check_reads_the_regime_module(monkeypatch):
     assert bounds == [i.measures["best_concept_agreement"] for i in patched] and bounds != unpatched
     for r in rows:
         assert r["unlabelled_accuracy"] <= r["best_concept_agreement"] + 1e-12
+
+
+# -- R10 -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed,n", [(0, 5), (4, 5), (3, 6)])
+def test_r10_random_simulator_is_the_legacy_family(seed, n):
+    """The family the R10, C1 and identity checks draw: the legacy definition of proofs_check.families."""
+    legacy = InContextSimulator.random(np.random.default_rng(seed), n, 2, beta=1.5, gamma=0.7, kappa=0.6, lam=0.8)
+    ours = R10.random_simulator(seed, n)
+    from proofs_check.families import random_simulator
+
+    assert random_simulator is R10.random_simulator
+    np.testing.assert_array_equal(ours.zero_shot_logits, legacy.zero_shot_logits)
+    np.testing.assert_array_equal(ours.similarity, legacy.similarity)
+    assert (ours.beta, ours.gamma, ours.kappa, ours.lam) == (legacy.beta, legacy.gamma, legacy.kappa, legacy.lam)
+
+
+def test_r10_check_settings_are_the_legacy_ones():
+    quick, full = R10.check_params(True), R10.check_params(False)
+    assert (quick["n"], quick["seeds"], quick["hunt_examples"]) == (5, [0, 1], 400)
+    assert (full["seeds"], full["hunt_examples"], full["tau"], full["max_sweeps"]) == ([0, 1, 2, 3, 4], 1000, 1.0, 30)
+    assert [s.n for s in R10.check_simulators(quick)] == [5, 5]
+
+
+def test_r10_check_reads_the_regime_module(monkeypatch):
+    from proofs_check.c1_special_cases import gibbs_vs_softmax
+
+    base = R10.check_params
+    monkeypatch.setattr(R10, "check_params", lambda quick: dict(base(quick), n=3, seeds=[7], hunt_examples=20))
+    out = run("C5.R10.non-exchangeable").measured
+    assert out["per_prior"] == [gibbs_vs_softmax(R10.random_simulator(7, 3), 1.0, with_tv=True)]
+    # the floor the check compares with is the module's: above every measured total variation, the check fails
+    monkeypatch.setattr(R10, "TV_FLOOR", 1.0)
+    assert run("C5.R10.non-exchangeable").verdict == "fails"

@@ -8,6 +8,8 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from simulations.regimes import r07_misspecification as R7
+from simulations.regimes import r10_non_exchangeable as R10
 from simulations.regimes.verdict import boundary_agrees, check_verdict, grid_step
 from theory import ConceptMixture, all_behaviours, pseudo_likelihood, signed_logodds
 from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential
@@ -17,18 +19,16 @@ from theory.softmax import log_coherence_table
 from theory.statistics import first_crossing, mean_ci
 
 from ..c1_special_cases import gibbs_vs_softmax
-from ..families import describe, random_simulator, simulator_strategy
+from ..families import describe, simulator_strategy
 from ..hunt import hunt
 from ..registry import Outcome, check, under_conditions
 from .measure import coherence_accuracy, scan
 
 
 def _r7_conditions() -> str:
-    from simulations.regimes import r07_misspecification as R
-
-    quick, full = R.check_params(True), R.check_params(False)
+    quick, full = R7.check_params(True), R7.check_params(False)
     w = full["w_flipped"]
-    return (f"simulations.regimes.r07_misspecification check_params: prior = {{truth with "
+    return ("simulations.regimes.r07_misspecification check_params: prior = {truth with "
             f"{1 - full['agree']:.0%} flipped (eps {full['eps']:g}, w {w:g}), a random map (eps {full['eps']:g}, "
             f"w {1 - w:g})}}, truth itself absent; n = {', '.join(map(str, full['ns']))} "
             f"(quick {', '.join(map(str, quick['ns']))}); m = 0..n/2 labels")
@@ -38,12 +38,10 @@ def _r7_conditions() -> str:
        "coherence helps: accuracy on unlabelled items never exceeds the best concept's agreement with the truth, "
        "at every n and number of labels", tolerance=1e-12, conditions=_r7_conditions())
 def r7(quick):
-    from simulations.regimes import r07_misspecification as R
-
-    p = R.check_params(quick)
+    p = R7.check_params(quick)
     rows, ok = [], True
     for n in p["ns"]:
-        instances = R.check_instances(p, n)
+        instances = R7.check_instances(p, n)
         t = log_coherence_table(instances[0].prior)          # one prior per n: its table serves every m
         for inst in instances:
             acc = coherence_accuracy(inst.prior, inst.truth, list(inst.labels), list(inst.labels.values()),
@@ -111,28 +109,30 @@ def r9(quick):
     return Outcome(check_verdict(ok), res)
 
 
+def _r10_conditions() -> str:
+    return ("simulations.regimes.r10_non_exchangeable check_params: random in-context simulators (recency, "
+            f"primacy, majority bias), n = {R10.check_params(False)['n']}; a bootstrap cycle is searched with hypothesis "
+            "over small simulators whose similarities may be negative (contrastive demonstrations) and primacy may be "
+            "negative; the shrunk example is in counterexample")
+
+
 @check("C5.R10.non-exchangeable", "R10: with non-exchangeable, order-sensitive in-context conditionals, Gibbs no "
        "longer targets Q_tau (for a fixed order or the order average) and sequential bootstrap may cycle",
-       tolerance=1e-3,
-       conditions="random in-context simulators (recency, primacy, majority bias), n = 5; a bootstrap cycle is searched "
-                  "with hypothesis over small simulators whose similarities may be negative (contrastive demonstrations) "
-                  "and primacy may be negative; the shrunk example is in counterexample")
+       tolerance=R10.TV_FLOOR, conditions=_r10_conditions())
 def r10(quick):
-    res = []
-    for seed in range(2 if quick else 5):
-        g = gibbs_vs_softmax(random_simulator(seed, 5), 1.0, with_tv=True)
-        res.append(g)
+    p = R10.check_params(quick)
+    res = [gibbs_vs_softmax(sim, p["tau"], with_tv=True) for sim in R10.check_simulators(p)]
     min_tv = min(min(r["tv_fixed_order"], r["tv_order_average"]) for r in res)
 
-    cex = hunt(simulator_strategy(2, 4), bootstrap_cycles, max_examples=400 if quick else 1000)
+    cex = hunt(simulator_strategy(*p["hunt_items"]), bootstrap_cycles, max_examples=p["hunt_examples"])
     cex_out = None
     if cex is not None:
         for b0 in all_behaviours(cex.n, 2):
-            b, trace, seen, conv = bootstrap_sequential(cex, b0, max_sweeps=30)
+            b, trace, seen, conv = bootstrap_sequential(cex, b0, max_sweeps=p["max_sweeps"])
             if not conv:
                 cex_out = {"prior": describe(cex), "start": b0.tolist(), "states_per_sweep": seen[:8]}
                 break
-    ok = min_tv > 1e-3
+    ok = min_tv > R10.TV_FLOOR
     verdict = "holds" if ok and cex is not None else ("holds-under-conditions" if ok else "fails")
     return Outcome(verdict, {"min_tv_stationary_vs_Q1": min_tv, "per_prior": res, "bootstrap_cycle_found": cex is not None},
                    counterexample=cex_out)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulations.regimes.r10_non_exchangeable import params
+from simulations.regimes.r10_non_exchangeable import TV_FLOOR, params
 from simulations.regimes.verdict import figure_verdict
 
 from .base import fmt
@@ -22,7 +22,7 @@ def finding(d) -> str:
 
 def verdict(d) -> str:
     tv = measure(d, "tv_gibbs_vs_q1")
-    return figure_verdict(np.all(tv > 1e-3))
+    return figure_verdict(np.all(tv > TV_FLOOR))
 
 
 _MEASURES = {"tv_gibbs_vs_q1": ("TV(Gibbs stationary law, Q_1) (exact kernel)", "#CC79A7", "-."),

@@ -3,7 +3,12 @@ bias, :class:`theory.InContextSimulator`): the conditionals come from no joint d
 the Gibbs chain's stationary law differs from ``Q_1`` (total variation > 0, exact transition
 matrix), coherence depends on the order of the prompt, and synchronous bootstrap can cycle.
 
-Defined once here, read by the check, the figure and ``coherence explore`` (:mod:`simulations.regimes`).
+Defined once here, read by the check, the figure and ``coherence explore`` (:mod:`simulations.regimes`):
+the figure sweeps the bias strength of one simulator design across seeds (:func:`params`,
+:func:`instance`); the check (``C5.R10.non-exchangeable``) measures random biased simulators
+(:func:`random_simulator`) and hunts for a bootstrap cycle (:func:`check_params`,
+:func:`check_simulators`). Both call the chain's target missed when the total variation exceeds
+:data:`TV_FLOOR`.
 """
 from __future__ import annotations
 
@@ -16,6 +21,33 @@ from theory.enumeration import all_behaviours
 from theory.statistics import rng_for
 
 from .instance import Instance
+
+#: total variation between the Gibbs chain's stationary law and ``Q_1`` above which the chain no
+#: longer targets ``Q_1`` (the check's tolerance and the figure's verdict)
+TV_FLOOR = 1e-3
+#: the recency (``gamma``), primacy (``kappa``) and majority (``lam``) biases and demonstration
+#: strength (``beta``) of :func:`random_simulator`
+RANDOM_BIASES = {"beta": 1.5, "gamma": 0.7, "kappa": 0.6, "lam": 0.8}
+
+
+def random_simulator(seed: int, n: int, k: int = 2) -> InContextSimulator:
+    """A non-exchangeable in-context learner with recency, primacy and majority bias
+    (:data:`RANDOM_BIASES`), random logits and similarities from ``default_rng(seed)``. The C1
+    and identity checks draw the same family (:mod:`proofs_check.families`)."""
+    return InContextSimulator.random(np.random.default_rng(seed), n, k, **RANDOM_BIASES)
+
+
+def check_params(quick: bool) -> dict:
+    """The check's settings: ``n`` items, one :func:`random_simulator` per seed of ``seeds``, tempered
+    Gibbs at ``tau``; the cycle hunt over simulators of ``hunt_items`` items (``hunt_examples``
+    hypothesis examples), sequential bootstrap for at most ``max_sweeps`` sweeps from every start."""
+    return {"n": 5, "seeds": list(range(2 if quick else 5)), "tau": 1.0, "hunt_items": (2, 4),
+            "hunt_examples": 400 if quick else 1000, "max_sweeps": 30}
+
+
+def check_simulators(p: dict) -> list:
+    """The check's simulators (``p`` from :func:`check_params`)."""
+    return [random_simulator(seed, p["n"]) for seed in p["seeds"]]
 
 
 def params(quick: bool) -> dict:
