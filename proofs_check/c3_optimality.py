@@ -19,6 +19,7 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import spearmanr
 
+from simulations.task_prior import task_prior
 from theory import ConceptMixture, all_behaviours
 from theory.decoders import tie_set
 from theory.divergence import cross_entropy, entropy, kl_divergence
@@ -33,13 +34,6 @@ from .hunt import hunt
 from .registry import Outcome, check
 
 DELTA = 0.05
-
-
-def task_prior(n: int) -> ConceptMixture:
-    """``P*``: four concepts (random maps) with noise 0.05..0.3 and weights 0.4..0.1."""
-    rng = np.random.default_rng(0)
-    return ConceptMixture(F=rng.integers(0, 2, (4, n)), eps=[0.05, 0.1, 0.2, 0.3], w=[0.4, 0.3, 0.2, 0.1],
-                          names=("c0", "c1", "c2", "c3"))
 
 
 def regularizers(p: ConceptMixture, quick: bool) -> dict:

@@ -10,7 +10,8 @@ import pytest
 from proofs_check.registry import all_checks
 from simulations.regimes import r07_misspecification as R7
 from simulations.regimes import r10_non_exchangeable as R10
-from theory import InContextSimulator
+from simulations.regimes import r13_many_labels as R13
+from theory import ConceptMixture, InContextSimulator
 
 
 def run(check_id: str, quick: bool = True):
@@ -95,3 +96,47 @@ def test_r10_check_reads_the_regime_module(monkeypatch):
     # the floor the check compares with is the module's: above every measured total variation, the check fails
     monkeypatch.setattr(R10, "TV_FLOOR", 1.0)
     assert run("C5.R10.non-exchangeable").verdict == "fails"
+
+
+# -- R13 -----------------------------------------------------------------------------------------
+
+def test_r13_task_prior_is_the_legacy_c3_prior():
+    from proofs_check import c3_optimality
+    from simulations.task_prior import task_prior
+
+    assert c3_optimality.task_prior is task_prior
+    rng = np.random.default_rng(0)                   # the legacy definition in proofs_check.c3_optimality
+    legacy = ConceptMixture(F=rng.integers(0, 2, (4, 10)), eps=[0.05, 0.1, 0.2, 0.3], w=[0.4, 0.3, 0.2, 0.1])
+    p = task_prior(10)
+    for field in ("F", "eps", "w"):
+        np.testing.assert_array_equal(getattr(p, field), getattr(legacy, field))
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_r13_check_instances_replay_the_legacy_stream(quick):
+    """Before the refactor the check drew, from default_rng(13), for m = 0, 2, .., 10 in turn and
+    300 (quick) or 1500 draws each: a truth from P*, then m labelled items."""
+    from simulations.task_prior import task_prior
+
+    p = R13.check_params(quick)
+    assert (p["n"], p["ms"], p["draws"]) == (10, [0, 2, 4, 6, 8, 10], 300 if quick else 1500)
+    prior, rng = task_prior(10), np.random.default_rng(13)
+    by_m = R13.check_instances(p)
+    assert list(by_m) == p["ms"]
+    for m, instances in by_m.items():
+        assert len(instances) == p["draws"]
+        for inst in instances:
+            truth = prior.sample(rng, 1)[0]
+            S = rng.choice(10, m, replace=False)
+            assert np.array_equal(inst.truth, truth) and list(inst.labels) == S.tolist()
+            assert list(inst.labels.values()) == truth[S].tolist()
+        np.testing.assert_array_equal(instances[0].prior.F, prior.F)
+
+
+def test_r13_check_reads_the_regime_module(monkeypatch):
+    base = R13.check_params
+    monkeypatch.setattr(R13, "check_params", lambda quick: dict(base(quick), ms=[0, 4, 8, 10], draws=5, seed=1))
+    out = run("C5.R13.many-labels").measured
+    assert (out["draws_per_m"], [r["m"] for r in out["by_m"]]) == (5, [0, 4, 8, 10])
+    assert all(r["gain"]["n"] == 5 for r in out["by_m"])
+    assert abs(out["by_m"][-1]["gain"]["mean"]) <= 1e-12            # every item labelled: no gain left
