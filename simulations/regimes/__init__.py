@@ -2,7 +2,9 @@
 
 One module per regime holds its parameters (``params(quick)``), its instance builder
 (``instance(params, x, seed)`` -> :class:`~simulations.regimes.instance.Instance`) and its
-closed-form predictions (switch points, predicted curves, ``boundaries(params)``). Three
+closed-form predictions (switch points, predicted curves, ``boundaries(params)``). Where the
+check measures other instances than the figure (R7, R10, R13), the module also holds the check's
+settings (``check_params(quick)``) and builder (``check_instances`` / ``check_simulators``). Three
 readers use them and nothing else defines them:
 
 * its C5 check (`coherence check --only C5.RN`: exact decoders on the regime's instances);
