@@ -196,3 +196,31 @@ def test_refused_key_is_an_auth_error(tmp_path, monkeypatch):
             warnings.simplefilter("error")
             zs = backends.make_prior(model, _task()[0][:2], SENTIMENT_FORMAT).log_zero_shot()
     assert zs.shape == (2, 2)
+
+
+def _cli_json(argv, capsys):
+    import json
+
+    from coherence.cli import main
+
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_run_and_diagnose_against_the_server_match_the_local_backend(server, tmp_path, capsys):
+    """`coherence lm run/diagnose --model openai:URL#MODEL` on VADER words: the same zero-shot and
+    chunked-bootstrap labels, and the same predicted regime, as the local transformers backend."""
+    served = ["--model", f"openai:{server.url}#smollm2", "--cache-dir", str(tmp_path)]
+    local = ["--model", "smollm2", "--device", "cpu", "--threads", "1"]
+    common = ["--task", "polarity-high", "-n", "8", "--seed", "0", "--json"]
+    for method in ("zero-shot", "chunked-bootstrap"):
+        extra = ["--method", method, "--chunk", "2", "--sweeps", "2"]
+        a = _cli_json(["lm", "run", *served, *common, *extra], capsys)
+        b = _cli_json(["lm", "run", *local, *common, *extra], capsys)
+        assert a["labels"] == b["labels"], method
+        assert a["accounting"]["requests"] > 0 and a["device"] == "server"
+    d_served = _cli_json(["lm", "diagnose", *served, *common, "--chunk", "2", "--sweeps", "2"], capsys)
+    d_local = _cli_json(["lm", "diagnose", *local, *common, "--chunk", "2", "--sweeps", "2"], capsys)
+    assert d_served["prediction"]["regime"] == d_local["prediction"]["regime"]
+    gs, gl = d_served["landscape"]["labellings"]["gold"]["mean"], d_local["landscape"]["labellings"]["gold"]["mean"]
+    assert abs(gs - gl) < 1.5 * 8 * AGREE_TOL  # a sum of 8 conditionals, each within the measured tolerance

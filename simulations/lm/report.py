@@ -88,6 +88,8 @@ def formats_table(tables) -> str:
 
 
 def predictions_table(tables) -> str:
+    if not tables:
+        return "(no table files)"
     lines = ["| prediction | " + " | ".join(d["config"]["model"] for d in tables) + " | fails when |",
              "|---|" + "---|" * len(tables) + "---|"]
     evals = [evaluate(d) for d in tables]
@@ -102,6 +104,8 @@ def predictions_table(tables) -> str:
 
 
 def model_blocks(tables) -> str:
+    if not tables:
+        return "(no table files)"
     out = []
     for d in tables:
         c = d["config"]
