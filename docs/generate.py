@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 #: figures shown in the README gallery, in order
 GALLERY = ("R5-compressibility-bias", "phase-R5-noise-vs-noise", "R9-pseudo-likelihood", "C4-persona-collapse",
-           "C3-kl-optimality", "R12-leaky-constraints")
+           "C3-kl-optimality", "R12-leaky-constraints", "LM-landscape", "LM-salience")
 #: README claim-index rows: (row key, theory.md heading prefix)
 ROWS = (("C1", "C1"), ("C2", "C2"), ("C3", "C3"), ("C4", "C4"), ("C5", "C5"),
         *((f"C5.R{j}", f"R{j}") for j in range(1, 14)), ("I", "5."))
