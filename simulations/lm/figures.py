@@ -24,7 +24,7 @@ from theory.statistics import mean_ci
 
 from .predictions import evaluate
 
-SAL_EDGES = (0.5, 1.2, 2.0, 2.6, 4.0)
+SAL_EDGES = (0.5, 0.9, 1.25, 2.0, 2.6, 4.0)  # the low task is [0.5, 1.2], the high [2, 4]
 CURVES = {"zero-shot": "zero-shot", "golden-few-shot": "golden 8-shot (balanced)",
           "coherence": "coherence ascent (balanced)", "chunked-bootstrap": "bootstrap (balanced)",
           "chunked-icm": "ICM score (balanced)"}
@@ -49,7 +49,8 @@ def _item_correct(data, method):
 
 
 def salience_data(tables) -> dict:
-    """Binned accuracy (mean and Wilson-free t-interval over items) per model and method."""
+    """Binned accuracy per model and method: for each salience bin ``[bin_lo, bin_hi)`` the mean
+    over items and its 95% t-interval ``[lo, hi]``."""
     res = {}
     for data in tables:
         model = data["config"]["model"]
@@ -64,7 +65,7 @@ def salience_data(tables) -> dict:
             for lo, hi in zip(SAL_EDGES[:-1], SAL_EDGES[1:]):
                 sel = (s >= lo) & (s < hi) if hi < SAL_EDGES[-1] else (s >= lo) & (s <= hi)
                 ci = mean_ci(c[sel].tolist(), bounds=(0, 1))
-                bins.append({"lo": lo, "hi": hi, "items": int(sel.sum()), **ci})
+                bins.append({"bin_lo": lo, "bin_hi": hi, "items": int(sel.sum()), **ci})
             res[model][m] = bins
     return res
 
@@ -101,18 +102,19 @@ def _plot_salience(d):
             bins = d[model].get(m)
             if not bins:
                 continue
-            x = [(b["lo"] + b["hi"]) / 2 for b in bins if b["mean"] is not None]
+            x = [(b["bin_lo"] + b["bin_hi"]) / 2 for b in bins if b["mean"] is not None]
             y = [b["mean"] for b in bins if b["mean"] is not None]
             lo = [b["mean"] - b["lo"] for b in bins if b["mean"] is not None]
             hi = [b["hi"] - b["mean"] for b in bins if b["mean"] is not None]
             ax.errorbar(x, y, yerr=[lo, hi], marker="o", capsize=3, label=label)
         ax.axhline(0.5, color="grey", ls=":", lw=1)
         ax.set_title(model)
-        ax.set_xlabel("salience |mean valence| of the word")
+        ax.set_xlabel("salience |mean valence| of the word (bin centre)")
         ax.set_ylim(0.3, 1.02)
     axes[0][0].set_ylabel("accuracy (95% t-interval over items)")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=len(labels), frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -136,8 +138,9 @@ def _plot_landscape(d):
         ax.set_xlabel("order-averaged coherence Coh (nats)")
         ax.set_title(model)
         ax.grid(axis="x", alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=len(labels), frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
