@@ -191,8 +191,8 @@ def _lrow(auc, gold, neg, rmean, rsd, gold_orders=None, neg_orders=None):
                            "all-0": {"mean": -3.0}, "all-1": {"mean": -4.0}}}
 
 
-def _run(task, method, accuracy, per_order, constraint="balance", labels=None):
-    return {"task": task, "method": method, "seed": 0, "accuracy": accuracy, "constraint": constraint,
+def _run(task, method, accuracy, per_order, constraint="balance", labels=None, seed=0):
+    return {"task": task, "method": method, "seed": seed, "accuracy": accuracy, "constraint": constraint,
             "coherence": float(np.mean(per_order)), "coherence_per_order": per_order,
             "labels": labels or BALANCED, "constraint_leak_accuracy": 0.5}
 
@@ -230,24 +230,29 @@ def test_p1_holds_and_fails():
 def test_p3_agreement_by_hand():
     land = {"polarity-high|0": _lrow(0.9, -20.0, -30.0, -28.0, 2.0, gold_orders=[-20.5, -19.5])}
     # gold spread = std([-20.5, -19.5], ddof=1) = 0.7071
+    land["polarity-high|1"] = land["polarity-high|0"]
     runs = [
         # accurate, but 1 nat more coherent than gold: spread max(0.7071, 0.7071); -20 >= -19.707 is false
         # -> gold not at least as coherent, success -> disagree
         _run("polarity-high", "coherence", 0.95, [-19.5, -18.5]),
         # inaccurate and far more coherent than gold -> agree (neither)
         _run("polarity-high", "chunked-bootstrap", 0.5, [-15.0, -15.0]),
-        # accurate and within the spread of gold -> agree (both)
-        _run("polarity-high", "chunked-icm", 0.92, [-20.3, -20.3]),
+        # accurate (>= 0.95) and within the spread of gold -> agree (both)
+        _run("polarity-high", "chunked-icm", 0.96, [-20.3, -20.3]),
+        # stopped far below gold's coherence: a search failure, counted apart, not judged
+        _run("polarity-high", "coherence", 0.6, [-26.0, -26.0], seed=1),
         # unconstrained runs and baselines are not judged by P3
         _run("polarity-high", "coherence-free", 0.5, [-5.0, -5.0], constraint="none", labels=[1] * 10),
         _run("polarity-high", "zero-shot", 0.9, [-20.0, -20.0], constraint="none"),
     ]
     p = _by_id(_data(land, runs))["P3"]
-    assert p["agreement"] == "2/3" and p["verdict"] == "fails"
-    flags = {r["method"]: (r["gold_at_least_as_coherent"], r["success"]) for r in p["rows"]}
-    assert flags == {"coherence": (False, True), "chunked-bootstrap": (False, False), "chunked-icm": (True, True)}
+    assert p["agreement"] == "2/3" and p["verdict"] == "fails" and p["search_failures"] == 1
+    flags = {(r["method"], r["seed"]): (r["gold_at_least_as_coherent"], r["success"], r["search_failure"])
+             for r in p["rows"]}
+    assert flags == {("coherence", 0): (False, True, False), ("chunked-bootstrap", 0): (False, False, False),
+                     ("chunked-icm", 0): (True, True, False), ("coherence", 1): (True, False, True)}
     p = _by_id(_data(land, runs[1:]))["P3"]
-    assert p["agreement"] == "2/2" and p["verdict"] == "holds"
+    assert p["agreement"] == "2/2" and p["verdict"] == "holds" and p["search_failures"] == 1
 
 
 def test_p2_and_p6_on_hand_built_data():

@@ -10,7 +10,8 @@ and the condition under which the theory says it should fail:
   coherent than gold; with a constraint that excludes the constants it does not, and the
   constraint's own leak (accuracy under a uniform prior) is reported beside it.
 * P3 (C5) -- a constrained coherence search reaches gold-level accuracy (>= 0.95) exactly when
-  gold is at least as coherent as the best labelling found (up to the order spread).
+  gold is at least as coherent as the best labelling found (up to the order spread); runs whose
+  search stopped below gold's coherence are search failures, counted apart.
 * P4 -- the coherence searches' accuracy falls toward chance as salience ``|valence|`` falls.
 * P5 (C4) -- Gibbs chains lock in: flips per item in the last sweep are rarer than the
   disagreement between chains.
@@ -92,7 +93,11 @@ def p2(data) -> dict:
 
 
 def p3(data) -> dict:
-    rows, agree = [], []
+    """C5 on a real model. A run whose search stopped more than the order spread *below* gold's
+    coherence is a search failure (the objective was not optimised) and is counted apart; on the
+    other runs, success (accuracy >= GOLD_LEVEL) must coincide with gold being at least as
+    coherent as what the search found."""
+    rows, agree, search_failures = [], [], 0
     for r in _runs(data):
         if r["method"] not in SEARCHES or r["constraint"] == "none":
             continue
@@ -101,13 +106,18 @@ def p3(data) -> dict:
         spread = max(g["spread"], float(np.std(r["coherence_per_order"], ddof=1)))
         gold_best = g["mean"] >= r["coherence"] - spread
         success = r["accuracy"] >= GOLD_LEVEL
+        stuck = r["coherence"] < g["mean"] - spread
         rows.append({"task": r["task"], "method": r["method"], "seed": r["seed"], "accuracy": r["accuracy"],
                      "coh_found": r["coherence"], "coh_gold": g["mean"], "spread": spread,
-                     "gold_at_least_as_coherent": gold_best, "success": success})
-        agree.append(gold_best == success)
+                     "gold_at_least_as_coherent": gold_best, "success": success, "search_failure": stuck})
+        if stuck:
+            search_failures += 1
+        else:
+            agree.append(gold_best == success)
     verdict = "not judged" if not agree else ("holds" if all(agree) else "fails")
-    return {"id": "P3", "verdict": verdict, "agreement": f"{sum(agree)}/{len(agree)}", "rows": rows,
-            "fails_when": "a search stops at a labelling less coherent than gold (search failure, not objective failure)"}
+    return {"id": "P3", "verdict": verdict, "agreement": f"{sum(agree)}/{len(agree)}",
+            "search_failures": search_failures, "rows": rows,
+            "fails_when": "a labelling far from gold is as coherent as gold (the objective, not the search, decides)"}
 
 
 def p4(data) -> dict:
