@@ -22,8 +22,16 @@ def _env(cache: Path) -> dict:
     return dict(os.environ, PYTHONPATH=str(ROOT), COHERENCE_CACHE_DIR=str(cache))
 
 
+def default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default action. A shell without job control
+    (CI runners, `cmd &`) starts commands with SIGINT ignored, and an ignored SIGINT is inherited,
+    so Python would never raise KeyboardInterrupt and the test could not interrupt anything."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args, cache: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "coherence.cli", *args], cwd=ROOT, env=_env(cache),
+                            preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -20,6 +20,12 @@ ARGS = ["lm", "table", "--model", "tiny-random", "--device", "cpu", "--threads",
         "--methods", "zero-shot", "golden-few-shot", "chunked-bootstrap", "coherence"]
 
 
+def default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default action (a shell without job control
+    starts commands with SIGINT ignored, and that is inherited)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cmd(out):
     return [sys.executable, "-m", "coherence.cli", *ARGS, "--out", str(out)]
 
@@ -35,7 +41,8 @@ def _records(folder):
 
 
 def _interrupt(out, sig):
-    p = subprocess.Popen(_cmd(out), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(_cmd(out), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         preexec_fn=default_sigint)
     deadline = time.time() + 300
     while time.time() < deadline:
         files = list(Path(out).glob("tiny-random-n8-*.json"))
