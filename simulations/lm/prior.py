@@ -70,6 +70,34 @@ class LabelWordPrior(Prior):
         lc = self.sequential_conditionals(B, s)
         return np.take_along_axis(lc, B[..., s, None], axis=-1)[..., 0]
 
+    def distinct_demo_labellings(self, B, demos):
+        """The distinct labellings of ``demos`` among the rows of ``B``: ``(full, inv)`` with
+        ``full[u]`` a length-``n`` vector carrying the ``u``-th distinct one (zeros elsewhere) and
+        ``inv`` mapping each row of ``B`` to it, so a prompt is built once per distinct context."""
+        uniq, inv = np.unique(B.reshape(-1, self.n)[:, demos], axis=0, return_inverse=True)
+        full = np.zeros((len(uniq), self.n), dtype=np.int64)
+        full[:, demos] = uniq
+        return full, np.asarray(inv).reshape(-1)
+
+    def context_conditionals(self, b, order, chunk: int) -> np.ndarray:
+        """Conditionals with randomized context exclusion: ``(n, k)`` nats, where
+
+            out[i, y] = log P_M(b_i = y | x_i; demos of every item outside i's chunk, in ``order``)
+
+        and the chunks are ``chunk`` consecutive positions of ``order``. ``chunk = 1`` is the
+        exact leave-one-out conditional (demos in ``order``); a larger chunk also hides the
+        chunk's other items from each query, which is the approximation that makes one sweep
+        cost about ``n^2 / (2 chunk)`` demonstration tokens: the context of a chunk shares the
+        prefix before the chunk with the previous context, and the chunk's queries run as one
+        batch of rows over that context's cache."""
+        b = self._check(np.asarray(b)).reshape(self.n)
+        s = V.order("order", order, self.n)
+        c = V.positive_int("chunk", chunk, minimum=1, maximum=self.n)
+        out = np.empty((self.n, self.k))
+        for a in range(0, self.n, c):
+            out[s[a:a + c]] = self.chunk_conditionals(b, s, a, c)
+        return out
+
 
 class LMPrior(LabelWordPrior):
     """A causal LM (:class:`simulations.lm.loader.LoadedModel`) over ``n`` query texts.
@@ -154,11 +182,8 @@ class LMPrior(LabelWordPrior):
     def log_conditional(self, B, i, demos) -> np.ndarray:
         B = self._check(B)
         d = self._check_demos(i, demos)
-        flat = B.reshape(-1, self.n)
-        uniq, inv = np.unique(flat[:, d], axis=0, return_inverse=True)
-        full = np.zeros((len(uniq), self.n), dtype=np.int64)
-        full[:, d] = uniq
-        seqs = [self.prompt_tokens(full[u], i, d) for u in range(len(uniq))]
+        full, inv = self.distinct_demo_labellings(B, d)
+        seqs = [self.prompt_tokens(u, i, d) for u in full]
         keys = [hashlib.blake2b(s.tobytes(), digest_size=16).digest() for s in seqs]
         miss = [u for u, key in enumerate(keys) if key not in self._memo]
         self.memo_hits += len(seqs) - len(miss)
@@ -248,25 +273,6 @@ class LMPrior(LabelWordPrior):
             allow[a:e, starts[i]:starts[i + 1]] = False
             allow[a:e, T + a:T + e] = np.tril(np.ones((e - a, e - a), dtype=bool))
         return self.scorer.masked_pass(trunk, ids, pos, allow)[offs[1:] - 1]
-
-    def context_conditionals(self, b, order, chunk: int) -> np.ndarray:
-        """Conditionals with randomized context exclusion: ``(n, k)`` nats, where
-
-            out[i, y] = log P_M(b_i = y | x_i; demos of every item outside i's chunk, in ``order``)
-
-        and the chunks are ``chunk`` consecutive positions of ``order``. ``chunk = 1`` is the
-        exact leave-one-out conditional (demos in ``order``); a larger chunk also hides the
-        chunk's other items from each query, which is the approximation that makes one sweep
-        cost about ``n^2 / (2 chunk)`` demonstration tokens: the context of a chunk shares the
-        prefix before the chunk with the previous context, and the chunk's queries run as one
-        batch of rows over that context's cache."""
-        b = self._check(np.asarray(b)).reshape(self.n)
-        s = V.order("order", order, self.n)
-        c = V.positive_int("chunk", chunk, minimum=1, maximum=self.n)
-        out = np.empty((self.n, self.k))
-        for a in range(0, self.n, c):
-            out[s[a:a + c]] = self.chunk_conditionals(b, s, a, c)
-        return out
 
     def chunk_conditionals(self, b, order, start: int, chunk: int) -> np.ndarray:
         """One chunk of :meth:`context_conditionals`: ``(m, k)`` nats for the items at positions

@@ -173,12 +173,9 @@ class ServedPrior(LabelWordPrior):
     def log_conditional(self, B, i, demos) -> np.ndarray:
         B = self._check(B)
         d = self._check_demos(i, demos)
-        flat = B.reshape(-1, self.n)
-        uniq, inv = np.unique(flat[:, d], axis=0, return_inverse=True)
-        full = np.zeros((len(uniq), self.n), dtype=np.int64)
-        full[:, d] = uniq
-        lp = self._next_token([self.prompt_text(full[u], i, d) for u in range(len(uniq))])
-        return lp[np.asarray(inv).reshape(-1)].reshape(B.shape[:-1] + (self.k,))
+        full, inv = self.distinct_demo_labellings(B, d)
+        lp = self._next_token([self.prompt_text(u, i, d) for u in full])
+        return lp[inv].reshape(B.shape[:-1] + (self.k,))
 
     def log_loo(self, B) -> np.ndarray:
         """``log P(b_i = y | x_i; all j != i in index order)``: ``(..., n, k)``; all prompts of all
@@ -202,15 +199,6 @@ class ServedPrior(LabelWordPrior):
         inside = s[start:start + chunk]
         ctx = np.concatenate([s[:start], s[start + chunk:]])
         return self._next_token([self.prompt_text(b, int(i), ctx) for i in inside])
-
-    def context_conditionals(self, b, order, chunk: int) -> np.ndarray:
-        """As :meth:`LMPrior.context_conditionals` (randomized context exclusion), ``(n, k)``."""
-        b = self._check(np.asarray(b)).reshape(self.n)
-        s = np.asarray(order)
-        out = np.empty((self.n, self.k))
-        for a in range(0, self.n, chunk):
-            out[s[a:a + chunk]] = self.chunk_conditionals(b, s, a, chunk)
-        return out
 
     def sequential_conditionals(self, B, order=None) -> np.ndarray:
         """``out[..., t, y] = log P(b_{s(t)} = y | x_{s(t)}; earlier steps)``: ``(..., n, k)``.
