@@ -140,8 +140,9 @@ def _prior(lm, n=7, batch_tokens=16384):
     return LMPrior(lm, q, PromptFormat(label_words=("negative", "positive")), batch_tokens=batch_tokens)
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 3])
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7])
 def test_chunk_conditionals_equal_explicit_prompts(lm, chunk):
+    """Chunk 7 = n: the context is empty (the tiny tokenizer adds no BOS), every item zero-shot."""
     rng = np.random.default_rng(chunk)
     prior = _prior(lm, batch_tokens=int(rng.integers(300, 3000)))
     n = prior.n

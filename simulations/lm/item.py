@@ -12,6 +12,7 @@ class Item:
     * ``"answer"``: claims of different answers (``key``) to one question cannot both be True,
       claims of the same answer must agree;
     * ``"comparison"``: "x > y" and "y > x" (``key`` the ordered pair) are True for exactly one;
+    * ``"contrast"``: a word and its negation (``key`` the word): exactly one is positive;
     * ``"none"``: no logic between items."""
 
     question: str

@@ -104,6 +104,10 @@ class PrefixScorer:
         Several stores matter because searches interleave sequences that each extend their own
         earlier version (the context of the next chunk, one prequential pass per order): with a
         single store each would evict the other's prefix."""
+        if tokens.size == 0:
+            # an empty context (the chunk holds every item, and the tokenizer adds no BOS):
+            # nothing to run, every row is scored from scratch
+            return [], np.zeros((0, self.k))
         best, c = None, 0
         for idx, st in enumerate(self._stores):
             m = min(common_prefix(st[0], tokens), tokens.size)

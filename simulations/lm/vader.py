@@ -21,6 +21,11 @@ Variants (``variant``):
 * ``salient-wrong``: each word is shown with an emoticon that contradicts its gold label with
   probability ``p`` (``:)`` after a negative word, ``:(`` after a positive one) and agrees
   otherwise: a salient surface concept that disagrees with gold on a fraction ``p`` (regime R3).
+
+Contrast pairs (:func:`contrast_pairs`, the ``polarity-pairs`` task): a word and its negated form
+by a prefix (``trust`` / ``distrust``, ``fair`` / ``unfair``), kept only where the raters gave the
+two opposite signs. The constraint "exactly one word of each pair is positive" excludes the
+constant labellings, and on its own (under a uniform prior) it is right on half the items.
 """
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ import numpy as np
 #: salience bins on |mean valence| (inclusive bounds)
 SALIENCE_BINS = {"high": (2.0, 4.0), "mid": (1.2, 2.0), "low": (0.5, 1.2)}
 VARIANTS = ("polarity", "nonsalient", "salient-wrong")
+#: negating prefixes tried for contrast pairs (longest first, so "dis" is not read as "di" + ...)
+PREFIXES = ("dis", "mis", "non", "un", "in", "im", "il", "ir")
 
 
 @dataclass(frozen=True)
@@ -131,3 +138,46 @@ def polarity_items(n: int, seed: int, *, variant: str = "polarity", salience: st
         shown_positive = np.where(wrong, 1 - gold, gold)  # the emoticon's own label
         words = [f"{w} {':)' if s else ':('}" for w, s in zip(words, shown_positive)]
     return words, gold, sal
+
+
+def contrast_pairs(entries, *, max_std: float = 1.0, split: str = "test", min_abs: float = 0.5) -> list:
+    """Disjoint ``(base, negated)`` entry pairs where ``negated`` is ``prefix + base`` for a prefix
+    in :data:`PREFIXES` and the two mean valences have opposite signs.
+
+    Both words need ``|valence| >= min_abs`` and std ``<= max_std``; the pair's split is its base
+    word's. A word already used keeps its first pair (pairs taken in sorted order of the negated
+    word), so every word is in at most one pair."""
+    if split not in ("dev", "test"):
+        raise ValueError(f"split must be 'dev' or 'test', got {split!r}")
+    by_word = {e.word: e for e in entries}
+    used, out = set(), []
+    for w in sorted(by_word):
+        e = by_word[w]
+        for pre in PREFIXES:
+            b = by_word.get(w[len(pre):]) if w.startswith(pre) else None
+            if b is None or b.word in used or w in used:
+                continue
+            ok = (b.valence > 0) != (e.valence > 0) and min(abs(b.valence), abs(e.valence)) >= min_abs
+            if ok and max(b.std, e.std) <= max_std and split_of(b.word) == split:
+                out.append((b, e))
+                used.update((b.word, w))
+    return out
+
+
+def pair_items(n: int, seed: int, *, max_std: float = 1.0, split: str = "test"):
+    """``(words (n,), gold (n,), salience (n,), pair id (n,))`` for ``n / 2`` random contrast
+    pairs (:func:`contrast_pairs`), the ``n`` words in random order.
+
+    Raises ``ValueError`` naming ``n`` when it is odd or the split holds fewer than ``n / 2`` pairs."""
+    pairs = contrast_pairs(load_lexicon(), max_std=max_std, split=split)
+    if n % 2 or n // 2 > len(pairs):
+        raise ValueError(f"n must be even and at most {2 * len(pairs)} (the contrast pairs with max_std "
+                         f"{max_std} in split {split!r}), got {n}")
+    rng = np.random.default_rng([seed, 11])
+    chosen = [pairs[i] for i in rng.choice(len(pairs), n // 2, replace=False)]
+    flat = [(e, q) for q, pair in enumerate(chosen) for e in pair]
+    flat = [flat[i] for i in rng.permutation(n)]
+    words = [e.word for e, _ in flat]
+    gold = np.array([int(e.valence > 0) for e, _ in flat], dtype=np.int64)
+    sal = np.array([abs(e.valence) for e, _ in flat])
+    return words, gold, sal, np.array([q for _, q in flat], dtype=np.int64)
