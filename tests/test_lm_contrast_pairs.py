@@ -78,3 +78,15 @@ def test_same_seed_same_items_and_errors_name_n():
     for n in (7, 2 * len(vader.contrast_pairs(vader.load_lexicon())) + 2):
         with pytest.raises(ValueError, match="n must be even"):
             make_task("polarity-pairs", n, 0)
+
+
+def test_docs_state_the_pair_counts():
+    """docs/lm.md quotes the number of contrast pairs per split: it must be the lexicon's."""
+    import re
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "lm.md").read_text().split())
+    m = re.search(r"disjoint pairs: (\d+) in the test split, (\d+) in dev", text)
+    assert m, "docs/lm.md no longer states the pair counts"
+    lex = vader.load_lexicon()
+    assert (int(m.group(1)), int(m.group(2))) == (len(vader.contrast_pairs(lex, split="test")),
+                                                  len(vader.contrast_pairs(lex, split="dev")))
