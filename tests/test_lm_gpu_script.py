@@ -23,5 +23,5 @@ def test_gpu_table_script_on_cpu(tmp_path):
     assert len(files) == 1
     data = json.loads(files[0].read_text())
     assert data["config"]["n"] == 8 and data["config"]["chunk"] == 4
-    assert {k.split("|")[0] for k in data["runs"]} == {"polarity-high", "capitals-easy"}
+    assert {k.split("|")[0] for k in data["runs"]} == {"polarity-high", "capitals-easy", "polarity-pairs"}
     assert "P1:" in r.stdout and "P3:" in r.stdout
