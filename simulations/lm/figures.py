@@ -6,7 +6,7 @@ numbers drawn, with the table settings, seeds and code version) and its entry in
 ``OUT/manifest.json`` (other entries are kept).
 
 * ``LM-salience`` -- accuracy against the salience ``|mean valence|`` of the words (items of
-  every polarity task pooled, binned), for zero-shot, golden few-shot (under the task's balance
+  the salience-bin tasks pooled, binned), for zero-shot, golden few-shot (under the task's balance
   constraint) and the coherence searches, one panel per model; chance is 1/2.
 * ``LM-landscape`` -- order-averaged ``Coh`` (nats) of gold, its negation, the constants, random
   balanced labellings and the labellings the coherence ascent found with and without the task's
@@ -23,6 +23,7 @@ from simulations.io import atomic_write_bytes, check_writable
 from theory.statistics import mean_ci
 
 from .predictions import evaluate
+from .tasks import SALIENCE_TASKS
 
 SAL_EDGES = (0.5, 0.9, 1.25, 2.0, 2.6, 4.0)  # the low task is [0.5, 1.2], the high [2, 4]
 CURVES = {"zero-shot": "zero-shot", "golden-few-shot": "golden 8-shot (balanced)",
@@ -36,8 +37,9 @@ def _item_correct(data, method):
 
     out = []
     for key, r in data["runs"].items():
-        if r["method"] != method or not r["task"].startswith("polarity-") or "nonsalient" in r["task"] \
-                or "salient-wrong" in r["task"]:
+        # the salience bins and their balance constraint only: the controls have no concept to
+        # find, and contrast pairs run under another constraint (one positive word per pair)
+        if r["method"] != method or r["task"] not in SALIENCE_TASKS:
             continue
         land = data["landscapes"][f"{r['task']}|{r['seed']}"]
         sal, gold = np.asarray(land["salience"]), np.asarray(land["gold"])

@@ -27,6 +27,7 @@ import numpy as np
 
 from simulations.io import dumps
 from theory.statistics import mean_ci
+from .tasks import SALIENCE_TASKS
 
 SEARCHES = ("chunked-bootstrap", "chunked-icm", "coherence")
 KNOWS = 0.7
@@ -121,7 +122,7 @@ def p3(data) -> dict:
 
 
 def p4(data) -> dict:
-    bins = [t for t in ("polarity-high", "polarity-mid", "polarity-low") if t in _tasks(data)]
+    bins = [t for t in SALIENCE_TASKS if t in _tasks(data)]
     rows = []
     for t in bins:
         row = {"task": t}

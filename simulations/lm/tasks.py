@@ -52,6 +52,9 @@ TASKS = {
     "jsonl:PATH": "a user JSONL file with question, choice, label, consistency_id",
 }
 
+#: the word-polarity tasks that differ only in their salience bin, most salient first
+SALIENCE_TASKS = ("polarity-high", "polarity-mid", "polarity-low")
+
 
 @dataclass
 class Task:
