@@ -338,7 +338,9 @@ def bootstrap_training(quick):
                   "inconsistent), alpha != T converges to P^(alpha/T) on C, and completing items left outside the "
                   "pool ignores the constraints (counterexample)")
 def icm_consistency_restricts_support(quick):
-    from .consistency import arithmetic_task, icm_end_consistency, random_task_prior, support_restriction
+    from simulations.arithmetic_task import arithmetic_task
+
+    from .consistency import icm_end_consistency, random_task_prior, support_restriction
 
     shapes = [(6, 2), (4, 3), (3, 4)]
     instances = range(3 if quick else 9)

@@ -3,10 +3,11 @@ bullet; C5 R6; section 6, ICM), used by ``C1.icm-consistency-restricts-support``
 (:mod:`proofs_check.c1_special_cases`) and ``C5.R6.no-consistency-constant-wins``
 (:mod:`proofs_check.c5_regimes`).
 
-The instances are the arithmetic-verification task: ``problems`` problems with ``candidates``
-candidate answers each, exactly one correct (True), and a ``contradiction`` constraint between
-every two candidates of one problem (at most one True per problem). ``I(b)`` counts violated
-pairs; ``C = {b : I(b) = 0}`` is the consistent set.
+The instances are the arithmetic-verification task (:mod:`simulations.arithmetic_task`):
+``problems`` problems with ``candidates`` candidate answers each, exactly one correct (True), and a
+``contradiction`` constraint between every two candidates of one problem (at most one True per
+problem). ``I(b)`` counts violated pairs; ``C = {b : I(b) = 0}`` is the consistent set. The R6
+check's settings and instances are the regime's (:mod:`simulations.regimes.r06_degenerate`).
 
 * Hard restriction (argmax): for a score table ``S`` over ``{0,1}^n`` the argmax of
   ``alpha * S - I`` equals the argmax of ``S`` on ``C`` exactly when ``alpha < alpha*``, with
@@ -41,17 +42,8 @@ ICM_ALPHA = 50.0
 
 
 # -- instances --------------------------------------------------------------------------------
-
-def arithmetic_task(seed: int, problems: int, candidates: int):
-    """The truth (one True candidate per problem, position drawn with ``seed``), the problem id of
-    each item, and the ``contradiction`` constraints between candidates of one problem."""
-    from simulations.search.constraints import from_groups
-
-    rng = np.random.default_rng(seed)
-    group = np.repeat(np.arange(problems), candidates)
-    truth = np.zeros(problems * candidates, dtype=np.int64)
-    truth[np.arange(problems) * candidates + rng.integers(0, candidates, problems)] = 1
-    return truth, group, from_groups(group, "contradiction")
+# the arithmetic task is built below the checks (simulations.arithmetic_task); the R6 instances
+# (truth beside the constant) are defined with the regime (simulations.regimes.r06_degenerate)
 
 
 def random_task_prior(seed: int, truth: np.ndarray) -> ConceptMixture:
@@ -210,24 +202,17 @@ def _first(xs, flags):
     return next((float(x) for x, f in zip(xs, flags) if f), None)
 
 
-def truth_and_constant(truth, eps_t, eps_c, w_c) -> ConceptMixture:
-    """Two concepts: the truth (``eps_t``, weight ``1 - w_c``) and the constant all-True map (``eps_c``, ``w_c``)."""
-    return ConceptMixture(F=np.stack([truth, np.ones_like(truth)]), eps=[eps_t, eps_c], w=[1 - w_c, w_c],
-                          names=("truth", "constant-true"))
-
-
-def constant_takeover_sweeps(quick: bool, cons_override=False) -> dict:
-    """The weight and noise sweeps of the R6 check (``cons_override``: constraints to use instead
-    of the task's, e.g. ``None``)."""
-    n, eps_t = 12, 0.1
-    truth, _, cons = arithmetic_task(6, 4, 3)
+def constant_takeover_sweeps(p: dict, instances: dict, cons_override=False) -> dict:
+    """The weight and noise sweeps of the R6 check (``p``, ``instances``: the check's settings and
+    instances, :func:`simulations.regimes.r06_degenerate.check_params` and ``check_instances``;
+    ``cons_override``: constraints to use instead of the task's, e.g. ``None``)."""
+    truth, cons = instances["weight_sweep"][0].truth, instances["weight_sweep"][0].constraints
     if cons_override is not False:
         cons = cons_override
-    eps_c, w_fixed = 0.01, 0.3
-    wgrid = np.round(np.arange(0.01, 0.6, 0.01 if quick else 0.0025), 5)
-    egrid = np.round(np.arange(0.0025, 0.2, 0.005 if quick else 0.0025), 5)
-    wrows = [takeover(truth_and_constant(truth, eps_t, eps_c, w), truth, cons) for w in wgrid]
-    erows = [takeover(truth_and_constant(truth, eps_t, e, w_fixed), truth, cons) for e in egrid]
+    n, eps_t, eps_c, w_fixed = truth.size, p["eps_t"], p["eps_c"], p["w_c"]
+    wgrid, egrid = p["w_c_grid"], p["eps_c_grid"]
+    wrows = [takeover(inst.prior, truth, cons) for inst in instances["weight_sweep"]]
+    erows = [takeover(inst.prior, truth, cons) for inst in instances["noise_sweep"]]
     balance = float(truth.mean())
     every = wrows + erows
     acc_is_balance = all(abs(r[s]["accuracy_unconstrained"] - balance) <= 1e-12

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from proofs_check import consistency as K
+from simulations.arithmetic_task import arithmetic_task
+from simulations.regimes import r06_degenerate as R6
 from proofs_check.registry import all_checks, run_check
 
 
@@ -31,7 +33,7 @@ def _violations(b, group) -> int:
 
 
 def _instance(seed, problems=2, candidates=3):
-    truth, group, cons = K.arithmetic_task(seed, problems, candidates)
+    truth, group, cons = arithmetic_task(seed, problems, candidates)
     prior = K.random_task_prior(seed, truth)
     vecs = list(itertools.product((0, 1), repeat=truth.size))    # code order: item 0 most significant
     logp = np.array([_mixture_logp(b, prior.F, prior.eps, prior.w) for b in vecs])
@@ -128,15 +130,16 @@ def test_constant_switch_weight_matches_brute_force_scan():
 
 
 def test_takeover_accuracy_and_removing_constraints_changes_the_verdict():
-    truth, _, cons = K.arithmetic_task(6, 4, 3)
-    p = K.truth_and_constant(truth, 0.1, 0.01, 0.5)
+    truth, _, cons = arithmetic_task(6, 4, 3)
+    p = R6.truth_and_constant(truth, 0.1, 0.01, 0.5)
     r = K.takeover(p, truth, cons)
     assert r["Coh"]["constant_wins_unconstrained"] and r["PL"]["constant_wins_unconstrained"]
     assert r["Coh"]["accuracy_unconstrained"] == pytest.approx(truth.mean(), abs=1e-12)
     assert r["Coh"]["truth_wins_constrained"] and r["Coh"]["accuracy_constrained"] == 1.0
-    off = K.constant_takeover_sweeps(True, cons_override=None)
+    settings_, instances = R6.check_params(True), R6.check_instances(R6.check_params(True))
+    off = K.constant_takeover_sweeps(settings_, instances, cons_override=None)
     assert not off["constraints_recover_truth_everywhere"]
-    on = K.constant_takeover_sweeps(True)
+    on = K.constant_takeover_sweeps(settings_, instances)
     assert on["constraints_recover_truth_everywhere"]
     # switch points computed here, not by the module
     w_pred = 1 / (1 + math.exp(12 * math.log(0.99 / 0.9)))   # w/(1-w) = (0.9/0.99)^12

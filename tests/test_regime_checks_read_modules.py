@@ -1,14 +1,18 @@
-"""The C5 checks of R7, R10 and R13 take their settings and instances from the regime modules
+"""The C5 checks of R6 (ICM's constant take-over), R7, R9, R10 and R13 take their settings and instances from the regime modules
 (:mod:`simulations.regimes`), so a parameter changed there changes what the check measures; and
 the check instances the modules build are the ones the checks drew before the refactor (the
 legacy random streams, rewritten here independently), so no check verdict or value moved."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from proofs_check.registry import all_checks
+from simulations.regimes import r06_degenerate as R6
 from simulations.regimes import r07_misspecification as R7
+from simulations.regimes import r09_pseudo_likelihood as R9
 from simulations.regimes import r10_non_exchangeable as R10
 from simulations.regimes import r13_many_labels as R13
 from theory import ConceptMixture, InContextSimulator
@@ -16,6 +20,58 @@ from theory import ConceptMixture, InContextSimulator
 
 def run(check_id: str, quick: bool = True):
     return {c.id: c for c in all_checks()}[check_id].func(quick)
+
+
+# -- R6: without consistency the constant takes over ----------------------------------------------
+
+def _legacy_r6_task():
+    """The check's task before its settings moved: default_rng(6) places the one True candidate of
+    each of 4 problems with 3 candidates; contradictions join the candidates of one problem."""
+    rng = np.random.default_rng(6)
+    truth = np.zeros(12, dtype=np.int64)
+    truth[np.arange(4) * 3 + rng.integers(0, 3, 4)] = 1
+    pairs = sorted((i, j) for i, j in itertools.combinations(range(12), 2) if i // 3 == j // 3)
+    return truth, pairs
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_r6_takeover_instances_replay_the_legacy_check(quick):
+    p = R6.check_params(quick)
+    truth, pairs = _legacy_r6_task()
+    wgrid = np.round(np.arange(0.01, 0.6, 0.01 if quick else 0.0025), 5)
+    egrid = np.round(np.arange(0.0025, 0.2, 0.005 if quick else 0.0025), 5)
+    assert p["w_c_grid"] == wgrid.tolist() and p["eps_c_grid"] == egrid.tolist()
+    assert p["seeds"] == list(range(4 if quick else 10)) and p["search_methods"] == ("icm", "icm-paper")
+    insts = R6.check_instances(p)
+    legacy = {"weight_sweep": [(w, 0.01) for w in wgrid], "noise_sweep": [(0.3, e) for e in egrid],
+              "searches": [(0.1, 0.01), (0.5, 0.01)], "light": [(0.1, 0.01)], "noisy": [(0.5, 0.15)]}
+    for key, wanted in legacy.items():
+        got = insts[key] if isinstance(insts[key], list) else [insts[key]]
+        assert len(got) == len(wanted)
+        for inst, (w_c, eps_c) in zip(got, wanted):
+            assert np.array_equal(inst.truth, truth)
+            assert sorted(map(tuple, inst.constraints.pairs.tolist())) == pairs
+            np.testing.assert_array_equal(inst.prior.F, np.stack([truth, np.ones(12, dtype=np.int64)]))
+            np.testing.assert_array_equal(inst.prior.eps, [0.1, eps_c])
+            np.testing.assert_array_equal(inst.prior.w, [1 - w_c, w_c])
+
+
+def test_r6_takeover_check_reads_the_regime_module(monkeypatch):
+    base = R6.check_params
+    monkeypatch.setattr(R6, "check_params", lambda quick: dict(
+        base(quick), task_seed=2, problems=3, candidates=2, w_c_grid=[0.05, 0.2, 0.45], eps_c_grid=[0.01, 0.06, 0.15],
+        search_w_c=[0.3], search_methods=("icm",), seeds=[0], light=(0.05, 0.01)))
+    rec = run("C5.R6.no-consistency-constant-wins")
+    out = rec.measured
+    assert out["n"] == 6 and len(out["truth"]) == 6 and out["class_balance"] == 0.5
+    # the switch of the patched n, computed here: w_c / (1 - w_c) = ((1 - eps_t) / (1 - eps_c))^n
+    r = (0.9 / 0.99) ** 6
+    assert out["weight_sweep"]["predicted_coh_switch_w_c"] == pytest.approx(r / (1 + r), rel=1e-12)
+    assert [row[0] for row in out["weight_sweep"]["table_w_c_cohconst_plconst"]] == [0.05, 0.2, 0.45]
+    assert out["weight_sweep"]["measured_coh_switch_w_c"] == 0.45           # the first grid weight past 0.361
+    assert list(out["icm_searches"]) == ["w_c=0.3 icm without constraints", "w_c=0.3 icm with constraints"]
+    assert all(v["runs"] == 1 for v in out["icm_searches"].values())
+    assert rec.counterexample is not None and "light_constant_w_c_0.05_eps_c_0.01" in rec.counterexample
 
 
 # -- R7 ------------------------------------------------------------------------------------------
@@ -62,6 +118,26 @@ def test_r7_check_reads_the_regime_module(monkeypatch):
     assert bounds == [i.measures["best_concept_agreement"] for i in patched] and bounds != unpatched
     for r in rows:
         assert r["unlabelled_accuracy"] <= r["best_concept_agreement"] + 1e-12
+
+
+# -- R9 ------------------------------------------------------------------------------------------
+
+def test_r9_check_settings_are_the_legacy_ones():
+    quick, full = R9.check_params(True), R9.check_params(False)
+    assert (quick["search_runs"], full["search_runs"]) == (5, 20)
+    assert quick["eps_n"] == full["eps_n"] == 0.01
+    assert quick["search_methods"] == full["search_methods"] == ("icm", "icm-paper", "annealed-gibbs")
+
+
+def test_r9_check_reads_the_regime_module(monkeypatch):
+    base = R9.check_params
+    monkeypatch.setattr(R9, "check_params", lambda quick: dict(base(quick), search_runs=2, search_methods=("icm",)))
+    ends = run("C5.R9.pl-prefers-negation").measured["searches_end_at"]
+    assert list(ends) == ["icm"] and ends["icm"]["runs"] == 2
+    # a negation noise above eps_t: PL no longer prefers the negation, so the check fails
+    monkeypatch.setattr(R9, "check_params", lambda quick: dict(base(quick), search_runs=1, eps_n=0.3))
+    rec = run("C5.R9.pl-prefers-negation")
+    assert not rec.measured["pl_argmax_is_negation"] and rec.verdict == "fails"
 
 
 # -- R10 -----------------------------------------------------------------------------------------

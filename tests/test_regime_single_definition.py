@@ -19,12 +19,12 @@ from simulations.regimes import REGIMES
 
 ROOT = Path(__file__).resolve().parent.parent
 #: what a check must not call to build its own instance: prior families, random streams, the shared
-#: random families that now live with the regimes (simulations.regimes.r10_non_exchangeable,
-#: simulations.task_prior)
+#: random families and tasks that now live with the regimes (simulations.regimes.r10_non_exchangeable,
+#: simulations.task_prior, simulations.arithmetic_task, simulations.regimes.r06_degenerate)
 BUILDERS = {"ConceptMixture", "InContextSimulator", "DirichletMultinomial", "TablePrior", "default_rng",
-            "random_simulator", "task_prior"}
-#: regime checks that still build their own instances, with where they do it
-NOT_YET = {"C5.R6.no-consistency-constant-wins": "ICM's constant take-over, instances from proofs_check.consistency"}
+            "random_simulator", "task_prior", "arithmetic_task", "truth_and_constant"}
+#: regime checks that still build their own instances, with where they do it (none left)
+NOT_YET: dict = {}
 
 
 def _names(code) -> set:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulations.regimes import r06_degenerate as R6
 from simulations.regimes.verdict import boundary_agrees, check_verdict, grid_step
 from theory import ConceptMixture, all_behaviours
 from theory.decoders import joint_accuracy, tie_set
@@ -183,55 +184,67 @@ def r6(quick):
                                                 "closed_form_class_balance": closed})
 
 
+def _r6_takeover_conditions() -> str:
+    from ..consistency import constant_switch_noise, constant_switch_weight
+
+    p = R6.check_params(False)
+    n, eps_t = p["problems"] * p["candidates"], p["eps_t"]
+    return (f"arithmetic verification, {p['problems']} problems x {p['candidates']} candidates (n = {n}, one True each: "
+            f"balance 1/{p['candidates']}); prior = truth (eps_t {eps_t:g}, weight 1 - w_c) + constant all-True (eps_c, "
+            "weight w_c). Coherence picks the constant iff log w_c + n log(1-eps_c) > log w_t + n log(1-eps_t) (switch "
+            f"w_c = {constant_switch_weight(n, eps_t, p['eps_c']):.3f} at eps_c = {p['eps_c']:g}; eps_c = "
+            f"{constant_switch_noise(n, 1 - p['w_c'], p['w_c'], eps_t):.3f} at w_c = {p['w_c']:g}), PL (ICM's score) iff "
+            "eps_c < eps_t whatever the weights; measured switches within tolerance. Outside (counterexample): a light "
+            "or noisy constant does not take over. ICM searches (released and paper variants, from random seeds) "
+            "reported with and without the constraints; with them they must end at the truth in >= "
+            f"{p['search_truth_share']:.0%} of runs")
+
+
 @check("C5.R6.no-consistency-constant-wins", "R6 (ICM's failure mode): without logical consistency the constant "
        "labeling takes over -- the most coherent (and the highest-PL) labeling is 'all True', accuracy = the class "
        "balance -- and contradiction constraints (at most one True per problem) exclude it and recover the truth",
-       expected="holds-under-conditions", tolerance=0.01,
-       conditions="arithmetic verification, 4 problems x 3 candidates (n = 12, one True each: balance 1/3); prior = "
-                  "truth (eps_t 0.1, weight 1 - w_c) + constant all-True (eps_c, weight w_c). Coherence picks the "
-                  "constant iff log w_c + n log(1-eps_c) > log w_t + n log(1-eps_t) (switch w_c = 0.242 at eps_c = "
-                  "0.01; eps_c = 0.034 at w_c = 0.3), PL (ICM's score) iff eps_c < eps_t whatever the weights; "
-                  "measured switches within tolerance. Outside (counterexample): a light or noisy constant does not "
-                  "take over. ICM searches (released and paper variants, from random seeds) reported with and "
-                  "without the constraints; with them they must end at the truth in >= 80% of runs")
+       expected="holds-under-conditions", tolerance=R6.check_params(False)["tolerance"],
+       conditions=_r6_takeover_conditions())
 def constant_takeover_check(quick):
     from simulations.search import run_search
 
-    from ..consistency import constant_takeover_sweeps, takeover, truth_and_constant
+    from ..consistency import constant_takeover_sweeps, takeover
 
-    sw = constant_takeover_sweeps(quick)
+    p = R6.check_params(quick)
+    instances = R6.check_instances(p)
+    sw = constant_takeover_sweeps(p, instances)
     cons, truth = sw.pop("cons"), sw.pop("truth_arr")
     ws, ns = sw["weight_sweep"], sw["noise_sweep"]
-    tol = 0.01
+    tol = p["tolerance"]
     switches_ok = (ws["measured_coh_switch_w_c"] is not None and abs(ws["measured_coh_switch_w_c"] - ws["predicted_coh_switch_w_c"]) <= tol
                    and ns["measured_coh_switch_eps_c"] is not None
                    and abs(ns["measured_coh_switch_eps_c"] - ns["predicted_coh_switch_eps_c"]) <= tol
                    and ns["measured_pl_switch_eps_c"] is not None
                    and abs(ns["measured_pl_switch_eps_c"] - ns["predicted_pl_switch_eps_c"]) <= tol)
     searches = {}
-    seeds = range(4 if quick else 10)
-    for w_c in (0.1, 0.5):
-        p = truth_and_constant(truth, 0.1, 0.01, w_c)
-        for m in ("icm", "icm-paper"):
+    for inst in instances["searches"]:
+        for m in p["search_methods"]:
             for label, cs in (("without", None), ("with", cons)):
-                ends = [run_search(m, p, constraints=cs, seed=s).behaviours for s in seeds]
-                searches[f"w_c={w_c} {m} {label} constraints"] = {
+                ends = [run_search(m, inst.prior, constraints=cs, seed=s).behaviours for s in p["seeds"]]
+                searches[f"w_c={inst.measures['w_c']} {m} {label} constraints"] = {
                     "runs": len(ends), "constant": sum(bool((e == 1).all()) for e in ends),
                     "truth": sum(bool((e == truth).all()) for e in ends)}
     with_c = [v for k, v in searches.items() if k.endswith("with constraints")]
-    search_ok = sum(v["truth"] for v in with_c) >= 0.8 * sum(v["runs"] for v in with_c)
+    search_ok = sum(v["truth"] for v in with_c) >= p["search_truth_share"] * sum(v["runs"] for v in with_c)
     inside = (switches_ok and ws["coh_constant_beyond_switch"] and ws["pl_constant_at_every_weight"]
               and sw["accuracy_of_constant_equals_class_balance"] and sw["constraints_recover_truth_everywhere"] and search_ok)
-    below = takeover(truth_and_constant(truth, 0.1, 0.01, 0.1), truth, cons)
-    noisy = takeover(truth_and_constant(truth, 0.1, 0.15, 0.5), truth, cons)
+    light, noisy = instances["light"], instances["noisy"]
+    below, above = takeover(light.prior, truth, cons), takeover(noisy.prior, truth, cons)
     cex = None
-    if not below["Coh"]["constant_wins_unconstrained"] or not noisy["PL"]["constant_wins_unconstrained"]:
-        cex = {"light_constant_w_c_0.1_eps_c_0.01": {"coh_picks_constant": below["Coh"]["constant_wins_unconstrained"],
-                                                     "coh_accuracy": below["Coh"]["accuracy_unconstrained"],
-                                                     "pl_picks_constant": below["PL"]["constant_wins_unconstrained"]},
-               "noisy_constant_w_c_0.5_eps_c_0.15": {"coh_picks_constant": noisy["Coh"]["constant_wins_unconstrained"],
-                                                     "pl_picks_constant": noisy["PL"]["constant_wins_unconstrained"],
-                                                     "pl_accuracy": noisy["PL"]["accuracy_unconstrained"]}}
+    if not below["Coh"]["constant_wins_unconstrained"] or not above["PL"]["constant_wins_unconstrained"]:
+        cex = {f"light_constant_w_c_{light.measures['w_c']}_eps_c_{light.measures['eps_c']}": {
+                   "coh_picks_constant": below["Coh"]["constant_wins_unconstrained"],
+                   "coh_accuracy": below["Coh"]["accuracy_unconstrained"],
+                   "pl_picks_constant": below["PL"]["constant_wins_unconstrained"]},
+               f"noisy_constant_w_c_{noisy.measures['w_c']}_eps_c_{noisy.measures['eps_c']}": {
+                   "coh_picks_constant": above["Coh"]["constant_wins_unconstrained"],
+                   "pl_picks_constant": above["PL"]["constant_wins_unconstrained"],
+                   "pl_accuracy": above["PL"]["accuracy_unconstrained"]}}
     return Outcome(under_conditions(inside, cex), {**sw, "icm_searches": searches}, counterexample=cex)
 
 

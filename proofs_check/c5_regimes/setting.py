@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from simulations.regimes import r07_misspecification as R7
+from simulations.regimes import r09_pseudo_likelihood as R9
 from simulations.regimes import r10_non_exchangeable as R10
 from simulations.regimes import r13_many_labels as R13
 from simulations.regimes.verdict import boundary_agrees, check_verdict, grid_step
@@ -72,19 +73,22 @@ def r8(quick):
                                        "wrong_for_all_larger_n": stays, "table_n_coh": rows})
 
 
+def _r9_conditions() -> str:
+    p, c = R9.params(False), R9.check_params(False)
+    return (f"simulations.regimes.r09_pseudo_likelihood at eps_n = {c['eps_n']:g} (n = {p['n']}; truth w {p['w_t']:g} "
+            f"eps {p['eps_t']:g}, negation w {1 - p['w_t']:g}), its first instance; closed-form region: log(w_t/w_n) > "
+            "n log((1-eps_n)/(1-eps_t)) (joint -> truth) and eps_n < eps_t (PL -> negation). A statement about "
+            "the scores' global argmaxes: the ICM searches (simulations.search), started from zero-shot seeds, "
+            "mostly end at the truth anyway (counts in measured)")
+
+
 @check("C5.R9.pl-prefers-negation", "R9: ICM's pseudo-likelihood (and the released code's signed log-odds) prefer a "
        "low-prior but internally sharp labeling, here the negation of the truth, where joint coherence picks the "
-       "truth", tolerance=0.0,
-       conditions="simulations.regimes.r09_pseudo_likelihood at eps_n = 0.01 (n = 10; truth w 0.95 eps 0.2, negation "
-                  "w 0.05), its first instance; closed-form region: log(w_t/w_n) > "
-                  "n log((1-eps_n)/(1-eps_t)) (joint -> truth) and eps_n < eps_t (PL -> negation). A statement about "
-                  "the scores' global argmaxes: the ICM searches (simulations.search), started from zero-shot seeds, "
-                  "mostly end at the truth anyway (counts in measured)")
+       "truth", tolerance=0.0, conditions=_r9_conditions())
 def r9(quick):
-    from simulations.regimes import r09_pseudo_likelihood as R
-
-    p, en = R.params(quick), 0.01
-    inst = R.instance(p, en, p["seeds"][0])
+    p, c = R9.params(quick), R9.check_params(quick)
+    en = c["eps_n"]
+    inst = R9.instance(p, en, p["seeds"][0])
     n, truth, wt, et, wn = p["n"], inst.truth, p["w_t"], p["eps_t"], 1 - p["w_t"]
     p = inst.prior
     B = all_behaviours(n, 2)
@@ -102,8 +106,8 @@ def r9(quick):
     from simulations.search import run_search
 
     ends = {}
-    for method in ("icm", "icm-paper", "annealed-gibbs"):
-        runs = [run_search(method, p, seed=s).behaviours for s in range(5 if quick else 20)]
+    for method in c["search_methods"]:
+        runs = [run_search(method, p, seed=s).behaviours for s in range(c["search_runs"])]
         ends[method] = {"truth": sum(bool((b == truth).all()) for b in runs),
                         "negation": sum(bool((b == 1 - truth).all()) for b in runs), "runs": len(runs)}
     res["searches_end_at"] = ends   # local searches from zero-shot seeds mostly stay in the truth's basin

@@ -2,9 +2,10 @@
 
 One module per regime holds its parameters (``params(quick)``), its instance builder
 (``instance(params, x, seed)`` -> :class:`~simulations.regimes.instance.Instance`) and its
-closed-form predictions (switch points, predicted curves, ``boundaries(params)``). Where the
-check measures other instances than the figure (R7, R10, R13), the module also holds the check's
-settings (``check_params(quick)``) and builder (``check_instances`` / ``check_simulators``). Three
+closed-form predictions (switch points, predicted curves, ``boundaries(params)``). Where a
+check measures other instances or settings than the figure (R6's constant take-over, R7, R9, R10,
+R13), the module also holds the check's settings (``check_params(quick)``) and, where it builds
+instances, its builder (``check_instances`` / ``check_simulators``). Three
 readers use them and nothing else defines them:
 
 * its C5 check (`coherence check --only C5.RN`: exact decoders on the regime's instances);
