@@ -15,6 +15,7 @@ import json
 import math
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +102,24 @@ def check_writable(path, *, argument: str = "--out") -> Path:
     if not ok:
         raise ValueError(f"{argument}: cannot write under {str(p)!r} ({str(probe)!r} is not a writable folder)")
     return p
+
+
+@contextmanager
+def file_lock(path):
+    """Hold an exclusive advisory lock (``fcntl.flock``) on the hidden file ``.NAME.lock`` beside
+    ``path`` while the block runs, so that processes updating one file take turns. The lock file
+    is left in place (removing it would let a waiting process lock a file nobody else sees).
+    Where ``fcntl`` does not exist (Windows) the block runs unlocked."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(path.parent / f".{path.name}.lock", "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

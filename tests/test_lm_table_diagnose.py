@@ -9,6 +9,7 @@
 """
 import json
 import shutil
+from pathlib import Path
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -343,3 +344,56 @@ def test_search_settings_checked_before_loading(capsys, no_model, argv, name):
     rc = main(["lm", "diagnose", "--model", "tiny-random", "--device", "cpu", "-n", "8"] + argv)
     err = capsys.readouterr().err
     assert rc == 2 and name in err
+
+
+def test_concurrent_runs_of_one_table_keep_each_others_cells(table, lm, tmp_path, monkeypatch):
+    """Two runs filling one table file: while this run computes a cell, another process writes
+    a cell of its own (and finishes one this run still has to do). Nothing is dropped and the
+    other's finished cell is not recomputed."""
+    out, data = table
+    src = T.table_path(out, CFG)
+    dst = tmp_path / src.name
+    full = json.loads(src.read_text())
+    mine, theirs_done = "polarity-high|coherence|0", "capitals-easy|coherence|0"
+    start = json.loads(src.read_text())
+    for key in (mine, theirs_done):
+        del start["runs"][key]
+    dst.write_text(json.dumps(start))
+    real, calls = T.run_cell, []
+
+    def other_process_writes_meanwhile(lm_, task, method, seed, cfg, orders):
+        calls.append(f"{task.name}|{method}|{seed}")
+        on_disk = json.loads(dst.read_text())
+        on_disk["runs"][theirs_done] = full["runs"][theirs_done]
+        on_disk["runs"]["capitals-easy|chunked-gibbs|7"] = {"foreign": True}
+        T.atomic_write_json(dst, on_disk)  # a plain writer: it never saw this run's memory
+        return real(lm_, task, method, seed, cfg, orders)
+
+    monkeypatch.setattr(T, "run_cell", other_process_writes_meanwhile)
+    after = T.run_table(lm, CFG, TASKS, METHODS, [0], tmp_path, quiet=True)
+    assert calls == [mine]
+    final = json.loads(dst.read_text())
+    assert final["runs"]["capitals-easy|chunked-gibbs|7"] == {"foreign": True}
+    assert set(final["runs"]) == set(full["runs"]) | {"capitals-easy|chunked-gibbs|7"} == set(after["runs"])
+    assert final["runs"][theirs_done] == full["runs"][theirs_done]
+
+
+def test_file_lock_serialises_writers(tmp_path):
+    """While one process holds the table's lock, another blocks on it (fcntl advisory lock)."""
+    import subprocess
+    import sys
+    import time
+
+    from simulations.io import file_lock
+
+    target = tmp_path / "t.json"
+    code = ("import sys; from simulations.io import file_lock\nprint('started', flush=True)\n"
+            "with file_lock(sys.argv[1]):\n    print('in', flush=True)\n")
+    with file_lock(target):
+        p = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True,
+                             cwd=str(Path(__file__).resolve().parents[1]))
+        assert p.stdout.readline().strip() == "started"
+        time.sleep(1.0)  # unlocked, the child would print and exit within this second
+        assert p.poll() is None, "the second process got the lock while the first held it"
+    assert p.communicate(timeout=30)[0].strip() == "in" and p.returncode == 0
+    assert (tmp_path / ".t.json.lock").exists()

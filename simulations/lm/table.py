@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulations.io import atomic_write_json
+from simulations.io import atomic_write_json, file_lock
 
 from .chunked import ChunkConfig, constraint_leak, project, run_chunked
 from .formats import auc, format_named
@@ -92,6 +92,18 @@ def _load(path: Path, cfg: TableConfig) -> dict:
         if data.get("config") == asdict(cfg):
             return data
     return {"config": asdict(cfg), "formats": {}, "landscapes": {}, "runs": {}}
+
+
+def _save(path: Path, cfg: TableConfig, data: dict) -> None:
+    """Write ``data`` after merging in what another run of the same table (another process on
+    the same file) has written since: under a lock, cells and landscapes on disk that ``data``
+    lacks are added to it, so no process drops another's finished cells."""
+    with file_lock(path):
+        disk = _load(path, cfg)
+        for part in ("formats", "landscapes", "runs"):
+            for key, value in disk[part].items():
+                data[part].setdefault(key, value)
+        atomic_write_json(path, data)
 
 
 def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict:
@@ -161,8 +173,10 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                 bar.set_postfix_str(f"choosing the format of {t} on its dev split")
             chosen = cfg.formats.get(t)
             data["formats"][t] = ({"chosen": chosen, "auc": None} if chosen else choose_format(lm, t, n_dev=cfg.n_dev))
-            atomic_write_json(path, data)
+            _save(path, cfg, data)
     for t, m, s in todo:
+        if f"{t}|{m}|{s}" in data["runs"]:  # another run of this table finished it meanwhile
+            continue
         task = make_task(t, cfg.n, s)
         task = task.with_format(format_named(task.family, data["formats"][t]["chosen"]))
         lkey = f"{t}|{s}"
@@ -175,11 +189,11 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                          "salience": None if task.salience is None else task.salience.tolist(),
                          "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name}})
             data["landscapes"][lkey] = land
-            atomic_write_json(path, data)
+            _save(path, cfg, data)
         orders = np.asarray(data["landscapes"][lkey]["orders"])
         rec = run_cell(lm, task, m, s, cfg, orders)
         data["runs"][f"{t}|{m}|{s}"] = rec
-        atomic_write_json(path, data)
+        _save(path, cfg, data)
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"{t} {m} s{s}: acc {rec['accuracy']:.2f}, {rec['seconds']:.0f}s")
