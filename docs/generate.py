@@ -184,7 +184,9 @@ BLOCKS = {("docs/lm.md", "lm-tables"): _lm(lambda r, f, t: r.model_blocks(t)),
           ("docs/lm.md", "lm-predictions"): _lm(lambda r, f, t: r.predictions_table(t)),
           ("docs/lm.md", "lm-formats"): _lm(lambda r, f, t: r.formats_table(t)),
           ("docs/lm.md", "lm-fastpath"): _lm(lambda r, f, t: r.fastpath_table(f)),
-          ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,
+          ("docs/lm.md", "lm-cost"): _lm(lambda r, f, t: r.cost_table(f)),
+          ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),
+          ("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,
           ("docs/checks.md", "checks"): checks_page, ("docs/figures.md", "figures"): figures_page}
 
 

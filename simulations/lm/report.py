@@ -134,14 +134,35 @@ def fastpath_table(folder) -> str:
     return "\n".join(lines + [""] + notes).rstrip()
 
 
+def cost_table(folder) -> str:
+    """Per model and n: the slowest run of each method over every table file (forward tokens,
+    seconds, tokens/s on the machine that ran it), the budget check of docs/lm.md."""
+    rows = {}
+    for p in sorted(Path(folder).glob("*-n*-*.json")):
+        d = json.loads(p.read_text())
+        if "config" not in d:
+            continue
+        for r in d["runs"].values():
+            key = (d["config"]["model"], d["config"]["n"], r["method"])
+            if key not in rows or r["seconds"] > rows[key]["seconds"]:
+                rows[key] = r
+    lines = ["| model | n | method | slowest run: task, seed | forward tokens | seconds | tokens/s |",
+             "|---|---|---|---|---|---|---|"]
+    for (model, n, method), r in sorted(rows.items(), key=lambda kv: (kv[0][0] != "smollm2",) + kv[0]):
+        if method in KEY_METHODS or method == "chunked-gibbs":
+            lines.append(f"| {model} | {n} | {method} | {r['task']}, {r['seed']} | {r['forward_tokens']} | "
+                         f"{r['seconds']:.0f} | {r['tokens_per_s']:.0f} |")
+    return "\n".join(lines)
+
+
 def readme_summary(tables) -> str:
-    """A few lines for the README: per model, the polarity-high row of the table."""
-    lines = ["| model | task | zero-shot | golden 8-shot (balanced) | bootstrap (balanced) | coherence search "
-             "(balanced) | coherence, no constraint | predictions holding |", "|---|---|---|---|---|---|---|---|"]
+    """A few lines for the README: per model, the rows of two salience bins and the contrast pairs."""
+    lines = ["| model | task | zero-shot | golden 8-shot (constrained) | bootstrap (constrained) | coherence "
+             "search (constrained) | coherence, no constraint | predictions holding |", "|---|---|---|---|---|---|---|---|"]
     for d in tables:
         ev = evaluate(d)
         held = ", ".join(p["id"] for p in ev if p["verdict"] == "holds")
-        for t in ("polarity-high", "polarity-low"):
+        for t in ("polarity-high", "polarity-low", "polarity-pairs"):
             def runs(m):
                 return [r for r in d["runs"].values() if r["task"] == t and r["method"] == m]
             if not runs("coherence"):
