@@ -56,9 +56,10 @@ def run_search(method: str, model, *, labels: dict | None = None, constraints=No
     ``progress``: None or a callable ``progress(done, total)``. The search calls it with ``done``
     non-decreasing in ``0..total``, counted in its own units (sweeps for the Gibbs family and
     ``bootstrap``, rounds for ``bootstrap-sync``, ``bootstrap-train`` and ``debate``, steps for the
-    ICM and power-sampling searches, enumeration blocks of ``Y^n`` for the exact searches, fits or
-    restarts for the baselines; one unit for one-shot methods such as ``zero-shot``): first
-    ``(0, total)``, then at most about a thousand calls (once per unit, never per item update),
+    ICM and power-sampling searches, enumeration blocks of ``Y^n`` for the exact searches, reveals
+    for ``debate-adversarial``, sampled positions, fits or restarts for the baselines; one unit for
+    one-shot methods such as ``zero-shot``; docs/searches.md lists each ``total``): first
+    ``(0, total)``, then at most about ``progress.MAX_CALLS`` calls (once per unit, never per item update),
     then ``(total, total)`` on return, also when the search stops early. It does not change the
     result. :class:`simulations.search.progress.StderrBar` turns it into a bar on stderr.
     """
