@@ -61,6 +61,7 @@ def add_arguments(parser) -> None:
     p.add_argument("--loo", default="exact", choices=["exact", "block"],
                    help="leave-one-out conditionals of the faithful searches: exact or block (one pass, approximate)")
     p.add_argument("--no-timing", action="store_true", help="leave timing fields out of --json (byte comparison)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     p = sub.add_parser("diagnose", help="the coherence landscape of a task and the regime the theory predicts")
     _model_args(p)
     _task_args(p)
@@ -137,8 +138,9 @@ def _pick_format(lm, task, args, fmt_named):
 
 
 def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exact", steps=None,
-            chunk: int = 8, sweeps: int = 4) -> dict:
-    """One method on one task: labels, accuracy, coherence (``Coh_id`` of the labels, nats) and cost."""
+            chunk: int = 8, sweeps: int = 4, quiet: bool = True) -> dict:
+    """One method on one task: labels, accuracy, coherence (``Coh_id`` of the labels, nats) and cost.
+    Unless ``quiet``, the searches draw a progress bar on stderr."""
     from .backends import accounting
     from .chunked import ChunkConfig, run_chunked
     from .knowledge import prior_for
@@ -156,19 +158,21 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
         constraint = "none" if method in ("chunked-gibbs", "coherence-free") else task_constraint(task)
         algo = "coherence" if method == "coherence-free" else method.replace("chunked-", "")
         res = run_chunked(algo, prior, constraint=constraint, groups=task.groups, seed=seed,
-                          config=ChunkConfig(chunk=chunk, sweeps=sweeps), quiet=False)
+                          config=ChunkConfig(chunk=chunk, sweeps=sweeps), quiet=quiet)
         labels = res["labels"]
         extras.update({"constraint": constraint, "chunk": chunk, "sweeps": sweeps, "sweeps_run": res["sweeps_run"],
                        "accepted": res["accepted"]})
     else:
         from simulations.search import run_search
         from simulations.search.constraints import from_items
+        from simulations.search.progress import StderrBar
 
         kwargs = {} if steps is None else {"sweeps" if method in ("gibbs", "bootstrap") else "steps": int(steps)}
         cons = from_items([{"consistency_id": it.consistency_id, "kind": it.kind, "key": it.key} for it in task.items])
         if cons is not None:
             kwargs["constraints"] = cons
-        res = run_search(method, prior, seed=seed, **kwargs)
+        with StderrBar(f"lm {method}") as bar:
+            res = run_search(method, prior, seed=seed, progress=None if quiet else bar, **kwargs)
         labels = np.asarray(res.behaviours, dtype=np.int64).reshape(-1)[-task.n:]
         extras.update({"evaluations": res.evaluations, "accepted": getattr(res, "accepted", None), "steps": steps,
                        "loo": loo})
@@ -199,7 +203,7 @@ def _run(args) -> int:
     lm = _load(args)
     task, choice = _pick_format(lm, task, args, fmt_named)
     row = run_one(lm, task, args.method, args.seed, shots=args.shots, loo=args.loo, steps=args.steps,
-                  chunk=args.chunk, sweeps=args.sweeps)
+                  chunk=args.chunk, sweeps=args.sweeps, quiet=args.quiet)
     row["format_choice"] = choice
     row["load_seconds"] = lm.load_seconds
     row.update({k: v for k, v in lm.info.items() if k != "cached"})

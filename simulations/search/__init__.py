@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from . import baselines, bootstrap, debate, exact, gibbs, icm, power_sampling
 from .constraints import Constraints
+from .progress import check_progress
 from .result import SearchResult, check_labels
 
-#: method name -> (callable(model, *, labels, constraints, seed, **params) -> SearchResult, description)
+#: method name -> (callable(model, *, labels, constraints, seed, progress, **params) -> SearchResult, description)
 METHODS = {
     "exact-argmax": (exact.exact_argmax, "argmax of coherence by enumeration (all tied maxima in extras)"),
     "joint-map": (exact.joint_map, "joint MAP under the prior given the labels (noise eta), by enumeration"),
@@ -44,16 +45,27 @@ METHODS = {
 
 
 def run_search(method: str, model, *, labels: dict | None = None, constraints=None, seed: int = 0,
-               **params) -> SearchResult:
+               progress=None, **params) -> SearchResult:
     """Run one search (``method`` a key of :data:`METHODS`) on ``model`` and return its result.
 
     ``labels``: ``{item: behaviour}`` clamped/observed items; ``constraints``: logical-consistency
     constraints (:class:`~simulations.search.constraints.Constraints`) or None; ``seed``: the only
     source of randomness (``numpy.random.default_rng(seed)``); ``params``: method parameters
     (see each method's docstring; unknown names raise ``ValueError``).
+
+    ``progress``: None or a callable ``progress(done, total)``. The search calls it with ``done``
+    non-decreasing in ``0..total``, counted in its own units (sweeps for the Gibbs family and
+    ``bootstrap``, rounds for ``bootstrap-sync``, ``bootstrap-train`` and ``debate``, steps for the
+    ICM and power-sampling searches, enumeration blocks of ``Y^n`` for the exact searches, reveals
+    for ``debate-adversarial``, sampled positions, fits or restarts for the baselines; one unit for
+    one-shot methods such as ``zero-shot``; docs/searches.md lists each ``total``): first
+    ``(0, total)``, then at most about ``progress.MAX_CALLS`` calls (once per unit, never per item update),
+    then ``(total, total)`` on return, also when the search stops early. It does not change the
+    result. :class:`simulations.search.progress.StderrBar` turns it into a bar on stderr.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    check_progress(progress)
     if isinstance(seed, bool) or not isinstance(seed, (int,)) and not hasattr(seed, "__index__"):
         raise ValueError(f"seed must be an integer, got {seed!r}")
     labels = check_labels(labels, model.n, model.k)
@@ -62,7 +74,8 @@ def run_search(method: str, model, *, labels: dict | None = None, constraints=No
             raise ValueError(f"constraints must be a simulations.search.constraints.Constraints or None, got {type(constraints).__name__}")
         if constraints.n != model.n:
             raise ValueError(f"constraints cover n = {constraints.n} items but the model has n = {model.n}")
-    return METHODS[method][0](model, labels=labels, constraints=constraints, seed=int(seed), **params)
+    return METHODS[method][0](model, labels=labels, constraints=constraints, seed=int(seed), progress=progress,
+                              **params)
 
 
 __all__ = ["run_search", "SearchResult", "METHODS"]

@@ -23,8 +23,14 @@ from theory.decoders import TIE_ATOL, item_ties, tied_items
 from theory.markov import tempered
 
 from .fitting import LogisticFit, MixtureFit, make_fitter
+from .progress import Ticker
 from .result import Evaluator, SearchResult, clamp, clamp_ties, free_items, resolve
 from .sampling import draw
+
+
+def _one_shot(progress) -> None:
+    """The progress of a method that is one unit of work: ``(0, 1)`` then ``(1, 1)``."""
+    Ticker(progress, 1).finish()
 
 
 def _done(name, b, ev, seed, p, extras) -> SearchResult:
@@ -52,7 +58,7 @@ def _public(p):
     return {k: ("given" if k == "features" and v is not None else v) for k, v in p.items()}
 
 
-def zero_shot(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def zero_shot(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Zero-shot argmax (labelled items keep their labels; params ``tie_atol`` 1e-9). Exact ties
     go to the smaller behaviour in ``behaviours``; ``extras["item_ties"]`` ``(n, k)`` marks every
     tied maximiser and ``extras["tied_items"]`` lists the items with more than one, so
@@ -61,12 +67,13 @@ def zero_shot(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
     atol = V.non_negative("tie_atol", p["tie_atol"])
     ev = Evaluator(model)
     zs = ev.zero_shot()
+    _one_shot(progress)
     ties = clamp_ties(item_ties(zs, atol), labels)
     b = clamp(zs.argmax(axis=1).astype(np.int64), labels)
     return _done("zero-shot", b, ev, seed, p, {"item_ties": ties, "tied_items": tied_items(ties)})
 
 
-def self_consistency(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def self_consistency(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Majority over ``samples`` (16) ancestral samples at temperature ``tau`` (1); labelled items
     come first in the order and are fixed. ``extras["frequencies"]``: ``(n, k)`` vote shares."""
     p = resolve("self-consistency", params, {"samples": 16, "tau": 1.0})
@@ -77,27 +84,31 @@ def self_consistency(model, *, labels=None, constraints=None, seed=0, **params) 
     B = clamp(np.zeros((S, model.n), dtype=np.int64), labels)
     lab = np.array(list(labels or {}), dtype=np.int64)
     order = np.concatenate([lab, rng.permutation(free_items(model.n, labels or {}))])
+    ticker = Ticker(progress, model.n - lab.size)           # one unit per sampled position (all samples)
     for t in range(lab.size, model.n):
         i = int(order[t])
         prob = tempered(ev.conditional(B, i, order[:t]), tau)
         B[:, i] = draw(prob, rng) if tau > 0 else prob.argmax(axis=-1)
+        ticker.advance()
+    ticker.finish()
     freq = np.stack([(B == y).mean(axis=0) for y in range(model.k)], axis=1)
     b = clamp(freq.argmax(axis=1).astype(np.int64), labels)
     return _done("self-consistency", b, ev, seed, p, {"frequencies": freq, "order": order})
 
 
-def supervised(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def supervised(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Fit on the labelled set only (``features`` -> logistic, mixture -> MAP concept, otherwise
     in-context with the labelled items as demonstrations), predict every other item."""
     p = resolve("supervised", params, {"features": None, "l2": 1e-2})
     idx, ys = _need_labels("supervised", labels)
     ev = Evaluator(model)
     f = _fitter(model, ev, p).fit(idx, ys, rng=np.random.default_rng(seed))
+    _one_shot(progress)
     b = clamp(f.log_proba().argmax(axis=1).astype(np.int64), labels)
     return _done("supervised", b, ev, seed, _public(p), {"fitter": type(f).__name__})
 
 
-def self_training(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def self_training(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Pseudo-labelling with ``threshold`` (0.9) on the fitted probability, at most ``rounds`` (20).
 
     The rule is scikit-learn's ``SelfTrainingClassifier(criterion="threshold")``: while some item
@@ -123,8 +134,10 @@ def self_training(model, *, labels=None, constraints=None, seed=0, **params) -> 
 
     train = dict(labels)
     added_by_round = []
+    ticker = Ticker(progress, rounds + 1)                   # one unit per fit; ends early when no item is added
     while len(train) < model.n and len(added_by_round) < rounds:
         lp = fit(train)
+        ticker.advance()
         conf = np.exp(lp.max(axis=1))
         new = [i for i in range(model.n) if i not in train and conf[i] > thr]
         added_by_round.append(len(new))
@@ -133,6 +146,7 @@ def self_training(model, *, labels=None, constraints=None, seed=0, **params) -> 
         for i in new:
             train[i] = int(lp[i].argmax())
     lp = fit(train)
+    ticker.finish()
     b = clamp(lp.argmax(axis=1).astype(np.int64), labels)
     return _done("self-training", b, ev, seed, _public(p), {"added_by_round": added_by_round,
                                                           "pseudo_labelled": len(train) - len(labels),
@@ -140,7 +154,7 @@ def self_training(model, *, labels=None, constraints=None, seed=0, **params) -> 
                                                                             if i not in labels}})
 
 
-def entropy_min(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def entropy_min(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Grandvalet-Bengio entropy minimisation: minimise ``NLL(labels) + lam * sum_u H(p(. | x_u))``
     (``lam`` 1); without labels it picks the most confident fit (which may be any sharp concept)."""
     p = resolve("entropy-min", params, {"features": None, "l2": 1e-2, "lam": 1.0})
@@ -156,6 +170,7 @@ def entropy_min(model, *, labels=None, constraints=None, seed=0, **params) -> Se
     if isinstance(f, LogisticFit):
         f.W = rng.normal(0, 0.1, f.W.shape)                 # entropy is non-convex: seed-dependent start
     f.fit(idx, ys, unlabelled=unl, entropy_weight=lam, rng=rng)
+    _one_shot(progress)
     lp = f.log_proba()
     b = clamp(lp.argmax(axis=1).astype(np.int64), labels)
     H = float(-(np.exp(lp[unl]) * lp[unl]).sum()) if unl.size else 0.0
@@ -172,7 +187,7 @@ def _ccs_loss(theta, X, I, J):
     return float(np.mean((pi - (1 - pj)) ** 2 + np.minimum(pi, pj) ** 2))
 
 
-def ccs(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def ccs(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """CCS-like probe on contrast pairs (``pairs`` ``(P, 2)`` or the ``exclusive`` pairs of
     ``constraints``); ``features`` default the zero-shot log-probabilities; ``restarts`` (4) random
     starts, the lowest loss kept. Labels, if given, only orient the probe's sign."""
@@ -193,10 +208,14 @@ def ccs(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResu
     X = ev.zero_shot() if p["features"] is None else V.as_float_array("features", p["features"], ndim=2)
     X = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-12)
     best = None
-    for _ in range(V.positive_int("restarts", p["restarts"], 1)):
+    restarts = V.positive_int("restarts", p["restarts"], 1)
+    ticker = Ticker(progress, restarts)                     # one unit per random start
+    for _ in range(restarts):
         res = minimize(_ccs_loss, rng.normal(0, 1, X.shape[1] + 1), args=(X, P[:, 0], P[:, 1]), method="L-BFGS-B")
         if best is None or res.fun < best.fun:
             best = res
+        ticker.advance()
+    ticker.finish()
     theta = best.x
     pr = 1.0 / (1.0 + np.exp(-(X @ theta[:-1] + theta[-1])))
     score = pr.copy()

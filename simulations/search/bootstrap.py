@@ -20,6 +20,7 @@ from theory.enumeration import encode
 
 from .fitting import make_fitter
 from .mixture_chains import MixtureChains
+from .progress import Ticker
 from .result import Evaluator, SearchResult, Trace, clamp, free_items, resolve, trace_interval
 
 KEEP_TOL = 1e-12
@@ -51,7 +52,7 @@ def _result(name, b, trace, ev, seed, p, accepted, extras):
                         evaluations=ev.count, method=name, seed=seed, params=p, extras=extras)
 
 
-def bootstrap(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def bootstrap(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Sequential bootstrap (params ``sweeps`` max 100, ``order`` "random"|"index", ``init``
     "zero-shot"|"random"|vector, ``constraint_weight`` 1, ``trace_every`` in moves, ``fast``).
     ``extras["fixed_point"]``: whether the last sweep changed nothing."""
@@ -72,7 +73,9 @@ def bootstrap(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
     moves = accepted = 0
     fixed = False
     sweep = -1
-    for sweep in range(V.positive_int("sweeps", p["sweeps"], 0)):
+    sweeps = V.positive_int("sweeps", p["sweeps"], 0)
+    ticker = Ticker(progress, sweeps)                       # one unit per sweep; a fixed point ends early
+    for sweep in range(sweeps):
         if p["order"] == "random":
             order = rng.permutation(free)
         elif p["order"] == "index":
@@ -97,9 +100,11 @@ def bootstrap(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
                     chain.set(np.array([i]), np.array([y]))
             trace.record(moves, b, score(b))
         accepted += changed
+        ticker.advance()
         if changed == 0:
             fixed = True
             break
+    ticker.finish()
     trace.finish(moves, b, score(b))
     extras = {"fixed_point": fixed, "sweeps_run": sweep + 1,
               "score": "-constraint_weight * violations (the coherence trace is the ascent objective)"}
@@ -108,7 +113,7 @@ def bootstrap(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
     return _result("bootstrap", b, trace, ev, seed, p, accepted, extras)
 
 
-def _cycle_run(name, model, labels, seed, p, ev, b, relabel):
+def _cycle_run(name, model, labels, seed, p, ev, b, relabel, progress):
     """Iterate ``b <- relabel(b)`` on the free items until a fixed point or a repeated state."""
     free = free_items(model.n, labels)
     every = trace_interval(model, p["trace_every"])
@@ -116,24 +121,28 @@ def _cycle_run(name, model, labels, seed, p, ev, b, relabel):
     trace.record(0, b, force=True)
     seen = {int(encode(b, model.k)) if model.n <= 62 else b.tobytes(): 0}
     accepted, cycle, r = 0, None, 0
-    for r in range(1, V.positive_int("rounds", p["rounds"], 0) + 1):
+    rounds = V.positive_int("rounds", p["rounds"], 0)
+    ticker = Ticker(progress, rounds)                       # one unit per round; a fixed point or cycle ends early
+    for r in range(1, rounds + 1):
         new = b.copy()
         new[free] = relabel(b)[free]
         accepted += int((new != b).sum())
         b = new
         trace.record(r, b)
+        ticker.advance()
         key = int(encode(b, model.k)) if model.n <= 62 else b.tobytes()
         if key in seen:
             cycle = r - seen[key]
             break
         seen[key] = r
+    ticker.finish()
     trace.finish(r, b)
     extras = {"rounds_run": r, "fixed_point": cycle == 1, "cycled": cycle is not None and cycle > 1,
               "cycle_length": cycle or 0, "score": "none (nan)"}
     return _result(name, b, trace, ev, seed, p, accepted, extras)
 
 
-def bootstrap_sync(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def bootstrap_sync(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Synchronous bootstrap: ``b <- argmax_y log P_M(b_i = y | previous round's other labels)``
     for every free item at once (params ``rounds`` 50, ``init``, ``trace_every``). Stops at a
     fixed point or the first repeated state; ``extras["cycle_length"]`` (1 = fixed point)."""
@@ -150,10 +159,10 @@ def bootstrap_sync(model, *, labels=None, constraints=None, seed=0, **params) ->
             lc = lc - w * constraints.item_violations(np.broadcast_to(v, (model.n, model.n)), np.arange(model.n))
         return np.array([_choose(lc[i], int(v[i])) for i in range(model.n)])
 
-    return _cycle_run("bootstrap-sync", model, labels, seed, p, ev, b, relabel)
+    return _cycle_run("bootstrap-sync", model, labels, seed, p, ev, b, relabel, progress)
 
 
-def bootstrap_train(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def bootstrap_train(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Training bootstrap: fit a parametric model (``features`` -> logistic regression with ``l2``;
     a concept mixture -> MAP concept; otherwise in-context) to every current label, relabel every
     free item with the fitted argmax; ``rounds`` 50, ``init`` "zero-shot"."""
@@ -168,7 +177,7 @@ def bootstrap_train(model, *, labels=None, constraints=None, seed=0, **params) -
     def relabel(v):
         return fitter.fit(everything, v, rng=rng).log_proba().argmax(axis=1)
 
-    res = _cycle_run("bootstrap-train", model, labels, seed, p, ev, b, relabel)
+    res = _cycle_run("bootstrap-train", model, labels, seed, p, ev, b, relabel, progress)
     res.params = {k: v for k, v in p.items() if k != "features"} | {"features": None if p["features"] is None else "given"}
     res.extras["fitter"] = type(fitter).__name__
     return res

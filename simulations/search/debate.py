@@ -23,6 +23,7 @@ from theory import validation as V
 from theory.markov import tempered
 from theory.prior import JointPrior
 
+from .progress import Ticker
 from .result import Evaluator, SearchResult, check_labels, resolve
 from .sampling import draw
 
@@ -46,7 +47,7 @@ def majority(B, k: int) -> np.ndarray:
     return counts.argmax(axis=-1)
 
 
-def debate(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def debate(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Multi-agent debate over the ``n`` agent slots of ``model`` (params: ``rounds`` 3, ``tau`` 1
     (agents sample their conditional; 0 = each takes its argmax), ``tau_final`` (geometric decay
     of ``tau`` over the rounds, None = constant), ``schedule`` "sequential"|"synchronous",
@@ -79,6 +80,7 @@ def debate(model, *, labels=None, constraints=None, seed=0, **params) -> SearchR
     coh = [float(ev.joint(B[:1])[0])]
     votes = [int(majority(B[:1], k)[0])]
     accepted = 0
+    ticker = Ticker(progress, R)                            # one unit per round
     for r in range(R):
         prev = B.copy()
         for a in agents:
@@ -91,6 +93,8 @@ def debate(model, *, labels=None, constraints=None, seed=0, **params) -> SearchR
             B[:, a] = new
         coh.append(float(ev.joint(B[:1])[0]))
         votes.append(int(majority(B[:1], k)[0]))
+        ticker.advance()
+    ticker.finish()
     maj = majority(B, k)
     extras = {"majority": int(maj[0]), "consensus": bool(np.all(B[0] == B[0, 0])), "votes_by_round": votes,
               "taus": [float(t) for t in taus], "trace_evaluations": ev.trace_count,
@@ -116,7 +120,7 @@ def _judge_log(model, ev, b, answer_item: int, revealed) -> np.ndarray:
     return ev.conditional(b[None], answer_item, rev)[0]
 
 
-def adversarial_debate(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def adversarial_debate(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Two debaters (for answers 1 and 0) reveal true facts of ``world`` (an ``(n,)`` vector; its
     ``answer_item`` entry is the true answer) for ``rounds`` rounds each (default: until no fact
     is left); the judge decides by the claim-tree coherence. Binary answers.
@@ -137,6 +141,7 @@ def adversarial_debate(model, *, labels=None, constraints=None, seed=0, **params
     naive = _judge_log(model, ev, world, ans, [])
     coh = [float(naive[world[ans]])]
     turn = int(p["first"])
+    ticker = Ticker(progress, 2 * R)                        # one unit per reveal; ends early when no fact is left
     for _ in range(2 * R):
         left = [j for j in facts if j not in revealed]
         if not left:
@@ -150,6 +155,8 @@ def adversarial_debate(model, *, labels=None, constraints=None, seed=0, **params
         log.append((turn, pick))
         coh.append(float(_judge_log(model, ev, world, ans, revealed)[world[ans]]))
         turn = 1 - turn
+        ticker.advance()
+    ticker.finish()
     final = _judge_log(model, ev, world, ans, revealed)
     decision = int(np.argmax(final))
     b = world.copy()

@@ -26,6 +26,7 @@ from theory.decoders import TIE_ATOL, StreamingTieSet, item_ties, tied_items
 from theory.enumeration import encode
 from theory.softmax import BLOCK, coherence_blocks, coherence_of_codes
 
+from .progress import Ticker
 from .result import SearchResult, closed_form_joint, resolve
 
 
@@ -40,24 +41,37 @@ def _admissible(B, labels, constraints, clamp: bool) -> np.ndarray:
     return mask
 
 
-def _blocks(model, p, labels, constraints, clamp: bool):
-    """``(start, B, table, mask)`` per block of ``Y^n`` (:func:`theory.softmax.coherence_blocks`)."""
+def _blocks(model, p, labels, constraints, clamp: bool, ticker=None):
+    """``(start, B, table, mask)`` per block of ``Y^n`` (:func:`theory.softmax.coherence_blocks`);
+    ``ticker`` advances by one after each block."""
     for start, B, table in coherence_blocks(model, p["order"], p["block"]):
         yield start, B, table, _admissible(B, labels, constraints, clamp)
+        if ticker is not None:
+            ticker.advance()
+
+
+def _ticker(model, p, progress, passes: int = 1) -> Ticker:
+    """A :class:`Ticker` over ``passes`` passes of the enumeration blocks of ``Y^n``."""
+    V.enumerable(model.n, model.k)
+    N, block = model.k**model.n, V.positive_int("block", p["block"], 1)
+    return Ticker(progress, passes * -(-N // block))
 
 
 def _cost(model, order) -> int:
     return 0 if (closed_form_joint(model) and order is None) else model.k**model.n * model.n
 
 
-def _search(model, p, labels, constraints, clamp: bool, objective, maximise: bool = True, blocks=None) -> dict:
+def _search(model, p, labels, constraints, clamp: bool, objective, maximise: bool = True, blocks=None,
+            ticker=None) -> dict:
     """Stream the blocks (default :func:`_blocks`) and keep every admissible maximiser of
     ``objective(B, table)`` (minimiser when not ``maximise``): payloads ``B``, ``table`` and
     ``objective`` of the ties, in code order."""
     best = StreamingTieSet()
-    for start, B, table, mask in blocks or _blocks(model, p, labels, constraints, clamp):
+    for start, B, table, mask in blocks or _blocks(model, p, labels, constraints, clamp, ticker):
         obj = objective(B, table)
         best.update(start, np.where(mask, obj if maximise else -obj, -np.inf), table=table, objective=obj, B=B)
+    if ticker is not None:
+        ticker.finish()
     if best.empty:
         raise ValueError("no behaviour vector satisfies the labels and constraints")
     return best.result()[2]
@@ -71,11 +85,11 @@ def _result(name, model, found, p, seed, extras) -> SearchResult:
                         extras={"ties": ties, "enumerated": int(model.k**model.n), **extras})
 
 
-def exact_argmax(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def exact_argmax(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """``argmax Coh(b)`` over ``Y^n`` (params: ``order`` None|"average", ``clamp`` labels True,
     ``block`` rows per enumeration block)."""
     p = resolve("exact-argmax", params, {"order": None, "clamp": True, "block": BLOCK})
-    found = _search(model, p, labels, constraints, p["clamp"], lambda B, t: t)
+    found = _search(model, p, labels, constraints, p["clamp"], lambda B, t: t, ticker=_ticker(model, p, progress))
     return _result("exact-argmax", model, found, p, seed, {"score": "Coh (nats)"})
 
 
@@ -102,15 +116,15 @@ def _log_posterior(model, labels, p):
     return eta == 0.0, f
 
 
-def joint_map(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def joint_map(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """``argmax_b Coh(b)/tau + log P(labels | b)`` (params ``eta`` label noise, 0 = clamp; ``tau``)."""
     p = resolve("joint-map", params, {"eta": 0.0, "tau": 1.0, "order": None, "block": BLOCK})
     clamp, f = _log_posterior(model, labels, p)
-    found = _search(model, p, labels, constraints, clamp, f)
+    found = _search(model, p, labels, constraints, clamp, f, ticker=_ticker(model, p, progress))
     return _result("joint-map", model, found, p, seed, {"score": "unnormalised log posterior (nats)"})
 
 
-def marginal_decoder(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def marginal_decoder(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """``b_i = argmax_y P(b_i = y | labels)`` under ``Q_tau`` times the label likelihood.
 
     ``extras["marginals"]``: the ``(n, k)`` posterior marginals; ``extras["expected_accuracy"]``:
@@ -124,7 +138,8 @@ def marginal_decoder(model, *, labels=None, constraints=None, seed=0, **params) 
     atol = V.non_negative("tie_atol", p["tie_atol"])
     clamp, f = _log_posterior(model, labels, p)
     top, marg = -np.inf, np.zeros((model.n, model.k))
-    for _, B, table, mask in _blocks(model, p, labels, constraints, clamp):
+    ticker = _ticker(model, p, progress)
+    for _, B, table, mask in _blocks(model, p, labels, constraints, clamp, ticker):
         lp = np.where(mask, f(B, table), -np.inf)
         m = float(lp.max())
         if m == -np.inf:
@@ -136,6 +151,7 @@ def marginal_decoder(model, *, labels=None, constraints=None, seed=0, **params) 
         marg += np.stack([np.bincount(B[:, i], weights=w, minlength=model.k) for i in range(model.n)])
     if top == -np.inf:
         raise ValueError("no behaviour vector satisfies the labels and constraints")
+    ticker.finish()
     marg /= marg[0].sum()
     b = marg.argmax(axis=1).astype(np.int64)
     ties = item_ties(marg, atol)
@@ -149,7 +165,7 @@ def marginal_decoder(model, *, labels=None, constraints=None, seed=0, **params) 
                                 "trace_evaluations": model.n if _cost(model, p["order"]) else 0})
 
 
-def srm(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def srm(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """``argmin J_lambda`` (params ``lam`` (default the MAP value ``1/log((1-eta)/eta)`` when
     ``eta`` is given, else 1), ``loss`` "01"|"log", ``eta``, ``tau``)."""
     from theory.srm import label_loss, map_lambda
@@ -168,7 +184,7 @@ def srm(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResu
     def J(B, table):
         return label_loss(B, idx, ys, p["loss"], p["eta"], model.k) - lam * table / tau
 
-    found = _search(model, p, labels, constraints, False, J, maximise=False)
+    found = _search(model, p, labels, constraints, False, J, maximise=False, ticker=_ticker(model, p, progress))
     p["lam"] = lam
     return _result("srm", model, found, p, seed, {"score": "J_lambda (DL part in nats, up to lambda log Z_tau)"})
 
@@ -181,7 +197,7 @@ def _log_partition(blocks, tau: float) -> float:
     return float(parts[0] if len(parts) == 1 else logsumexp(parts))
 
 
-def occam_srm(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def occam_srm(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """``argmin_b R_S(b) + sqrt((-ln Q_tau(b) + ln(1/delta)) / (2m))`` with ``R_S`` the 0-1 error
     rate on the ``m`` labelled items (params ``delta``, ``tau``). ``extras["bound"]``: the minimum.
     Two passes over ``Y^n``: ``log Z_tau`` first, then the bound (one table when it fits in one block;
@@ -192,7 +208,8 @@ def occam_srm(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
     delta = float(V.open_unit("delta", p["delta"]))
     tau = float(V.positive("tau", p["tau"]))
     one_block = model.k**model.n <= V.positive_int("block", p["block"], 1)
-    first = _blocks(model, p, labels, constraints, False)
+    ticker = _ticker(model, p, progress, 1 if one_block else 2)   # the single block is kept for the second pass
+    first = _blocks(model, p, labels, constraints, False, ticker)
     first = list(first) if one_block else first
     log_z = _log_partition(first, tau)
     idx = np.array(list(labels), dtype=np.int64)
@@ -207,7 +224,8 @@ def occam_srm(model, *, labels=None, constraints=None, seed=0, **params) -> Sear
             out = risk(B) + np.sqrt((-(table / tau - log_z) + np.log(1 / delta)) / (2 * m))
         return np.where(np.isfinite(out), out, np.inf)
 
-    found = _search(model, p, labels, constraints, False, bound, maximise=False, blocks=first if one_block else None)
+    found = _search(model, p, labels, constraints, False, bound, maximise=False, blocks=first if one_block else None,
+                    ticker=ticker)
     best = float(found["objective"][0])
     res = _result("occam-srm", model, found, p, seed,
                   {"bound": best, "empirical_risk": float(risk(found["B"][:1])[0]),

@@ -21,6 +21,7 @@ from theory.markov import context_size, tempered
 
 from .result import Evaluator, SearchResult, Trace, clamp, free_items, resolve, trace_interval
 from .mixture_chains import MixtureChains
+from .progress import Ticker
 from .sampling import draw, initial_state, schedule
 
 
@@ -28,7 +29,7 @@ DEFAULTS = {"sweeps": 50, "tau": 1.0, "scan": "random", "chains": 1, "init": "ra
              "constraint_weight": 1.0, "trace_every": None, "fast": True}
 
 
-def _run(name, model, labels, constraints, seed, p, tau_of) -> SearchResult:
+def _run(name, model, labels, constraints, seed, p, tau_of, progress) -> SearchResult:
     rng = np.random.default_rng(seed)
     n, k = model.n, model.k
     sweeps = V.positive_int("sweeps", p["sweeps"], 0)
@@ -52,6 +53,7 @@ def _run(name, model, labels, constraints, seed, p, tau_of) -> SearchResult:
     fast = mixture is not None
     chains = MixtureChains(mixture, B) if fast else None
     accepted = 0
+    ticker = Ticker(progress, sweeps)                                             # one unit per sweep
     for sweep in range(sweeps):
         tau = tau_of(sweep)
         if free.size == 0:
@@ -86,6 +88,8 @@ def _run(name, model, labels, constraints, seed, p, tau_of) -> SearchResult:
         if every and (sweep + 1) % every == 0:
             b0 = chains.B[0].astype(np.int64) if fast else B[0]
             trace.record(sweep + 1, b0, score(b0))
+        ticker.advance()
+    ticker.finish()
     if fast:
         B = chains.B.astype(np.int64)
     trace.finish(sweeps, B[0], score(B[0]))
@@ -101,7 +105,7 @@ def _run(name, model, labels, constraints, seed, p, tau_of) -> SearchResult:
                         evaluations=ev.count, method=name, seed=seed, params=p, extras=extras)
 
 
-def gibbs(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def gibbs(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Tempered Gibbs at fixed ``tau`` (params: ``sweeps`` (each = #free items updates), ``tau``,
     ``scan`` "random"|"systematic", ``chains`` (parallel; chain 0 is reported, all in
     ``extras["chains_final"]``), ``init``, ``constraint_weight``, ``trace_every`` (sweeps; None =
@@ -110,10 +114,10 @@ def gibbs(model, *, labels=None, constraints=None, seed=0, **params) -> SearchRe
     if float(p["rho"]) != 1.0:
         raise ValueError("gibbs uses every other item as context; use method 'gibbs-rho' for rho < 1")
     tau = V.non_negative("tau", p["tau"])
-    return _run("gibbs", model, labels, constraints, seed, p, lambda t: tau)
+    return _run("gibbs", model, labels, constraints, seed, p, lambda t: tau, progress)
 
 
-def annealed_gibbs(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def annealed_gibbs(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Gibbs with ``tau`` following ``schedule`` "log" (``tau0 / (1 + rate log(1 + t))``) or "exp"
     (``tau0 rate^t``), floored at ``tau_min``; the last sweep is run at ``tau = 0`` (greedy) when
     ``finish_greedy`` so the result is a single-flip local maximum."""
@@ -125,12 +129,12 @@ def annealed_gibbs(model, *, labels=None, constraints=None, seed=0, **params) ->
     sched = schedule(p["schedule"], p["tau0"], p["tau_min"], sweeps, p["rate"])
     greedy = bool(p["finish_greedy"])
     tau_of = (lambda t: 0.0 if (greedy and t == sweeps - 1) else sched(t))
-    return _run("annealed-gibbs", model, labels, constraints, seed, p, tau_of)
+    return _run("annealed-gibbs", model, labels, constraints, seed, p, tau_of, progress)
 
 
-def gibbs_rho(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def gibbs_rho(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """Training-friendly Gibbs: each update conditions on a fresh uniformly random subset of
     ``ceil(rho (n - 1))`` other items (index order kept), at temperature ``tau``."""
     p = resolve("gibbs-rho", params, {**DEFAULTS, "rho": 0.5})
     tau = V.non_negative("tau", p["tau"])
-    return _run("gibbs-rho", model, labels, constraints, seed, p, lambda t: tau)
+    return _run("gibbs-rho", model, labels, constraints, seed, p, lambda t: tau, progress)

@@ -26,6 +26,7 @@ import numpy as np
 from theory import validation as V
 
 from .pool import pool_scorer
+from .progress import Ticker
 from .result import Evaluator, SearchResult, clamp, free_items, resolve, trace_interval
 
 DEFAULTS = {"steps": None, "alpha": 50.0, "T0": 10.0, "T_min": 0.01, "decay": 2.0, "n_seed": 8,
@@ -166,7 +167,7 @@ class ICMSearch:
         return b
 
 
-def _run(name, variant, model, labels, constraints, seed, params) -> SearchResult:
+def _run(name, variant, model, labels, constraints, seed, params, progress) -> SearchResult:
     p = resolve(name, params, dict(DEFAULTS))
     rng = np.random.default_rng(seed)
     ev = Evaluator(model)
@@ -186,10 +187,13 @@ def _run(name, variant, model, labels, constraints, seed, params) -> SearchResul
         at.append(t)
 
     record(0)
+    ticker = Ticker(progress, steps)                        # one unit per step
     for t in range(1, steps + 1):
         accepted += s.step()
         if every and t % every == 0:
             record(t)
+        ticker.advance()
+    ticker.finish()
     if at[-1] != steps:
         record(steps)
     b = s.completed()
@@ -202,13 +206,13 @@ def _run(name, variant, model, labels, constraints, seed, params) -> SearchResul
                         accepted=accepted, evaluations=ev.count, method=name, seed=seed, params=p, extras=extras)
 
 
-def icm(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def icm(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """ICM as in the released code (params: ``steps`` (default ``10 n``), ``alpha`` 50, ``T0`` 10,
     ``T_min`` 0.01, ``decay`` 2, ``n_seed`` 8, ``group_weight`` 100, ``fix_rounds`` 10,
     ``incremental`` (mixture fast path), ``trace_every``)."""
-    return _run("icm", "released", model, labels, constraints, seed, params)
+    return _run("icm", "released", model, labels, constraints, seed, params, progress)
 
 
-def icm_paper(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def icm_paper(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """ICM as in the paper: ``alpha * sum_i log P(b_i | D \\ i) - I``, schedule by iteration."""
-    return _run("icm-paper", "paper", model, labels, constraints, seed, params)
+    return _run("icm-paper", "paper", model, labels, constraints, seed, params, progress)

@@ -19,6 +19,7 @@ from scipy.special import logsumexp
 from theory import validation as V
 from theory.prior import Prior
 
+from .progress import Ticker
 from .result import Evaluator, SearchResult, resolve
 from .sampling import draw
 
@@ -88,7 +89,7 @@ def mh_kernel(model, alpha: float) -> np.ndarray:
     return T
 
 
-def power_sampling(model, *, labels=None, constraints=None, seed=0, **params) -> SearchResult:
+def power_sampling(model, *, labels=None, constraints=None, seed=0, progress=None, **params) -> SearchResult:
     """MH on ``p^alpha`` (params ``alpha`` 4, ``steps`` 100, ``chains`` 1 (parallel; final states in
     ``extras["samples"]``), ``trace_every`` steps (0 = start and end))."""
     if labels or constraints is not None:
@@ -105,6 +106,7 @@ def power_sampling(model, *, labels=None, constraints=None, seed=0, **params) ->
     _resample(model, ev, B, lp, np.zeros(C, dtype=np.int64), rng)
     every = V.positive_int("trace_every", p["trace_every"], 0)
     coh, score, at, accepted = [float(lp[0].sum())], [alpha * float(lp[0].sum())], [0], 0
+    ticker = Ticker(progress, steps)                        # one unit per MH step (all chains)
     for s in range(1, steps + 1):
         t = rng.integers(0, n, size=C)
         Bn, lpn = B.copy(), lp.copy()
@@ -117,6 +119,8 @@ def power_sampling(model, *, labels=None, constraints=None, seed=0, **params) ->
             coh.append(float(lp[0].sum()))
             score.append(alpha * coh[-1])
             at.append(s)
+        ticker.advance()
+    ticker.finish()
     extras = {"samples": B.copy(), "acceptance_rate": accepted / max(1, steps * C), "trace_steps": np.array(at),
               "trace_evaluations": 0, "score": "alpha * log p(x) of chain 0 (nats; = Coh / tau)"}
     return SearchResult(behaviours=B[0].copy(), coherence_trace=np.array(coh), score_trace=np.array(score),
