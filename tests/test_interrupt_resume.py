@@ -135,3 +135,36 @@ def test_interrupted_figures_leave_a_manifest_of_the_finished_ones(tmp_path):
     code, _, err = _finish([*two, "--out", str(tmp_path / "out")], tmp_path / "cache")
     assert code == 0, err
     assert _tree(tmp_path / "out") == _tree(tmp_path / "ref")
+
+
+@pytest.fixture(scope="module")
+def reference_all(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("all-ref")
+    code, _, err = _finish(["all", "--quick", "--skip-figures", "--out", str(tmp / "out")], tmp / "cache")
+    assert code == 0, err
+    return _without_timing(json.loads((tmp / "out" / "claims.json").read_text())), (tmp / "out" / "claims.md").read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_all_resumes_after_interrupt(tmp_path, reference_all, sig):
+    """``all`` stopped after a few checks: the claims table on disk is whole (valid JSON, the
+    finished checks only), and the rerun runs only the rest and ends with the uninterrupted
+    run's claims (every field but the timing; claims.md byte for byte)."""
+    args = ["all", "--quick", "--skip-figures", "--out", str(tmp_path / "out")]
+    proc = _start(args, tmp_path / "cache")
+    _wait_for(tmp_path / "cache" / "checks", "*/*.json", 5, proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err
+    assert "Traceback" not in err
+    partial = json.loads((tmp_path / "out" / "claims.json").read_text())
+    ref_claims, ref_md = reference_all
+    assert 1 <= len(partial) < len(ref_claims)
+    assert _without_timing(partial) == [r for r in ref_claims if r["id"] in {p["id"] for p in partial}]
+    done = len(list((tmp_path / "cache" / "checks").glob("*/*.json")))
+    code, _, err = _finish(args, tmp_path / "cache")
+    assert code == 0, err
+    assert err.count("cached") >= min(done, len(partial)), "the rerun recomputed finished checks"
+    assert _without_timing(json.loads((tmp_path / "out" / "claims.json").read_text())) == ref_claims
+    assert (tmp_path / "out" / "claims.md").read_bytes() == ref_md
