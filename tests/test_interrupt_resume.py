@@ -53,6 +53,17 @@ def _wait_for(pattern_dir: Path, glob: str, count: int, proc: subprocess.Popen, 
     raise AssertionError("nothing was written in time")
 
 
+def _interrupt(args, cache: Path, glob: str, count: int, sig) -> None:
+    """Start ``coherence ARGS``, send ``sig`` once ``count`` files match ``glob`` under the cache,
+    and check it stopped as documented: exit 130 on SIGINT, killed on SIGKILL, no traceback."""
+    proc = _start(args, cache)
+    _wait_for(cache, glob, count, proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err
+    assert "Traceback" not in err
+
+
 def _without_timing(records):
     return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
 
@@ -104,12 +115,7 @@ def reference_figure(tmp_path_factory):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_figures_resume_after_interrupt_with_the_same_bytes(tmp_path, reference_figure, sig):
     args = [*FIG, "phase-R8", "--out", str(tmp_path / "out")]
-    proc = _start(args, tmp_path / "cache")
-    _wait_for(tmp_path / "cache" / "sweeps", "*.json", 3, proc)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err
-    assert "Traceback" not in err
+    _interrupt(args, tmp_path / "cache", "sweeps/*.json", 3, sig)
     assert not (tmp_path / "out" / "manifest.json").exists()       # stopped inside the only figure
     done = len(list((tmp_path / "cache" / "sweeps").glob("*.json")))
     code, _, err = _finish(args, tmp_path / "cache")
@@ -152,12 +158,7 @@ def test_all_resumes_after_interrupt(tmp_path, reference_all, sig):
     finished checks only), and the rerun runs only the rest and ends with the uninterrupted
     run's claims (every field but the timing; claims.md byte for byte)."""
     args = ["all", "--quick", "--skip-figures", "--out", str(tmp_path / "out")]
-    proc = _start(args, tmp_path / "cache")
-    _wait_for(tmp_path / "cache" / "checks", "*/*.json", 5, proc)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err
-    assert "Traceback" not in err
+    _interrupt(args, tmp_path / "cache", "checks/*/*.json", 5, sig)
     partial = json.loads((tmp_path / "out" / "claims.json").read_text())
     ref_claims, ref_md = reference_all
     assert 1 <= len(partial) < len(ref_claims)
