@@ -267,9 +267,23 @@ def test_p2_and_p6_on_hand_built_data():
     land["polarity-high|0"] = _lrow(0.9, -20.0, -21.0, -28.0, 2.0, gold_orders=[-18.0, -22.0],
                                     neg_orders=[-21.0, -21.0])
     assert _by_id(_data(land, runs))["P6"]["verdict"] == "fails"  # the second order reverses the comparison
-    # a free run that is not constant fails P2
-    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-5.0, -5.0], constraint="none")
+    # a free run that is not constant, yet as coherent as the best constant (-3), fails P2
+    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-3.0, -3.0], constraint="none")
+    p2 = _by_id(_data(land, runs))["P2"]
+    assert p2["verdict"] == "fails" and p2["search_failures"] == 0
+    # one that stopped far below the constants (-3, spread 0 -> the run's own order spread 1) is a
+    # search failure: the most coherent labelling evaluated is the constant, and P2 holds
+    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-4.5, -5.5], constraint="none")
+    p2 = _by_id(_data(land, runs))["P2"]
+    assert p2["verdict"] == "holds" and p2["search_failures"] == 1 and p2["rows"][0]["search_failure"]
+    # ... unless gold beats the constants: then the objective itself is not R6
+    land["polarity-high|0"]["labellings"]["gold"]["mean"] = -2.0
     assert _by_id(_data(land, runs))["P2"]["verdict"] == "fails"
+    # within the order spread of the constants it is not a search failure (and not constant: fails)
+    land["polarity-high|0"]["labellings"]["gold"]["mean"] = -20.0
+    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-3.0, -4.0], constraint="none")
+    p2 = _by_id(_data(land, runs))["P2"]
+    assert p2["verdict"] == "fails" and p2["search_failures"] == 0
 
 
 # -- coherence lm diagnose --------------------------------------------------------------------

@@ -74,23 +74,33 @@ def p1(data) -> dict:
 
 
 def p2(data) -> dict:
-    rows, ok = [], []
+    """R6 on a real model. With no constraint the most coherent labelling evaluated must be
+    (near-)constant (>= 90% one label) and more coherent than gold, and the constrained search's
+    labelling must not be. A free ascent that stopped more than the order spread *below* the best
+    constant (which the landscape evaluates) is a search failure, counted apart as in P3: the
+    most coherent labelling evaluated is then that constant."""
+    rows, ok, search_failures = [], [], 0
     for r in _runs(data, method="coherence-free"):
         land = data["landscapes"][f"{r['task']}|{r['seed']}"]
         lab = np.asarray(r["labels"])
         maj = float(max(lab.mean(), 1 - lab.mean()))
         con = data["runs"].get(f"{r['task']}|coherence|{r['seed']}")
         con_maj = None if con is None else float(max(np.mean(con["labels"]), 1 - np.mean(con["labels"])))
+        const = max((land["labellings"][c] for c in ("all-0", "all-1")), key=lambda v: v["mean"])
+        spread = max(const.get("spread", 0.0), float(np.std(r["coherence_per_order"], ddof=1)))
+        stuck = r["coherence"] < const["mean"] - spread
+        search_failures += stuck
+        best_maj, best_coh = (1.0, const["mean"]) if stuck else (maj, r["coherence"])
         row = {"task": r["task"], "seed": r["seed"], "free_majority": maj, "free_coherence": r["coherence"],
-               "coh_gold": land["labellings"]["gold"]["mean"],
-               "coh_constants": max(land["labellings"]["all-0"]["mean"], land["labellings"]["all-1"]["mean"]),
+               "coh_gold": land["labellings"]["gold"]["mean"], "coh_constants": const["mean"],
+               "search_failure": bool(stuck),
                "constrained_majority": con_maj, "constraint": None if con is None else con["constraint"],
                "constraint_leak_accuracy": None if con is None else con["constraint_leak_accuracy"]}
         rows.append(row)
-        ok.append(maj >= 0.9 and r["coherence"] > row["coh_gold"] and (con_maj is None or con_maj < 0.9))
+        ok.append(best_maj >= 0.9 and best_coh > row["coh_gold"] and (con_maj is None or con_maj < 0.9))
     verdict = "not judged" if not ok else ("holds" if all(ok) else "fails")
-    return {"id": "P2", "verdict": verdict, "cases_ok": f"{sum(ok)}/{len(ok)}", "rows": rows,
-            "fails_when": "the task's own logic already makes a non-constant labelling most coherent"}
+    return {"id": "P2", "verdict": verdict, "cases_ok": f"{sum(ok)}/{len(ok)}", "search_failures": search_failures,
+            "rows": rows, "fails_when": "the task's own logic already makes a non-constant labelling most coherent"}
 
 
 def p3(data) -> dict:
