@@ -168,6 +168,13 @@ def test_regime_rules():
     # a constant found labelling less coherent than gold is not R6
     r = regime(_land(-20, -30), _found([1] * 10, -25.0, 0.5), _found(BALANCED, -20.2, 1.0))
     assert r["regime"] == "success"
+    # R6 from the landscape's constants when the free search stopped below them
+    land = _land(-20, -30)
+    land["labellings"].update({"all-0": {"mean": -3.0, "spread": 0.5}, "all-1": {"mean": -6.0, "spread": 0.5}})
+    r = regime(land, _found(BALANCED, -25.0, 0.5), _found(BALANCED, -20.0, 1.0))
+    assert r["regime"] == "R6-constant" and "all-0" in r["reason"] and "100%" in r["reason"]
+    land["labellings"]["gold"]["mean"] = -2.0  # gold above the constants: not R6
+    assert regime(land, _found(BALANCED, -25.0, 0.5), _found(BALANCED, -2.0, 1.0))["regime"] != "R6-constant"
     # R2: gold and negation within one order spread
     r = regime(_land(-20, -20.4), _found(BALANCED, -21.0, 1.0), _found(BALANCED, -21.0, 1.0))
     assert r["regime"] == "R2-symmetry"

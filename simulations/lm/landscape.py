@@ -50,8 +50,10 @@ def regime(land: dict, found_free: dict | None, found_constrained: dict | None, 
     ``found_*`` are ``{labels, coherence, accuracy}`` of the best labelling found without and
     with the task's constraint. Rules, in order (all coherences in nats, order-averaged):
 
-    * R6 constant: the best unconstrained labelling has a majority label on at least
-      ``near_constant`` of the items and is more coherent than gold;
+    * R6 constant: the most coherent unconstrained labelling evaluated (the free search's, or a
+      constant labelling of the landscape when that is more coherent: the search stopped short)
+      has a majority label on at least ``near_constant`` of the items and is more coherent than
+      gold;
     * R2 symmetry: gold and its negation are within one order-spread of each other;
     * R3 salient wrong persona: the best constrained labelling is more coherent than gold by
       more than the order spread, and agrees with gold on less than 75% of the items;
@@ -62,12 +64,16 @@ def regime(land: dict, found_free: dict | None, found_constrained: dict | None, 
     g, neg = L["gold"], L["negation"]
     tol = max(g["spread"], neg["spread"], 1e-9)
     reasons = []
-    if found_free is not None:
-        lab = np.asarray(found_free["labels"])
-        maj = max(lab.mean(), 1 - lab.mean())
-        if maj >= near_constant and found_free["coherence"] > g["mean"]:
-            reasons.append(f"the best unconstrained labelling is {maj:.0%} one label, Coh {found_free['coherence']:.1f} "
-                           f"> Coh(gold) {g['mean']:.1f} nats")
+    consts = [(L[c]["mean"], c) for c in ("all-0", "all-1") if c in L]
+    best_const = max(consts) if consts else None
+    if found_free is not None or best_const is not None:
+        if found_free is not None and (best_const is None or found_free["coherence"] >= best_const[0]):
+            lab = np.asarray(found_free["labels"])
+            maj, coh, what = max(lab.mean(), 1 - lab.mean()), found_free["coherence"], "the best unconstrained labelling"
+        else:
+            maj, coh, what = 1.0, best_const[0], f"the constant labelling {best_const[1]} (above the free search's end)"
+        if maj >= near_constant and coh > g["mean"]:
+            reasons.append(f"{what} is {maj:.0%} one label, Coh {coh:.1f} > Coh(gold) {g['mean']:.1f} nats")
             return {"regime": "R6-constant", "reason": "; ".join(reasons)}
     if abs(g["mean"] - neg["mean"]) <= tol:
         return {"regime": "R2-symmetry",
