@@ -4,10 +4,11 @@ Each prediction gets a verdict (``holds`` / ``fails`` / ``not judged``), the num
 and the condition under which the theory says it should fail:
 
 * P1 -- on a task the model knows (zero-shot AUC >= 0.7), ``Coh(gold) > Coh(negation)`` and
-  ``Coh(gold) > Coh(random balanced)``; on the nonsalient control gold is not special (within
-  3 standard deviations of the random labellings). Fails when the model does not know the task.
-* P2 (R6) -- the unconstrained coherence ascent ends (near-)constant (majority >= 90%) and more
-  coherent than gold; with a constraint that excludes the constants it does not, and the
+  ``Coh(gold) > Coh(random balanced)``; on the nonsalient control gold is not special (inside
+  the 99% Student-t prediction interval of the random labellings' Coh). Fails when the model
+  does not know the task.
+* P2 (R6) -- the most coherent unconstrained labelling evaluated is (near-)constant (majority
+  >= 90%) and more coherent than gold; with a constraint that excludes the constants it is not, and the
   constraint's own leak (accuracy under a uniform prior) is reported beside it.
 * P3 (C5) -- a constrained coherence search reaches gold-level accuracy (>= 0.95) exactly when
   gold is at least as coherent as the best labelling found (up to the order spread); runs whose
@@ -26,12 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from simulations.io import dumps
-from theory.statistics import mean_ci
+from theory.statistics import mean_ci, prediction_interval
 from .tasks import SALIENCE_TASKS
 
 SEARCHES = ("chunked-bootstrap", "chunked-icm", "coherence")
 KNOWS = 0.7
 GOLD_LEVEL = 0.95
+#: level of the prediction interval a control's gold must fall in
+CONTROL_LEVEL = 0.99
 
 
 def table_path_of(out_dir, cfg) -> Path:
@@ -57,11 +60,16 @@ def p1(data) -> dict:
         g, neg = L["gold"]["mean"], L["negation"]["mean"]
         rmean, rsd = land["random_mean"], land["random_sd"] or 0.0
         z = (g - rmean) / rsd if rsd else None
+        rand = [v["mean"] for k, v in L.items() if k.startswith("random-")]
+        pi = prediction_interval(rand, CONTROL_LEVEL) if len(rand) > 1 else None
         row = {"task": task, "seed": key.split("|")[1], "zero_shot_auc": land["zero_shot_auc"], "coh_gold": g,
-               "coh_negation": neg, "coh_random_mean": rmean, "gold_z_vs_random": z}
+               "coh_negation": neg, "coh_random_mean": rmean, "gold_z_vs_random": z,
+               "random_prediction_interval": pi}
         rows.append(row)
         if "nonsalient" in task:
-            ok_control.append(z is not None and abs(z) < 3)
+            # gold is one more random balanced labelling here: it must fall where a new draw of
+            # the random labellings' Coh would (a Student-t interval: only k = 3 of them are drawn)
+            ok_control.append(pi is not None and pi[0] <= g <= pi[1])
         elif land["zero_shot_auc"] is not None and land["zero_shot_auc"] >= KNOWS:
             ok_known.append(g > neg and g > rmean)
     if not ok_known:
