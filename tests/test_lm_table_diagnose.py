@@ -422,3 +422,22 @@ def test_file_lock_serialises_writers(tmp_path):
         assert p.poll() is None, "the second process got the lock while the first held it"
     assert p.communicate(timeout=30)[0].strip() == "in" and p.returncode == 0
     assert (tmp_path / ".t.json.lock").exists()
+
+
+def test_p5_lock_in_judged_over_runs():
+    """P5 by hand: a run locks when its last sweep flips fewer items than its chains disagree on;
+    the prediction holds when at least half of the Gibbs runs lock."""
+    def gibbs(seed, last_flips, chains):
+        trace = [[0] * 10, [1] * last_flips + [0] * (10 - last_flips)]
+        return {**_run("polarity-high", "chunked-gibbs", 0.5, [-5.0, -5.0], constraint="none", seed=seed),
+                "trace": trace, "chains_final": chains}
+
+    apart = [[0] * 10, [1] * 10, [0] * 5 + [1] * 5]   # pairwise disagreement (1 + 0.5 + 0.5) / 3 = 2/3
+    same = [[0] * 10, [0] * 10, [0] * 9 + [1]]         # pairwise disagreement 1/15
+    land = {f"polarity-high|{s}": _lrow(0.9, -20.0, -30.0, -28.0, 2.0) for s in range(3)}
+    locked, mixing = (1, apart), (3, same)            # flips 0.1 < 2/3; flips 0.3 > 1/15
+    for cases, verdict, ok in (((locked, locked, mixing), "holds", "2/3"), ((locked, mixing, mixing), "fails", "1/3")):
+        runs = [gibbs(s, *c) for s, c in enumerate(cases)]
+        p5 = _by_id(_data(land, runs))["P5"]
+        assert (p5["verdict"], p5["cases_ok"]) == (verdict, ok)
+        assert p5["rows"][0]["across_chains"] == pytest.approx(2 / 3) and p5["rows"][0]["within_chain_last_sweep"] == 0.1

@@ -15,7 +15,7 @@ and the condition under which the theory says it should fail:
   search stopped below gold's coherence are search failures, counted apart.
 * P4 -- the coherence searches' accuracy falls toward chance as salience ``|valence|`` falls.
 * P5 (C4) -- Gibbs chains lock in: flips per item in the last sweep are rarer than the
-  disagreement between chains.
+  disagreement between chains, in at least half of the Gibbs runs.
 * P6 (R10) -- on tasks the model knows, the order spread of ``Coh`` is small against the
   gold-vs-negation gap: every order ranks gold above its negation.
 """

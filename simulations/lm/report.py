@@ -40,7 +40,7 @@ def accuracy_table(data) -> str:
     """Task x method: accuracy mean [95% t-interval] (seeds). Golden few-shot is shown as argmax
     and under the task's constraint; tokens per run in the last column."""
     tasks = sorted({r["task"] for r in data["runs"].values()})
-    head = ["task", "zero-shot AUC", "zero-shot", "golden 8-shot argmax", "golden 8-shot balanced",
+    head = ["task", "zero-shot AUC", "zero-shot", "zero-shot constrained", "golden 8-shot argmax", "golden 8-shot constrained",
             "bootstrap", "ICM score", "coherence", "coherence, no constraint", "tokens (coherence)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for t in tasks:
@@ -50,7 +50,9 @@ def accuracy_table(data) -> str:
         auc = np.mean([l["zero_shot_auc"] for l in lands]) if lands else float("nan")
         golden = runs("golden-few-shot")
         coh = runs("coherence")
-        cells = [t, f"{auc:.2f}", _cell(_acc(runs("zero-shot"))), _cell(_acc(golden)),
+        zs = runs("zero-shot")
+        cells = [t, f"{auc:.2f}", _cell(_acc(zs)),
+                 _cell(_acc(zs, "accuracy_under_task_constraint")) if zs else "--", _cell(_acc(golden)),
                  _cell(_acc(golden, "accuracy_under_task_constraint")) if golden else "--",
                  _cell(_acc(runs("chunked-bootstrap"))), _cell(_acc(runs("chunked-icm"))), _cell(_acc(coh)),
                  _cell(_acc(runs("coherence-free"))),
@@ -157,8 +159,9 @@ def cost_table(folder) -> str:
 
 def readme_summary(tables) -> str:
     """A few lines for the README: per model, the rows of two salience bins and the contrast pairs."""
-    lines = ["| model | task | zero-shot | golden 8-shot (constrained) | bootstrap (constrained) | coherence "
-             "search (constrained) | coherence, no constraint | predictions holding |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | task | zero-shot | zero-shot (constrained) | golden 8-shot (constrained) | bootstrap "
+             "(constrained) | coherence search (constrained) | coherence, no constraint | predictions holding |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for d in tables:
         ev = evaluate(d)
         held = ", ".join(p["id"] for p in ev if p["verdict"] == "holds")
@@ -167,8 +170,9 @@ def readme_summary(tables) -> str:
                 return [r for r in d["runs"].values() if r["task"] == t and r["method"] == m]
             if not runs("coherence"):
                 continue
-            g = runs("golden-few-shot")
-            lines.append(f"| {d['config']['model']} | {t} | {_cell(_acc(runs('zero-shot')))} | "
+            g, z = runs("golden-few-shot"), runs("zero-shot")
+            lines.append(f"| {d['config']['model']} | {t} | {_cell(_acc(z))} | "
+                         f"{_cell(_acc(z, 'accuracy_under_task_constraint')) if z else '--'} | "
                          f"{_cell(_acc(g, 'accuracy_under_task_constraint')) if g else '--'} | "
                          f"{_cell(_acc(runs('chunked-bootstrap')))} | {_cell(_acc(runs('coherence')))} | "
                          f"{_cell(_acc(runs('coherence-free')))} | {held} |")
