@@ -98,3 +98,24 @@ def test_readme_pairs_sentence_matches_the_committed_tables():
         assert m[("gemma3-270m", s)] > max(m[("gemma3-270m", "zero-shot/c")], m[("gemma3-270m", "golden-few-shot/c")])
         assert abs(m[("smollm2", s)] - m[("smollm2", "zero-shot/c")]) <= 1 / 64
     assert m[("smollm2", "zero-shot/c")] == 1.0
+
+
+def test_searches_never_see_gold_nonsalient_equals_polarity_high():
+    """polarity-nonsalient shows the very words of polarity-high (same seed) with other gold
+    labels; a search that never reads gold must end on the same labelling in both, with the same
+    coherence, on the committed real-model runs."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    checked = 0
+    for f in (root / "figures" / "data" / "lm").glob("*-n64-*.json"):
+        runs = json.loads(f.read_text())["runs"]
+        for key, r in runs.items():
+            task, method, seed = key.split("|")
+            twin = runs.get(f"polarity-nonsalient|{method}|{seed}")
+            if task != "polarity-high" or twin is None or method not in (
+                    "chunked-bootstrap", "coherence", "coherence-free", "zero-shot"):
+                continue
+            assert twin["labels"] == r["labels"] and twin["coherence"] == r["coherence"], key
+            checked += 1
+    assert checked == 2 * 4 * 3
