@@ -33,7 +33,7 @@ def test_docs_claim_three_seeds_per_committed_cell():
     root = Path(__file__).resolve().parents[1]
     text = " ".join((root / "docs" / "lm.md").read_text().split())
     assert "Every committed cell has 3 seeds" in text
-    assert "ICM on `polarity-high`, Gibbs on `polarity-high` and `polarity-low`" in text
+    assert "ICM on `polarity-high` and `polarity-pairs`, Gibbs on `polarity-high` and `polarity-low`" in text
     files = sorted((root / "figures" / "data" / "lm").glob("*-n64-*.json"))
     assert len(files) == 2
     for f in files:
@@ -41,7 +41,7 @@ def test_docs_claim_three_seeds_per_committed_cell():
         for r in json.loads(f.read_text())["runs"].values():
             seeds[(r["task"], r["method"])].add(r["seed"])
         assert all(s == {0, 1, 2} for s in seeds.values()), {k: v for k, v in seeds.items() if v != {0, 1, 2}}
-        assert {t for t, m in seeds if m == "chunked-icm"} == {"polarity-high"}
+        assert {t for t, m in seeds if m == "chunked-icm"} == {"polarity-high", "polarity-pairs"}
         assert {t for t, m in seeds if m == "chunked-gibbs"} == {"polarity-high", "polarity-low"}
 
 
