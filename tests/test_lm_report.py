@@ -1,7 +1,23 @@
-"""The cost block of docs/lm.md: the slowest run per (model, n, method) over every table file."""
+"""The real-model report: the cost block, and the numbers docs/lm.md and the README quote, checked
+against the committed table files (seed counts, the control's z, the contrast-pair sentence)."""
+import importlib.util
 import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
 
 from simulations.lm.report import cost_table
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = ROOT / "figures" / "data" / "lm"
+
+
+def _doc(name: str) -> str:
+    """A repository text file with its whitespace runs joined (prose wraps anywhere)."""
+    return " ".join((ROOT / name).read_text().split())
 
 
 def _run(task, method, seed, seconds, tokens):
@@ -27,14 +43,10 @@ def test_cost_table_keeps_the_slowest_run_per_model_n_and_method(tmp_path):
 def test_docs_claim_three_seeds_per_committed_cell():
     """docs/lm.md says every committed cell of the n = 64 tables has 3 seeds and where ICM and
     Gibbs ran: the committed files must say the same."""
-    from collections import defaultdict
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    text = " ".join((root / "docs" / "lm.md").read_text().split())
+    text = _doc("docs/lm.md")
     assert "Every committed cell has 3 seeds" in text
     assert "ICM on `polarity-high` and `polarity-pairs`, Gibbs on `polarity-high` and `polarity-low`" in text
-    files = sorted((root / "figures" / "data" / "lm").glob("*-n64-*.json"))
+    files = sorted(TABLES.glob("*-n64-*.json"))
     assert len(files) == 2
     for f in files:
         seeds = defaultdict(set)
@@ -48,19 +60,11 @@ def test_docs_claim_three_seeds_per_committed_cell():
 def test_docs_control_numbers_come_from_the_committed_tables():
     """docs/lm.md quotes the z of the seed-2 nonsalient control on both models and says its
     labels agree with the true polarity on exactly half the words."""
-    import importlib.util
-    import re
-    from pathlib import Path
-
-    import numpy as np
-    import pytest
-
-    root = Path(__file__).resolve().parents[1]
-    text = " ".join((root / "docs" / "lm.md").read_text().split())
+    text = _doc("docs/lm.md")
     m = re.search(r"flagged seed 2 of the control on both models \(z = ([\d.]+) and ([\d.]+)\)", text)
     assert m, "docs/lm.md no longer quotes the control's z"
     zs = []
-    for f in sorted((root / "figures" / "data" / "lm").glob("*-n64-*.json"), key=lambda p: not p.name.startswith("smollm2")):
+    for f in sorted(TABLES.glob("*-n64-*.json"), key=lambda p: not p.name.startswith("smollm2")):
         land = json.loads(f.read_text())["landscapes"]["polarity-nonsalient|2"]
         zs.append(f"{(land['labellings']['gold']['mean'] - land['random_mean']) / land['random_sd']:.1f}")
     assert list(m.groups()) == zs
@@ -77,16 +81,12 @@ def test_readme_pairs_sentence_matches_the_committed_tables():
     """The README's sentence on contrast pairs: on Gemma both constrained searches beat zero-shot
     and golden few-shot held to the pair constraint; on SmolLM2 they are within one item of its
     zero-shot under the pair constraint, which is at gold."""
-    from pathlib import Path
 
-    import numpy as np
-
-    root = Path(__file__).resolve().parents[1]
-    text = " ".join((root / "README.md").read_text().split())
+    text = _doc("README.md")
     assert "Gemma's constrained searches beat zero-shot and golden few-shot even when those are held to the same constraint" in text
     assert "SmolLM2's match its zero-shot, which the pair constraint already puts at gold" in text
     acc = {}
-    for f in (root / "figures" / "data" / "lm").glob("*-n64-*.json"):
+    for f in TABLES.glob("*-n64-*.json"):
         d = json.loads(f.read_text())
         for r in d["runs"].values():
             if r["task"] == "polarity-pairs":
@@ -104,11 +104,8 @@ def test_searches_never_see_gold_nonsalient_equals_polarity_high():
     """polarity-nonsalient shows the very words of polarity-high (same seed) with other gold
     labels; a search that never reads gold must end on the same labelling in both, with the same
     coherence, on the committed real-model runs."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
     checked = 0
-    for f in (root / "figures" / "data" / "lm").glob("*-n64-*.json"):
+    for f in TABLES.glob("*-n64-*.json"):
         runs = json.loads(f.read_text())["runs"]
         for key, r in runs.items():
             task, method, seed = key.split("|")

@@ -31,10 +31,11 @@ ICM-style groups). :func:`project` maps per-item log-odds to the best labelling 
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
+
+from simulations.search.progress import StderrBar, Ticker
 
 CHUNKED = ("bootstrap", "gibbs", "icm", "coherence")
 CONSTRAINTS = ("none", "balance", "groups")
@@ -133,14 +134,6 @@ def coherence_orders(n: int, orders: int, seed: int) -> np.ndarray:
     return np.stack([rng.permutation(n) for _ in range(orders)])
 
 
-def _progress(total: int, desc: str, quiet: bool):
-    if quiet:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False)
-
-
 def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, seed: int = 0,
                 config: ChunkConfig = ChunkConfig(), quiet: bool = True) -> dict:
     """Run one chunked search; returns ``{labels, coherence, trace, accepted, sweeps_run,
@@ -166,7 +159,8 @@ def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, se
     cur = [coh(B[0])] if method in ("coherence", "icm") else [None]
     icm_U = None
     accepted, flips, trace, steps = 0, 0, [], 0
-    bar = _progress(config.sweeps * math.ceil(n / c) * chains, f"lm {method}", quiet)
+    bar = None if quiet else StderrBar(f"lm {method}")
+    ticker = Ticker(bar, config.sweeps * math.ceil(n / c) * chains)   # one unit per chunk pass
     sweeps_run = 0
     for sweep in range(config.sweeps):
         changed = 0
@@ -203,13 +197,13 @@ def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, se
                                 accepted += 1
                         steps += 1
                 changed += int(np.sum(B[ch] != old))
-                if bar is not None:
-                    bar.update(1)
+                ticker.advance()
             trace.append(B[0].copy().tolist() if ch == 0 else None)
         flips += changed
         sweeps_run = sweep + 1
         if method in ("bootstrap", "coherence") and changed == 0:
             break
+    ticker.finish()
     if bar is not None:
         bar.close()
     final = coh(B[0])

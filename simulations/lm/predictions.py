@@ -81,6 +81,14 @@ def p1(data) -> dict:
             "fails_when": f"the model does not know the task (zero-shot AUC < {KNOWS})"}
 
 
+def _stopped_short(run, ref) -> tuple:
+    """``(spread, stuck)``: the order spread that separates two coherences (the larger of the
+    reference labelling's and the run's own over its orders, nats) and whether the run's search
+    ended more than that below the reference ``ref`` (``{mean, spread}``): a search failure."""
+    spread = max(ref.get("spread", 0.0), float(np.std(run["coherence_per_order"], ddof=1)))
+    return spread, run["coherence"] < ref["mean"] - spread
+
+
 def p2(data) -> dict:
     """R6 on a real model. With no constraint the most coherent labelling evaluated must be
     (near-)constant (>= 90% one label) and more coherent than gold, and the constrained search's
@@ -95,8 +103,7 @@ def p2(data) -> dict:
         con = data["runs"].get(f"{r['task']}|coherence|{r['seed']}")
         con_maj = None if con is None else float(max(np.mean(con["labels"]), 1 - np.mean(con["labels"])))
         const = max((land["labellings"][c] for c in ("all-0", "all-1")), key=lambda v: v["mean"])
-        spread = max(const.get("spread", 0.0), float(np.std(r["coherence_per_order"], ddof=1)))
-        stuck = r["coherence"] < const["mean"] - spread
+        _, stuck = _stopped_short(r, const)
         search_failures += stuck
         best_maj, best_coh = (1.0, const["mean"]) if stuck else (maj, r["coherence"])
         row = {"task": r["task"], "seed": r["seed"], "free_majority": maj, "free_coherence": r["coherence"],
@@ -122,10 +129,9 @@ def p3(data) -> dict:
             continue
         land = data["landscapes"][f"{r['task']}|{r['seed']}"]
         g = land["labellings"]["gold"]
-        spread = max(g["spread"], float(np.std(r["coherence_per_order"], ddof=1)))
+        spread, stuck = _stopped_short(r, g)
         gold_best = g["mean"] >= r["coherence"] - spread
         success = r["accuracy"] >= GOLD_LEVEL
-        stuck = r["coherence"] < g["mean"] - spread
         rows.append({"task": r["task"], "method": r["method"], "seed": r["seed"], "accuracy": r["accuracy"],
                      "coh_found": r["coherence"], "coh_gold": g["mean"], "spread": spread,
                      "gold_at_least_as_coherent": gold_best, "success": success, "search_failure": stuck})

@@ -50,7 +50,7 @@ TABLE_METHODS = {
 def task_constraint(task) -> str:
     """``groups`` for contrast pairs and grouped claims, ``balance`` for other word polarity
     tasks, else ``none``."""
-    if task.params.get("variant") == "pairs":
+    if any(it.kind == "contrast" for it in task.items):
         return "groups"
     if task.family == "polarity":
         return "balance"
