@@ -7,6 +7,10 @@
 #   MODELS="smollm2" N=128 bash scripts/gpu_lm_table.sh
 #
 # Each table file is resumable: rerunning after an interruption computes only missing cells.
+# BUDGET (seconds, default 420) bounds the whole run: each model gets an equal share, no table cell
+# starts once its share is spent (the cell in progress finishes), and cells are seed-major, so a
+# short budget still covers every task and method at the first seed. Rerun to fill the rest;
+# BUDGET=none runs everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODELS=${MODELS:-"smollm2 gemma3-270m"}
@@ -16,16 +20,31 @@ DTYPE=${DTYPE:-float32}
 CHUNK=${CHUNK:-32}          # n^2 / (2 chunk) demonstration tokens per sweep
 SEEDS=${SEEDS:-"0 1 2"}
 OUT=${OUT:-figures/data/lm-gpu}
+BUDGET=${BUDGET:-420}
 TASKS=${TASKS:-"polarity-high polarity-mid polarity-low polarity-nonsalient polarity-salient-wrong capitals-easy"}
 # the VADER test split holds 64 contrast pairs, so polarity-pairs runs at n = min(N, 128)
 PAIRS_N=$(( N < 128 ? N : 128 ))
 PY=${PYTHON:-python}
+START=$(date +%s)
+# shellcheck disable=SC2086
+set -- $MODELS
+K=$#
+I=0
+budget_until() {  # --budget-s for the seconds left before $1 (epoch), scaled by $2/$3; nothing when unbounded
+  [ "$BUDGET" = none ] && return 0
+  local left=$(( $1 - $(date +%s) ))
+  (( left < 0 )) && left=0
+  echo "--budget-s $(( left * $2 / $3 ))"
+}
 for m in $MODELS; do
-  # shellcheck disable=SC2086
+  I=$(( I + 1 ))
+  [ "$BUDGET" = none ] || END=$(( START + BUDGET * I / K ))
+  NT=$(wc -w <<< "$TASKS")
+  # shellcheck disable=SC2086,SC2046
   "$PY" -m coherence.cli lm table --model "$m" --device "$DEVICE" --dtype "$DTYPE" -n "$N" --chunk "$CHUNK" \
-      --seeds $SEEDS --tasks $TASKS --out "$OUT" >&2
-  # shellcheck disable=SC2086
+      --seeds $SEEDS --tasks $TASKS --out "$OUT" $(budget_until "${END:-0}" "$NT" $(( NT + 1 ))) >&2
+  # shellcheck disable=SC2086,SC2046
   "$PY" -m coherence.cli lm table --model "$m" --device "$DEVICE" --dtype "$DTYPE" -n "$PAIRS_N" --chunk "$CHUNK" \
-      --seeds $SEEDS --tasks polarity-pairs --out "$OUT" >&2
+      --seeds $SEEDS --tasks polarity-pairs --out "$OUT" $(budget_until "${END:-0}" 1 1) >&2
 done
 "$PY" -m coherence.cli lm predictions "$OUT"/*.json

@@ -83,6 +83,8 @@ def add_arguments(parser) -> None:
     p.add_argument("--orders", type=int, default=3)
     p.add_argument("--chains", type=int, default=4, help="chains of chunked-gibbs")
     p.add_argument("--out", default=None, help="folder of table files (default: the user cache, coherence/lm-tables)")
+    p.add_argument("--budget-s", type=float, default=None,
+                   help="start no cell after this many seconds (the cell in progress finishes); rerun to resume")
     p = sub.add_parser("predictions", help="the theory's predictions P1-P6 measured in table files")
     p.add_argument("files", nargs="+", help="table JSON files written by `coherence lm table`")
     p.add_argument("--json", action="store_true")
@@ -105,6 +107,9 @@ def _check_numbers(args) -> None:
         if v is not None and v < low:
             flag = "-n" if name == "n" else f"--{name}"
             raise ValueError(f"{flag} must be an integer >= {low}, got {v}")
+    budget = getattr(args, "budget_s", None)
+    if budget is not None and not budget >= 0:  # also refuses nan
+        raise ValueError(f"--budget-s must be a number of seconds >= 0, got {budget}")
     for v in getattr(args, "seeds", None) or ():
         if v < 0:
             raise ValueError(f"--seeds must be integers >= 0, got {v}")
@@ -236,8 +241,14 @@ def _table(args) -> int:
     cfg = TableConfig(model=args.model, n=args.n, chunk=args.chunk, sweeps=args.sweeps, shots=args.shots,
                       orders=args.orders, chains=args.chains, dtype=args.dtype)
     lm = _load(args)
-    data = run_table(lm, cfg, args.tasks, methods, args.seeds, out)
+    data = run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
     from .predictions import summary_markdown, table_path_of
+
+    missing = [c for c in ((t, m, s) for s in args.seeds for t in args.tasks for m in methods)
+               if "|".join(map(str, c)) not in data["runs"]]
+    if missing:
+        print(f"--budget-s {args.budget_s:g} spent: {len(missing)} cell(s) not run; rerun the same command to "
+              "resume", file=sys.stderr)
 
     print(dumps(data) if args.json else summary_markdown(data))
     print(f"table file: {table_path_of(out, cfg)}", file=sys.stderr)

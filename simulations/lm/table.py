@@ -150,8 +150,14 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict
     return rec
 
 
-def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bool = False) -> dict:
-    """Fill the table file for ``cfg`` with every (task, method, seed); returns its content."""
+def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bool = False,
+              budget_s: float | None = None, clock=time.monotonic) -> dict:
+    """Fill the table file for ``cfg`` with every (task, method, seed); returns its content.
+
+    ``budget_s`` (seconds of ``clock`` from the call) stops the run between cells: no cell starts
+    once the budget is spent, a cell in progress finishes and is saved. Cells are seed-major, so a
+    budgeted run covers every task and method at the first seeds; rerunning resumes."""
+    start = clock()
     for m in methods:
         if m not in TABLE_METHODS:
             raise ValueError(f"--methods entries must be among {sorted(TABLE_METHODS)}, got {m!r}")
@@ -177,6 +183,8 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
     for t, m, s in todo:
         if f"{t}|{m}|{s}" in data["runs"]:  # another run of this table finished it meanwhile
             continue
+        if budget_s is not None and clock() - start >= budget_s:
+            break
         task = make_task(t, cfg.n, s)
         task = task.with_format(format_named(task.family, data["formats"][t]["chosen"]))
         lkey = f"{t}|{s}"

