@@ -188,6 +188,12 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
         task = make_task(t, cfg.n, s)
         task = task.with_format(format_named(task.family, data["formats"][t]["chosen"]))
         lkey = f"{t}|{s}"
+        stored = data["landscapes"].get(lkey, {}).get("task_sha256")
+        if stored is not None and stored != task.fingerprint():
+            # the cells of this task and seed were computed from other prompts (the data or the
+            # task builder changed since): resuming would mix two prompt sets in one table
+            raise ValueError(f"{path.name}: the cells of {lkey} were computed from other task items than "
+                             "today's builder gives (task_sha256 differs); delete them or use another --out")
         if lkey not in data["landscapes"]:
             prior = prior_for(lm, task)
             zs = zero_shot(prior, task.gold)
@@ -195,7 +201,8 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                              random=cfg.random_labellings, seed=s)
             land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
                          "salience": None if task.salience is None else task.salience.tolist(),
-                         "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name}})
+                         "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name},
+                         "task_sha256": task.fingerprint()})
             data["landscapes"][lkey] = land
             _save(path, cfg, data)
         orders = np.asarray(data["landscapes"][lkey]["orders"])

@@ -22,6 +22,8 @@ family by name and ``template`` / ``label_words`` override it.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -90,6 +92,14 @@ class Task:
 
     def queries(self) -> list:
         return [self.fmt.template.format(question=it.question, choice=it.choice) for it in self.items]
+
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of what a model is shown and scored on: the rendered queries, the label
+        words, gold and the consistency groups. Two tasks with one fingerprint give one prompt
+        set, so a stored result can be checked against today's task builder without a model."""
+        blob = json.dumps({"queries": self.queries(), "label_words": list(self.label_words),
+                           "gold": self.gold.tolist(), "groups": self.groups.tolist()}, sort_keys=True)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def with_format(self, fmt: Format) -> "Task":
         return replace(self, fmt=fmt)

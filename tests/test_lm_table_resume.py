@@ -1,8 +1,11 @@
-"""``coherence lm table --budget-s``: a time budget checked between cells (the GPU script's guard).
+"""Resuming ``coherence lm table`` safely.
 
-With an injected clock the stopping point is exact: the cells run are a prefix of the seed-major
-order, a rerun without budget fills the rest, and the finished table holds the same numbers as an
-unbudgeted run. Bad budgets exit 2 before any model loads."""
+* ``--budget-s``, a time budget checked between cells (the GPU script's guard): with an injected
+  clock the stopping point is exact, the cells run are a prefix of the seed-major order, a rerun
+  without budget fills the rest, and the finished table holds the same numbers as an unbudgeted
+  run. Bad budgets exit 2 before any model loads.
+* The task fingerprint: a file whose cells were computed from other prompts than today's task
+  builder gives is refused (exit 2), instead of being resumed into a mix of two prompt sets."""
 import json
 from dataclasses import replace
 
@@ -80,3 +83,34 @@ def test_bad_budget_exits_2_before_loading(monkeypatch, capsys, value):
     rc = main(["lm", "table", "--model", "tiny-random", "--device", "cpu", "--budget-s", value])
     err = capsys.readouterr().err
     assert rc == 2 and "--budget-s" in err and ">= 0" in err and "Traceback" not in err
+
+
+def test_fingerprint_follows_the_prompts():
+    from simulations.lm.formats import FORMATS
+    from simulations.lm.tasks import make_task
+
+    a, b = make_task("polarity-high", 8, 0), make_task("polarity-high", 8, 0)
+    assert a.fingerprint() == b.fingerprint() and len(a.fingerprint()) == 64
+    assert make_task("polarity-high", 8, 1).fingerprint() != a.fingerprint()  # other words
+    other = next(f for f in FORMATS[a.family] if f.template != a.fmt.template)
+    assert a.with_format(other).fingerprint() != a.fingerprint()
+    # the nonsalient control shows the same words with other gold: other fingerprint
+    assert make_task("polarity-nonsalient", 8, 0).fingerprint() != a.fingerprint()
+
+
+def test_resume_refuses_cells_from_other_prompts(lm, tmp_path, monkeypatch, capsys):
+    T.run_table(lm, CFG, ["polarity-high"], ["zero-shot"], [0], tmp_path, quiet=True)
+    path = T.table_path(tmp_path, CFG)
+    d = json.loads(path.read_text())
+    assert d["landscapes"]["polarity-high|0"]["task_sha256"]
+    d["landscapes"]["polarity-high|0"]["task_sha256"] = "0" * 64  # as if the lexicon had changed
+    path.write_text(json.dumps(d))
+    with pytest.raises(ValueError, match=r"polarity-high\|0 were computed from other task items"):
+        T.run_table(lm, CFG, ["polarity-high"], ["zero-shot", "coherence"], [0], tmp_path, quiet=True)
+    assert set(json.loads(path.read_text())["runs"]) == {"polarity-high|zero-shot|0"}  # nothing added
+    # through the CLI: exit 2 and one line naming the cells, no traceback
+    monkeypatch.setattr(T, "TableConfig", lambda **kw: CFG)
+    rc = main(["lm", "table", "--model", "tiny-random", "--device", "cpu", "--threads", "1", "-n", "8",
+               "--tasks", "polarity-high", "--methods", "coherence", "--seeds", "0", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "task_sha256 differs" in err and "Traceback" not in err
