@@ -228,7 +228,7 @@ def _run(args) -> int:
 
 def _table(args) -> int:
     from .loader import cache_root
-    from .table import TABLE_METHODS, TableConfig, run_table
+    from .table import TABLE_METHODS, TableConfig, cell_key, cells, run_table
 
     _check_numbers(args)
     for t in args.tasks:
@@ -244,8 +244,7 @@ def _table(args) -> int:
     data = run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
     from .predictions import summary_markdown, table_path_of
 
-    missing = [c for c in ((t, m, s) for s in args.seeds for t in args.tasks for m in methods)
-               if "|".join(map(str, c)) not in data["runs"]]
+    missing = [c for c in cells(args.tasks, methods, args.seeds) if cell_key(*c) not in data["runs"]]
     if missing:
         print(f"--budget-s {args.budget_s:g} spent: {len(missing)} cell(s) not run; rerun the same command to "
               "resume", file=sys.stderr)

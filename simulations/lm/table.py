@@ -150,6 +150,17 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict
     return rec
 
 
+def cell_key(task: str, method: str, seed: int) -> str:
+    """The ``runs`` key of one cell: ``"task|method|seed"``."""
+    return f"{task}|{method}|{seed}"
+
+
+def cells(tasks, methods, seeds) -> list:
+    """Every ``(task, method, seed)``, seed-major (every task and method at the first seed first):
+    the order :func:`run_table` fills them in."""
+    return [(t, m, s) for s in seeds for t in tasks for m in methods]
+
+
 def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bool = False,
               budget_s: float | None = None, clock=time.monotonic) -> dict:
     """Fill the table file for ``cfg`` with every (task, method, seed); returns its content.
@@ -166,13 +177,13 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
     data["model_info"] = {"name": lm.name, "device": lm.device, "dtype": lm.dtype, "source": lm.source,
                           **{k: v for k, v in lm.info.items() if k != "cached"}}
     # seed-major: an interrupted table still covers every task and method at the first seeds
-    cells = [(t, m, s) for s in seeds for t in tasks for m in methods]
-    todo = [c for c in cells if f"{c[0]}|{c[1]}|{c[2]}" not in data["runs"]]
+    wanted = cells(tasks, methods, seeds)
+    todo = [c for c in wanted if cell_key(*c) not in data["runs"]]
     bar = None
     if not quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc=f"lm table {cfg.model}", file=sys.stderr)
+        bar = tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=f"lm table {cfg.model}", file=sys.stderr)
     for t in tasks:
         if t not in data["formats"]:
             if bar is not None:
@@ -181,15 +192,16 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             data["formats"][t] = ({"chosen": chosen, "auc": None} if chosen else choose_format(lm, t, n_dev=cfg.n_dev))
             _save(path, cfg, data)
     for t, m, s in todo:
-        if f"{t}|{m}|{s}" in data["runs"]:  # another run of this table finished it meanwhile
+        if cell_key(t, m, s) in data["runs"]:  # another run of this table finished it meanwhile
             continue
         if budget_s is not None and clock() - start >= budget_s:
             break
         task = make_task(t, cfg.n, s)
         task = task.with_format(format_named(task.family, data["formats"][t]["chosen"]))
         lkey = f"{t}|{s}"
+        fingerprint = task.fingerprint()
         stored = data["landscapes"].get(lkey, {}).get("task_sha256")
-        if stored is not None and stored != task.fingerprint():
+        if stored is not None and stored != fingerprint:
             # the cells of this task and seed were computed from other prompts (the data or the
             # task builder changed since): resuming would mix two prompt sets in one table
             raise ValueError(f"{path.name}: the cells of {lkey} were computed from other task items than "
@@ -202,12 +214,12 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
                          "salience": None if task.salience is None else task.salience.tolist(),
                          "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name},
-                         "task_sha256": task.fingerprint()})
+                         "task_sha256": fingerprint})
             data["landscapes"][lkey] = land
             _save(path, cfg, data)
         orders = np.asarray(data["landscapes"][lkey]["orders"])
         rec = run_cell(lm, task, m, s, cfg, orders)
-        data["runs"][f"{t}|{m}|{s}"] = rec
+        data["runs"][cell_key(t, m, s)] = rec
         _save(path, cfg, data)
         if bar is not None:
             bar.update(1)
