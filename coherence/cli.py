@@ -10,7 +10,8 @@ packages of an optional extra (``[lm]``, ``[dask]``, ``[peers]``) may be absent;
 still appears in ``--help`` and, when run, exits 2 naming the extra to install.
 
 Exit codes: 0 success, 1 a result differs from its expectation (or a figure failed),
-2 bad usage or a missing extra (one line on stderr naming the argument, no traceback),
+2 bad usage, a missing extra or a failed model server (one line on stderr naming the argument
+or the server, no traceback),
 130 interrupted (Ctrl-C; finished work is kept and a rerun resumes, docs/reliability.md).
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from coherence import all_cmd, bench
 from proofs_check import runner as check_cmd
 from simulations import explore as explore_cmd
 from simulations import figures as figures_cmd
+from simulations.lm.http_client import ServerError
 
 #: top-level third-party modules -> the optional extra that installs them (pyproject.toml)
 EXTRA_OF = {
@@ -116,7 +118,7 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(args._module.run(args) or 0)
-    except ValueError as exc:  # bad input: a clear message, no traceback
+    except (ValueError, ServerError) as exc:  # bad input or a failed server: one clear line, no traceback
         print(f"coherence {args._name}: error: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import signal
 import threading
 import time
 import zlib
@@ -46,7 +48,9 @@ class StubState:
     """What the stub does and what it saw. ``statuses``: HTTP statuses to answer (in order)
     before answering normally; ``delay``: seconds to sleep per request; ``api_key``: required
     bearer key; ``echo``: "aligned" (offset 0), "shifted" (offset -1, llama-cpp-python style),
-    "garbage" (wrong values) or "reject" (HTTP 400)."""
+    "garbage" (wrong values) or "reject" (HTTP 400); ``die_after``: the process kills itself
+    with ``die_signal`` when a completion arrives after that many were answered (a server that
+    crashes, as a faulting llama.cpp build does)."""
 
     def __init__(self, **kw):
         self.statuses = list(kw.get("statuses", []))
@@ -56,6 +60,9 @@ class StubState:
         self.echo = kw.get("echo", "aligned")
         self.filler_logit = kw.get("filler_logit", -3.0)
         self.labels = kw.get("labels", (" negative", " positive"))
+        self.die_after = kw.get("die_after")
+        self.die_signal = kw.get("die_signal", signal.SIGSEGV)
+        self.answered = 0
         self.prompts: list = []
         self.auth_headers: list = []
         self.inflight = 0
@@ -113,16 +120,18 @@ def _handler(state: StubState):
             self.end_headers()
             self.wfile.write(data)
 
-        def _gate(self) -> bool:
+        def _gate(self, before_send=lambda: None) -> bool:
             auth = self.headers.get("Authorization")
             state.auth_headers.append(auth)
             if state.api_key is not None and auth != f"Bearer {state.api_key}":
+                before_send()
                 self._send(401, {"error": {"message": "Invalid API key"}})
                 return False
             with state.lock:
                 status = state.statuses.pop(0) if state.statuses else None
             if status is not None:
                 hdr = {"Retry-After": str(state.retry_after)} if state.retry_after is not None else None
+                before_send()
                 self._send(status, {"error": {"message": f"stub status {status}"}}, hdr)
                 return False
             return True
@@ -136,20 +145,32 @@ def _handler(state: StubState):
             with state.lock:
                 state.inflight += 1
                 state.max_inflight = max(state.max_inflight, state.inflight)
+            done = False
+
+            def leave():  # before the answer goes out: the client may send its next request at once
+                nonlocal done
+                if not done:
+                    with state.lock:
+                        state.inflight -= 1
+                    done = True
+
             try:
                 if state.delay:
                     time.sleep(state.delay)
-                if not self._gate():
+                if not self._gate(before_send=leave):
                     return
                 with state.lock:
                     state.prompts.append(body.get("prompt"))
+                    if state.die_after is not None and state.answered >= state.die_after:
+                        os.kill(os.getpid(), state.die_signal)
+                    state.answered += 1
                 status, doc = state.answer(body)
+                leave()
                 self._send(status, doc)
             except (BrokenPipeError, ConnectionResetError):
                 pass
             finally:
-                with state.lock:
-                    state.inflight -= 1
+                leave()
 
     return Handler
 
@@ -157,9 +178,9 @@ def _handler(state: StubState):
 class StubServer:
     """Context manager: ``with StubServer(state) as url: ...`` serves on a free loopback port."""
 
-    def __init__(self, state: StubState):
+    def __init__(self, state: StubState, port: int = 0):
         self.state = state
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(state))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -170,3 +191,13 @@ class StubServer:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+if __name__ == "__main__":  # a stub server in a process of its own: PORT DIE_AFTER SIGNAL_NAME
+    import resource
+    import sys
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a deliberate crash leaves no core file
+    port, die_after, sig = int(sys.argv[1]), int(sys.argv[2]), signal.Signals[sys.argv[3]]
+    server = StubServer(StubState(die_after=die_after, die_signal=sig), port=port)
+    server.httpd.serve_forever()

@@ -197,14 +197,20 @@ def check_landscape(land: dict, in_table: bool) -> None:
 
 def test_lm_diagnose_json_matches_docs():
     needs_lm(data=True)
-    d = lm_json(["diagnose", "--task", "polarity-high", "-n", "8", "--chunk", "2", "--sweeps", "1", "--orders", "2"])
+    d = lm_json(["diagnose", "--task", "polarity-high", "-n", "8", "--chunk", "2", "--sweeps", "1", "--coh-orders", "3",
+                 "--quiet"])
     assert_matches(d, "coherence lm diagnose")
-    check_landscape(d["landscape"], in_table=False)
-    assert set(d["zero_shot"]) == inline_keys("coherence lm diagnose", "zero_shot")
-    assert set(d["prediction"]) == inline_keys("coherence lm diagnose", "prediction")
-    assert d["prediction"]["regime"] in documented_rows("coherence lm diagnose")["prediction"]
-    for key in ("found_free", "found_constrained"):
-        assert set(d[key]) == inline_keys("coherence lm diagnose", "found_free")
+    for key in ("zero_shot", "coh", "gold_climb", "regimes"):
+        assert set(d[key]) == inline_keys("coherence lm diagnose", key), key
+    entry = inline_keys("coherence lm diagnose", "landscape")
+    assert all(set(v) == entry and v["orders"] == 3 for v in d["landscape"].values())
+    assert all(set(v) == inline_keys("coherence lm diagnose", "comparisons") for k, v in d["comparisons"].items()
+               if k != "found (balance)")
+    assert set(d["found_free"]) == inline_keys("coherence lm diagnose", "found_free")
+    assert set(d["found_constrained"]) == inline_keys("coherence lm diagnose", "found_constrained")
+    assert set(d["found_constrained"]["certificate"]) == {"checked", "total", "improving"}
+    rows = documented_rows("coherence lm diagnose")["regimes"]
+    assert all(f"`{r['regime']}`" in rows for r in d["regimes"].values())
     assert d["found_constrained"]["constraint"] == d["constraint"] == "balance"
 
 

@@ -26,6 +26,8 @@ def _allowed(b, constraint, groups) -> bool:
         return True
     if constraint == "balance":
         return int(b.sum()) == b.size // 2
+    if constraint == "at-most-one":
+        return all(int(b[np.asarray(groups) == q].sum()) <= 1 for q in set(groups))
     return all(int(b[np.asarray(groups) == q].sum()) == 1 for q in set(groups))
 
 

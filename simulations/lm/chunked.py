@@ -24,9 +24,12 @@ Methods (``CHUNKED``):
 * ``coherence`` -- ascent on ``Coh`` itself: the chunk's constrained argmax is proposed and kept
   only when the coherence increases.
 
-Constraints (``constraint``): ``none``; ``balance`` (exactly ``floor(n/2)`` items labelled 1:
-excludes the constant labellings); ``groups`` (exactly one item labelled 1 per consistency group:
-ICM-style groups). :func:`project` maps per-item log-odds to the best labelling allowed.
+Constraints (``constraint``, :data:`CONSTRAINTS`; the same names mean the same sets in every
+search, chunked or faithful, and in the API): ``none``; ``balance`` (exactly ``floor(n/2)`` items
+labelled 1: excludes the constant labellings); ``groups`` (exactly one item labelled 1 per
+``consistency_id``: contrast pairs, mirrored comparisons); ``at-most-one`` (at most one item
+labelled 1 per ``consistency_id``: candidate answers of which none may be right).
+:func:`project` maps per-item log-odds to the best labelling allowed.
 """
 from __future__ import annotations
 
@@ -38,7 +41,9 @@ import numpy as np
 from simulations.search.progress import StderrBar, Ticker
 
 CHUNKED = ("bootstrap", "gibbs", "icm", "coherence")
-CONSTRAINTS = ("none", "balance", "groups")
+CONSTRAINTS = ("none", "balance", "groups", "at-most-one")
+#: the constraints that read the consistency groups
+GROUPED = ("groups", "at-most-one")
 
 
 @dataclass(frozen=True)
@@ -72,37 +77,41 @@ def project(odds, constraint: str, groups=None) -> np.ndarray:
     """The labelling in the constraint set that maximises ``sum_i b_i * odds_i``:
 
     ``none`` -> ``odds > 0``; ``balance`` -> the ``floor(n/2)`` largest odds get 1 (ties by
-    index); ``groups`` -> the largest odds of each group gets 1."""
+    index); ``groups`` -> the largest odds of each group gets 1; ``at-most-one`` -> the largest
+    odds of each group gets 1 when it is positive."""
     z = np.asarray(odds, dtype=float)
     b = np.zeros(z.size, dtype=np.int64)
     if constraint == "none":
         b[z > 0] = 1
     elif constraint == "balance":
         b[np.argsort(-z, kind="stable")[: z.size // 2]] = 1
-    elif constraint == "groups":
+    elif constraint in GROUPED:
         g = np.asarray(groups)
         for q in np.unique(g):
             idx = np.flatnonzero(g == q)
-            b[idx[np.argmax(z[idx])]] = 1
+            top = idx[np.argmax(z[idx])]
+            b[top] = int(constraint == "groups" or z[top] > 0)
     else:
         raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
     return b
 
 
 def initial_labels(n: int, constraint: str, groups, rng) -> np.ndarray:
-    """A uniformly random labelling allowed by the constraint."""
+    """A random labelling allowed by the constraint (the projection of Gaussian log-odds)."""
     return project(rng.standard_normal(n), constraint, groups)
 
 
 def violations(b, constraint: str, groups=None) -> int:
     """``I(b)``: how far ``b`` is from the constraint set (items over/under the balance count,
-    or groups without exactly one 1)."""
+    groups without exactly one 1, or groups with more than one 1)."""
     b = np.asarray(b)
     if constraint == "none":
         return 0
     if constraint == "balance":
         return int(abs(int(b.sum()) - b.size // 2))
     g = np.asarray(groups)
+    if constraint == "at-most-one":
+        return int(sum(int(b[g == q].sum()) > 1 for q in np.unique(g)))
     return int(sum(int(b[g == q].sum()) != 1 for q in np.unique(g)))
 
 
@@ -112,17 +121,19 @@ def constraint_leak(constraint: str, gold, groups=None) -> float:
 
     ``none``: 1/2. ``balance`` (``m = floor(n/2)`` ones): each item is 1 with probability
     ``m/n``. ``groups`` (one 1 per group of size ``s``): each item is 1 with probability
-    ``1/s``. The expected accuracy is ``mean_i [g_i p_i + (1 - g_i)(1 - p_i)]``."""
+    ``1/s``. ``at-most-one`` (``s + 1`` allowed labellings per group: none, or one of ``s``):
+    ``1/(s + 1)``. The expected accuracy is ``mean_i [g_i p_i + (1 - g_i)(1 - p_i)]``."""
     g = np.asarray(gold)
     known = g >= 0
     if constraint == "none":
         p = np.full(g.size, 0.5)
     elif constraint == "balance":
         p = np.full(g.size, (g.size // 2) / g.size)
-    elif constraint == "groups":
+    elif constraint in GROUPED:
         grp = np.asarray(groups)
         sizes = {q: int(np.sum(grp == q)) for q in np.unique(grp)}
-        p = np.array([1.0 / sizes[q] for q in grp])
+        extra = int(constraint == "at-most-one")
+        p = np.array([1.0 / (sizes[q] + extra) for q in grp])
     else:
         raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
     return float(np.mean((g * p + (1 - g) * (1 - p))[known])) if known.any() else float("nan")
@@ -135,15 +146,16 @@ def coherence_orders(n: int, orders: int, seed: int) -> np.ndarray:
 
 
 def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, seed: int = 0,
-                config: ChunkConfig = ChunkConfig(), quiet: bool = True) -> dict:
+                config: ChunkConfig = ChunkConfig(), quiet: bool = True, init=None) -> dict:
     """Run one chunked search; returns ``{labels, coherence, trace, accepted, sweeps_run,
-    chains_final}`` (coherence in nats over :func:`coherence_orders`)."""
+    chains_final}`` (coherence in nats over :func:`coherence_orders`). ``init`` is the start of
+    every chain (a labelling allowed by the constraint; default: random allowed labellings)."""
     if method not in CHUNKED:
         raise ValueError(f"method must be one of {CHUNKED}, got {method!r}")
     if constraint not in CONSTRAINTS:
         raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
-    if constraint == "groups" and groups is None:
-        raise ValueError("constraint 'groups' needs the task's consistency groups")
+    if constraint in GROUPED and groups is None:
+        raise ValueError(f"constraint {constraint!r} needs the task's consistency groups")
     if method == "gibbs" and constraint != "none":
         raise ValueError("gibbs samples the unconstrained conditionals; use constraint 'none'")
     n, c = prior.n, min(config.chunk, prior.n)
@@ -155,6 +167,11 @@ def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, se
 
     chains = config.chains if method == "gibbs" else 1
     B = np.stack([initial_labels(n, constraint, groups, rng) for _ in range(chains)])
+    if init is not None:
+        init = np.asarray(init, dtype=np.int64)
+        if init.shape != (n,) or not np.isin(init, (0, 1)).all() or violations(init, constraint, groups):
+            raise ValueError(f"init must be a 0/1 labelling of the {n} items allowed by constraint {constraint!r}")
+        B[:] = init
     odds = np.zeros((chains, n))
     cur = [coh(B[0])] if method in ("coherence", "icm") else [None]
     icm_U = None

@@ -44,9 +44,19 @@ def _task_args(p, many: bool = False) -> None:
 
 
 def _search_args(p) -> None:
+    from .constraint_choice import CHOICES
+
+    p.add_argument("--constraint", default="auto", metavar="{" + ",".join(CHOICES) + "}",
+                   help="labellings the searches may end on: auto (the task's own) | none | balance (half the items "
+                        "true) | groups (exactly one true per consistency_id) | at-most-one (at most one per id)")
     p.add_argument("--chunk", type=int, default=8, help="items per context pass in the chunked searches (1 = exact LOO)")
     p.add_argument("--sweeps", type=int, default=4, help="sweeps of the chunked searches")
     p.add_argument("--shots", type=int, default=8, help="demonstrations for the few-shot baselines (0 = all others)")
+
+
+def _coh_args(p) -> None:
+    p.add_argument("--coh-orders", type=int, default=6,
+                   help="held-out evaluation orders of every reported Coh (its standard error needs >= 2)")
 
 
 def add_arguments(parser) -> None:
@@ -55,6 +65,7 @@ def add_arguments(parser) -> None:
     _model_args(p)
     _task_args(p)
     _search_args(p)
+    _coh_args(p)
     p.add_argument("--method", default="zero-shot", help="see `coherence lm methods`")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="steps / sweeps of the faithful searches (method default)")
@@ -67,7 +78,10 @@ def add_arguments(parser) -> None:
     _task_args(p)
     _search_args(p)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--orders", type=int, default=3, help="random orders for the order-averaged coherence")
+    _coh_args(p)
+    p.add_argument("--checks", type=int, default=32,
+                   help="moves checked per step of the certified ascent's polish and of the climb from gold")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p = sub.add_parser("formats", help="zero-shot AUC of every prompt format on the task's dev split")
     _model_args(p)
     p.add_argument("--task", default="polarity-high")
@@ -102,11 +116,16 @@ def add_arguments(parser) -> None:
 def _check_numbers(args) -> None:
     """Integer arguments in range, before any model loads."""
     for name, low in (("chunk", 1), ("sweeps", 1), ("orders", 1), ("shots", 0), ("seed", 0), ("chains", 1),
-                      ("n", 2)):
+                      ("n", 2), ("coh_orders", 2), ("checks", 1)):
         v = getattr(args, name, None)
         if v is not None and v < low:
-            flag = "-n" if name == "n" else f"--{name}"
+            flag = "-n" if name == "n" else f"--{name.replace('_', '-')}"
             raise ValueError(f"{flag} must be an integer >= {low}, got {v}")
+    from .constraint_choice import CHOICES
+
+    constraint = getattr(args, "constraint", "auto")
+    if constraint not in CHOICES:
+        raise ValueError(f"--constraint must be one of {list(CHOICES)}, got {constraint!r}")
     budget = getattr(args, "budget_s", None)
     if budget is not None and not budget >= 0:  # also refuses nan
         raise ValueError(f"--budget-s must be a number of seconds >= 0, got {budget}")
@@ -130,6 +149,20 @@ def _build_task(args, n_default: int = 64):
                      label_words=args.label_words), format_named
 
 
+def _needs_labels(task, args, *, diagnose: bool) -> None:
+    """Refuse, before any model loads, what unlabelled items cannot support."""
+    unlabelled = int(np.sum(task.gold < 0))
+    if not unlabelled:
+        return
+    where = f"{unlabelled} of the {task.n} items of {task.name} have no label"
+    if diagnose:
+        raise ValueError(f"diagnose judges the searches against gold, and {where}; label every item (or run "
+                         "`coherence lm run`, which needs no labels)")
+    if args.format == "auto" and args.template is None and args.label_words is None:
+        raise ValueError(f"--format auto compares formats by zero-shot AUC against the labels, and {where}; "
+                         "name a format (--format NAME)")
+
+
 def _pick_format(lm, task, args, fmt_named):
     """With ``--format auto``, the format with the best zero-shot AUC on the dev split."""
     from .knowledge import choose_format
@@ -137,43 +170,67 @@ def _pick_format(lm, task, args, fmt_named):
     if args.format != "auto" or args.template is not None or args.label_words is not None:
         return task, None
     if task.name.startswith("jsonl:"):
-        raise ValueError("--format auto needs a task with a dev split or a generator; name a format for jsonl tasks")
+        from .knowledge import choose_format_cv
+
+        choice = choose_format_cv(lm, task, seed=getattr(args, "seed", 0))
+        print(f"format auto: {choice['chosen']} ({choice['rule']}: {choice['auc_held_out']:.3f} on "
+              f"{choice['folds'][1]} held-out items)", file=sys.stderr)
+        return task.with_format(fmt_named(task.family, choice["chosen"])), choice
     choice = choose_format(lm, task.name, n_dev=64)
     return task.with_format(fmt_named(task.family, choice["chosen"])), choice
 
 
 def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exact", steps=None,
-            chunk: int = 8, sweeps: int = 4, quiet: bool = True) -> dict:
-    """One method on one task: labels, accuracy, coherence (``Coh_id`` of the labels, nats) and cost.
-    Unless ``quiet``, the searches draw a progress bar on stderr."""
+            chunk: int = 8, sweeps: int = 4, quiet: bool = True, constraint: str = "auto",
+            coh_orders: int = 6) -> dict:
+    """One method on one task: labels, accuracy, AUC of the per-item log-odds (baselines), Coh of
+    the labels (nats, with its standard error over ``coh_orders`` held-out evaluation orders:
+    :mod:`simulations.lm.coherence_estimate`), the constraint that ran and its leak, and cost.
+    ``constraint`` is one of :data:`simulations.lm.constraint_choice.CHOICES` (``auto``: the
+    task's own). Unless ``quiet``, the searches draw a progress bar on stderr."""
     from .backends import accounting
-    from .chunked import ChunkConfig, run_chunked
+    from .chunked import ChunkConfig, project, run_chunked, violations
+    from .coherence_estimate import coh, evaluation_orders
+    from .constraint_choice import faithful_relations, record, resolve
+    from .formats import auc
     from .knowledge import prior_for
-    from .methods import baseline_labels
-    from .table import task_constraint
+    from .methods import baseline_log_probs
 
+    name, note = resolve(task, constraint)
     prior = prior_for(lm, task, loo=loo)
     gold = task.gold
+    known = gold >= 0
     t0 = time.perf_counter()
     extras: dict = {}
+    ran = name
     if method in BASELINES:
-        labels = baseline_labels(method, prior, gold, shots=shots, seed=seed)
-        extras["shots"] = shots
+        lp = baseline_log_probs(method, prior, gold, shots=shots, seed=seed)
+        labels = lp.argmax(-1).astype(np.int64)
+        odds = lp[:, 1] - lp[:, 0]
+        decided = project(odds, name, task.groups)  # the decision under the constraint
+        extras.update({"shots": shots, "log_odds": odds.tolist(),
+                       "auc": auc(odds[known], gold[known]) if known.any() else None,
+                       "labels_under_constraint": decided.tolist(),
+                       "accuracy_under_constraint": float(np.mean(decided[known] == gold[known]))
+                       if known.any() else None})
     elif method in CHUNKED_METHODS:
-        constraint = "none" if method in ("chunked-gibbs", "coherence-free") else task_constraint(task)
+        ran = "none" if method in ("chunked-gibbs", "coherence-free") else name
         algo = "coherence" if method == "coherence-free" else method.replace("chunked-", "")
-        res = run_chunked(algo, prior, constraint=constraint, groups=task.groups, seed=seed,
+        res = run_chunked(algo, prior, constraint=ran, groups=task.groups, seed=seed,
                           config=ChunkConfig(chunk=chunk, sweeps=sweeps), quiet=quiet)
         labels = res["labels"]
-        extras.update({"constraint": constraint, "chunk": chunk, "sweeps": sweeps, "sweeps_run": res["sweeps_run"],
+        extras.update({"chunk": chunk, "sweeps": sweeps, "sweeps_run": res["sweeps_run"],
                        "accepted": res["accepted"]})
     else:
         from simulations.search import run_search
-        from simulations.search.constraints import from_items
         from simulations.search.progress import StderrBar
 
+        if constraint == "auto" and name == "balance":
+            # a count is no pairwise relation: the faithful searches run free, and say so
+            ran, note = "none", ("the task's constraint balance is a count over all items, which the faithful "
+                                 "searches cannot hold: ran with constraint none (a chunked method holds it)")
         kwargs = {} if steps is None else {"sweeps" if method in ("gibbs", "bootstrap") else "steps": int(steps)}
-        cons = from_items([{"consistency_id": it.consistency_id, "kind": it.kind, "key": it.key} for it in task.items])
+        cons = faithful_relations(task, ran)
         if cons is not None:
             kwargs["constraints"] = cons
         with StderrBar(f"lm {method}") as bar:
@@ -184,12 +241,13 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
     seconds = time.perf_counter() - t0
     labels = np.asarray(labels, dtype=np.int64)
     tokens = prior.forward_tokens
-    coh = float(prior.log_joint(labels))
-    known = gold >= 0
+    c = coh(prior, labels, evaluation_orders(task.n, coh_orders, seed))
     acc = float(np.mean(labels[known] == gold[known])) if known.any() else None
     return {"model": lm.name, "task": task.name, "method": method, "n": task.n, "seed": seed,
             "format": task.params["format"] | {"name": task.fmt.name},
-            "accuracy": acc, "coherence": coh, "coherence_bits": coh / np.log(2),
+            "accuracy": acc, "coherence": c["mean"], "coherence_se": c["se"], "coherence_orders": c["orders"],
+            "coherence_bits": c["mean"] / np.log(2), **record(ran, task, note),
+            "constraint_violations": violations(labels, ran, task.groups),
             "labels": labels.tolist(), "gold": gold.tolist(), "inconsistencies": len(task.inconsistent_pairs(labels)),
             "forward_tokens": int(tokens), "seconds": seconds, "tokens_per_s": tokens / seconds if seconds else None,
             "device": lm.device, "dtype": lm.dtype, "accounting": accounting(prior), **extras}
@@ -205,10 +263,14 @@ def _run(args) -> int:
     _check_numbers(args)
     _check_name("--method", args.method, METHODS)
     task, fmt_named = _build_task(args)  # bad task arguments fail before the model loads
+    _needs_labels(task, args, diagnose=False)
     lm = _load(args)
     task, choice = _pick_format(lm, task, args, fmt_named)
     row = run_one(lm, task, args.method, args.seed, shots=args.shots, loo=args.loo, steps=args.steps,
-                  chunk=args.chunk, sweeps=args.sweeps, quiet=args.quiet)
+                  chunk=args.chunk, sweeps=args.sweeps, quiet=args.quiet, constraint=args.constraint,
+                  coh_orders=args.coh_orders)
+    if row.get("constraint_note"):
+        print(f"note: {row['constraint_note']}", file=sys.stderr)
     row["format_choice"] = choice
     row["load_seconds"] = lm.load_seconds
     row.update({k: v for k, v in lm.info.items() if k != "cached"})
@@ -220,8 +282,10 @@ def _run(args) -> int:
     else:
         acc = "n/a" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
         print(f"{row['model']} {row['task']} {row['method']} n={row['n']} seed={row['seed']} format={task.fmt.name}: "
-              f"accuracy {acc}, coherence {row['coherence']:.2f} nats ({row['coherence_bits']:.2f} bits), "
-              f"inconsistent pairs {row['inconsistencies']}, {row['forward_tokens']} forward tokens"
+              f"accuracy {acc}, Coh {row['coherence']:.2f} +- {row['coherence_se']:.2f} nats "
+              f"({row['coherence_orders']} held-out orders), constraint {row['constraint']} "
+              f"(leak {row['constraint_leak_accuracy']:.2f}), inconsistent pairs {row['inconsistencies']}, "
+              f"{row['forward_tokens']} forward tokens"
               + (f", {row['seconds']:.1f} s" if "seconds" in row else ""))
     return 0
 
@@ -239,7 +303,7 @@ def _table(args) -> int:
     out = args.out or str(cache_root() / "lm-tables")
     check_writable(out, argument="--out")
     cfg = TableConfig(model=args.model, n=args.n, chunk=args.chunk, sweeps=args.sweeps, shots=args.shots,
-                      orders=args.orders, chains=args.chains, dtype=args.dtype)
+                      orders=args.orders, chains=args.chains, dtype=args.dtype, constraint=args.constraint)
     lm = _load(args)
     data = run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
     from .predictions import summary_markdown, table_path_of
@@ -278,6 +342,7 @@ def run(args) -> int:
         _check_numbers(args)
         _check_name("--task", args.task, TASKS)
         task, fmt_named = _build_task(args)
+        _needs_labels(task, args, diagnose=True)
         lm = _load(args)
         task, choice = _pick_format(lm, task, args, fmt_named)
         return run_diagnose(lm, task, args, choice)

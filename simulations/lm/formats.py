@@ -34,8 +34,12 @@ FORMATS = {
         Format("claim", "Claim: {choice}\nThis claim is", ("False", "True")),
         Format("true-or-false", "{choice} True or false? Answer:", ("false", "true")),
     ),
+    # a user's JSONL file: ICM's base-model template first, then free-text formats
     "claim-question": (
         Format("claim-question", "Question: {question}\nClaim: {choice}\nI think this claim is", ("False", "True")),
+        Format("review-sentiment", "Review: {choice}\nSentiment:", ("negative", "positive")),
+        Format("statement", "Statement: {choice}\nThis statement is", ("false", "true")),
+        Format("question-answer", "Question: {question}\nAnswer: {choice}\nIs the answer correct?", ("No", "Yes")),
     ),
 }
 

@@ -14,7 +14,11 @@ What an inference server (vLLM, llama.cpp's server) wants from a client:
 * **authentication** -- the key is read from the first set variable of ``api_key_env``
   (default ``COHERENCE_API_KEY``, then ``OPENAI_API_KEY``) and sent as a bearer token. It is
   never logged and never part of an error message; HTTP 401/403 raise :class:`AuthError` at
-  once (no retry) naming the variables to set.
+  once (no retry) naming the variables to set;
+* **a dead server is named** -- ``liveness``, when given (a launcher's
+  :meth:`~simulations.lm.llama_server.LlamaServer.death`), is asked after every request that got
+  no HTTP answer; when it reports the process gone, :class:`ServerDied` is raised at once with
+  its one line (the exit signal and a hint) instead of retrying a port nobody listens on.
 
 Failures raise :class:`ServerError` (or its subclasses) with one line naming the server, the
 status and the number of attempts; responses received before a failure are still delivered to
@@ -56,6 +60,10 @@ class RequestTimeout(ServerError):
     """No complete response within the timeout, on every attempt."""
 
 
+class ServerDied(ServerError):
+    """The server's process is known to be gone (its launcher said so): no retry can help."""
+
+
 @dataclass
 class ClientStats:
     """Requests sent (attempts included), retries, and the prompt tokens the server reported."""
@@ -86,7 +94,8 @@ class CompletionsClient:
     """Client of one OpenAI-compatible server at ``base_url`` (see the module docstring)."""
 
     def __init__(self, base_url: str, *, max_workers: int = 8, timeout: float = 120.0, retries: int = 4,
-                 backoff: float = 0.5, backoff_max: float = 30.0, api_key_env=API_KEY_ENVS, sleep=time.sleep):
+                 backoff: float = 0.5, backoff_max: float = 30.0, api_key_env=API_KEY_ENVS, sleep=time.sleep,
+                 liveness=None):
         self.base_url = normalise_base_url(base_url)
         for name, value, lo in (("max_workers", max_workers, 1), ("retries", retries, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < lo:
@@ -103,6 +112,9 @@ class CompletionsClient:
         self.backoff = float(backoff)
         self.backoff_max = float(backoff_max)
         self.api_key_env = tuple([api_key_env] if isinstance(api_key_env, str) else api_key_env)
+        if liveness is not None and not callable(liveness):
+            raise ValueError(f"liveness must be a callable returning None or a reason, got {liveness!r}")
+        self.liveness = liveness
         self._sleep = sleep
         self.stats = ClientStats()
         self._lock = threading.Lock()
@@ -182,6 +194,10 @@ class CompletionsClient:
             except (ConnectionError, http.client.HTTPException, OSError) as exc:
                 last = f"connection failed ({type(exc).__name__}: {exc})"
                 kind, status = ServerError, None
+            # no HTTP answer: ask the launcher (if any) whether the process is still there
+            dead = self.liveness() if self.liveness is not None and status is None else None
+            if dead:
+                raise ServerDied(f"{where}: {dead}", None)
             if attempt < self.retries:
                 self._sleep(self._delay(attempt, retry_after))
         raise kind(f"{where}: {last} (after {self.retries + 1} attempts)", status)

@@ -1,18 +1,20 @@
 """The real-model table: methods x tasks x seeds on one model, resumable, keyed by every setting.
 
 One JSON file per (model, n, settings): ``DIR/{model}-n{n}-{key}.json`` where ``key`` hashes the
-settings that change numbers (chunk, sweeps, shots, dtype, orders, chains, format choice). It
+settings that change numbers (chunk, sweeps, shots, dtype, orders, chains, format choice,
+constraint, held-out orders). It
 holds the format chosen per task on the dev split, one landscape per (task, seed)
 (:mod:`simulations.lm.landscape`) and one record per (task, method, seed). Every record is
 written atomically as soon as it is computed, so an interrupted run loses at most the cell in
 progress and a rerun skips what is done.
 
 Methods (:data:`TABLE_METHODS`): the in-context baselines (zero-shot, random and golden
-few-shot), and the chunked searches of :mod:`simulations.lm.chunked` under the task's
-constraint (``balance`` for word polarity, ``groups`` for contrast pairs and geography, ``none``
-otherwise);
-``coherence-free`` is the coherence ascent with no constraint (regime R6), ``chunked-gibbs`` runs
-``chains`` unconstrained chains (C4 lock-in).
+few-shot), and the chunked searches of :mod:`simulations.lm.chunked` under the constraint of
+``TableConfig.constraint`` (``auto``: the task's own, :mod:`simulations.lm.constraint_choice`:
+``balance`` for word polarity, ``groups`` for contrast pairs and geography, ``none`` otherwise);
+every record also holds ``coh``, its Coh on held-out evaluation orders with the standard error
+(:mod:`simulations.lm.coherence_estimate`). ``coherence-free`` is the coherence ascent with no
+constraint (regime R6), ``chunked-gibbs`` runs ``chains`` unconstrained chains (C4 lock-in).
 """
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ import numpy as np
 from simulations.io import atomic_write_json, file_lock
 
 from .chunked import ChunkConfig, constraint_leak, project, run_chunked
+from .coherence_estimate import coh as coh_summary
+from .coherence_estimate import evaluation_orders
+from .constraint_choice import resolve, task_constraint  # noqa: F401  (task_constraint: re-exported)
 from .formats import auc, format_named
 from .knowledge import choose_format, prior_for, zero_shot
 from .landscape import landscape
@@ -47,18 +52,6 @@ TABLE_METHODS = {
 }
 
 
-def task_constraint(task) -> str:
-    """``groups`` for contrast pairs and grouped claims, ``balance`` for other word polarity
-    tasks, else ``none``."""
-    if any(it.kind == "contrast" for it in task.items):
-        return "groups"
-    if task.family == "polarity":
-        return "balance"
-    if task.name.split("-")[0] in ("capitals", "cities"):
-        return "groups"
-    return "none"
-
-
 @dataclass(frozen=True)
 class TableConfig:
     """Settings of one table file (all of them enter its key)."""
@@ -76,6 +69,8 @@ class TableConfig:
     dtype: str = "float32"
     n_dev: int = 64
     formats: dict = field(default_factory=dict)  # task -> format name (chosen on dev when absent)
+    constraint: str = "auto"  # of the searches under a constraint (constraint_choice.CHOICES)
+    coh_orders: int = 6  # held-out evaluation orders of each record's Coh (coherence_estimate)
 
     def key(self) -> str:
         d = asdict(self)
@@ -121,12 +116,12 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict
         # argmax decoding after demonstrations is often miscalibrated (every item one label while
         # the ranking is right), so the ranking (AUC) and the decision under the task's own
         # constraint are reported too: the same projection the constrained searches use
-        cons = task_constraint(task)
+        cons, _ = resolve(task, cfg.constraint)
         rec.update({"constraint": "none", "auc": auc(odds, gold), "log_odds": odds.tolist(),
                     "accuracy_under_task_constraint": float(np.mean(project(odds, cons, task.groups) == gold)),
                     "task_constraint": cons})
     else:
-        constraint = task_constraint(task) if rule == "task" else "none"
+        constraint = resolve(task, cfg.constraint)[0] if rule == "task" else "none"
         algo = "coherence" if method == "coherence-free" else method.replace("chunked-", "")
         sweeps = {"chunked-icm": cfg.icm_sweeps, "chunked-gibbs": cfg.gibbs_sweeps}.get(method, cfg.sweeps)
         ccfg = ChunkConfig(chunk=cfg.chunk, sweeps=sweeps, orders=2,
@@ -142,9 +137,11 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict
     seconds = time.perf_counter() - t0
     tokens = prior.forward_tokens
     coh = prior.coherence_over_orders(labels, orders)
+    held_out = coh_summary(prior, labels, evaluation_orders(task.n, cfg.coh_orders, seed))
     leak = constraint_leak(rec["constraint"], gold, task.groups)
     rec.update({"labels": np.asarray(labels).tolist(), "accuracy": float(np.mean(np.asarray(labels) == gold)),
                 "coherence": float(coh.mean()), "coherence_per_order": coh.tolist(),
+                "coh": {k: held_out[k] for k in ("mean", "se", "orders")},
                 "constraint_leak_accuracy": leak, "forward_tokens": int(tokens), "seconds": seconds,
                 "tokens_per_s": tokens / seconds if seconds > 0 else None})
     return rec

@@ -1,0 +1,90 @@
+"""Local search on Coh that keeps a constraint, and the certificate of its end point.
+
+A *move* changes a labelling ``b`` into another labelling of the same constraint set:
+
+* ``none`` -- flip one item;
+* ``balance`` -- swap one item labelled 1 with one labelled 0 (the count stays ``floor(n/2)``);
+* ``groups`` -- move a group's single 1 to another item of the group;
+* ``at-most-one`` -- a ``groups`` move, or clear a group's 1, or set a 1 in a group that has none.
+
+:func:`climb` takes the best improving move among the ``max_checks`` most promising ones (ranked
+by the per-item log-odds ``odds``: a move whose new ones have high odds and whose new zeros have
+low odds first) until none improves. Its end carries a **certificate**: ``no improving move among
+M checked`` of the ``total`` moves there are (all of them when ``M = total``). The objective is
+any ``f(b) -> float`` (nats); :func:`simulations.lm.diagnose` uses Coh over the search's orders.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .chunked import GROUPED
+
+
+def moves(b, constraint: str, groups=None) -> np.ndarray:
+    """``(M, n)``: every labelling one move away from ``b`` within ``constraint``."""
+    b = np.asarray(b, dtype=np.int64)
+    n = b.size
+    out = []
+    if constraint == "none":
+        out = [np.where(np.arange(n) == i, 1 - b, b) for i in range(n)]
+    elif constraint == "balance":
+        ones, zeros = np.flatnonzero(b == 1), np.flatnonzero(b == 0)
+        for i in ones:
+            for j in zeros:
+                c = b.copy()
+                c[i], c[j] = 0, 1
+                out.append(c)
+    elif constraint in GROUPED:
+        g = np.asarray(groups)
+        for q in np.unique(g):
+            idx = np.flatnonzero(g == q)
+            on = idx[b[idx] == 1]
+            for j in idx:
+                if b[j] == 1:
+                    if constraint == "at-most-one":  # clear the group's 1
+                        c = b.copy()
+                        c[j] = 0
+                        out.append(c)
+                    continue
+                c = b.copy()
+                c[on] = 0
+                c[j] = 1
+                if constraint == "groups" and on.size == 0:
+                    continue  # a groups labelling always has its 1; nothing to move
+                out.append(c)
+    else:
+        raise ValueError(f"constraint must be one of none, balance, groups, at-most-one; got {constraint!r}")
+    return np.array(out, dtype=np.int64).reshape(-1, n)
+
+
+def rank(candidates, b, odds) -> np.ndarray:
+    """Indices of ``candidates`` by their linear gain ``sum_i (c_i - b_i) odds_i``, largest first
+    (ties by index): the moves the per-item conditionals favour come first."""
+    gain = (np.asarray(candidates) - np.asarray(b)[None, :]) @ np.asarray(odds, dtype=float)
+    return np.argsort(-gain, kind="stable")
+
+
+def climb(objective, b, constraint: str, groups=None, odds=None, *, max_checks: int = 32, max_steps: int = 64,
+          tol: float = 1e-9) -> dict:
+    """Hill-climb ``objective`` from ``b`` over moves that keep ``constraint``.
+
+    Each step evaluates the ``max_checks`` best-ranked moves (:func:`rank`; all when there are
+    fewer) and takes the best one if it improves by more than ``tol`` nats. Returns ``{labels,
+    value, start_value, steps, certificate: {checked, total, improving}}``: at the end none of the
+    ``checked`` moves improves, which covers every move when ``checked == total``."""
+    b = np.asarray(b, dtype=np.int64).copy()
+    odds = np.zeros(b.size) if odds is None else np.asarray(odds, dtype=float)
+    value = start = float(objective(b))
+    steps = 0
+    while True:
+        cand = moves(b, constraint, groups)
+        total = int(cand.shape[0])
+        picked = rank(cand, b, odds)[:max_checks] if total else np.zeros(0, dtype=np.int64)
+        vals = np.array([float(objective(cand[m])) for m in picked])
+        best = int(np.argmax(vals)) if vals.size else -1
+        if best < 0 or vals[best] <= value + tol or steps >= max_steps:
+            improving = int(np.sum(vals > value + tol)) if vals.size else 0
+            return {"labels": b, "value": value, "start_value": start, "steps": steps,
+                    "certificate": {"checked": int(picked.size), "total": total, "improving": improving}}
+        b, value = cand[picked[best]].copy(), float(vals[best])
+        steps += 1
