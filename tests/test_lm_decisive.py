@@ -53,6 +53,12 @@ def test_one_coh_in_run_diagnose_and_table(lm, capsys, tmp_path):
     for mean, se in ((zs["mean"], zs["se"]), (rec["coh"]["mean"], rec["coh"]["se"])):
         assert run["coherence"] == pytest.approx(mean, abs=1e-6) and run["coherence_se"] == pytest.approx(se, abs=1e-6)
     assert run["coherence_orders"] == zs["orders"] == rec["coh"]["orders"] == 6
+    # the paired comparison with gold, recomputed from diagnose's per-order Coh of both
+    d = np.subtract(zs["per_order"], diag["landscape"]["gold"]["per_order"])
+    for vs in (run["vs_gold"], rec["vs_gold"]):
+        assert vs["diff"] == pytest.approx(d.mean(), abs=1e-6)
+        assert vs["se"] == pytest.approx(d.std(ddof=1) / np.sqrt(6), abs=1e-6)
+    assert run["search_failure"] == rec["search_failure"] == bool(run["vs_gold"]["ci"][1] < 0)
     assert run["auc"] == pytest.approx(diag["zero_shot"]["auc"])  # every zero-shot record carries its AUC
 
 
@@ -147,3 +153,44 @@ def test_certified_search_against_enumeration(lm, constraint, task, n):
         hits += res["coherence"] >= best - 1e-9
     print(f"{constraint}: the certified end is the global optimum in {hits}/4 seeds")
     assert hits >= 2
+
+
+REVIEWS = "tests/data/reviews-pairs.jsonl"
+
+
+def test_format_auto_on_a_user_file_is_chosen_on_one_fold_and_reported_on_the_other(lm, capsys):
+    from simulations.lm.formats import FORMATS, auc
+    from simulations.lm.knowledge import choose_format_cv, zero_shot
+
+    task = make_task(f"jsonl:{REVIEWS}", None, 0)
+    res = choose_format_cv(lm, task, seed=0)
+    assert set(res["auc"]) == {f.name for f in FORMATS["claim-question"]} and res["chosen"] in res["auc"]
+    assert sum(res["folds"]) == 32 and res["folds"][0] == 16  # whole pairs: 8 of 16 groups per fold
+    # the held-out AUC, recomputed: the chosen format's zero-shot log-odds on the other fold
+    fmt = next(f for f in FORMATS["claim-question"] if f.name == res["chosen"])
+    odds = zero_shot(prior_for(lm, task.with_format(fmt)), task.gold)["log_odds"]
+    rng = np.random.default_rng([0, 11])
+    ids = np.unique(task.groups)
+    fold_a = np.isin(task.groups, rng.permutation(ids)[:8])
+    assert all(task.groups[fold_a].tolist().count(g) == 2 for g in set(task.groups[fold_a].tolist()))
+    assert res["auc_held_out"] == pytest.approx(auc(odds[~fold_a], task.gold[~fold_a]))
+    out, err = _json(["lm", "run", "--task", f"jsonl:{REVIEWS}", "--format", "auto", "--json", *TINY], capsys)
+    assert out["format"]["name"] == res["chosen"] and out["format_choice"]["auc_held_out"] == res["auc_held_out"]
+    assert "format auto:" in err and "held-out" in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["run", "--format", "auto"], "--format auto compares formats"),
+    (["diagnose"], "diagnose judges the searches against gold"),
+])
+def test_an_unlabelled_file_is_refused_before_any_model_loads(capsys, tmp_path, monkeypatch, argv, words):
+    path = tmp_path / "unlabelled.jsonl"
+    path.write_text("\n".join(json.dumps({"question": "", "choice": w}) for w in ("good", "bad", "fine")) + "\n")
+
+    def boom(*a, **k):
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr("simulations.lm.loader.load", boom)
+    assert main(["lm", *argv, "--task", f"jsonl:{path}", *TINY]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "3 of the 3 items" in err and len(err.splitlines()) == 1

@@ -185,12 +185,13 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
             coh_orders: int = 6) -> dict:
     """One method on one task: labels, accuracy, AUC of the per-item log-odds (baselines), Coh of
     the labels (nats, with its standard error over ``coh_orders`` held-out evaluation orders:
-    :mod:`simulations.lm.coherence_estimate`), the constraint that ran and its leak, and cost.
+    :mod:`simulations.lm.coherence_estimate`) and its paired comparison with gold (a labelling
+    below gold is a search failure), the constraint that ran and its leak, and cost.
     ``constraint`` is one of :data:`simulations.lm.constraint_choice.CHOICES` (``auto``: the
     task's own). Unless ``quiet``, the searches draw a progress bar on stderr."""
     from .backends import accounting
     from .chunked import ChunkConfig, project, run_chunked, violations
-    from .coherence_estimate import coh, evaluation_orders
+    from .coherence_estimate import against_gold, evaluation_orders
     from .constraint_choice import faithful_relations, record, resolve
     from .formats import auc
     from .knowledge import prior_for
@@ -241,13 +242,15 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
     seconds = time.perf_counter() - t0
     labels = np.asarray(labels, dtype=np.int64)
     tokens = prior.forward_tokens
-    c = coh(prior, labels, evaluation_orders(task.n, coh_orders, seed))
+    judged = against_gold(prior, labels, gold, evaluation_orders(task.n, coh_orders, seed))
+    c = judged["coh"]
     acc = float(np.mean(labels[known] == gold[known])) if known.any() else None
     return {"model": lm.name, "task": task.name, "method": method, "n": task.n, "seed": seed,
             "format": task.params["format"] | {"name": task.fmt.name},
             "accuracy": acc, "coherence": c["mean"], "coherence_se": c["se"], "coherence_orders": c["orders"],
             "coherence_bits": c["mean"] / np.log(2), **record(ran, task, note),
             "constraint_violations": violations(labels, ran, task.groups),
+            "vs_gold": judged["vs_gold"], "search_failure": judged["search_failure"],
             "labels": labels.tolist(), "gold": gold.tolist(), "inconsistencies": len(task.inconsistent_pairs(labels)),
             "forward_tokens": int(tokens), "seconds": seconds, "tokens_per_s": tokens / seconds if seconds else None,
             "device": lm.device, "dtype": lm.dtype, "accounting": accounting(prior), **extras}

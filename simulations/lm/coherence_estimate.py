@@ -105,3 +105,17 @@ def decisive(prior, a, b, seed: int, config: CohConfig = CohConfig(), token_budg
             return {**cmp, "a": summary(ca), "b": summary(cb), "target_se": config.target_se,
                     "target_met": bool(cmp["se"] <= config.target_se), "tokens": int(spent)}
         k = min(2 * k, config.max_orders)
+
+
+def against_gold(prior, labels, gold, orders, level: float = 0.95) -> dict:
+    """Coh of ``labels`` and the paired comparison with gold over the same ``orders``:
+    ``{coh, vs_gold, search_failure}``, ``search_failure`` being whether the labels lie below
+    gold (the interval of ``Coh(labels) - Coh(gold)`` below 0: a search that ended there
+    stopped short of a labelling the objective prefers). ``vs_gold`` and ``search_failure`` are
+    ``None`` when some gold label is unknown."""
+    c = prior.coherence_over_orders(np.asarray(labels, dtype=np.int64), orders)
+    gold = np.asarray(gold, dtype=np.int64)
+    if np.any(gold < 0):
+        return {"coh": summary(c), "vs_gold": None, "search_failure": None}
+    cmp = paired(c, prior.coherence_over_orders(gold, orders), level)
+    return {"coh": summary(c), "vs_gold": cmp, "search_failure": verdict(cmp) == "below"}

@@ -30,8 +30,7 @@ import numpy as np
 from simulations.io import atomic_write_json, file_lock
 
 from .chunked import ChunkConfig, constraint_leak, project, run_chunked
-from .coherence_estimate import coh as coh_summary
-from .coherence_estimate import evaluation_orders
+from .coherence_estimate import against_gold, evaluation_orders
 from .constraint_choice import resolve, task_constraint  # noqa: F401  (task_constraint: re-exported)
 from .formats import auc, format_named
 from .knowledge import choose_format, prior_for, zero_shot
@@ -137,11 +136,13 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict
     seconds = time.perf_counter() - t0
     tokens = prior.forward_tokens
     coh = prior.coherence_over_orders(labels, orders)
-    held_out = coh_summary(prior, labels, evaluation_orders(task.n, cfg.coh_orders, seed))
+    judged = against_gold(prior, labels, gold, evaluation_orders(task.n, cfg.coh_orders, seed))
+    held_out = judged["coh"]
     leak = constraint_leak(rec["constraint"], gold, task.groups)
     rec.update({"labels": np.asarray(labels).tolist(), "accuracy": float(np.mean(np.asarray(labels) == gold)),
                 "coherence": float(coh.mean()), "coherence_per_order": coh.tolist(),
-                "coh": {k: held_out[k] for k in ("mean", "se", "orders")},
+                "coh": {k: held_out[k] for k in ("mean", "se", "orders")}, "vs_gold": judged["vs_gold"],
+                "search_failure": judged["search_failure"],
                 "constraint_leak_accuracy": leak, "forward_tokens": int(tokens), "seconds": seconds,
                 "tokens_per_s": tokens / seconds if seconds > 0 else None})
     return rec
