@@ -25,7 +25,6 @@ naming the extra (exit 2).
 from __future__ import annotations
 
 import importlib
-import json
 import pkgutil
 import sys
 import time

@@ -90,3 +90,28 @@ def test_docs_state_the_pair_counts():
     lex = vader.load_lexicon()
     assert (int(m.group(1)), int(m.group(2))) == (len(vader.contrast_pairs(lex, split="test")),
                                                   len(vader.contrast_pairs(lex, split="dev")))
+
+
+def test_random_pairs_control_has_no_surface_rule():
+    """polarity-random-pairs: one positive and one negative word per pair (gold from the lexicon),
+    no word begins with a negation prefix or is the stem of a prefixed word, the same constraint
+    as polarity-pairs with the same leak, and the same words for the same seed."""
+    from simulations.lm.vader import PREFIXES, load_lexicon
+
+    t = make_task("polarity-random-pairs", 64, 0)
+    words = [it.choice for it in t.items]
+    valence = {e.word: e.valence for e in load_lexicon()}
+    assert t.gold.tolist() == [int(valence[w] > 0) for w in words]
+    for q in np.unique(t.groups):
+        assert sorted(t.gold[t.groups == q].tolist()) == [0, 1]
+    lexicon = set(valence)
+    assert not any(w.startswith(PREFIXES) for w in words)
+    assert not any(pre + w in lexicon for w in words for pre in PREFIXES)
+    assert task_constraint(t) == "groups"
+    from simulations.lm.chunked import constraint_leak
+
+    assert constraint_leak("groups", t.gold, t.groups) == 0.5
+    assert [i.choice for i in make_task("polarity-random-pairs", 64, 0).items] == words
+    assert [i.choice for i in make_task("polarity-random-pairs", 64, 1).items] != words
+    with pytest.raises(ValueError, match="n must be even"):
+        make_task("polarity-random-pairs", 63, 0)

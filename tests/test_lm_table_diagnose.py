@@ -375,6 +375,8 @@ BAD = [
     (["lm", "run", "-n", "1"], "n must"),
     (["lm", "table", "--tasks", "nope"], "--tasks"),
     (["lm", "table", "--methods", "nope"], "--methods"),
+    (["lm", "table", "--tasks", "polarity-high", "--constraint", "groups"], "share a consistency_id"),
+    (["lm", "run", "--constraint", "sometimes"], "--constraint"),
 ]
 
 

@@ -303,6 +303,11 @@ def _table(args) -> int:
     methods = args.methods or list(TABLE_METHODS)
     for m in methods:
         _check_name("--methods", m, TABLE_METHODS)
+    from .constraint_choice import resolve
+    from .tasks import make_task
+
+    for t in args.tasks:  # a constraint a task cannot take is refused before the model loads
+        resolve(make_task(t, args.n, args.seeds[0]), args.constraint)
     out = args.out or str(cache_root() / "lm-tables")
     check_writable(out, argument="--out")
     cfg = TableConfig(model=args.model, n=args.n, chunk=args.chunk, sweeps=args.sweeps, shots=args.shots,

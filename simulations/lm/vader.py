@@ -181,3 +181,30 @@ def pair_items(n: int, seed: int, *, max_std: float = 1.0, split: str = "test"):
     gold = np.array([int(e.valence > 0) for e, _ in flat], dtype=np.int64)
     sal = np.array([abs(e.valence) for e, _ in flat])
     return words, gold, sal, np.array([q for _, q in flat], dtype=np.int64)
+
+
+def random_pair_items(n: int, seed: int, *, max_std: float = 1.0, split: str = "test", min_abs: float = 0.5):
+    """The control of :func:`pair_items` with no surface rule: ``n / 2`` pairs of one positive and
+    one negative word paired at random, as ``(words, gold, salience, pair id)``.
+
+    The words have ``|valence| >= min_abs`` and std ``<= max_std``, lie in ``split``, begin with
+    none of the :data:`PREFIXES` and are the stem of no prefixed lexicon word, so no pair shares a
+    stem and no prefix marks the negative word (in every contrast pair it does). Raises
+    ``ValueError`` naming ``n`` when it is odd or the split holds too few words of either sign."""
+    entries = load_lexicon()
+    words = {e.word for e in entries}
+    stems = {w[len(pre):] for w in words for pre in PREFIXES if w.startswith(pre)}
+    pool = [e for e in entries if abs(e.valence) >= min_abs and e.std <= max_std and split_of(e.word) == split
+            and not e.word.startswith(PREFIXES) and e.word not in stems]
+    pos = sorted((e for e in pool if e.valence > 0), key=lambda e: e.word)
+    neg = sorted((e for e in pool if e.valence < 0), key=lambda e: e.word)
+    if n % 2 or n // 2 > min(len(pos), len(neg)):
+        raise ValueError(f"n must be even and at most {2 * min(len(pos), len(neg))} (random pairs with max_std "
+                         f"{max_std} in split {split!r}), got {n}")
+    rng = np.random.default_rng([seed, 13])
+    p = [pos[i] for i in rng.choice(len(pos), n // 2, replace=False)]
+    q = [neg[i] for i in rng.choice(len(neg), n // 2, replace=False)]
+    flat = [(e, k) for k, pair in enumerate(zip(p, q)) for e in pair]
+    flat = [flat[i] for i in rng.permutation(n)]
+    return ([e.word for e, _ in flat], np.array([int(e.valence > 0) for e, _ in flat], dtype=np.int64),
+            np.array([abs(e.valence) for e, _ in flat]), np.array([k for _, k in flat], dtype=np.int64))
