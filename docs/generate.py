@@ -185,6 +185,7 @@ BLOCKS = {("docs/lm.md", "lm-tables"): _lm(lambda r, f, t: r.model_blocks(t)),
           ("docs/lm.md", "lm-formats"): _lm(lambda r, f, t: r.formats_table(t)),
           ("docs/lm.md", "lm-fastpath"): _lm(lambda r, f, t: r.fastpath_table(f)),
           ("docs/lm.md", "lm-cost"): _lm(lambda r, f, t: r.cost_table(f)),
+          ("docs/lm.md", "lm-diagnose"): _lm(lambda r, f, t: r.diagnose_table(f)),
           ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),
           ("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,
           ("docs/checks.md", "checks"): checks_page, ("docs/figures.md", "figures"): figures_page}

@@ -163,6 +163,7 @@ def _handler(state: StubState):
                     state.prompts.append(body.get("prompt"))
                     if state.die_after is not None and state.answered >= state.die_after:
                         os.kill(os.getpid(), state.die_signal)
+                        time.sleep(30)  # a signal sent with kill() lands asynchronously: never answer
                     state.answered += 1
                 status, doc = state.answer(body)
                 leave()

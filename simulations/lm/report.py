@@ -188,3 +188,25 @@ def readme_summary(tables) -> str:
                          f"{_cell(_acc(runs('chunked-bootstrap')))} | {_cell(_acc(runs('coherence')))} | "
                          f"{_cell(_acc(runs('coherence-free')))} | {held} |")
     return "\n".join(lines)
+
+
+def diagnose_table(folder) -> str:
+    """The committed ``coherence lm diagnose --json`` outputs (``diagnose-*.json``): what the model
+    knows, where the certified search ended against gold, and both regimes."""
+    lines = ["| model | task (n) | constraint | zero-shot AUC | Coh(gold) +- se | search's end: accuracy, minus gold "
+             "[95% interval] | certificate | unconstrained regime | constrained regime | tokens |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for p in sorted(Path(folder).glob("diagnose-*.json")):
+        d = json.loads(p.read_text())
+        z, gold = d["zero_shot"], d["landscape"]["gold"]
+        end = d["found_constrained"] or d["found_free"]
+        cmp = d["comparisons"][f"found ({d['constraint']})"]
+        cert = end.get("certificate")
+        cert_text = f"{cert['improving']} of {cert['checked']} / {cert['total']} moves improve" if cert else "--"
+        lines.append(f"| {d['model']} | {d['task'].rpartition('/')[2]} ({d['n']}) | {d['constraint']} | "
+                     f"{z['auc']:.2f} [{z['auc_interval'][0]:.2f}, {z['auc_interval'][1]:.2f}] | "
+                     f"{gold['mean']:.2f} +- {gold['se']:.2f} | {end['accuracy']:.2f}, {cmp['diff']:+.2f} "
+                     f"[{cmp['ci'][0]:+.2f}, {cmp['ci'][1]:+.2f}] | {cert_text} | "
+                     f"{d['regimes']['unconstrained']['regime']} | {d['regimes']['constrained']['regime']} | "
+                     f"{d['forward_tokens']} |")
+    return "\n".join(lines)
