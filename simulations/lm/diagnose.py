@@ -102,7 +102,8 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
     regimes = {"unconstrained": unconstrained_regime(land, found_free, cmp),
                "constrained": constrained_regime(name, knowledge, land, end, cmp, gold_climb)}
     return {"model": lm.name, "task": task.name, "n": n, "seed": seed,
-            "format": task.params["format"] | {"name": task.fmt.name}, **record(name, task, note),
+            "format": task.params["format"] | {"name": task.fmt.name}, "task_sha256": task.fingerprint(),
+            **record(name, task, note),
             "zero_shot": knowledge, "coh": {"orders": coh_config.orders, "evaluation_orders": S.tolist()},
             "landscape": land, "found_free": found_free, "found_constrained": found, "gold_climb": gold_climb,
             "comparisons": cmp, "regimes": regimes, "forward_tokens": int(prior.forward_tokens),
