@@ -194,3 +194,33 @@ def test_an_unlabelled_file_is_refused_before_any_model_loads(capsys, tmp_path, 
     assert main(["lm", *argv, "--task", f"jsonl:{path}", *TINY]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and "3 of the 3 items" in err and len(err.splitlines()) == 1
+
+
+def test_committed_diagnose_outputs_match_todays_items_and_hold_together(monkeypatch):
+    """figures/data/lm/diagnose-*.json (real models, docs/lm.md): computed from the items today's
+    task builder gives, the search's end is allowed by its constraint, every accuracy is what its
+    labels say, and the regimes read what the comparisons say."""
+    from pathlib import Path
+
+    from simulations.lm.chunked import violations as broken
+    from simulations.lm.coherence_estimate import verdict
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)  # the task names a file relative to the repository
+    files = sorted((root / "figures" / "data" / "lm").glob("diagnose-*.json"))
+    assert {p.name for p in files} >= {"diagnose-reviews-smollm2.json", "diagnose-reviews-gemma3-270m.json"}
+    for p in files:
+        d = json.loads(p.read_text())
+        task = make_task(d["task"], None, d["seed"], fmt=d["format"]["name"])
+        assert d["task_sha256"] == task.fingerprint(), p.name
+        gold = task.gold
+        end = d["found_constrained"]
+        labels = np.array(end["labels"])
+        assert broken(labels, d["constraint"], task.groups) == 0
+        assert end["accuracy"] == pytest.approx(np.mean(labels == gold))
+        for name, v in d["landscape"].items():
+            assert v["accuracy"] == pytest.approx(np.mean(np.array(v["labels"]) == gold)), name
+        cmp = d["comparisons"][f"found ({d['constraint']})"]
+        if d["regimes"]["constrained"]["regime"] == "success":
+            assert verdict(cmp) != "below" and end["accuracy"] >= 0.75
+        assert end["certificate"]["improving"] == 0

@@ -21,7 +21,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from theory.statistics import mean_ci
 
 #: random stream of the evaluation orders (the chunked searches' objective uses stream 99)
 EVALUATION_STREAM = 7919
@@ -75,10 +76,9 @@ def paired(per_order_a, per_order_b, level: float = 0.95) -> dict:
     d = np.asarray(per_order_a, dtype=float) - np.asarray(per_order_b, dtype=float)
     if d.size < 2:
         raise ValueError(f"a paired comparison needs at least 2 orders, got {d.size}")
-    se = float(d.std(ddof=1) / np.sqrt(d.size))
-    half = float(stats.t.ppf(0.5 + level / 2, d.size - 1)) * se
-    m = float(d.mean())
-    return {"diff": m, "se": se, "ci": [m - half, m + half], "orders": int(d.size), "level": level}
+    ci = mean_ci(d, level)
+    return {"diff": ci["mean"], "se": float(d.std(ddof=1) / np.sqrt(d.size)), "ci": [ci["lo"], ci["hi"]],
+            "orders": int(d.size), "level": level}
 
 
 def verdict(cmp: dict) -> str:
