@@ -170,8 +170,6 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
     for m in methods:
         if m not in TABLE_METHODS:
             raise ValueError(f"--methods entries must be among {sorted(TABLE_METHODS)}, got {m!r}")
-    for t in tasks:  # a constraint a task cannot take is refused before any cell runs
-        resolve(make_task(t, cfg.n, seeds[0] if len(seeds) else 0), cfg.constraint)
     path = table_path(out_dir, cfg)
     data = _load(path, cfg)
     data["model_info"] = {"name": lm.name, "device": lm.device, "dtype": lm.dtype, "source": lm.source,
