@@ -99,3 +99,11 @@ def test_no_reference_to_files_outside_the_repository():
     if out.returncode not in (0, 1):
         pytest.skip("not a git checkout")
     assert out.stdout == "", out.stdout
+
+
+def test_committed_data_holds_no_machine_paths():
+    """Figure and table data name models and files portably (a shipped model by its file name),
+    never by the path they had on the machine that computed them."""
+    bad = re.compile(r'"(/work/|/home/|/root/|/tmp/)|site-packages')
+    hits = [str(p.relative_to(ROOT)) for p in (ROOT / "figures" / "data").rglob("*.json") if bad.search(p.read_text())]
+    assert not hits, hits

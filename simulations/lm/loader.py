@@ -259,7 +259,8 @@ def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "floa
                 info["conversion_seconds"] = convert_gguf(path, model_dir)
             else:
                 info["cached"] = str(model_dir)
-            source = str(path)
+            # a shipped model is named by its package's file, never by this machine's path
+            source = str(path) if name_or_path not in NAMED_MODELS else path.name
         else:
             model_dir = path
             source = str(path)
