@@ -68,7 +68,3 @@ def baseline_log_probs(method: str, prior, gold, *, shots: int = 8, seed: int = 
         return few_shot_log_probs(prior, gold, shots, rng)
     raise ValueError(f"method must be one of {BASELINES} here, got {method!r}")
 
-
-def baseline_labels(method: str, prior, gold, *, shots: int = 8, seed: int = 0) -> np.ndarray:
-    """Labels from one of :data:`BASELINES`: the argmax of :func:`baseline_log_probs`."""
-    return baseline_log_probs(method, prior, gold, shots=shots, seed=seed).argmax(-1).astype(np.int64)
