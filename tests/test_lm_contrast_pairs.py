@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from simulations.lm.chunked import constraint_leak, project, violations
 from simulations.lm.tasks import make_task
-from simulations.lm.table import task_constraint
+from simulations.lm.constraint_choice import task_constraint
 
 if importlib.util.find_spec("vaderSentiment") is None:
     pytest.skip("the [data] extra (vaderSentiment) is not installed", allow_module_level=True)

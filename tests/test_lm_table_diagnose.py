@@ -24,6 +24,7 @@ from coherence.cli import main  # noqa: E402
 from simulations.lm import table as T  # noqa: E402
 from simulations.lm.chunked import project  # noqa: E402
 from simulations.lm.coherence_estimate import evaluation_orders  # noqa: E402
+from simulations.lm.constraint_choice import task_constraint  # noqa: E402
 from simulations.lm.knowledge import prior_for  # noqa: E402
 from simulations.lm.verdict import constrained_regime, unconstrained_regime  # noqa: E402
 from simulations.lm.loader import load  # noqa: E402
@@ -120,7 +121,7 @@ def test_records_recomputed_from_labels(table, lm):
         assert land["gold"] == task.gold.tolist()
         orders = np.asarray(land["orders"])
         prior = prior_for(lm, task)
-        cons = T.task_constraint(task)
+        cons = task_constraint(task)
         assert cons == {"polarity-high": "balance", "capitals-easy": "groups"}[t]
         for m in METHODS:
             r = data["runs"][f"{t}|{m}|0"]

@@ -31,7 +31,7 @@ from simulations.io import atomic_write_json, file_lock
 
 from .chunked import ChunkConfig, constraint_leak, project, run_chunked
 from .coherence_estimate import against_gold, evaluation_orders
-from .constraint_choice import resolve, task_constraint  # noqa: F401  (task_constraint: re-exported)
+from .constraint_choice import resolve
 from .formats import auc, format_named
 from .knowledge import choose_format, prior_for, zero_shot
 from .landscape import landscape
