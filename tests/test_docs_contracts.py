@@ -148,15 +148,17 @@ def needs_lm(data: bool = False) -> None:
 
 @pytest.mark.parametrize("args, kind", [
     (["--task", "polarity-high", "-n", "8", "--method", "zero-shot"], "baselines"),
-    (["--task", "polarity-high", "-n", "8", "--method", "coherence", "--chunk", "2", "--sweeps", "1"], "chunked"),
+    (["--task", "polarity-high", "-n", "8", "--method", "chunked-bootstrap", "--chunk", "2", "--sweeps", "1"],
+     "chunked"),
+    (["--task", "polarity-high", "-n", "8", "--method", "coherence", "--chunk", "2", "--sweeps", "1"], "certified"),
     (["--task", "comparison", "-n", "6", "--method", "bootstrap", "--steps", "1"], "faithful"),
-], ids=["zero-shot", "coherence", "bootstrap"])
+], ids=["zero-shot", "chunked-bootstrap", "coherence", "bootstrap"])
 def test_lm_run_json_matches_docs(args, kind):
     needs_lm(data="polarity-high" in args)
     rec = lm_json(["run", *args])
     assert_matches(rec, "coherence lm run")
     # the fields documented for this kind of method are printed, those of the other kinds are not
-    kinds = ("baselines", "chunked", "faithful")
+    kinds = ("baselines", "chunked", "certified", "faithful")
     assert optional_for("coherence lm run", kind) <= set(rec)
     others = set().union(*(optional_for("coherence lm run", k) for k in kinds if k != kind))
     assert not (others - optional_for("coherence lm run", kind)) & set(rec)
@@ -215,7 +217,7 @@ def test_lm_diagnose_json_matches_docs():
 
 
 TABLE_ARGS = ["table", "--tasks", "polarity-high", "--methods", "zero-shot", "coherence", "--seeds", "0", "-n", "8",
-              "--chunk", "2", "--sweeps", "1", "--orders", "2"]
+              "--chunk", "2", "--sweeps", "1", "--coh-orders", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +242,7 @@ def test_lm_table_file_matches_docs(lm_table):
     check_landscape(data["landscapes"]["polarity-high|0"], in_table=True)
     assert_matches(data["formats"]["polarity-high"], "coherence lm formats")
     assert set(data["runs"]) == {"polarity-high|zero-shot|0", "polarity-high|coherence|0"}
-    for method, kind in (("zero-shot", "baselines"), ("coherence", "chunked searches")):
+    for method, kind in (("zero-shot", "baselines"), ("coherence", "certified ascent")):
         rec = data["runs"][f"polarity-high|{method}|0"]
         assert_matches(rec, "Table run records")
         assert optional_for("Table run records", kind) <= set(rec)
@@ -310,3 +312,12 @@ def test_every_cited_theory_section_exists():
 def test_theory_has_every_claim_and_regime():
     for ref in [f"C{j}" for j in range(1, 6)] + [f"R{j}" for j in range(1, 14)] + [str(j) for j in range(1, 8)]:
         assert heading_for(ref), f"docs/theory.md has no heading for {ref}"
+
+
+def test_the_documented_climb_defaults_are_the_codes():
+    from simulations.lm.certified import ASCENTS
+    from simulations.lm.local_climb import CHECKS, STEPS
+
+    text = " ".join((ROOT / "docs" / "cli.md").read_text().split())
+    assert f"moves improves, default {CHECKS}; a polish or a climb from gold takes at most {STEPS} moves" in text
+    assert {2: "the best two climbed"}[ASCENTS] in text

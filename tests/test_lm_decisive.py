@@ -44,7 +44,7 @@ def test_one_coh_in_run_diagnose_and_table(lm, capsys, tmp_path):
     common = ["--task", "polarity-high", "-n", "8", "--seed", "1", "--json", *TINY]
     run, _ = _json(["lm", "run", "--method", "zero-shot", "--constraint", "none", *common], capsys)
     diag, _ = _json(["lm", "diagnose", "--chunk", "4", "--sweeps", "1", "--quiet", *common], capsys)
-    cfg = T.TableConfig(model="tiny-random", n=8, chunk=4, sweeps=1, shots=2, orders=2, random_labellings=2,
+    cfg = T.TableConfig(model="tiny-random", n=8, chunk=4, sweeps=1, shots=2, random_labellings=2,
                         n_dev=8, formats={"polarity-high": "word-sentiment"})
     data = T.run_table(lm, cfg, ["polarity-high"], ["zero-shot"], [1], tmp_path, quiet=True)
     rec = data["runs"]["polarity-high|zero-shot|1"]
@@ -58,7 +58,7 @@ def test_one_coh_in_run_diagnose_and_table(lm, capsys, tmp_path):
     for vs in (run["vs_gold"], rec["vs_gold"]):
         assert vs["diff"] == pytest.approx(d.mean(), abs=1e-6)
         assert vs["se"] == pytest.approx(d.std(ddof=1) / np.sqrt(6), abs=1e-6)
-    assert run["search_failure"] == rec["search_failure"] == bool(run["vs_gold"]["ci"][1] < 0)
+    assert run["search_failure"] is rec["search_failure"] is None  # a baseline is no search
     assert run["auc"] == pytest.approx(diag["zero_shot"]["auc"])  # every zero-shot record carries its AUC
 
 
@@ -146,7 +146,10 @@ def test_certified_search_against_enumeration(lm, constraint, task, n):
                                max_checks=10 ** 6)
         assert violations(res["labels"], constraint, t.groups) == 0
         assert res["coherence"] == pytest.approx(f(res["labels"]))
-        assert all(res["coherence"] >= r["coherence_end"] - 1e-9 >= r["coherence_start"] - 2e-9 for r in res["starts"])
+        # never below any start it evaluated; a climbed start only rises
+        assert all(res["coherence"] >= r["coherence_start"] - 1e-9 for r in res["starts"])
+        assert all(r["coherence_end"] >= r["coherence_start"] - 1e-9 for r in res["starts"] if r["coherence_end"] is not None)
+        assert sum(r["coherence_end"] is not None for r in res["starts"]) == min(2, len(res["starts"]))
         cert = res["certificate"]
         assert cert["checked"] == cert["total"] and cert["improving"] == 0
         assert all(f(m) <= res["coherence"] + 1e-9 for m in moves(res["labels"], constraint, t.groups))

@@ -33,7 +33,7 @@ from simulations.lm.tasks import make_task  # noqa: E402
 
 TASKS = ["polarity-high", "capitals-easy"]
 METHODS = ["zero-shot", "golden-few-shot", "chunked-bootstrap", "coherence"]
-CFG = T.TableConfig(model="tiny-random", n=8, chunk=2, sweeps=1, shots=3, orders=2, chains=2, icm_sweeps=1,
+CFG = T.TableConfig(model="tiny-random", n=8, chunk=2, sweeps=1, shots=3, coh_orders=2, chains=2, icm_sweeps=1,
                     gibbs_sweeps=1, random_labellings=2, n_dev=8)
 VOLATILE = ("seconds", "tokens_per_s")
 
@@ -70,7 +70,7 @@ def test_file_keyed_by_settings(table, lm, tmp_path):
     assert T.table_path(tmp_path, other).is_file() and (tmp_path / path.name).is_file()
     assert json.loads((tmp_path / path.name).read_text()) == on_disk  # untouched
     # every setting enters the key
-    for change in ({"n": 9}, {"sweeps": 2}, {"shots": 4}, {"orders": 3}, {"dtype": "float64"},
+    for change in ({"n": 9}, {"sweeps": 2}, {"shots": 4}, {"coh_orders": 3}, {"checks": 4}, {"dtype": "float64"},
                    {"formats": {"polarity-high": "claim"}}):
         assert replace(CFG, **change).key() != CFG.key()
 
@@ -101,9 +101,9 @@ def test_lost_record_recomputed_alone_and_equal(table, lm, tmp_path, monkeypatch
     calls = []
     real = T.run_cell
 
-    def counting(lm_, task, method, seed, cfg, orders):
+    def counting(lm_, task, method, seed, cfg, evaluation, given=None):
         calls.append(f"{task.name}|{method}|{seed}")
-        return real(lm_, task, method, seed, cfg, orders)
+        return real(lm_, task, method, seed, cfg, evaluation, given)
 
     monkeypatch.setattr(T, "run_cell", counting)
     after = T.run_table(lm, CFG, TASKS, METHODS, [0], tmp_path, quiet=True)
@@ -202,25 +202,39 @@ def test_constrained_regime_rules():
 
 
 # -- predictions on hand-built table data -----------------------------------------------------
-def _lrow(auc, gold, neg, rmean, rsd, gold_orders=None, neg_orders=None):
-    go = gold_orders or [gold, gold]
-    no = neg_orders or [neg, neg]
-    # three random labellings with sample mean rmean and sample standard deviation rsd
-    rand = {f"random-{i}": {"mean": rmean + d * rsd} for i, d in enumerate((-1.0, 0.0, 1.0))}
-    return {"zero_shot_auc": auc, "random_mean": rmean, "random_sd": rsd,
-            "labellings": {"gold": {"mean": gold, "spread": float(np.std(go, ddof=1)), "per_order": go},
-                           "negation": {"mean": neg, "spread": float(np.std(no, ddof=1)), "per_order": no},
-                           "all-0": {"mean": -3.0}, "all-1": {"mean": -4.0}, **rand}}
+# Coh per order over 3 orders; a paired interval is mean +- t_{0.975,2} sd / sqrt(3), t = 4.303
+G = [-20.0, -21.0, -19.0]
+
+
+def _po(base, shift=0.0):
+    return [float(x) + shift for x in base]
+
+
+def _entry(per_order):
+    return {"mean": float(np.mean(per_order)), "per_order": list(per_order)}
+
+
+def _lrow(auc, gold, neg, randoms, const0=(-3.0, -3.2, -2.8), const1=(-4.0, -4.0, -4.0), climb=None):
+    land = {"zero_shot_auc": auc, "labellings": {"gold": _entry(gold), "negation": _entry(neg),
+                                                 "all-0": _entry(const0), "all-1": _entry(const1),
+                                                 **{f"random-{i}": _entry(r) for i, r in enumerate(randoms)}}}
+    if climb is not None:
+        land["gold_climb"] = {"coh": {"per_order": climb[0]}, "accuracy": climb[1]}
+    return land
+
+
+def _rands(means, spread=(-1.0, 0.0, 1.0)):
+    return [[m + d for d in spread] for m in means]
 
 
 def _run(task, method, accuracy, per_order, constraint="balance", labels=None, seed=0):
     return {"task": task, "method": method, "seed": seed, "accuracy": accuracy, "constraint": constraint,
             "coherence": float(np.mean(per_order)), "coherence_per_order": per_order,
-            "labels": labels or BALANCED, "constraint_leak_accuracy": 0.5}
+            "labels": labels or BALANCED, "constraint_leak_accuracy": 0.5, "forward_tokens": 100, "seconds": 1.0}
 
 
 def _data(landscapes, runs):
-    return {"config": {"model": "m", "n": 10}, "landscapes": landscapes,
+    return {"config": {"model": "m", "n": 10, "coh_orders": 3}, "landscapes": landscapes,
             "runs": {f"{r['task']}|{r['method']}|{r['seed']}": r for r in runs}}
 
 
@@ -229,84 +243,126 @@ def _by_id(data):
 
 
 def test_p1_holds_and_fails():
-    known = _lrow(0.9, -20.0, -30.0, -28.0, 2.0)
-    control = _lrow(0.5, -27.0, -26.0, -28.0, 2.0)  # z = 0.5: gold unremarkable
-    runs = [_run("polarity-high", "zero-shot", 0.9, [-20.0, -20.0])]
+    # gold - random-r per order = [-19 - m, -20.5 - m, -20.5 - m] for random means m: above by 8 +- 2.2
+    known = _lrow(0.9, _po([-20.0, -20.5, -19.5]), _po(G, -10), _rands([-28.0, -28.5, -29.0]))
+    control = _lrow(0.5, G, _po(G, 1), _rands([-28.0, -20.0, -24.0]))  # gold mean -20: inside the PI
+    runs = [_run("polarity-high", "zero-shot", 0.9, G)]
     p = _by_id(_data({"polarity-high|0": known, "polarity-nonsalient|0": control}, runs))["P1"]
     assert p["verdict"] == "holds" and p["known_cases_ok"] == "1/1" and p["control_cases_ok"] == "1/1"
-    # gold below its negation on a task the model knows
-    p = _by_id(_data({"polarity-high|0": _lrow(0.9, -31.0, -30.0, -35.0, 2.0)}, runs))["P1"]
+    assert p["rows"][0]["gold_vs_negation"]["diff"] == pytest.approx(10.0)
+    # gold below its negation on a task the model knows (by 1 nat in every order: se 0)
+    p = _by_id(_data({"polarity-high|0": _lrow(0.9, G, _po(G, 1), _rands([-35.0]))}, runs))["P1"]
     assert p["verdict"] == "fails"
-    # gold not above a random labelling
-    p = _by_id(_data({"polarity-high|0": _lrow(0.9, -29.0, -30.0, -28.0, 2.0)}, runs))["P1"]
-    assert p["verdict"] == "fails"
-    # the nonsalient control: with 3 random labellings the 99% prediction interval is
-    # mean +- 11.46 s (t_{0.995,2} sqrt(4/3)); z = 5 is inside it, z = 12 is outside and fails P1
+    # gold above a random labelling on average (by 1 nat) but not decisively: diffs [3, -1, 1], se 1.155,
+    # interval 1 +- 4.97 -- the mean rule would pass it, the paired interval does not
+    tied = _lrow(0.9, G, _po(G, -10), [[-23.0, -20.0, -20.0]])
+    p = _by_id(_data({"polarity-high|0": tied}, runs))["P1"]
+    assert p["verdict"] == "fails" and p["rows"][0]["gold_vs_random_lowest"]["verdict"] == "tied"
+    # the nonsalient control: with 3 random labellings (means -30, -28, -26: sd 2) the 99% prediction
+    # interval is -28 +- 11.46 s (t_{0.995,2} sqrt(4/3) sd); gold at z = 5 is inside, z = 12 outside
     for z, ok in ((5.0, "1/1"), (11.4, "1/1"), (11.5, "0/1"), (-12.0, "0/1")):
-        control = _lrow(0.5, -28.0 + 2.0 * z, -30.0, -28.0, 2.0)
+        control = _lrow(0.5, _po([0.0, 0.0, 0.0], -28.0 + 2.0 * z), _po(G, -10), _rands([-30.0, -28.0, -26.0]))
         p = _by_id(_data({"polarity-high|0": known, "polarity-nonsalient|0": control}, runs))["P1"]
         assert p["control_cases_ok"] == ok and p["verdict"] == ("holds" if ok == "1/1" else "fails"), z
     # a model that does not know the task: not judged
-    p = _by_id(_data({"polarity-high|0": _lrow(0.6, -20.0, -30.0, -28.0, 2.0)}, runs))["P1"]
+    p = _by_id(_data({"polarity-high|0": _lrow(0.6, G, _po(G, -10), _rands([-28.0]))}, runs))["P1"]
     assert p["verdict"] == "not judged"
 
 
-def test_p3_agreement_by_hand():
-    land = {"polarity-high|0": _lrow(0.9, -20.0, -30.0, -28.0, 2.0, gold_orders=[-20.5, -19.5])}
-    # gold spread = std([-20.5, -19.5], ddof=1) = 0.7071
+def test_p3_agreement_and_the_gold_climb_by_hand():
+    climb = (_po([-19.0, -20.0, -18.2]), 0.97)
+    land = {"polarity-high|0": _lrow(0.9, G, _po(G, -10), _rands([-28.0]), climb=climb)}
     land["polarity-high|1"] = land["polarity-high|0"]
     runs = [
-        # accurate, but 1 nat more coherent than gold: spread max(0.7071, 0.7071); -20 >= -19.707 is false
-        # -> gold not at least as coherent, success -> disagree
-        _run("polarity-high", "coherence", 0.95, [-19.5, -18.5]),
-        # inaccurate and far more coherent than gold -> agree (neither)
-        _run("polarity-high", "chunked-bootstrap", 0.5, [-15.0, -15.0]),
-        # accurate (>= 0.95) and within the spread of gold -> agree (both)
-        _run("polarity-high", "chunked-icm", 0.96, [-20.3, -20.3]),
-        # stopped far below gold's coherence: a search failure, counted apart, not judged
-        _run("polarity-high", "coherence", 0.6, [-26.0, -26.0], seed=1),
+        # accurate, but above gold (diffs [1.1, 0.9, 1.0]: 1.0 +- 0.25) -> disagree; tied with the
+        # climb's end (diffs [0.1, -0.1, 0.2]) and both at gold level -> agrees with the climb
+        _run("polarity-high", "coherence", 0.95, [-18.9, -20.1, -18.0]),
+        # inaccurate and far above gold -> agree (neither); far above the climb's end too: not compared
+        _run("polarity-high", "chunked-bootstrap", 0.5, _po(G, 5)),
+        # accurate and tied with gold (diffs [-0.5, 0.5, -0.3]) -> agree; tied with the climb -> agrees
+        _run("polarity-high", "chunked-icm", 0.96, [-20.5, -20.5, -19.3]),
+        # ended below gold (by 6 nats in every order): a search failure, counted apart, not judged
+        _run("polarity-high", "coherence", 0.6, _po(G, -6), seed=1),
         # unconstrained runs and baselines are not judged by P3
-        _run("polarity-high", "coherence-free", 0.5, [-5.0, -5.0], constraint="none", labels=[1] * 10),
-        _run("polarity-high", "zero-shot", 0.9, [-20.0, -20.0], constraint="none"),
+        _run("polarity-high", "coherence-free", 0.5, _po(G, 15), constraint="none", labels=[1] * 10),
+        _run("polarity-high", "zero-shot", 0.9, G, constraint="none"),
     ]
     p = _by_id(_data(land, runs))["P3"]
-    assert p["agreement"] == "2/3" and p["verdict"] == "fails" and p["search_failures"] == 1
+    assert p["agreement"] == "2/3" and p["climb_agreement"] == "2/2" and p["verdict"] == "fails"
+    assert p["search_failures"] == 1 and p["below_gold"] == 1
     flags = {(r["method"], r["seed"]): (r["gold_at_least_as_coherent"], r["success"], r["search_failure"])
              for r in p["rows"]}
     assert flags == {("coherence", 0): (False, True, False), ("chunked-bootstrap", 0): (False, False, False),
                      ("chunked-icm", 0): (True, True, False), ("coherence", 1): (True, False, True)}
     p = _by_id(_data(land, runs[1:]))["P3"]
-    assert p["agreement"] == "2/2" and p["verdict"] == "holds" and p["search_failures"] == 1
+    assert p["agreement"] == "2/2" and p["climb_agreement"] == "1/1" and p["verdict"] == "holds"
+    # the objective near gold supports only 0.7: a search end tied with it at 0.96 disagrees
+    land["polarity-high|0"] = _lrow(0.9, G, _po(G, -10), _rands([-28.0]), climb=(climb[0], 0.7))
+    p = _by_id(_data(land, runs[1:]))["P3"]
+    assert p["agreement"] == "2/2" and p["climb_agreement"] == "0/1" and p["verdict"] == "fails"
 
 
 def test_p2_and_p6_on_hand_built_data():
-    land = {"polarity-high|0": _lrow(0.9, -20.0, -30.0, -28.0, 2.0, gold_orders=[-19.0, -21.0],
-                                     neg_orders=[-29.0, -31.0])}
-    runs = [_run("polarity-high", "coherence-free", 0.5, [-5.0, -5.0], constraint="none", labels=[1] * 10),
-            _run("polarity-high", "coherence", 0.9, [-20.0, -20.0])]
+    gold, neg = [-19.0, -21.0, -20.0], [-29.0, -31.0, -30.0]
+    land = {"polarity-high|0": _lrow(0.9, gold, neg, _rands([-28.0]))}
+    # the free search ends on all-1, tied with the best constant all-0 (diffs [0, 0.1, -0.1])
+    runs = [_run("polarity-high", "coherence-free", 0.5, [-3.0, -3.1, -2.9], constraint="none", labels=[1] * 10),
+            _run("polarity-high", "coherence", 0.9, gold)]
     ps = _by_id(_data(land, runs))
     assert ps["P2"]["verdict"] == "holds" and ps["P2"]["rows"][0]["free_majority"] == 1.0
-    assert ps["P6"]["verdict"] == "holds"  # gold above negation in both orders
-    land["polarity-high|0"] = _lrow(0.9, -20.0, -21.0, -28.0, 2.0, gold_orders=[-18.0, -22.0],
-                                    neg_orders=[-21.0, -21.0])
+    assert ps["P2"]["search_failures"] == 0
+    assert ps["P6"]["verdict"] == "holds"  # gold above negation by 10 in every order
+    land["polarity-high|0"] = _lrow(0.9, [-18.0, -22.0, -20.0], [-21.0, -21.0, -21.0], _rands([-28.0]))
     assert _by_id(_data(land, runs))["P6"]["verdict"] == "fails"  # the second order reverses the comparison
-    # a free run that is not constant, yet as coherent as the best constant (-3), fails P2
-    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-3.0, -3.0], constraint="none")
+    # a free run that is not constant, yet tied with the best constant, fails P2
+    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-3.0, -3.1, -2.9], constraint="none")
     p2 = _by_id(_data(land, runs))["P2"]
     assert p2["verdict"] == "fails" and p2["search_failures"] == 0
-    # one that stopped far below the constants (-3, spread 0 -> the run's own order spread 1) is a
-    # search failure: the most coherent labelling evaluated is the constant, and P2 holds
-    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-4.5, -5.5], constraint="none")
-    p2 = _by_id(_data(land, runs))["P2"]
-    assert p2["verdict"] == "holds" and p2["search_failures"] == 1 and p2["rows"][0]["search_failure"]
-    # ... unless gold beats the constants: then the objective itself is not R6
-    land["polarity-high|0"]["labellings"]["gold"]["mean"] = -2.0
+    # one that ended below the best constant (diffs [-1.5, -2.3, -2.2]: -2 +- 1.08) is a search
+    # failure: the most coherent labelling found is then the constant, and P2 holds
+    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-4.5, -5.5, -5.0], constraint="none")
+    ps = _by_id(_data(land, runs))
+    assert ps["P2"]["verdict"] == "holds" and ps["P2"]["search_failures"] == 1 and ps["P2"]["rows"][0]["search_failure"]
+    # ... unless gold lies above the constants: then the objective itself is not R6
+    land["polarity-high|0"]["labellings"]["gold"] = _entry([-2.0, -2.0, -2.0])
     assert _by_id(_data(land, runs))["P2"]["verdict"] == "fails"
-    # within the order spread of the constants it is not a search failure (and not constant: fails)
-    land["polarity-high|0"]["labellings"]["gold"]["mean"] = -20.0
-    runs[0] = _run("polarity-high", "coherence-free", 0.5, [-3.0, -4.0], constraint="none")
-    p2 = _by_id(_data(land, runs))["P2"]
-    assert p2["verdict"] == "fails" and p2["search_failures"] == 0
+
+
+def test_gap_recovered_by_hand():
+    from simulations.lm.predictions import gap_recovered, summary_rows
+
+    runs = [{**_run("polarity-pairs", "zero-shot", 0.9, G), "accuracy_under_task_constraint": 0.6},
+            {**_run("polarity-pairs", "golden-few-shot", 0.7, G), "accuracy_under_task_constraint": 1.0},
+            _run("polarity-pairs", "coherence", 0.9, G, constraint="groups"),
+            _run("polarity-pairs", "coherence", 0.7, G, constraint="groups", seed=1)]
+    land = {f"polarity-pairs|{s}": _lrow(0.9, G, _po(G, -10), _rands([-28.0])) for s in (0, 1)}
+    data = _data(land, runs)
+    gaps = gap_recovered(data, "polarity-pairs")
+    # (mean(0.9, 0.7) - 0.6) / (1.0 - 0.6), the baselines decided under the constraint
+    assert gaps["coherence"] == pytest.approx(0.5) and gaps["zero-shot"] == 0 and gaps["golden-few-shot"] == 1
+    rows = {r["method"]: r for r in summary_rows(data)}
+    assert rows["coherence"]["gap_recovered"] == pytest.approx(0.5) and rows["coherence"]["search_failures"] == 0
+    # no gap to recover (golden no better than zero-shot under the constraint): none reported
+    runs[1]["accuracy_under_task_constraint"] = 0.62
+    assert all(v is None for v in gap_recovered(_data(land, runs), "polarity-pairs").values())
+
+
+def test_records_and_predictions_state_one_search_failure_rule(table):
+    """Every record's ``search_failure`` is the rule ``lm predictions`` applies to it, and every
+    landscape holds its climb from gold with a certificate."""
+    from simulations.lm.predictions import search_failed, search_failures
+
+    _, data = table
+    for r in data["runs"].values():
+        if r["method"] in ("coherence", "coherence-free"):
+            assert r["search_failure"] is search_failed(data, r)
+        else:
+            assert r["search_failure"] is None
+    assert search_failures(data)["search_failures"] == sum(bool(r["search_failure"]) for r in data["runs"].values())
+    for land in data["landscapes"].values():
+        c = land["gold_climb"]
+        assert set(c["certificate"]) == {"checked", "total", "improving"} and 0 <= c["accuracy"] <= 1
+        assert len(c["coh"]["per_order"]) == len(land["orders"]) == CFG.coh_orders
 
 
 # -- coherence lm diagnose --------------------------------------------------------------------
@@ -413,13 +469,13 @@ def test_concurrent_runs_of_one_table_keep_each_others_cells(table, lm, tmp_path
     dst.write_text(json.dumps(start))
     real, calls = T.run_cell, []
 
-    def other_process_writes_meanwhile(lm_, task, method, seed, cfg, orders):
+    def other_process_writes_meanwhile(lm_, task, method, seed, cfg, evaluation, given=None):
         calls.append(f"{task.name}|{method}|{seed}")
         on_disk = json.loads(dst.read_text())
         on_disk["runs"][theirs_done] = full["runs"][theirs_done]
         on_disk["runs"]["capitals-easy|chunked-gibbs|7"] = {"foreign": True}
         T.atomic_write_json(dst, on_disk)  # a plain writer: it never saw this run's memory
-        return real(lm_, task, method, seed, cfg, orders)
+        return real(lm_, task, method, seed, cfg, evaluation, given)
 
     monkeypatch.setattr(T, "run_cell", other_process_writes_meanwhile)
     after = T.run_table(lm, CFG, TASKS, METHODS, [0], tmp_path, quiet=True)
@@ -456,12 +512,12 @@ def test_p5_lock_in_judged_over_runs():
     the prediction holds when at least half of the Gibbs runs lock."""
     def gibbs(seed, last_flips, chains):
         trace = [[0] * 10, [1] * last_flips + [0] * (10 - last_flips)]
-        return {**_run("polarity-high", "chunked-gibbs", 0.5, [-5.0, -5.0], constraint="none", seed=seed),
+        return {**_run("polarity-high", "chunked-gibbs", 0.5, [-5.0, -5.0, -5.0], constraint="none", seed=seed),
                 "trace": trace, "chains_final": chains}
 
     apart = [[0] * 10, [1] * 10, [0] * 5 + [1] * 5]   # pairwise disagreement (1 + 0.5 + 0.5) / 3 = 2/3
     same = [[0] * 10, [0] * 10, [0] * 9 + [1]]         # pairwise disagreement 1/15
-    land = {f"polarity-high|{s}": _lrow(0.9, -20.0, -30.0, -28.0, 2.0) for s in range(3)}
+    land = {f"polarity-high|{s}": _lrow(0.9, G, _po(G, -10), _rands([-28.0])) for s in range(3)}
     locked, mixing = (1, apart), (3, same)            # flips 0.1 < 2/3; flips 0.3 > 1/15
     for cases, verdict, ok in (((locked, locked, mixing), "holds", "2/3"), ((locked, mixing, mixing), "fails", "1/3")):
         runs = [gibbs(s, *c) for s, c in enumerate(cases)]

@@ -15,7 +15,7 @@ pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = {"seconds", "tokens_per_s"}
 ARGS = ["lm", "table", "--model", "tiny-random", "--device", "cpu", "--threads", "1", "-n", "8", "--chunk", "2",
-        "--sweeps", "2", "--orders", "2", "--chains", "2", "--seeds", "0",
+        "--sweeps", "2", "--coh-orders", "2", "--chains", "2", "--seeds", "0",
         "--tasks", "polarity-high", "capitals-easy",
         "--methods", "zero-shot", "golden-few-shot", "chunked-bootstrap", "coherence"]
 

@@ -23,7 +23,7 @@ from simulations.lm.loader import load  # noqa: E402
 TASKS = ["polarity-high", "capitals-easy"]
 METHODS = ["zero-shot", "golden-few-shot", "coherence"]
 # the smallest settings the three methods accept; Gibbs and ICM settings are not used here
-CFG = T.TableConfig(model="tiny-random", n=8, chunk=2, sweeps=1, shots=3, orders=2, random_labellings=2, n_dev=8)
+CFG = T.TableConfig(model="tiny-random", n=8, chunk=2, sweeps=1, shots=3, coh_orders=2, random_labellings=2, n_dev=8)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ import numpy as np
 
 from simulations.io import check_writable, dumps
 
-from .methods import BASELINES, CHUNKED_METHODS, METHODS
+from .local_climb import CHECKS
+from .methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, METHODS
 from .tasks import TASKS
 
 
@@ -52,6 +53,8 @@ def _search_args(p) -> None:
     p.add_argument("--chunk", type=int, default=8, help="items per context pass in the chunked searches (1 = exact LOO)")
     p.add_argument("--sweeps", type=int, default=4, help="sweeps of the chunked searches")
     p.add_argument("--shots", type=int, default=8, help="demonstrations for the few-shot baselines (0 = all others)")
+    p.add_argument("--checks", type=int, default=CHECKS,
+                   help="moves checked per step of the certified ascent's polish and of the climb from gold")
 
 
 def _coh_args(p) -> None:
@@ -79,8 +82,6 @@ def add_arguments(parser) -> None:
     _search_args(p)
     p.add_argument("--seed", type=int, default=0)
     _coh_args(p)
-    p.add_argument("--checks", type=int, default=32,
-                   help="moves checked per step of the certified ascent's polish and of the climb from gold")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p = sub.add_parser("formats", help="zero-shot AUC of every prompt format on the task's dev split")
     _model_args(p)
@@ -94,7 +95,7 @@ def add_arguments(parser) -> None:
     p.add_argument("--methods", nargs="+", default=None, help="default: every table method")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("-n", type=int, default=64)
-    p.add_argument("--orders", type=int, default=3)
+    _coh_args(p)
     p.add_argument("--chains", type=int, default=4, help="chains of chunked-gibbs")
     p.add_argument("--out", default=None, help="folder of table files (default: the user cache, coherence/lm-tables)")
     p.add_argument("--budget-s", type=float, default=None,
@@ -182,13 +183,15 @@ def _pick_format(lm, task, args, fmt_named):
 
 def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exact", steps=None,
             chunk: int = 8, sweeps: int = 4, quiet: bool = True, constraint: str = "auto",
-            coh_orders: int = 6) -> dict:
+            coh_orders: int = 6, checks: int = CHECKS) -> dict:
     """One method on one task: labels, accuracy, AUC of the per-item log-odds (baselines), Coh of
     the labels (nats, with its standard error over ``coh_orders`` held-out evaluation orders:
     :mod:`simulations.lm.coherence_estimate`) and its paired comparison with gold (a labelling
     below gold is a search failure), the constraint that ran and its leak, and cost.
     ``constraint`` is one of :data:`simulations.lm.constraint_choice.CHOICES` (``auto``: the
-    task's own). Unless ``quiet``, the searches draw a progress bar on stderr."""
+    task's own). ``coherence`` and ``coherence-free`` are the certified ascent
+    (:mod:`simulations.lm.certified`; ``checks`` moves per polish step). Unless ``quiet``, the
+    searches draw a progress bar on stderr."""
     from .backends import accounting
     from .chunked import ChunkConfig, project, run_chunked, violations
     from .coherence_estimate import against_gold, evaluation_orders
@@ -214,8 +217,20 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
                        "labels_under_constraint": decided.tolist(),
                        "accuracy_under_constraint": float(np.mean(decided[known] == gold[known]))
                        if known.any() else None})
+    elif method in ("coherence", "coherence-free"):
+        from .certified import certified_ascent
+
+        ran = "none" if method == "coherence-free" else name
+        # the constants are starts of the free search: R6 says one of them may be its optimum
+        given = {"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)} if ran == "none" else None
+        res = certified_ascent(prior, constraint=ran, groups=task.groups, seed=seed,
+                               config=ChunkConfig(chunk=chunk, sweeps=sweeps), max_checks=checks, given=given,
+                               quiet=quiet)
+        labels = res["labels"]
+        extras.update({"chunk": chunk, "sweeps": sweeps, "starts": res["starts"], "certificate": res["certificate"],
+                       "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
     elif method in CHUNKED_METHODS:
-        ran = "none" if method in ("chunked-gibbs", "coherence-free") else name
+        ran = "none" if method == "chunked-gibbs" else name
         algo = "coherence" if method == "coherence-free" else method.replace("chunked-", "")
         res = run_chunked(algo, prior, constraint=ran, groups=task.groups, seed=seed,
                           config=ChunkConfig(chunk=chunk, sweeps=sweeps), quiet=quiet)
@@ -250,7 +265,9 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
             "accuracy": acc, "coherence": c["mean"], "coherence_se": c["se"], "coherence_orders": c["orders"],
             "coherence_bits": c["mean"] / np.log(2), **record(ran, task, note),
             "constraint_violations": violations(labels, ran, task.groups),
-            "vs_gold": judged["vs_gold"], "search_failure": judged["search_failure"],
+            # only a search that maximises Coh fails by ending below gold (None otherwise, as in the table)
+            "vs_gold": judged["vs_gold"], "below_gold": judged["search_failure"],
+            "search_failure": judged["search_failure"] if method in COHERENCE_SEARCHES else None,
             "labels": labels.tolist(), "gold": gold.tolist(), "inconsistencies": len(task.inconsistent_pairs(labels)),
             "forward_tokens": int(tokens), "seconds": seconds, "tokens_per_s": tokens / seconds if seconds else None,
             "device": lm.device, "dtype": lm.dtype, "accounting": accounting(prior), **extras}
@@ -271,7 +288,7 @@ def _run(args) -> int:
     task, choice = _pick_format(lm, task, args, fmt_named)
     row = run_one(lm, task, args.method, args.seed, shots=args.shots, loo=args.loo, steps=args.steps,
                   chunk=args.chunk, sweeps=args.sweeps, quiet=args.quiet, constraint=args.constraint,
-                  coh_orders=args.coh_orders)
+                  coh_orders=args.coh_orders, checks=args.checks)
     if row.get("constraint_note"):
         print(f"note: {row['constraint_note']}", file=sys.stderr)
     row["format_choice"] = choice
@@ -311,7 +328,8 @@ def _table(args) -> int:
     out = args.out or str(cache_root() / "lm-tables")
     check_writable(out, argument="--out")
     cfg = TableConfig(model=args.model, n=args.n, chunk=args.chunk, sweeps=args.sweeps, shots=args.shots,
-                      orders=args.orders, chains=args.chains, dtype=args.dtype, constraint=args.constraint)
+                      chains=args.chains, dtype=args.dtype, constraint=args.constraint,
+                      coh_orders=args.coh_orders, checks=args.checks)
     lm = _load(args)
     data = run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
     from .predictions import summary_markdown, table_path_of

@@ -119,3 +119,12 @@ def against_gold(prior, labels, gold, orders, level: float = 0.95) -> dict:
         return {"coh": summary(c), "vs_gold": None, "search_failure": None}
     cmp = paired(c, prior.coherence_over_orders(gold, orders), level)
     return {"coh": summary(c), "vs_gold": cmp, "search_failure": verdict(cmp) == "below"}
+
+
+def lies_below(per_order, references: dict, level: float = 0.95) -> list:
+    """Names of the ``references`` (name -> per-order Coh over the same orders, nats) that the
+    labelling with Coh ``per_order`` lies below: the paired interval of the difference below 0.
+    For a search that maximises Coh, a non-empty list is a **search failure**: it ended below a
+    labelling the objective prefers and that it could have reached (gold, and with no constraint
+    the constants)."""
+    return [k for k, ref in references.items() if verdict(paired(per_order, ref, level)) == "below"]

@@ -25,11 +25,12 @@ from simulations.io import dumps
 from theory.statistics import auc_interval
 
 from .certified import certified_ascent
-from .chunked import ChunkConfig, coherence_orders, initial_labels, project, run_chunked
+from .chunked import ChunkConfig, initial_labels, project, run_chunked
 from .coherence_estimate import CohConfig, coh, decisive, evaluation_orders, paired
 from .constraint_choice import record, resolve
 from .knowledge import prior_for, zero_shot
-from .local_climb import climb
+from .landscape import gold_climb
+from .local_climb import CHECKS
 from .verdict import constrained_regime, unconstrained_regime
 
 
@@ -39,7 +40,7 @@ def _say(progress, text: str, t0: float) -> None:
 
 
 def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: CohConfig = CohConfig(),
-             chunk: int = 8, sweeps: int = 4, random: int = 3, max_checks: int = 32, progress: bool = False) -> dict:
+             chunk: int = 8, sweeps: int = 4, random: int = 3, max_checks: int = CHECKS, progress: bool = False) -> dict:
     """The landscape, both searches, the gold climb, the paired comparisons and both regimes."""
     t0 = time.perf_counter()
     name, note = resolve(task, constraint)
@@ -64,10 +65,6 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
             for k, b in named.items()}
 
     cfg = ChunkConfig(chunk=chunk, sweeps=sweeps, orders=2)
-    search_S = coherence_orders(n, cfg.orders, seed)
-
-    def objective(b):
-        return float(prior.coherence_over_orders(np.asarray(b, dtype=np.int64), search_S).mean())
 
     def ended(labels, extra):
         c = coh(prior, labels, S)
@@ -85,10 +82,8 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
         found = ended(cert["labels"], {"constraint": name, "starts": cert["starts"],
                                        "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
     _say(progress, "climb from gold", t0)
-    g_climb = climb(objective, gold, name, task.groups, zs["log_odds"], max_checks=max_checks)
-    gold_climb = {"local_maximum": g_climb["steps"] == 0, "gain": g_climb["value"] - g_climb["start_value"],
-                  "accuracy": float(np.mean(g_climb["labels"] == gold)), "labels": g_climb["labels"].tolist(),
-                  "certificate": g_climb["certificate"]}
+    g_climb = gold_climb(prior, gold, constraint=name, groups=task.groups, odds=zs["log_odds"],
+                         search_orders=cfg.orders, seed=seed, max_checks=max_checks)
 
     gold_po = land["gold"]["per_order"]
     cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}
@@ -100,12 +95,12 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
     cmp[f"found ({name})"] = {k: v for k, v in dec.items() if k not in ("a", "b")}
     knowledge = {"auc": zs["auc"], "auc_interval": [lo, hi], "accuracy": zs["accuracy"]}
     regimes = {"unconstrained": unconstrained_regime(land, found_free, cmp),
-               "constrained": constrained_regime(name, knowledge, land, end, cmp, gold_climb)}
+               "constrained": constrained_regime(name, knowledge, land, end, cmp, g_climb)}
     return {"model": lm.name, "task": task.name, "n": n, "seed": seed,
             "format": task.params["format"] | {"name": task.fmt.name}, "task_sha256": task.fingerprint(),
             **record(name, task, note),
             "zero_shot": knowledge, "coh": {"orders": coh_config.orders, "evaluation_orders": S.tolist()},
-            "landscape": land, "found_free": found_free, "found_constrained": found, "gold_climb": gold_climb,
+            "landscape": land, "found_free": found_free, "found_constrained": found, "gold_climb": g_climb,
             "comparisons": cmp, "regimes": regimes, "forward_tokens": int(prior.forward_tokens),
             "seconds": time.perf_counter() - t0}
 

@@ -1,31 +1,34 @@
 """The coherence landscape of a task on a model: where gold sits among the labellings that matter.
 
-For a task with gold labels ``g`` the landscape holds ``Coh_s(b)`` (nats, prequential over an
-order ``s``, one forward pass each) for ``b`` in: gold, its negation ``1 - g``, the two constant
-labellings, the zero-shot labelling, and ``random`` balanced random labellings (the null
-distribution of an unremarkable labelling). Each is evaluated over the same ``orders`` random
-orders; the order average and its spread (standard deviation over orders) are reported.
+For a task with gold labels ``g`` the landscape holds Coh (nats, :mod:`.coherence_estimate`: the
+mean over ``K`` held-out evaluation orders, with its standard error) of: gold, its negation
+``1 - g``, the two constant labellings, the zero-shot labelling, and ``random`` balanced random
+labellings (the null distribution of an unremarkable labelling). Every labelling is evaluated on
+the same orders, so any two compare *paired* (:func:`~.coherence_estimate.paired`), and a
+table's records (:mod:`.table`) are evaluated on these very orders too.
 
-These landscapes are the table's (:mod:`simulations.lm.table`); ``coherence lm diagnose`` reads
-its own on held-out orders with error bars (:mod:`simulations.lm.diagnose`).
+:func:`gold_climb` adds gold's neighbourhood: the climb from gold with the constraint-keeping
+moves of :mod:`.local_climb` on the search's objective, to the nearest local maximum of Coh. It
+says whether gold is itself a local maximum, the Coh gained, and the climb's accuracy: the
+accuracy the objective supports near gold (prediction P3 compares a search's end with it).
+
+These landscapes are the table's; ``coherence lm diagnose`` reads its own
+(:mod:`simulations.lm.diagnose`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .chunked import coherence_orders
+from .coherence_estimate import coh, paired
+from .local_climb import CHECKS, climb
 
 
-def coherences(prior, b, orders) -> dict:
-    """``{per_order: [Coh_s(b)], mean, spread}`` over the rows of ``orders`` (nats)."""
-    c = prior.coherence_over_orders(np.asarray(b, dtype=np.int64), orders)
-    return {"per_order": c.tolist(), "mean": float(c.mean()), "spread": float(c.std(ddof=1)) if c.size > 1 else 0.0}
-
-
-def landscape(prior, gold, *, zero_shot_labels=None, orders: int = 3, random: int = 4, seed: int = 0) -> dict:
-    """Coherence of gold, negation, constants, zero-shot and random balanced labellings."""
+def landscape(prior, gold, *, orders, zero_shot_labels=None, random: int = 4, seed: int = 0) -> dict:
+    """Coh (``{mean, se, orders, per_order}``, nats) of gold, negation, constants, zero-shot and
+    ``random`` balanced random labellings over the rows of ``orders`` (the evaluation orders)."""
     n = prior.n
-    S = coherence_orders(n, orders, seed)
+    S = np.asarray(orders)
     gold = np.asarray(gold, dtype=np.int64)
     out = {"orders": S.tolist(), "labellings": {}}
     named = {"gold": gold, "negation": 1 - gold, "all-0": np.zeros(n, np.int64), "all-1": np.ones(n, np.int64)}
@@ -35,9 +38,34 @@ def landscape(prior, gold, *, zero_shot_labels=None, orders: int = 3, random: in
     for r in range(random):
         named[f"random-{r}"] = rng.permutation(np.arange(n) % 2).astype(np.int64)
     for name, b in named.items():
-        out["labellings"][name] = {**coherences(prior, b, S), "accuracy": float(np.mean(b == gold)),
-                                   "labels": b.tolist()}
+        out["labellings"][name] = {**coh(prior, b, S), "accuracy": float(np.mean(b == gold)), "labels": b.tolist()}
     rand = [v["mean"] for k, v in out["labellings"].items() if k.startswith("random-")]
     out["random_mean"] = float(np.mean(rand)) if rand else None
     out["random_sd"] = float(np.std(rand, ddof=1)) if len(rand) > 1 else None
+    return out
+
+
+def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, search_orders: int = 2, seed: int = 0,
+               max_checks: int = CHECKS, evaluation=None, level: float = 0.95) -> dict:
+    """Climb from gold to the nearest local maximum of the search's objective (Coh over the
+    search's ``search_orders`` orders, :func:`~.chunked.coherence_orders`) with moves that keep
+    ``constraint``; ``odds`` (per-item zero-shot log-odds) rank the moves.
+
+    Returns ``{local_maximum, gain (nats, on the search's orders), accuracy, labels, steps,
+    certificate}`` and, given ``evaluation`` (the landscape's ``{orders, gold per_order}``), the
+    end's held-out ``coh`` and its paired comparison ``vs_gold``."""
+    S = coherence_orders(prior.n, search_orders, seed)
+
+    def objective(b):
+        return float(prior.coherence_over_orders(np.asarray(b, dtype=np.int64), S).mean())
+
+    gold = np.asarray(gold, dtype=np.int64)
+    c = climb(objective, gold, constraint, groups, odds, max_checks=max_checks)
+    out = {"constraint": constraint, "local_maximum": c["steps"] == 0, "gain": c["value"] - c["start_value"],
+           "accuracy": float(np.mean(c["labels"] == gold)), "labels": c["labels"].tolist(), "steps": c["steps"],
+           "certificate": c["certificate"]}
+    if evaluation is not None:
+        end = coh(prior, c["labels"], evaluation["orders"])
+        out["coh"] = {k: end[k] for k in ("mean", "se", "orders", "per_order")}
+        out["vs_gold"] = paired(end["per_order"], evaluation["gold_per_order"], level)
     return out

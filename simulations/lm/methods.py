@@ -35,6 +35,9 @@ METHODS = {
 }
 CHUNKED_METHODS = ("chunked-bootstrap", "chunked-icm", "chunked-gibbs", "coherence", "coherence-free")
 BASELINES = ("zero-shot", "random-few-shot", "golden-few-shot")
+#: the searches that maximise Coh itself: ending below gold's Coh is their *search failure*; the
+#: other searches optimise something else, so ending there is a finding about them (``below_gold``)
+COHERENCE_SEARCHES = ("coherence", "coherence-free")
 
 
 def few_shot_log_probs(prior, demo_labels, shots: int, rng) -> np.ndarray:

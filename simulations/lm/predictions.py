@@ -1,23 +1,33 @@
 """The theory's predictions P1-P6 measured in real-model table files (:mod:`simulations.lm.table`).
 
 Each prediction gets a verdict (``holds`` / ``fails`` / ``not judged``), the numbers behind it
-and the condition under which the theory says it should fail:
+and the condition under which the theory says it should fail. Every comparison of two
+labellings' Coh is **paired** over the landscape's orders
+(:func:`~simulations.lm.coherence_estimate.paired`: the mean difference, its standard error and
+its 95% Student-t interval); "above" and "below" mean the interval excludes 0, "tied" that it
+does not. In files written since held-out orders (``coh_orders`` in the config) those orders
+are evaluation orders no search optimised on; older files used orders that overlap the
+searches' own, which the output states (``orders``).
 
-* P1 -- on a task the model knows (zero-shot AUC >= 0.7), ``Coh(gold) > Coh(negation)`` and
-  ``Coh(gold) > Coh(random balanced)``; on the nonsalient control gold is not special (inside
+* P1 -- on a task the model knows (zero-shot AUC >= 0.7), gold lies above its negation and
+  above every random balanced labelling; on the nonsalient control gold is not special (inside
   the 99% Student-t prediction interval of the random labellings' Coh). Fails when the model
   does not know the task.
-* P2 (R6) -- the most coherent unconstrained labelling evaluated is (near-)constant (majority
-  >= 90%) and more coherent than gold; with a constraint that excludes the constants it is not, and the
+* P2 (R6) -- the most coherent unconstrained labelling found is (near-)constant (majority
+  >= 90%) and lies above gold; with a constraint that excludes the constants it is not, and the
   constraint's own leak (accuracy under a uniform prior) is reported beside it.
-* P3 (C5) -- a constrained coherence search reaches gold-level accuracy (>= 0.95) exactly when
-  gold is at least as coherent as the best labelling found (up to the order spread); runs whose
-  search stopped below gold's coherence are search failures, counted apart.
+* P3 (C5) -- a constrained search reaches gold-level accuracy (>= 0.95) exactly when gold is not
+  below what it found; and, judged by the objective alone, where the search's end and the climb
+  from gold (:func:`~simulations.lm.landscape.gold_climb`) tie in Coh they agree in accuracy.
 * P4 -- the coherence searches' accuracy falls toward chance as salience ``|valence|`` falls.
 * P5 (C4) -- Gibbs chains lock in: flips per item in the last sweep are rarer than the
   disagreement between chains, in at least half of the Gibbs runs.
-* P6 (R10) -- on tasks the model knows, the order spread of ``Coh`` is small against the
-  gold-vs-negation gap: every order ranks gold above its negation.
+* P6 (R10) -- on tasks the model knows, every order ranks gold above its negation.
+
+A run that ends below gold is not judged by P2/P3: for the searches that maximise Coh
+(:data:`~simulations.lm.methods.COHERENCE_SEARCHES`) it is a **search failure**, counted in
+``search_failures`` (the target is 0); for the others, which optimise something else, it is
+counted per method in ``below_gold``.
 """
 from __future__ import annotations
 
@@ -28,6 +38,8 @@ import numpy as np
 
 from simulations.io import dumps
 from theory.statistics import mean_ci, prediction_interval
+from .coherence_estimate import lies_below, paired, verdict
+from .methods import COHERENCE_SEARCHES
 from .tasks import SALIENCE_TASKS
 
 SEARCHES = ("chunked-bootstrap", "chunked-icm", "coherence")
@@ -52,96 +64,150 @@ def _tasks(data):
     return sorted({r["task"] for r in data["runs"].values()})
 
 
+def _land(data, run) -> dict:
+    return data["landscapes"][f"{run['task']}|{run['seed']}"]
+
+
+def _cmp(a, b) -> dict:
+    """Paired comparison of two per-order Coh lists (nats) with its verdict word."""
+    c = paired(a, b)
+    return {**c, "verdict": verdict(c)}
+
+
+def _below_gold(data, run) -> bool:
+    return bool(lies_below(run["coherence_per_order"], {"gold": _land(data, run)["labellings"]["gold"]["per_order"]}))
+
+
+def search_failed(data, run) -> bool:
+    """A run of a Coh-maximising search that ended below gold, or (with no constraint) below a
+    constant labelling: :func:`~simulations.lm.coherence_estimate.lies_below`, as the table's
+    records (:func:`simulations.lm.table.failure`) state it."""
+    if run["method"] not in COHERENCE_SEARCHES:
+        return False
+    L = _land(data, run)["labellings"]
+    refs = {"gold": L["gold"]["per_order"]}
+    if run["constraint"] == "none":
+        refs.update({c: L[c]["per_order"] for c in ("all-0", "all-1")})
+    return bool(lies_below(run["coherence_per_order"], refs))
+
+
+def search_failures(data) -> dict:
+    """``{search_failures, below_gold: {method: count}}``: runs of the Coh-maximising searches that
+    failed (:func:`search_failed`), and runs of the other searches that ended below gold."""
+    fails, below = 0, {}
+    for r in data["runs"].values():
+        if r["method"] in COHERENCE_SEARCHES:
+            fails += search_failed(data, r)
+        elif r["method"] not in ("zero-shot", "random-few-shot", "golden-few-shot") and _below_gold(data, r):
+            below[r["method"]] = below.get(r["method"], 0) + 1
+    return {"search_failures": fails, "below_gold": below}
+
+
+def orders_kind(data) -> str:
+    """``held-out`` (evaluation orders no search optimised on) or ``search-overlapping``."""
+    return "held-out" if "coh_orders" in data["config"] else "search-overlapping"
+
+
 def p1(data) -> dict:
     rows, ok_known, ok_control = [], [], []
     for key, land in sorted(data["landscapes"].items()):
         task = key.split("|")[0]
         L = land["labellings"]
-        g, neg = L["gold"]["mean"], L["negation"]["mean"]
-        rmean, rsd = land["random_mean"], land["random_sd"] or 0.0
-        z = (g - rmean) / rsd if rsd else None
-        rand = [v["mean"] for k, v in L.items() if k.startswith("random-")]
-        pi = prediction_interval(rand, CONTROL_LEVEL) if len(rand) > 1 else None
-        row = {"task": task, "seed": key.split("|")[1], "zero_shot_auc": land["zero_shot_auc"], "coh_gold": g,
-               "coh_negation": neg, "coh_random_mean": rmean, "gold_z_vs_random": z,
-               "random_prediction_interval": pi}
+        g = L["gold"]
+        rand = {k: v for k, v in L.items() if k.startswith("random-")}
+        rmeans = [v["mean"] for v in rand.values()]
+        pi = prediction_interval(rmeans, CONTROL_LEVEL) if len(rmeans) > 1 else None
+        vs_neg = _cmp(g["per_order"], L["negation"]["per_order"])
+        vs_rand = [_cmp(g["per_order"], v["per_order"]) for v in rand.values()]
+        row = {"task": task, "seed": key.split("|")[1], "zero_shot_auc": land["zero_shot_auc"], "coh_gold": g["mean"],
+               "gold_vs_negation": vs_neg, "gold_vs_random_lowest": min(vs_rand, key=lambda c: c["diff"])
+               if vs_rand else None, "random_prediction_interval": pi}
         rows.append(row)
         if "nonsalient" in task:
             # gold is one more random balanced labelling here: it must fall where a new draw of
-            # the random labellings' Coh would (a Student-t interval: only k = 3 of them are drawn)
-            ok_control.append(pi is not None and pi[0] <= g <= pi[1])
+            # the random labellings' Coh would (a Student-t interval: only a few are drawn)
+            ok_control.append(pi is not None and pi[0] <= g["mean"] <= pi[1])
         elif land["zero_shot_auc"] is not None and land["zero_shot_auc"] >= KNOWS:
-            ok_known.append(g > neg and g > rmean)
+            ok_known.append(vs_neg["verdict"] == "above" and all(c["verdict"] == "above" for c in vs_rand))
     if not ok_known:
-        verdict = "not judged"
+        verdict_ = "not judged"
     else:
-        verdict = "holds" if all(ok_known) and all(ok_control) else "fails"
-    return {"id": "P1", "verdict": verdict, "known_cases_ok": f"{sum(ok_known)}/{len(ok_known)}",
+        verdict_ = "holds" if all(ok_known) and all(ok_control) else "fails"
+    return {"id": "P1", "verdict": verdict_, "known_cases_ok": f"{sum(ok_known)}/{len(ok_known)}",
             "control_cases_ok": f"{sum(ok_control)}/{len(ok_control)}", "rows": rows,
             "fails_when": f"the model does not know the task (zero-shot AUC < {KNOWS})"}
 
 
-def _stopped_short(run, ref) -> tuple:
-    """``(spread, stuck)``: the order spread that separates two coherences (the larger of the
-    reference labelling's and the run's own over its orders, nats) and whether the run's search
-    ended more than that below the reference ``ref`` (``{mean, spread}``): a search failure."""
-    spread = max(ref.get("spread", 0.0), float(np.std(run["coherence_per_order"], ddof=1)))
-    return spread, run["coherence"] < ref["mean"] - spread
+def _majority(labels) -> float:
+    m = float(np.mean(labels))
+    return max(m, 1 - m)
 
 
 def p2(data) -> dict:
-    """R6 on a real model. With no constraint the most coherent labelling evaluated must be
-    (near-)constant (>= 90% one label) and more coherent than gold, and the constrained search's
-    labelling must not be. A free ascent that stopped more than the order spread *below* the best
-    constant (which the landscape evaluates) is a search failure, counted apart as in P3: the
-    most coherent labelling evaluated is then that constant."""
-    rows, ok, search_failures = [], [], 0
+    """R6 on a real model. With no constraint the most coherent labelling found must be
+    (near-)constant (>= 90% one label) and lie above gold, and the constrained search's labelling
+    must not be (near-)constant. A free search that ended below the best constant (which the
+    landscape evaluates) is a search failure: the most coherent labelling found is then that
+    constant."""
+    rows, ok, failures = [], [], 0
     for r in _runs(data, method="coherence-free"):
-        land = data["landscapes"][f"{r['task']}|{r['seed']}"]
-        lab = np.asarray(r["labels"])
-        maj = float(max(lab.mean(), 1 - lab.mean()))
+        land = _land(data, r)
+        L = land["labellings"]
+        const = max((L[c] for c in ("all-0", "all-1")), key=lambda v: v["mean"])
+        vs_const = _cmp(r["coherence_per_order"], const["per_order"])
+        stuck = search_failed(data, r)
+        failures += stuck
+        best_maj, best_po = (1.0, const["per_order"]) if stuck else (_majority(r["labels"]), r["coherence_per_order"])
+        vs_gold = _cmp(best_po, L["gold"]["per_order"])
         con = data["runs"].get(f"{r['task']}|coherence|{r['seed']}")
-        con_maj = None if con is None else float(max(np.mean(con["labels"]), 1 - np.mean(con["labels"])))
-        const = max((land["labellings"][c] for c in ("all-0", "all-1")), key=lambda v: v["mean"])
-        _, stuck = _stopped_short(r, const)
-        search_failures += stuck
-        best_maj, best_coh = (1.0, const["mean"]) if stuck else (maj, r["coherence"])
-        row = {"task": r["task"], "seed": r["seed"], "free_majority": maj, "free_coherence": r["coherence"],
-               "coh_gold": land["labellings"]["gold"]["mean"], "coh_constants": const["mean"],
-               "search_failure": bool(stuck),
-               "constrained_majority": con_maj, "constraint": None if con is None else con["constraint"],
-               "constraint_leak_accuracy": None if con is None else con["constraint_leak_accuracy"]}
-        rows.append(row)
-        ok.append(best_maj >= 0.9 and best_coh > row["coh_gold"] and (con_maj is None or con_maj < 0.9))
-    verdict = "not judged" if not ok else ("holds" if all(ok) else "fails")
-    return {"id": "P2", "verdict": verdict, "cases_ok": f"{sum(ok)}/{len(ok)}", "search_failures": search_failures,
+        con_maj = None if con is None else _majority(con["labels"])
+        rows.append({"task": r["task"], "seed": r["seed"], "free_majority": _majority(r["labels"]),
+                     "free_coherence": r["coherence"], "coh_gold": L["gold"]["mean"], "coh_constants": const["mean"],
+                     "free_vs_best_constant": vs_const, "best_vs_gold": vs_gold, "search_failure": bool(stuck),
+                     "constrained_majority": con_maj, "constraint": None if con is None else con["constraint"],
+                     "constraint_leak_accuracy": None if con is None else con["constraint_leak_accuracy"]})
+        ok.append(best_maj >= 0.9 and vs_gold["verdict"] == "above" and (con_maj is None or con_maj < 0.9))
+    verdict_ = "not judged" if not ok else ("holds" if all(ok) else "fails")
+    return {"id": "P2", "verdict": verdict_, "cases_ok": f"{sum(ok)}/{len(ok)}", "search_failures": failures,
             "rows": rows, "fails_when": "the task's own logic already makes a non-constant labelling most coherent"}
 
 
 def p3(data) -> dict:
-    """C5 on a real model. A run whose search stopped more than the order spread *below* gold's
-    coherence is a search failure (the objective was not optimised) and is counted apart; on the
-    other runs, success (accuracy >= GOLD_LEVEL) must coincide with gold being at least as
-    coherent as what the search found."""
-    rows, agree, search_failures = [], [], 0
+    """C5 on a real model. Runs that ended below gold are counted apart (the objective was not
+    optimised; a search failure for the coherence search). On the others, success (accuracy >=
+    GOLD_LEVEL) must coincide with gold not lying below what the search found; and where the
+    landscape holds the climb from gold, a search end tied with the climb's end in Coh must
+    agree with it in accuracy (both at gold level or both not)."""
+    rows, agree, climb_agree, failures = [], [], [], 0
     for r in _runs(data):
         if r["method"] not in SEARCHES or r["constraint"] == "none":
             continue
-        land = data["landscapes"][f"{r['task']}|{r['seed']}"]
+        land = _land(data, r)
         g = land["labellings"]["gold"]
-        spread, stuck = _stopped_short(r, g)
-        gold_best = g["mean"] >= r["coherence"] - spread
+        vs_gold = _cmp(r["coherence_per_order"], g["per_order"])
+        below = vs_gold["verdict"] == "below"
         success = r["accuracy"] >= GOLD_LEVEL
-        rows.append({"task": r["task"], "method": r["method"], "seed": r["seed"], "accuracy": r["accuracy"],
-                     "coh_found": r["coherence"], "coh_gold": g["mean"], "spread": spread,
-                     "gold_at_least_as_coherent": gold_best, "success": success, "search_failure": stuck})
-        if stuck:
-            search_failures += 1
-        else:
-            agree.append(gold_best == success)
-    verdict = "not judged" if not agree else ("holds" if all(agree) else "fails")
-    return {"id": "P3", "verdict": verdict, "agreement": f"{sum(agree)}/{len(agree)}",
-            "search_failures": search_failures, "rows": rows,
+        row = {"task": r["task"], "method": r["method"], "seed": r["seed"], "accuracy": r["accuracy"],
+               "coh_found": r["coherence"], "coh_gold": g["mean"], "vs_gold": vs_gold,
+               "gold_at_least_as_coherent": vs_gold["verdict"] != "above", "success": success, "below_gold": below,
+               "search_failure": search_failed(data, r)}
+        climb = land.get("gold_climb")
+        if climb is not None and not below:
+            vs_climb = _cmp(r["coherence_per_order"], climb["coh"]["per_order"])
+            row.update({"vs_gold_climb": vs_climb, "gold_climb_accuracy": climb["accuracy"]})
+            if vs_climb["verdict"] == "tied":
+                row["agrees_with_gold_climb"] = success == (climb["accuracy"] >= GOLD_LEVEL)
+                climb_agree.append(row["agrees_with_gold_climb"])
+        rows.append(row)
+        if row["search_failure"]:
+            failures += 1
+        if not below:
+            agree.append(row["gold_at_least_as_coherent"] == success)
+    judged = agree + climb_agree
+    verdict_ = "not judged" if not judged else ("holds" if all(judged) else "fails")
+    return {"id": "P3", "verdict": verdict_, "agreement": f"{sum(agree)}/{len(agree)}",
+            "climb_agreement": f"{sum(climb_agree)}/{len(climb_agree)}", "search_failures": failures,
+            "below_gold": sum(r["below_gold"] for r in rows), "rows": rows,
             "fails_when": "a labelling far from gold is as coherent as gold (the objective, not the search, decides)"}
 
 
@@ -151,7 +217,9 @@ def p4(data) -> dict:
     for t in bins:
         row = {"task": t}
         for m in ("zero-shot", "golden-few-shot") + SEARCHES:
-            row[m] = mean_ci([r["accuracy"] for r in _runs(data, t, m)], bounds=(0, 1))["mean"]
+            ci = mean_ci([r["accuracy"] for r in _runs(data, t, m)], bounds=(0, 1))
+            row[m] = ci["mean"]
+            row[f"{m} interval"] = [ci["lo"], ci["hi"]]
         rows.append(row)
     if len(rows) < 2:
         return {"id": "P4", "verdict": "not judged", "rows": rows, "fails_when": "fewer than two salience bins"}
@@ -184,18 +252,17 @@ def p6(data) -> dict:
     rows, ok = [], []
     for key, land in sorted(data["landscapes"].items()):
         L = land["labellings"]
-        gap = L["gold"]["mean"] - L["negation"]["mean"]
-        spread = L["gold"]["spread"]
-        rows.append({"task": key.split("|")[0], "seed": key.split("|")[1], "gold_minus_negation": gap,
-                     "order_spread_gold": spread, "per_order_sign_agrees": bool(np.all(
-                         np.sign(np.subtract(L["gold"]["per_order"], L["negation"]["per_order"])) == np.sign(gap))),
+        gap = _cmp(L["gold"]["per_order"], L["negation"]["per_order"])
+        rows.append({"task": key.split("|")[0], "seed": key.split("|")[1], "gold_vs_negation": gap,
+                     "per_order_sign_agrees": bool(np.all(
+                         np.sign(np.subtract(L["gold"]["per_order"], L["negation"]["per_order"])) == np.sign(gap["diff"]))),
                      "zero_shot_auc": land["zero_shot_auc"]})
         # judged where the model knows the task; elsewhere the gap is small and the order may decide
         if land["zero_shot_auc"] is not None and land["zero_shot_auc"] >= KNOWS:
-            ok.append(rows[-1]["per_order_sign_agrees"])
+            ok.append(rows[-1]["per_order_sign_agrees"] and gap["verdict"] == "above")
     return {"id": "P6", "verdict": "holds" if ok and all(ok) else ("fails" if ok else "not judged"),
             "cases_ok": f"{sum(ok)}/{len(ok)}", "rows": rows,
-            "fails_when": "the gold-vs-negation gap is within the order spread (non-exchangeability decides)"}
+            "fails_when": "the gold-vs-negation gap is within the order-to-order variation (non-exchangeability decides)"}
 
 
 PREDICTIONS = (p1, p2, p3, p4, p5, p6)
@@ -205,31 +272,64 @@ def evaluate(data) -> list:
     return [f(data) for f in PREDICTIONS]
 
 
+#: the smallest zero-shot -> golden gap (accuracy) a recovered fraction is reported for
+MIN_GAP = 0.05
+
+
+def _constrained_accuracy(r) -> float:
+    """A record's accuracy under the task's constraint: a search's own, a baseline's decision
+    projected onto the constraint (the decision the field compares)."""
+    return r.get("accuracy_under_task_constraint", r["accuracy"])
+
+
+def gap_recovered(data, task: str) -> dict:
+    """``{method: fraction}``: ``(acc_m - acc_zs) / (acc_golden - acc_zs)`` on seed-mean accuracies
+    under the task's constraint, zero-shot and golden few-shot decided under it too; ``None``
+    where the gap is below :data:`MIN_GAP` (nothing to recover)."""
+    def mean_acc(m):
+        rs = _runs(data, task, m)
+        return float(np.mean([_constrained_accuracy(r) for r in rs])) if rs else None
+
+    zs, golden = mean_acc("zero-shot"), mean_acc("golden-few-shot")
+    if zs is None or golden is None or golden - zs < MIN_GAP:
+        return {m: None for m in {r["method"] for r in _runs(data, task)}}
+    return {m: (mean_acc(m) - zs) / (golden - zs) for m in {r["method"] for r in _runs(data, task)}}
+
+
 def summary_rows(data) -> list:
-    """Per (task, method): accuracy mean and t-interval over seeds, tokens, seconds."""
+    """Per (task, method): accuracy mean and t-interval over seeds, the accuracy under the task's
+    constraint, the fraction of the zero-shot -> golden gap recovered, Coh (nats), search
+    failures, tokens, seconds."""
     out = []
     for t in _tasks(data):
+        gaps = gap_recovered(data, t)
         for m in sorted({r["method"] for r in _runs(data, t)}):
             rs = _runs(data, t, m)
             ci = mean_ci([r["accuracy"] for r in rs], bounds=(0, 1))
             out.append({"task": t, "method": m, "seeds": len(rs), "accuracy": ci,
+                        "accuracy_under_constraint": float(np.mean([_constrained_accuracy(r) for r in rs])),
+                        "gap_recovered": gaps.get(m),
                         "coherence": float(np.mean([r["coherence"] for r in rs])),
+                        "search_failures": sum(search_failed(data, r) for r in rs),
                         "tokens": float(np.mean([r["forward_tokens"] for r in rs])),
                         "seconds": float(np.mean([r["seconds"] for r in rs])),
-                        "leak": rs[0]["constraint_leak_accuracy"], "constraint": rs[0]["constraint"]})
+                        "leak": rs[0]["constraint_leak_accuracy"],
+                        "constraint": rs[0].get("task_constraint", rs[0]["constraint"])
+                        if m in ("zero-shot", "random-few-shot", "golden-few-shot") else rs[0]["constraint"]})
     return out
 
 
 def summary_markdown(data) -> str:
     cfg = data["config"]
     lines = [f"Model `{cfg['model']}`, n = {cfg['n']}, chunk {cfg['chunk']}, sweeps {cfg['sweeps']}, shots {cfg['shots']}.",
-             "", "| task | method | constraint (leak) | accuracy (95% t-CI over seeds) | Coh (nats) | tokens | s |",
-             "|---|---|---|---|---|---|---|"]
+             "", "| task | method | constraint (leak) | accuracy (95% t-CI over seeds) | under constraint | gap recovered "
+             "| Coh (nats) | search failures | tokens | s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for s in summary_rows(data):
         a = s["accuracy"]
+        gap = "" if s["gap_recovered"] is None else f"{s['gap_recovered']:.2f}"
         lines.append(f"| {s['task']} | {s['method']} | {s['constraint']} ({s['leak']:.2f}) | {a['mean']:.3f} "
-                     f"[{a['lo']:.2f}, {a['hi']:.2f}] (n={a['n']}) | {s['coherence']:.1f} | {s['tokens']:.0f} | "
-                     f"{s['seconds']:.0f} |")
+                     f"[{a['lo']:.2f}, {a['hi']:.2f}] (n={a['n']}) | {s['accuracy_under_constraint']:.3f} | {gap} | "
+                     f"{s['coherence']:.1f} | {s['search_failures']} | {s['tokens']:.0f} | {s['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -241,12 +341,13 @@ def report(files, as_json: bool = False) -> int:
             raise ValueError(f"files: no such table file {p}")
         data = json.loads(p.read_text())
         out.append({"file": str(p), "model": data["config"]["model"], "n": data["config"]["n"],
-                    "predictions": evaluate(data)})
+                    "orders": orders_kind(data), **search_failures(data), "predictions": evaluate(data)})
     if as_json:
         print(dumps(out))
         return 0
     for o in out:
-        print(f"{o['model']} (n = {o['n']}, {o['file']})")
+        print(f"{o['model']} (n = {o['n']}, {o['file']}): Coh compared paired over {o['orders']} orders; "
+              f"{o['search_failures']} search failure(s); below gold, other searches: {o['below_gold'] or 'none'}")
         for pr in o["predictions"]:
             extra = {k: v for k, v in pr.items() if k not in ("id", "verdict", "rows", "fails_when")}
             print(f"  {pr['id']}: {pr['verdict']:10s} {extra}  (fails when {pr['fails_when']})")

@@ -30,12 +30,14 @@ import numpy as np
 from simulations.io import atomic_write_json, file_lock
 
 from .chunked import ChunkConfig, constraint_leak, project, run_chunked
-from .coherence_estimate import against_gold, evaluation_orders
+from .certified import ASCENTS, certified_ascent
+from .coherence_estimate import coh, evaluation_orders, lies_below, paired, verdict
 from .constraint_choice import resolve
 from .formats import auc, format_named
 from .knowledge import choose_format, prior_for, zero_shot
-from .landscape import landscape
-from .methods import baseline_log_probs
+from .landscape import gold_climb, landscape
+from .local_climb import CHECKS
+from .methods import COHERENCE_SEARCHES, baseline_log_probs
 from .tasks import make_task
 
 #: method -> (kind, constraint rule); "task" = the task's own constraint
@@ -46,8 +48,8 @@ TABLE_METHODS = {
     "chunked-bootstrap": ("chunked", "task"),
     "chunked-icm": ("chunked", "task"),
     "chunked-gibbs": ("chunked", "none"),
-    "coherence": ("chunked", "task"),
-    "coherence-free": ("chunked", "none"),
+    "coherence": ("certified", "task"),
+    "coherence-free": ("certified", "none"),
 }
 
 
@@ -60,7 +62,6 @@ class TableConfig:
     chunk: int = 8
     sweeps: int = 4
     shots: int = 8
-    orders: int = 3
     chains: int = 3
     icm_sweeps: int = 2
     gibbs_sweeps: int = 3
@@ -69,7 +70,10 @@ class TableConfig:
     n_dev: int = 64
     formats: dict = field(default_factory=dict)  # task -> format name (chosen on dev when absent)
     constraint: str = "auto"  # of the searches under a constraint (constraint_choice.CHOICES)
-    coh_orders: int = 6  # held-out evaluation orders of each record's Coh (coherence_estimate)
+    coh_orders: int = 6  # held-out evaluation orders of every Coh in the file (coherence_estimate)
+    checks: int = CHECKS  # moves checked per step of the certified ascent's polish and of the gold climb
+    random_starts: int = 1  # random starts of the certified ascent (beside zero-shot, bootstrap and ICM)
+    ascents: int = ASCENTS  # starts of the certified ascent that are climbed (the best by Coh)
 
     def key(self) -> str:
         d = asdict(self)
@@ -100,14 +104,19 @@ def _save(path: Path, cfg: TableConfig, data: dict) -> None:
         atomic_write_json(path, data)
 
 
-def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict:
-    """One (task, method, seed) record: labels, accuracy, Coh of the labels over the
-    landscape's orders (nats), constraint and its leak, tokens, seconds."""
+def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dict, given=None) -> dict:
+    """One (task, method, seed) record: labels, accuracy, Coh of the labels on the landscape's
+    evaluation orders (``evaluation``: ``{orders, gold_per_order}``; nats, with its standard error)
+    and the paired comparison with gold there (``search_failure``: the labels lie below gold),
+    the constraint and its leak, tokens, seconds. ``given``: labellings of this task and seed
+    already found by other cells (``{method: labels}``), extra starts of the certified ascent."""
     kind, rule = TABLE_METHODS[method]
     prior = prior_for(lm, task)
     gold = task.gold
     t0 = time.perf_counter()
     rec: dict = {"task": task.name, "method": method, "seed": seed, "n": task.n}
+    constraint = resolve(task, cfg.constraint)[0] if rule == "task" else "none"
+    ccfg = ChunkConfig(chunk=cfg.chunk, sweeps=cfg.sweeps, orders=2)
     if kind == "baseline":
         lp = baseline_log_probs(method, prior, gold, shots=cfg.shots, seed=seed)
         labels = lp.argmax(-1).astype(np.int64)
@@ -119,9 +128,22 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict
         rec.update({"constraint": "none", "auc": auc(odds, gold), "log_odds": odds.tolist(),
                     "accuracy_under_task_constraint": float(np.mean(project(odds, cons, task.groups) == gold)),
                     "task_constraint": cons})
+    elif kind == "certified":
+        # the coherence search a competent optimiser runs: several gold-free starts (zero-shot,
+        # the bootstrap's and ICM's ends when their cells are done, random), each climbed, the
+        # best polished and certified; the constants are starts of the free search (R6)
+        starts = {f"{m.replace('chunked-', '')}": np.asarray(b) for m, b in (given or {}).items()
+                  if m in ("chunked-bootstrap", "chunked-icm") and TABLE_METHODS[m][1] == rule}
+        if constraint == "none":
+            starts.update({"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)})
+        res = certified_ascent(prior, constraint=constraint, groups=task.groups, seed=seed, config=ccfg,
+                               random_starts=cfg.random_starts, max_checks=cfg.checks, given=starts,
+                               ascents=cfg.ascents)
+        labels = res["labels"]
+        rec.update({"constraint": constraint, "starts": res["starts"], "certificate": res["certificate"],
+                    "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
     else:
-        constraint = resolve(task, cfg.constraint)[0] if rule == "task" else "none"
-        algo = "coherence" if method == "coherence-free" else method.replace("chunked-", "")
+        algo = method.replace("chunked-", "")
         sweeps = {"chunked-icm": cfg.icm_sweeps, "chunked-gibbs": cfg.gibbs_sweeps}.get(method, cfg.sweeps)
         ccfg = ChunkConfig(chunk=cfg.chunk, sweeps=sweeps, orders=2,
                            chains=cfg.chains if method == "chunked-gibbs" else 1)
@@ -135,17 +157,30 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, orders) -> dict
             rec["trace"] = res["trace"]
     seconds = time.perf_counter() - t0
     tokens = prior.forward_tokens
-    coh = prior.coherence_over_orders(labels, orders)
-    judged = against_gold(prior, labels, gold, evaluation_orders(task.n, cfg.coh_orders, seed))
-    held_out = judged["coh"]
+    labels = np.asarray(labels, dtype=np.int64)
+    held_out = coh(prior, labels, evaluation["orders"])
+    cmp = paired(held_out["per_order"], evaluation["gold_per_order"])
     leak = constraint_leak(rec["constraint"], gold, task.groups)
-    rec.update({"labels": np.asarray(labels).tolist(), "accuracy": float(np.mean(np.asarray(labels) == gold)),
-                "coherence": float(coh.mean()), "coherence_per_order": coh.tolist(),
-                "coh": {k: held_out[k] for k in ("mean", "se", "orders")}, "vs_gold": judged["vs_gold"],
-                "search_failure": judged["search_failure"],
+    rec.update({"labels": labels.tolist(), "accuracy": float(np.mean(labels == gold)),
+                "coherence": held_out["mean"], "coherence_per_order": held_out["per_order"],
+                "coh": {k: held_out[k] for k in ("mean", "se", "orders")}, "vs_gold": cmp,
+                "below_gold": verdict(cmp) == "below", **failure(method, constraint, held_out["per_order"], evaluation),
                 "constraint_leak_accuracy": leak, "forward_tokens": int(tokens), "seconds": seconds,
                 "tokens_per_s": tokens / seconds if seconds > 0 else None})
     return rec
+
+
+def failure(method: str, constraint: str, per_order, evaluation: dict) -> dict:
+    """``{search_failure, below}`` of a record: the references its labels lie below (gold; with no
+    constraint also the constants, in ``evaluation["constants"]``); ``search_failure`` is set for
+    the searches that maximise Coh only (``None`` for the others, as in ``lm run``)."""
+    if method not in COHERENCE_SEARCHES:
+        return {"search_failure": None}
+    refs = {"gold": evaluation["gold_per_order"]}
+    if constraint == "none":
+        refs.update(evaluation.get("constants", {}))
+    below = lies_below(per_order, refs)
+    return {"search_failure": bool(below), "below": below}
 
 
 def cell_key(task: str, method: str, seed: int) -> str:
@@ -205,18 +240,31 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             raise ValueError(f"{path.name}: the cells of {lkey} were computed from other task items than "
                              "today's builder gives (task_sha256 differs); delete them or use another --out")
         if lkey not in data["landscapes"]:
+            if bar is not None:
+                bar.set_postfix_str(f"{t} s{s}: landscape and the climb from gold")
             prior = prior_for(lm, task)
             zs = zero_shot(prior, task.gold)
-            land = landscape(prior, task.gold, zero_shot_labels=zs["labels"], orders=cfg.orders,
-                             random=cfg.random_labellings, seed=s)
+            land = landscape(prior, task.gold, orders=evaluation_orders(task.n, cfg.coh_orders, s),
+                             zero_shot_labels=zs["labels"], random=cfg.random_labellings, seed=s)
+            cons = resolve(task, cfg.constraint)[0]
+            land["gold_climb"] = gold_climb(
+                prior, task.gold, constraint=cons, groups=task.groups, odds=zs["log_odds"], seed=s,
+                max_checks=cfg.checks,
+                evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
             land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
                          "salience": None if task.salience is None else task.salience.tolist(),
                          "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name},
-                         "task_sha256": fingerprint})
+                         "task_sha256": fingerprint, "forward_tokens": int(prior.forward_tokens)})
             data["landscapes"][lkey] = land
             _save(path, cfg, data)
-        orders = np.asarray(data["landscapes"][lkey]["orders"])
-        rec = run_cell(lm, task, m, s, cfg, orders)
+        land = data["landscapes"][lkey]
+        evaluation = {"orders": np.asarray(land["orders"]), "gold_per_order": land["labellings"]["gold"]["per_order"],
+                      "constants": {c: land["labellings"][c]["per_order"] for c in ("all-0", "all-1")}}
+        given = {mm: data["runs"][cell_key(t, mm, s)]["labels"] for mm in methods
+                 if cell_key(t, mm, s) in data["runs"]}
+        if bar is not None:
+            bar.set_postfix_str(f"{t} {m} s{s}")
+        rec = run_cell(lm, task, m, s, cfg, evaluation, given)
         data["runs"][cell_key(t, m, s)] = rec
         _save(path, cfg, data)
         if bar is not None:
