@@ -227,3 +227,43 @@ def test_committed_diagnose_outputs_match_todays_items_and_hold_together(monkeyp
         if d["regimes"]["constrained"]["regime"] == "success":
             assert verdict(cmp) != "below" and end["accuracy"] >= 0.75
         assert end["certificate"]["improving"] == 0
+
+
+def test_the_decisive_comparison_grows_its_orders_within_a_token_budget(lm):
+    """With no budget and an unreachable target the decisive comparison doubles K up to its cap;
+    with a budget of one token it stops at the first K. Either way the comparison is the paired
+    one over the orders it used, recomputed here from the per-order Coh it reports."""
+    from simulations.lm.coherence_estimate import CohConfig, decisive, evaluation_orders
+
+    t = make_task("polarity-high", 8, 0)
+    prior = prior_for(lm, t)
+    a, b = t.gold, 1 - t.gold
+    cfg = CohConfig(orders=2, target_se=1e-9, max_orders=8)
+    grown = decisive(prior, a, b, 0, cfg)
+    assert grown["orders"] == 8 and not grown["target_met"] and grown["tokens"] > 0
+    per = prior.coherence_over_orders(a, evaluation_orders(8, 8, 0)) - prior.coherence_over_orders(
+        b, evaluation_orders(8, 8, 0))
+    assert grown["diff"] == pytest.approx(per.mean(), abs=1e-6)
+    assert grown["se"] == pytest.approx(per.std(ddof=1) / np.sqrt(8), abs=1e-6)
+    capped = decisive(prior, a, b, 0, cfg, token_budget=1)
+    assert capped["orders"] == 2 and 0 < capped["tokens"] < grown["tokens"]
+    # a reachable target stops the growth as soon as it is met
+    easy = decisive(prior, a, b, 0, CohConfig(orders=2, target_se=1e9, max_orders=8))
+    assert easy["orders"] == 2 and easy["target_met"]
+
+
+def test_diagnose_records_its_token_budget(capsys):
+    d, _ = _json(["lm", "diagnose", "--task", "polarity-high", "-n", "8", "--chunk", "4", "--sweeps", "1", "--quiet",
+                  "--token-budget", "1", "--json", *TINY], capsys)
+    dec = d["comparisons"]["found (balance)"]
+    assert dec["token_budget"] == 1 and dec["orders"] == 6 and dec["tokens"] >= 1
+
+
+def test_the_documented_decisive_defaults_are_the_codes():
+    from pathlib import Path
+
+    from simulations.lm.coherence_estimate import CohConfig
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text().split())
+    assert (f"grows its orders (doubling) until `se` <= {CohConfig.target_se} nats, {CohConfig.max_orders} orders, "
+            "or `--token-budget`") in text

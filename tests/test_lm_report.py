@@ -179,3 +179,29 @@ def test_committed_landscapes_were_computed_from_todays_tasks():
             assert land["task_sha256"] == task.fingerprint(), (f.name, key)
             checked += 1
     assert checked >= 2 * 6 * 3
+
+
+def test_docs_paragraph_on_the_paired_verdicts_matches_the_committed_tables():
+    """docs/lm.md says why the paired rules changed the committed verdicts: 3 search-overlapping
+    orders, t = 4.3, P1 (both) and P6 (SmolLM2) not judged, P6 failing on Gemma with an order that
+    ranks the negation above gold, and only coherence searches counted as search failures."""
+    from scipy import stats
+
+    from simulations.lm.predictions import evaluate, orders_kind, search_failures
+
+    text = _doc("docs/lm.md")
+    assert "each comparison rests on their 3 orders, which overlap the searches' own" in text
+    assert "a t-interval spans 4.3 standard errors each side" in text
+    assert round(float(stats.t.ppf(0.975, 2)), 1) == 4.3
+    verdicts = {}
+    for f in sorted(TABLES.glob("*-n64-*.json")):
+        data = json.loads(f.read_text())
+        assert orders_kind(data) == "search-overlapping" and data["config"]["orders"] == 3
+        ps = {p["id"]: p for p in evaluate(data)}
+        verdicts[data["config"]["model"]] = ps
+        # only the coherence searches fail a search; the others' ends below gold are their own
+        assert ps["P3"]["search_failures"] <= search_failures(data)["search_failures"]
+    assert {m: p["P1"]["verdict"] for m, p in verdicts.items()} == {"smollm2": "not judged", "gemma3-270m": "not judged"}
+    assert all(p["P1"]["undecided"] > 0 for p in verdicts.values())
+    assert verdicts["smollm2"]["P6"]["verdict"] == "not judged" and verdicts["gemma3-270m"]["P6"]["verdict"] == "fails"
+    assert any(r.get("outcome") == "refuted" for r in verdicts["gemma3-270m"]["P6"]["rows"])

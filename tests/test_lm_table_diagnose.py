@@ -254,10 +254,16 @@ def test_p1_holds_and_fails():
     p = _by_id(_data({"polarity-high|0": _lrow(0.9, G, _po(G, 1), _rands([-35.0]))}, runs))["P1"]
     assert p["verdict"] == "fails"
     # gold above a random labelling on average (by 1 nat) but not decisively: diffs [3, -1, 1], se 1.155,
-    # interval 1 +- 4.97 -- the mean rule would pass it, the paired interval does not
+    # interval 1 +- 4.97 -- the mean rule would pass it; the paired interval leaves it undecided, so the
+    # prediction is not judged at 3 orders (more orders would decide it) ...
     tied = _lrow(0.9, G, _po(G, -10), [[-23.0, -20.0, -20.0]])
     p = _by_id(_data({"polarity-high|0": tied}, runs))["P1"]
-    assert p["verdict"] == "fails" and p["rows"][0]["gold_vs_random_lowest"]["verdict"] == "tied"
+    assert p["verdict"] == "not judged" and p["undecided"] == 1 and p["known_cases_ok"] == "0/1"
+    assert p["rows"][0]["gold_vs_random_lowest"]["verdict"] == "tied" and p["rows"][0]["outcome"] == "undecided"
+    # ... unless another case refutes it
+    p = _by_id(_data({"polarity-high|0": tied, "polarity-high|1": _lrow(0.9, G, _po(G, 1), _rands([-35.0]))},
+                     runs))["P1"]
+    assert p["verdict"] == "fails" and p["undecided"] == 1
     # the nonsalient control: with 3 random labellings (means -30, -28, -26: sd 2) the 99% prediction
     # interval is -28 +- 11.46 s (t_{0.995,2} sqrt(4/3) sd); gold at z = 5 is inside, z = 12 outside
     for z, ok in ((5.0, "1/1"), (11.4, "1/1"), (11.5, "0/1"), (-12.0, "0/1")):

@@ -14,6 +14,7 @@ import numpy as np
 
 from simulations.io import check_writable, dumps
 
+from .coherence_estimate import CohConfig
 from .local_climb import CHECKS
 from .methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, METHODS
 from .tasks import TASKS
@@ -82,6 +83,9 @@ def add_arguments(parser) -> None:
     _search_args(p)
     p.add_argument("--seed", type=int, default=0)
     _coh_args(p)
+    p.add_argument("--token-budget", type=int, default=None,
+                   help="forward tokens the decisive comparison may spend growing its orders (default: no limit; "
+                        f"it stops at a standard error of {CohConfig.target_se} nats or {CohConfig.max_orders} orders)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p = sub.add_parser("formats", help="zero-shot AUC of every prompt format on the task's dev split")
     _model_args(p)
@@ -117,7 +121,7 @@ def add_arguments(parser) -> None:
 def _check_numbers(args) -> None:
     """Integer arguments in range, before any model loads."""
     for name, low in (("chunk", 1), ("sweeps", 1), ("orders", 1), ("shots", 0), ("seed", 0), ("chains", 1),
-                      ("n", 2), ("coh_orders", 2), ("checks", 1)):
+                      ("n", 2), ("coh_orders", 2), ("checks", 1), ("token_budget", 1)):
         v = getattr(args, name, None)
         if v is not None and v < low:
             flag = "-n" if name == "n" else f"--{name.replace('_', '-')}"

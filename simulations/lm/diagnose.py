@@ -40,8 +40,12 @@ def _say(progress, text: str, t0: float) -> None:
 
 
 def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: CohConfig = CohConfig(),
-             chunk: int = 8, sweeps: int = 4, random: int = 3, max_checks: int = CHECKS, progress: bool = False) -> dict:
-    """The landscape, both searches, the gold climb, the paired comparisons and both regimes."""
+             chunk: int = 8, sweeps: int = 4, random: int = 3, max_checks: int = CHECKS, progress: bool = False,
+             token_budget: int | None = None) -> dict:
+    """The landscape, both searches, the gold climb, the paired comparisons and both regimes.
+    The decisive comparison (the search's end against gold) grows its orders until its standard
+    error is at most ``coh_config.target_se`` nats, ``coh_config.max_orders`` are used, or
+    ``token_budget`` forward tokens were spent on it (``None``: no token limit)."""
     t0 = time.perf_counter()
     name, note = resolve(task, constraint)
     prior = prior_for(lm, task)
@@ -91,8 +95,8 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
     end = found if found is not None else found_free
     # the comparison the constrained verdict rests on: K grows until its error bar is small
     _say(progress, f"the decisive comparison (paired standard error <= {coh_config.target_se} nats)", t0)
-    dec = decisive(prior, end["labels"], gold, seed, coh_config)
-    cmp[f"found ({name})"] = {k: v for k, v in dec.items() if k not in ("a", "b")}
+    dec = decisive(prior, end["labels"], gold, seed, coh_config, token_budget=token_budget)
+    cmp[f"found ({name})"] = {**{k: v for k, v in dec.items() if k not in ("a", "b")}, "token_budget": token_budget}
     knowledge = {"auc": zs["auc"], "auc_interval": [lo, hi], "accuracy": zs["accuracy"]}
     regimes = {"unconstrained": unconstrained_regime(land, found_free, cmp),
                "constrained": constrained_regime(name, knowledge, land, end, cmp, g_climb)}
@@ -147,7 +151,8 @@ def render(d: dict) -> str:
 def run_diagnose(lm, task, args, choice) -> int:
     coh_config = CohConfig(orders=args.coh_orders, max_orders=max(args.coh_orders, CohConfig.max_orders))
     d = diagnose(lm, task, seed=args.seed, constraint=args.constraint, coh_config=coh_config,
-                 chunk=args.chunk, sweeps=args.sweeps, max_checks=args.checks, progress=not args.quiet)
+                 chunk=args.chunk, sweeps=args.sweeps, max_checks=args.checks, progress=not args.quiet,
+                 token_budget=args.token_budget)
     d["format_choice"] = choice
     if d.get("constraint_note"):
         print(f"note: {d['constraint_note']}", file=sys.stderr)

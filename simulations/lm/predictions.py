@@ -108,8 +108,21 @@ def orders_kind(data) -> str:
     return "held-out" if "coh_orders" in data["config"] else "search-overlapping"
 
 
+def _judge(cases) -> tuple:
+    """``(verdict, undecided)`` from per-case outcomes ``"confirmed"``, ``"refuted"`` or
+    ``"undecided"`` (a paired interval that holds 0): any refuted case fails the prediction, all
+    confirmed hold it; undecided cases and none refuted leave it ``not judged`` at this many orders
+    (more orders would decide it), as does no case at all."""
+    if not cases:
+        return "not judged", 0
+    undecided = sum(c == "undecided" for c in cases)
+    if "refuted" in cases:
+        return "fails", undecided
+    return ("holds" if not undecided else "not judged"), undecided
+
+
 def p1(data) -> dict:
-    rows, ok_known, ok_control = [], [], []
+    rows, known, ok_control = [], [], []
     for key, land in sorted(data["landscapes"].items()):
         task = key.split("|")[0]
         L = land["labellings"]
@@ -128,13 +141,13 @@ def p1(data) -> dict:
             # the random labellings' Coh would (a Student-t interval: only a few are drawn)
             ok_control.append(pi is not None and pi[0] <= g["mean"] <= pi[1])
         elif land["zero_shot_auc"] is not None and land["zero_shot_auc"] >= KNOWS:
-            ok_known.append(vs_neg["verdict"] == "above" and all(c["verdict"] == "above" for c in vs_rand))
-    if not ok_known:
-        verdict_ = "not judged"
-    else:
-        verdict_ = "holds" if all(ok_known) and all(ok_control) else "fails"
-    return {"id": "P1", "verdict": verdict_, "known_cases_ok": f"{sum(ok_known)}/{len(ok_known)}",
-            "control_cases_ok": f"{sum(ok_control)}/{len(ok_control)}", "rows": rows,
+            sides = [vs_neg["verdict"]] + [c["verdict"] for c in vs_rand]
+            row["outcome"] = ("refuted" if "below" in sides else "confirmed" if set(sides) == {"above"}
+                              else "undecided")
+            known.append(row["outcome"])
+    verdict_, undecided = _judge(known + ["confirmed" if ok else "refuted" for ok in ok_control] if known else [])
+    return {"id": "P1", "verdict": verdict_, "known_cases_ok": f"{known.count('confirmed')}/{len(known)}",
+            "undecided": undecided, "control_cases_ok": f"{sum(ok_control)}/{len(ok_control)}", "rows": rows,
             "fails_when": f"the model does not know the task (zero-shot AUC < {KNOWS})"}
 
 
@@ -249,19 +262,23 @@ def p5(data) -> dict:
 
 
 def p6(data) -> dict:
-    rows, ok = [], []
+    rows, cases = [], []
     for key, land in sorted(data["landscapes"].items()):
         L = land["labellings"]
         gap = _cmp(L["gold"]["per_order"], L["negation"]["per_order"])
+        d = np.subtract(L["gold"]["per_order"], L["negation"]["per_order"])
         rows.append({"task": key.split("|")[0], "seed": key.split("|")[1], "gold_vs_negation": gap,
-                     "per_order_sign_agrees": bool(np.all(
-                         np.sign(np.subtract(L["gold"]["per_order"], L["negation"]["per_order"])) == np.sign(gap["diff"]))),
+                     "orders_ranking_gold_above": f"{int(np.sum(d > 0))}/{d.size}",
                      "zero_shot_auc": land["zero_shot_auc"]})
-        # judged where the model knows the task; elsewhere the gap is small and the order may decide
+        # judged where the model knows the task; elsewhere the gap is small and the order may decide.
+        # An order that ranks the negation above gold refutes "every order ranks gold above" directly
         if land["zero_shot_auc"] is not None and land["zero_shot_auc"] >= KNOWS:
-            ok.append(rows[-1]["per_order_sign_agrees"] and gap["verdict"] == "above")
-    return {"id": "P6", "verdict": "holds" if ok and all(ok) else ("fails" if ok else "not judged"),
-            "cases_ok": f"{sum(ok)}/{len(ok)}", "rows": rows,
+            rows[-1]["outcome"] = ("refuted" if np.any(d <= 0) else "confirmed" if gap["verdict"] == "above"
+                                   else "undecided")
+            cases.append(rows[-1]["outcome"])
+    verdict_, undecided = _judge(cases)
+    return {"id": "P6", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
+            "undecided": undecided, "rows": rows,
             "fails_when": "the gold-vs-negation gap is within the order-to-order variation (non-exchangeability decides)"}
 
 

@@ -116,6 +116,13 @@ def predictions_table(tables) -> str:
     return "\n".join(lines)
 
 
+def _orders_phrase(cfg) -> str:
+    """How many orders a file's Coh is taken over, and whether they are held out."""
+    if "coh_orders" in cfg:
+        return f"{cfg['coh_orders']} held-out orders"
+    return f"{cfg['orders']} orders (overlapping the searches')"
+
+
 def model_blocks(tables) -> str:
     if not tables:
         return "(no table files)"
@@ -124,7 +131,8 @@ def model_blocks(tables) -> str:
         c = d["config"]
         out += [f"### {c['model']}", "",
                 f"n = {c['n']} items per run, chunk {c['chunk']}, {c['sweeps']} sweeps (ICM {c['icm_sweeps']}, "
-                f"Gibbs {c['gibbs_sweeps']} with {c['chains']} chains), {c['orders']} orders for Coh, "
+                f"Gibbs {c['gibbs_sweeps']} with {c['chains']} chains), "
+                f"{_orders_phrase(c)} for Coh, "
                 f"{c['shots']}-shot baselines; file `figures/data/lm/{d['_file']}`. Accuracy: mean "
                 "[95% t-interval over seeds] (seeds).", "", accuracy_table(d), "",
                 "Coherence landscape (nats, order-averaged, mean over seeds):", "", landscape_table(d), ""]
