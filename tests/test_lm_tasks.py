@@ -91,11 +91,5 @@ def test_bad_inputs(tmp_path):
         make_task("arithmetic", 1)
     with pytest.raises(ValueError, match="no such file"):
         load_jsonl(tmp_path / "missing.jsonl")
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"question": "q", "choice": "c", "label": "maybe"}\n')
-    with pytest.raises(ValueError, match="label"):
-        load_jsonl(bad)
-    bad.write_text('{"question": "q"}\n')
-    with pytest.raises(ValueError, match="choice"):
-        load_jsonl(bad)
+    # malformed records: tests/test_lm_task_files.py
     assert set(TASKS) >= {"arithmetic", "comparison", "nonsalient", "salient-wrong", "imbalanced"}

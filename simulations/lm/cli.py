@@ -150,8 +150,11 @@ def _build_task(args, n_default: int = 64):
 
     n = args.n if args.n is not None else (None if args.task.startswith("jsonl:") else n_default)
     fmt = None if args.format == "auto" else args.format
-    return make_task(args.task, n, getattr(args, "seed", 0), fmt=fmt, template=args.template,
-                     label_words=args.label_words), format_named
+    task = make_task(args.task, n, getattr(args, "seed", 0), fmt=fmt, template=args.template,
+                     label_words=args.label_words)
+    for line in task.params.get("warnings", ()):
+        print(f"warning: {line}", file=sys.stderr)
+    return task, format_named
 
 
 def _needs_labels(task, args, *, diagnose: bool) -> None:

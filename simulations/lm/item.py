@@ -13,7 +13,11 @@ class Item:
       claims of the same answer must agree;
     * ``"comparison"``: "x > y" and "y > x" (``key`` the ordered pair) are True for exactly one;
     * ``"contrast"``: a word and its negation (``key`` the word): exactly one is positive;
-    * ``"none"``: no logic between items."""
+    * ``"none"``: no logic between items.
+
+    ``extra`` holds a user file's other fields as ``(name, text)`` pairs, usable in a template as
+    ``{name}``; ``fields`` names the template fields the item has (empty for the built-in tasks,
+    which all have ``question`` and ``choice``)."""
 
     question: str
     choice: str
@@ -21,3 +25,9 @@ class Item:
     consistency_id: int
     kind: str = "answer"
     key: str = ""
+    extra: tuple = ()
+    fields: tuple = ()
+
+    def template_fields(self) -> dict:
+        """The values a template may use: ``question``, ``choice`` and the extra fields."""
+        return {"question": self.question, "choice": self.choice, **dict(self.extra)}

@@ -13,6 +13,7 @@ import numpy as np
 from .backends import make_prior
 from .formats import FORMATS, auc
 from .prior import PromptFormat
+from .template import check_template
 
 
 def prior_for(lm, task, *, loo: str = "exact"):
@@ -63,6 +64,10 @@ def choose_format_cv(lm, task, *, seed: int = 0) -> dict:
     fold_a = np.isin(task.groups, rng.permutation(groups)[: max(1, groups.size // 2)])
     odds = {}
     for f in FORMATS[task.family]:
+        try:  # a format using a field the file's items lack cannot render them: not a candidate
+            check_template(f.template, task.items, argument=f"the format {f.name!r}")
+        except ValueError:
+            continue
         t = task.with_format(f)
         odds[f.name] = zero_shot(prior_for(lm, t), gold)["log_odds"]
     res = {k: auc(v[fold_a], gold[fold_a]) for k, v in odds.items()}

@@ -33,9 +33,10 @@ import numpy as np
 
 from theory import validation as V
 
-from .formats import Format, format_named
+from .formats import FORMATS, Format, format_named
 from .item import Item
 from .jsonl import load_jsonl
+from .template import check_template, template_fields
 from .synthetic import arithmetic_items, comparison_items, nonsalient_items
 
 TASKS = {
@@ -95,7 +96,7 @@ class Task:
         return np.array([it.consistency_id for it in self.items], dtype=np.int64)
 
     def queries(self) -> list:
-        return [self.fmt.template.format(question=it.question, choice=it.choice) for it in self.items]
+        return [self.fmt.template.format(**it.template_fields()) for it in self.items]
 
     def fingerprint(self) -> str:
         """SHA-256 (hex) of what a model is shown and scored on: the rendered queries, the label
@@ -106,6 +107,7 @@ class Task:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def with_format(self, fmt: Format) -> "Task":
+        check_template(fmt.template, self.items, argument="--format")
         return replace(self, fmt=fmt)
 
     def inconsistent_pairs(self, b) -> list:
@@ -207,12 +209,27 @@ def make_task(name: str, n: int | None = 32, seed: int = 0, *, split: str = "tes
     else:
         raise ValueError(f"--task must be one of {sorted(TASKS)}, got {name!r}")
     f = format_named(family, fmt)
+    notes = []
+    if name.startswith("jsonl:") and fmt is None and template is None:
+        renders = [g for g in FORMATS[family] if set(template_fields(g.template)) <= set(items[0].fields)
+                   and all(set(template_fields(g.template)) <= set(it.fields) for it in items)]
+        if renders and f not in renders:
+            # ICM's template needs {question}; a file without it gets the first format that renders it
+            notes.append(f"the items have no 'question' field, so the default format {f.name!r} cannot render them: "
+                         f"using {renders[0].name!r} (--format or --template to choose)")
+            f = renders[0]
     if template is not None or label_words is not None:
-        if template is not None and "{choice}" not in template:
+        if template is not None and "choice" not in template_fields(template):
             raise ValueError(f"--template must contain the slot {{choice}}, got {template!r}")
         words = tuple(label_words) if label_words is not None else f.label_words
         if len(words) != 2 or len(set(words)) != 2:
             raise ValueError(f"--label-words must be two distinct words (label 0 first), got {words}")
         f = Format("custom", template if template is not None else f.template, words)
+    # every template is checked against the items before any model loads: a field an item lacks,
+    # a positional field or a bad brace is refused here, naming the argument
+    warnings = check_template(f.template, items,
+                              argument="--template" if template is not None else f"the format {f.name!r} (--format)")
+    if warnings or notes:
+        params["warnings"] = notes + warnings
     params["format"] = {"name": f.name, "template": f.template, "label_words": list(f.label_words)}
     return Task(name, items, f, family, params=params, salience=salience)
