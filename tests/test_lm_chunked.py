@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulations.lm.chunked import (CHUNKED, CONSTRAINTS, ChunkConfig, coherence_orders, constraint_leak,
+from simulations.lm.chunked import (CHUNKED, ChunkConfig, coherence_orders, constraint_leak,
                                     initial_labels, project, run_chunked, violations)
 
 TOL = 1e-5  # nats: float32 forward passes of different shapes
@@ -22,13 +22,14 @@ TOL = 1e-5  # nats: float32 forward passes of different shapes
 # -- constraint sets by enumeration ------------------------------------------------------------
 def _allowed(b, constraint, groups) -> bool:
     b = np.asarray(b)
-    if constraint == "none":
+    if constraint in ("none", "free-groups"):
         return True
     if constraint == "balance":
         return int(b.sum()) == b.size // 2
     if constraint == "at-most-one":
         return all(int(b[np.asarray(groups) == q].sum()) <= 1 for q in set(groups))
-    return all(int(b[np.asarray(groups) == q].sum()) == 1 for q in set(groups))
+    # groups, and mirror-pairs on groups of two (opposite labels: exactly one true)
+    return all(int(b[np.asarray(groups) == q].sum()) == 1 for q in set(np.asarray(groups).tolist()))
 
 
 def _cube(n):
@@ -39,6 +40,8 @@ def _member_set(n, constraint, groups):
     return np.array([b for b in _cube(n) if _allowed(b, constraint, groups)])
 
 
+#: the constraints on plain consistency ids (the other relations: test_lm_relations.py)
+CONSTRAINTS = ("none", "balance", "groups", "at-most-one")
 odds_values = st.one_of(st.floats(-5, 5, allow_nan=False), st.sampled_from([-1.0, 0.0, 0.5, 1.0]))
 
 
@@ -193,7 +196,8 @@ def test_coherence_over_orders_equals_explicit_chain(lm):
 
 # -- run_chunked ------------------------------------------------------------------------------
 GROUPS = np.array([0, 0, 1, 1, 2, 2])
-COMBOS = [(m, c) for m in CHUNKED for c in CONSTRAINTS if not (m == "gibbs" and c != "none")]
+COMBOS = [(m, c) for m in CHUNKED for c in CONSTRAINTS + ("free-groups", "mirror-pairs")
+          if not (m == "gibbs" and c not in ("none", "free-groups"))]
 CFG = ChunkConfig(chunk=2, sweeps=2, orders=2, chains=2)
 
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulations.lm.chunked import CONSTRAINTS, constraint_leak, project, violations
+from simulations.lm.chunked import constraint_leak, project, violations
 from simulations.lm.coherence_estimate import CohConfig, evaluation_orders, paired, summary, verdict
 from simulations.lm.local_climb import climb, moves
 from theory.statistics import auc_interval
@@ -26,24 +26,11 @@ def _allowed(n, constraint, groups):
 
 
 GROUPS = np.array([0, 0, 1, 1, 1, 2])
+#: the constraints on plain consistency ids (every relation by brute force: test_lm_relations.py)
+CONSTRAINTS = ("none", "balance", "groups", "at-most-one")
 
 
-@pytest.mark.parametrize("constraint", CONSTRAINTS)
-def test_constraint_sets_and_leaks_by_enumeration(constraint):
-    n = GROUPS.size
-    allowed = _allowed(n, constraint, GROUPS)
-    expected_count = {"none": 2 ** n, "balance": 20, "groups": 2 * 3 * 1, "at-most-one": 3 * 4 * 2}[constraint]
-    assert len(allowed) == expected_count
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        gold = rng.integers(0, 2, n)
-        # the leak is the mean accuracy of a uniform draw from the constraint set
-        assert constraint_leak(constraint, gold, GROUPS) == pytest.approx(np.mean(allowed == gold))
-        odds = rng.standard_normal(n)
-        b = project(odds, constraint, GROUPS)
-        # the projection is the allowed labelling with the largest linear score
-        assert violations(b, constraint, GROUPS) == 0
-        assert b @ odds == pytest.approx(max(allowed @ odds))
+# the constraint sets, their leaks and the repair by enumeration: tests/test_lm_relations.py
 
 
 @settings(max_examples=60, deadline=None)

@@ -25,11 +25,12 @@ Methods (``CHUNKED``):
   only when the coherence increases.
 
 Constraints (``constraint``, :data:`CONSTRAINTS`; the same names mean the same sets in every
-search, chunked or faithful, and in the API): ``none``; ``balance`` (exactly ``floor(n/2)`` items
-labelled 1: excludes the constant labellings); ``groups`` (exactly one item labelled 1 per
-``consistency_id``: contrast pairs, mirrored comparisons); ``at-most-one`` (at most one item
-labelled 1 per ``consistency_id``: candidate answers of which none may be right).
-:func:`project` maps per-item log-odds to the best labelling allowed.
+search, chunked or faithful, and in the API): ``none``; ``free-groups`` (labels as ``none``);
+``balance`` (exactly ``floor(n/2)`` items labelled 1: excludes the constant labellings); and the
+grouped relations of :mod:`simulations.lm.relations`: ``groups`` (exactly one item labelled 1
+per ``consistency_id``: contrast pairs), ``at-most-one``, ``mirror-pairs`` and
+``same-answer:FIELD``. :func:`project` maps per-item log-odds to the best labelling allowed
+(exactly, group by group).
 """
 from __future__ import annotations
 
@@ -40,10 +41,22 @@ import numpy as np
 
 from simulations.search.progress import StderrBar, Ticker
 
+from . import relations as R
+
 CHUNKED = ("bootstrap", "gibbs", "icm", "coherence")
-CONSTRAINTS = ("none", "balance", "groups", "at-most-one")
-#: the constraints that read the consistency groups
-GROUPED = ("groups", "at-most-one")
+CONSTRAINTS = ("none", "free-groups", "balance", "groups", "at-most-one", "mirror-pairs", "same-answer:FIELD")
+#: the constraints that read the consistency groups (by base name: ``same-answer`` takes a field)
+GROUPED = R.GROUPED_RELATIONS
+
+
+def check_constraint(constraint: str) -> str:
+    """``constraint`` itself when it names one of :data:`CONSTRAINTS` (``same-answer`` with a
+    non-empty field); ValueError naming the choices otherwise."""
+    b, field = R.base(constraint), R.field_of(constraint)
+    if constraint in ("none", "free-groups", "balance") or (
+            b in GROUPED and (bool(field) if b == "same-answer" else field is None)):
+        return constraint
+    raise ValueError(f"constraint must be one of {list(CONSTRAINTS)}, got {constraint!r}")
 
 
 @dataclass(frozen=True)
@@ -76,23 +89,19 @@ class ChunkConfig:
 def project(odds, constraint: str, groups=None) -> np.ndarray:
     """The labelling in the constraint set that maximises ``sum_i b_i * odds_i``:
 
-    ``none`` -> ``odds > 0``; ``balance`` -> the ``floor(n/2)`` largest odds get 1 (ties by
-    index); ``groups`` -> the largest odds of each group gets 1; ``at-most-one`` -> the largest
-    odds of each group gets 1 when it is positive."""
+    ``none`` / ``free-groups`` -> ``odds > 0``; ``balance`` -> the ``floor(n/2)`` largest odds get
+    1 (ties by index); a grouped relation -> in each group, the allowed pattern with the largest
+    gain (:func:`simulations.lm.relations.project`: for ``groups`` the largest odds gets 1, for
+    ``at-most-one`` the largest when it is positive)."""
     z = np.asarray(odds, dtype=float)
+    check_constraint(constraint)
+    if R.is_grouped(constraint):
+        return R.project(z, constraint, groups)
     b = np.zeros(z.size, dtype=np.int64)
-    if constraint == "none":
-        b[z > 0] = 1
-    elif constraint == "balance":
+    if constraint == "balance":
         b[np.argsort(-z, kind="stable")[: z.size // 2]] = 1
-    elif constraint in GROUPED:
-        g = np.asarray(groups)
-        for q in np.unique(g):
-            idx = np.flatnonzero(g == q)
-            top = idx[np.argmax(z[idx])]
-            b[top] = int(constraint == "groups" or z[top] > 0)
     else:
-        raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
+        b[z > 0] = 1
     return b
 
 
@@ -102,40 +111,35 @@ def initial_labels(n: int, constraint: str, groups, rng) -> np.ndarray:
 
 
 def violations(b, constraint: str, groups=None) -> int:
-    """``I(b)``: how far ``b`` is from the constraint set (items over/under the balance count,
-    groups without exactly one 1, or groups with more than one 1)."""
+    """``I(b)``: how far ``b`` is from the constraint set (items over/under the balance count, or
+    groups whose pattern the relation does not allow)."""
     b = np.asarray(b)
-    if constraint == "none":
-        return 0
+    check_constraint(constraint)
+    if R.is_grouped(constraint):
+        return R.violations(b, constraint, groups)
     if constraint == "balance":
         return int(abs(int(b.sum()) - b.size // 2))
-    g = np.asarray(groups)
-    if constraint == "at-most-one":
-        return int(sum(int(b[g == q].sum()) > 1 for q in np.unique(g)))
-    return int(sum(int(b[g == q].sum()) != 1 for q in np.unique(g)))
+    return 0
 
 
 def constraint_leak(constraint: str, gold, groups=None) -> float:
     """Accuracy the constraint gives on its own: the expected accuracy against ``gold`` of a
     labelling drawn uniformly from the constraint set (a uniform prior restricted to it, R12).
 
-    ``none``: 1/2. ``balance`` (``m = floor(n/2)`` ones): each item is 1 with probability
-    ``m/n``. ``groups`` (one 1 per group of size ``s``): each item is 1 with probability
-    ``1/s``. ``at-most-one`` (``s + 1`` allowed labellings per group: none, or one of ``s``):
-    ``1/(s + 1)``. The expected accuracy is ``mean_i [g_i p_i + (1 - g_i)(1 - p_i)]``."""
+    ``none`` / ``free-groups``: 1/2. ``balance`` (``m = floor(n/2)`` ones): each item is 1 with
+    probability ``m/n``. A grouped relation: each item is 1 with the fraction of its group's
+    allowed patterns that make it 1 (``groups``: ``1/s``; ``at-most-one``: ``1/(s + 1)``),
+    :func:`simulations.lm.relations.leak_probs`. The expected accuracy is
+    ``mean_i [g_i p_i + (1 - g_i)(1 - p_i)]`` over the labelled items."""
     g = np.asarray(gold)
     known = g >= 0
-    if constraint == "none":
-        p = np.full(g.size, 0.5)
+    check_constraint(constraint)
+    if R.is_grouped(constraint):
+        p = R.leak_probs(constraint, groups)
     elif constraint == "balance":
         p = np.full(g.size, (g.size // 2) / g.size)
-    elif constraint in GROUPED:
-        grp = np.asarray(groups)
-        sizes = {q: int(np.sum(grp == q)) for q in np.unique(grp)}
-        extra = int(constraint == "at-most-one")
-        p = np.array([1.0 / (sizes[q] + extra) for q in grp])
     else:
-        raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
+        p = np.full(g.size, 0.5)
     return float(np.mean((g * p + (1 - g) * (1 - p))[known])) if known.any() else float("nan")
 
 
@@ -152,11 +156,10 @@ def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, se
     every chain (a labelling allowed by the constraint; default: random allowed labellings)."""
     if method not in CHUNKED:
         raise ValueError(f"method must be one of {CHUNKED}, got {method!r}")
-    if constraint not in CONSTRAINTS:
-        raise ValueError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
-    if constraint in GROUPED and groups is None:
+    check_constraint(constraint)
+    if R.is_grouped(constraint) and groups is None:
         raise ValueError(f"constraint {constraint!r} needs the task's consistency groups")
-    if method == "gibbs" and constraint != "none":
+    if method == "gibbs" and constraint not in ("none", "free-groups"):
         raise ValueError("gibbs samples the unconstrained conditionals; use constraint 'none'")
     n, c = prior.n, min(config.chunk, prior.n)
     rng = np.random.default_rng(seed)
@@ -193,8 +196,9 @@ def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, se
                     p1 = 1.0 / (1.0 + np.exp(z[:, 0] - z[:, 1]))
                     B[ch, items] = (rng.random(items.size) < p1).astype(np.int64)
                 else:
-                    prop = project(odds[ch], constraint, groups) if constraint != "none" else old.copy()
-                    if constraint == "none":
+                    free = constraint in ("none", "free-groups")
+                    prop = project(odds[ch], constraint, groups) if not free else old.copy()
+                    if free:
                         prop[items] = (odds[ch, items] > 0).astype(np.int64)
                     if method == "bootstrap":
                         B[ch] = prop

@@ -49,8 +49,10 @@ def _search_args(p) -> None:
     from .constraint_choice import CHOICES
 
     p.add_argument("--constraint", default="auto", metavar="{" + ",".join(CHOICES) + "}",
-                   help="labellings the searches may end on: auto (the task's own) | none | balance (half the items "
-                        "true) | groups (exactly one true per consistency_id) | at-most-one (at most one per id)")
+                   help="labellings the searches may end on: auto (the task's own) | none | free-groups (as none) | "
+                        "balance (half the items true) | groups or exactly-one (exactly one true per consistency_id) | "
+                        "at-most-one (at most one per id) | mirror-pairs (the two items of an id take opposite labels) "
+                        "| same-answer:FIELD (one label per value of FIELD in an id, different values not both true)")
     p.add_argument("--chunk", type=int, default=8, help="items per context pass in the chunked searches (1 = exact LOO)")
     p.add_argument("--sweeps", type=int, default=4, help="sweeps of the chunked searches")
     p.add_argument("--shots", type=int, default=8, help="demonstrations for the few-shot baselines (0 = all others)")
@@ -126,11 +128,9 @@ def _check_numbers(args) -> None:
         if v is not None and v < low:
             flag = "-n" if name == "n" else f"--{name.replace('_', '-')}"
             raise ValueError(f"{flag} must be an integer >= {low}, got {v}")
-    from .constraint_choice import CHOICES
+    from .constraint_choice import check_choice
 
-    constraint = getattr(args, "constraint", "auto")
-    if constraint not in CHOICES:
-        raise ValueError(f"--constraint must be one of {list(CHOICES)}, got {constraint!r}")
+    check_choice(getattr(args, "constraint", "auto"))
     budget = getattr(args, "budget_s", None)
     if budget is not None and not budget >= 0:  # also refuses nan
         raise ValueError(f"--budget-s must be a number of seconds >= 0, got {budget}")
@@ -169,6 +169,14 @@ def _needs_labels(task, args, *, diagnose: bool) -> None:
     if args.format == "auto" and args.template is None and args.label_words is None:
         raise ValueError(f"--format auto compares formats by zero-shot AUC against the labels, and {where}; "
                          "name a format (--format NAME)")
+
+
+def _constraint_fits(task, args) -> None:
+    """Refuse, before any model loads, a ``--constraint`` the task cannot take (no shared ids, a
+    relation's field the items lack, a group too large)."""
+    from .constraint_choice import resolve
+
+    resolve(task, args.constraint)
 
 
 def _pick_format(lm, task, args, fmt_named):
@@ -218,7 +226,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
         lp = baseline_log_probs(method, prior, gold, shots=shots, seed=seed)
         labels = lp.argmax(-1).astype(np.int64)
         odds = lp[:, 1] - lp[:, 0]
-        decided = project(odds, name, task.groups)  # the decision under the constraint
+        decided = project(odds, name, task.relation_groups(name))  # the decision under the constraint
         extras.update({"shots": shots, "log_odds": odds.tolist(),
                        "auc": auc(odds[known], gold[known]) if known.any() else None,
                        "labels_under_constraint": decided.tolist(),
@@ -230,7 +238,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
         ran = "none" if method == "coherence-free" else name
         # the constants are starts of the free search: R6 says one of them may be its optimum
         given = {"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)} if ran == "none" else None
-        res = certified_ascent(prior, constraint=ran, groups=task.groups, seed=seed,
+        res = certified_ascent(prior, constraint=ran, groups=task.relation_groups(ran), seed=seed,
                                config=ChunkConfig(chunk=chunk, sweeps=sweeps), max_checks=checks, given=given,
                                quiet=quiet)
         labels = res["labels"]
@@ -239,7 +247,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
     elif method in CHUNKED_METHODS:
         ran = "none" if method == "chunked-gibbs" else name
         algo = "coherence" if method == "coherence-free" else method.replace("chunked-", "")
-        res = run_chunked(algo, prior, constraint=ran, groups=task.groups, seed=seed,
+        res = run_chunked(algo, prior, constraint=ran, groups=task.relation_groups(ran), seed=seed,
                           config=ChunkConfig(chunk=chunk, sweeps=sweeps), quiet=quiet)
         labels = res["labels"]
         extras.update({"chunk": chunk, "sweeps": sweeps, "sweeps_run": res["sweeps_run"],
@@ -271,7 +279,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
             "format": task.params["format"] | {"name": task.fmt.name},
             "accuracy": acc, "coherence": c["mean"], "coherence_se": c["se"], "coherence_orders": c["orders"],
             "coherence_bits": c["mean"] / np.log(2), **record(ran, task, note),
-            "constraint_violations": violations(labels, ran, task.groups),
+            "constraint_violations": violations(labels, ran, task.relation_groups(ran)),
             # only a search that maximises Coh fails by ending below gold (None otherwise, as in the table)
             "vs_gold": judged["vs_gold"], "below_gold": judged["search_failure"],
             "search_failure": judged["search_failure"] if method in COHERENCE_SEARCHES else None,
@@ -291,6 +299,7 @@ def _run(args) -> int:
     _check_name("--method", args.method, METHODS)
     task, fmt_named = _build_task(args)  # bad task arguments fail before the model loads
     _needs_labels(task, args, diagnose=False)
+    _constraint_fits(task, args)
     lm = _load(args)
     task, choice = _pick_format(lm, task, args, fmt_named)
     row = run_one(lm, task, args.method, args.seed, shots=args.shots, loo=args.loo, steps=args.steps,
@@ -376,6 +385,7 @@ def run(args) -> int:
         _check_name("--task", args.task, TASKS)
         task, fmt_named = _build_task(args)
         _needs_labels(task, args, diagnose=True)
+        _constraint_fits(task, args)
         lm = _load(args)
         task, choice = _pick_format(lm, task, args, fmt_named)
         return run_diagnose(lm, task, args, choice)

@@ -48,6 +48,7 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
     ``token_budget`` forward tokens were spent on it (``None``: no token limit)."""
     t0 = time.perf_counter()
     name, note = resolve(task, constraint)
+    groups = task.relation_groups(name)
     prior = prior_for(lm, task)
     gold = task.gold
     if np.any(gold < 0):
@@ -60,10 +61,10 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
     named = {"gold": gold, "negation": 1 - gold, "all-0": np.zeros(n, np.int64), "all-1": np.ones(n, np.int64),
              "zero-shot": np.asarray(zs["labels"], np.int64)}
     if name != "none":
-        named[f"zero-shot ({name})"] = project(zs["log_odds"], name, task.groups)
+        named[f"zero-shot ({name})"] = project(zs["log_odds"], name, groups)
     rng = np.random.default_rng([seed, 5])
     for r in range(random):
-        named[f"random-{r}"] = initial_labels(n, name, task.groups, rng) if name != "none" else rng.integers(0, 2, n)
+        named[f"random-{r}"] = initial_labels(n, name, groups, rng) if name != "none" else rng.integers(0, 2, n)
     _say(progress, f"Coh of {len(named)} labellings over {coh_config.orders} held-out orders", t0)
     land = {k: {**coh(prior, b, S), "accuracy": float(np.mean(b == gold)), "labels": b.tolist()}
             for k, b in named.items()}
@@ -81,12 +82,12 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
     found = None
     if name != "none":
         _say(progress, f"certified ascent under constraint {name} (several starts)", t0)
-        cert = certified_ascent(prior, constraint=name, groups=task.groups, seed=seed, config=cfg,
+        cert = certified_ascent(prior, constraint=name, groups=groups, seed=seed, config=cfg,
                                 max_checks=max_checks)
         found = ended(cert["labels"], {"constraint": name, "starts": cert["starts"],
                                        "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
     _say(progress, "climb from gold", t0)
-    g_climb = gold_climb(prior, gold, constraint=name, groups=task.groups, odds=zs["log_odds"],
+    g_climb = gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
                          search_orders=cfg.orders, seed=seed, max_checks=max_checks)
 
     gold_po = land["gold"]["per_order"]

@@ -4,8 +4,9 @@ A *move* changes a labelling ``b`` into another labelling of the same constraint
 
 * ``none`` -- flip one item;
 * ``balance`` -- swap one item labelled 1 with one labelled 0 (the count stays ``floor(n/2)``);
-* ``groups`` -- move a group's single 1 to another item of the group;
-* ``at-most-one`` -- a ``groups`` move, or clear a group's 1, or set a 1 in a group that has none.
+* a grouped relation (``groups``, ``at-most-one``, ``mirror-pairs``, ``same-answer:FIELD``) --
+  replace one group's pattern by another the relation allows (for ``groups``: move the group's
+  single 1; for ``at-most-one``: that, or clear the 1, or set one in a group that has none).
 
 :func:`climb` takes the first improving move among the ``max_checks`` most promising ones (ranked
 by the per-item log-odds ``odds``: a move whose new ones have high odds and whose new zeros have
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .chunked import GROUPED
+from .chunked import check_constraint
+from .relations import is_grouped
+from .relations import moves as grouped_moves
 
 #: moves checked per climbing step, by default (the certificate's sample when moves are many)
 CHECKS = 8
@@ -27,39 +30,24 @@ STEPS = 8
 
 
 def moves(b, constraint: str, groups=None) -> np.ndarray:
-    """``(M, n)``: every labelling one move away from ``b`` within ``constraint``."""
+    """``(M, n)``: every labelling one move away from ``b`` within ``constraint``: a flip (``none``,
+    ``free-groups``), a swap of a 1 and a 0 (``balance``), or another allowed pattern of one group
+    (the grouped relations, :func:`simulations.lm.relations.moves`)."""
     b = np.asarray(b, dtype=np.int64)
     n = b.size
+    check_constraint(constraint)
+    if is_grouped(constraint):
+        return grouped_moves(b, constraint, groups)
     out = []
-    if constraint == "none":
-        out = [np.where(np.arange(n) == i, 1 - b, b) for i in range(n)]
-    elif constraint == "balance":
+    if constraint == "balance":
         ones, zeros = np.flatnonzero(b == 1), np.flatnonzero(b == 0)
         for i in ones:
             for j in zeros:
                 c = b.copy()
                 c[i], c[j] = 0, 1
                 out.append(c)
-    elif constraint in GROUPED:
-        g = np.asarray(groups)
-        for q in np.unique(g):
-            idx = np.flatnonzero(g == q)
-            on = idx[b[idx] == 1]
-            for j in idx:
-                if b[j] == 1:
-                    if constraint == "at-most-one":  # clear the group's 1
-                        c = b.copy()
-                        c[j] = 0
-                        out.append(c)
-                    continue
-                c = b.copy()
-                c[on] = 0
-                c[j] = 1
-                if constraint == "groups" and on.size == 0:
-                    continue  # a groups labelling always has its 1; nothing to move
-                out.append(c)
     else:
-        raise ValueError(f"constraint must be one of none, balance, groups, at-most-one; got {constraint!r}")
+        out = [np.where(np.arange(n) == i, 1 - b, b) for i in range(n)]
     return np.array(out, dtype=np.int64).reshape(-1, n)
 
 

@@ -95,6 +95,22 @@ class Task:
     def groups(self) -> np.ndarray:
         return np.array([it.consistency_id for it in self.items], dtype=np.int64)
 
+    def relation_groups(self, constraint: str) -> np.ndarray:
+        """The group encoding a constraint reads (:mod:`simulations.lm.relations`): the
+        consistency ids, or for ``same-answer:FIELD`` ``[id, answer id]`` per item, where equal
+        values of ``FIELD`` within a group share an answer id."""
+        if not constraint.startswith("same-answer:"):
+            return self.groups
+        name = constraint.split(":", 1)[1]
+        keys = []
+        for i, it in enumerate(self.items, 1):
+            values = it.template_fields()
+            if name not in (it.fields or ("question", "choice")):
+                raise ValueError(f"--constraint {constraint}: item {i} of task {self.name} has no field {name!r}")
+            keys.append(values[name])
+        ids = {k: j for j, k in enumerate(dict.fromkeys(keys))}
+        return np.stack([self.groups, np.array([ids[k] for k in keys], dtype=np.int64)], axis=1)
+
     def queries(self) -> list:
         return [self.fmt.template.format(**it.template_fields()) for it in self.items]
 
