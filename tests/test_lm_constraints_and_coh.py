@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulations.lm.chunked import constraint_leak, project, violations
+from simulations.lm.chunked import violations
 from simulations.lm.coherence_estimate import CohConfig, evaluation_orders, paired, summary, verdict
 from simulations.lm.local_climb import climb, moves
 from theory.statistics import auc_interval
