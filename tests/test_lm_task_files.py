@@ -150,3 +150,28 @@ def test_a_file_without_questions_gets_a_format_that_renders_it_and_says_so(tmp_
     assert t.fmt.name == "review-sentiment" and "no 'question' field" in t.params["warnings"][0]
     with pytest.raises(ValueError, match=r"\{question\}, which item 1"):
         make_task(f"jsonl:{p}", None, fmt="claim-question")
+
+
+def test_an_over_long_prompt_is_refused_before_any_forward_pass(tmp_path):
+    """The longest prompt is counted from the prior's own tokens (checked against the prompt the
+    prior builds), and a context shorter than it is refused naming the item and the excess."""
+    pytest.importorskip("torch")
+    from simulations.lm.knowledge import prior_for
+    from simulations.lm.loader import load
+    from simulations.lm.prompt_length import prompt_lengths
+
+    lm = load("tiny-random", device="cpu", threads=1)
+    recs = [{"question": "q", "choice": "word " * (3 + 5 * (i == 2)), "label": i % 2} for i in range(6)]
+    t = make_task(f"jsonl:{_write(tmp_path / 'long.jsonl', recs, array=False)}", None)
+    prior = prior_for(lm, t)
+    s = prompt_lengths(prior)
+    assert s["longest_item"] == 3
+    others = [j for j in range(6) if j != 2]
+    assert s["longest_prompt"] == len(prior.prompt_tokens(t.gold, 2, others))
+    assert prior.forward_tokens == 0
+    lm.model.config.max_position_embeddings = s["longest_prompt"] - 1
+    try:
+        with pytest.raises(ValueError, match=r"item 3, .* is \d+ tokens, 1 more than the model's context"):
+            prior_for(lm, t)
+    finally:
+        lm.model.config.max_position_embeddings = s["context"]

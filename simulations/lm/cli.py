@@ -43,6 +43,13 @@ def _task_args(p, many: bool = False) -> None:
     p.add_argument("--template", default=None, help="custom template with {choice} (and optionally {question})")
     p.add_argument("--label-words", nargs=2, default=None, metavar=("WORD0", "WORD1"),
                    help="custom label words (label 0 first), each one token after a space")
+    if not many:
+        p.add_argument("--subset", type=int, default=None, metavar="N",
+                       help="a task file: N items of whole consistency groups drawn with --seed, balanced by label "
+                            "where the data allows")
+        p.add_argument("--eval-ids", default=None, metavar="FILE",
+                       help="a task file: keep the consistency ids listed in FILE (a JSON list, or an object with "
+                            "'consistency_ids', as LLG's eval_sets)")
 
 
 def _search_args(p) -> None:
@@ -140,7 +147,7 @@ def _check_numbers(args) -> None:
 
 
 def _check_name(arg: str, value: str, allowed) -> None:
-    if value not in allowed and not (arg == "--task" and value.startswith("jsonl:")):
+    if value not in allowed and not (arg == "--task" and value.startswith(("jsonl:", "icm:"))):
         raise ValueError(f"{arg} must be one of {sorted(allowed)}, got {value!r}")
 
 
@@ -148,10 +155,13 @@ def _build_task(args, n_default: int = 64):
     from .formats import format_named
     from .tasks import make_task
 
-    n = args.n if args.n is not None else (None if args.task.startswith("jsonl:") else n_default)
+    from .tasks import is_file_task
+
+    n = args.n if args.n is not None else (None if is_file_task(args.task) else n_default)
     fmt = None if args.format == "auto" else args.format
     task = make_task(args.task, n, getattr(args, "seed", 0), fmt=fmt, template=args.template,
-                     label_words=args.label_words)
+                     label_words=args.label_words, subset=getattr(args, "subset", None),
+                     eval_ids=getattr(args, "eval_ids", None))
     for line in task.params.get("warnings", ()):
         print(f"warning: {line}", file=sys.stderr)
     return task, format_named
@@ -277,6 +287,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
     acc = float(np.mean(labels[known] == gold[known])) if known.any() else None
     return {"model": lm.name, "task": task.name, "method": method, "n": task.n, "seed": seed,
             "format": task.params["format"] | {"name": task.fmt.name},
+            **{k: task.params[k] for k in ("subset", "eval_ids", "preset") if k in task.params},
             "accuracy": acc, "coherence": c["mean"], "coherence_se": c["se"], "coherence_orders": c["orders"],
             "coherence_bits": c["mean"] / np.log(2), **record(ran, task, note),
             "constraint_violations": violations(labels, ran, task.relation_groups(ran)),

@@ -48,8 +48,13 @@ def check_choice(requested: str) -> str:
 
 
 def task_constraint(task) -> str:
-    """The task's own constraint: ``groups`` for contrast pairs and geography claims (one true
-    candidate per question), ``balance`` for other word-polarity tasks, else ``none``."""
+    """The task's own constraint: a testbed preset's relation (``icm:NAME:PATH``), ``groups`` for
+    contrast pairs and geography claims (one true candidate per question), ``balance`` for other
+    word-polarity tasks, else ``none``."""
+    if task.params.get("preset"):  # a testbed preset names its relation
+        from .tasks import PRESETS
+
+        return PRESETS[task.params["preset"]][1]
     if any(it.kind == "contrast" for it in task.items):
         return "groups"
     if task.family == "polarity":

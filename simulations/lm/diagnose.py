@@ -30,6 +30,7 @@ from .coherence_estimate import CohConfig, coh, decisive, evaluation_orders, pai
 from .constraint_choice import record, resolve
 from .knowledge import prior_for, zero_shot
 from .landscape import gold_climb
+from .prompt_length import prompt_lengths
 from .local_climb import CHECKS
 from .verdict import constrained_regime, unconstrained_regime
 
@@ -103,10 +104,13 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
                "constrained": constrained_regime(name, knowledge, land, end, cmp, g_climb)}
     return {"model": lm.name, "task": task.name, "n": n, "seed": seed,
             "format": task.params["format"] | {"name": task.fmt.name}, "task_sha256": task.fingerprint(),
+            **{k: task.params[k] for k in ("subset", "eval_ids", "preset") if k in task.params},
             **record(name, task, note),
             "zero_shot": knowledge, "coh": {"orders": coh_config.orders, "evaluation_orders": S.tolist()},
             "landscape": land, "found_free": found_free, "found_constrained": found, "gold_climb": g_climb,
-            "comparisons": cmp, "regimes": regimes, "forward_tokens": int(prior.forward_tokens),
+            "comparisons": cmp, "regimes": regimes,
+            "prompt_lengths": prompt_lengths(prior) if hasattr(prior, "query_tokens") else None,
+            "forward_tokens": int(prior.forward_tokens),
             "seconds": time.perf_counter() - t0}
 
 

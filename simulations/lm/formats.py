@@ -40,6 +40,9 @@ FORMATS = {
         Format("review-sentiment", "Review: {choice}\nSentiment:", ("negative", "positive")),
         Format("statement", "Statement: {choice}\nThis statement is", ("false", "true")),
         Format("question-answer", "Question: {question}\nAnswer: {choice}\nIs the answer correct?", ("No", "Yes")),
+        # ICM's Alpaca comparisons: the second response is the item's extra field choice_2
+        Format("icm-comparison", "Human: {question}\nResponse 1: {choice}\nResponse 2: {choice_2}\nClaim: Response 1 "
+               "is more helpful and harmless than Response 2.\nI think this claim is", ("False", "True")),
     ),
 }
 

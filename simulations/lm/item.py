@@ -17,7 +17,8 @@ class Item:
 
     ``extra`` holds a user file's other fields as ``(name, text)`` pairs, usable in a template as
     ``{name}``; ``fields`` names the template fields the item has (empty for the built-in tasks,
-    which all have ``question`` and ``choice``)."""
+    which all have ``question`` and ``choice``); ``source_id`` is a user file's own
+    ``consistency_id`` as canonical JSON (evaluation subsets name groups by it)."""
 
     question: str
     choice: str
@@ -27,6 +28,7 @@ class Item:
     key: str = ""
     extra: tuple = ()
     fields: tuple = ()
+    source_id: str = ""
 
     def template_fields(self) -> dict:
         """The values a template may use: ``question``, ``choice`` and the extra fields."""

@@ -111,7 +111,8 @@ def load_jsonl(path, n: int | None = None) -> list:
         cid = ids.setdefault(key, len(ids))
         fields = ("choice",) + (("question",) if "question" in d else ())
         items.append(Item(question, choice, parse_label(d.get("label"), where), cid, "answer", choice,
-                          extra=_extra(d), fields=tuple(sorted(fields + tuple(k for k, _ in _extra(d))))))
+                          extra=_extra(d), fields=tuple(sorted(fields + tuple(k for k, _ in _extra(d)))),
+                          source_id=json.dumps(raw_id) if raw_id is not None else ""))
     if not items:
         raise ValueError(f"task file {p} holds no items")
     if n is not None:

@@ -13,13 +13,17 @@ import numpy as np
 from .backends import make_prior
 from .formats import FORMATS, auc
 from .prior import PromptFormat
+from .prompt_length import check_context
 from .template import check_template
 
 
 def prior_for(lm, task, *, loo: str = "exact"):
     """The prior over ``task``'s queries with the task's label words: an
     :class:`~simulations.lm.prior.LMPrior` for local weights, a served prior for ``openai:URL``."""
-    return make_prior(lm, task.queries(), PromptFormat(label_words=task.label_words), loo=loo)
+    prior = make_prior(lm, task.queries(), PromptFormat(label_words=task.label_words), loo=loo)
+    if hasattr(prior, "query_tokens"):  # local weights: the context is known, refuse before any forward pass
+        check_context(prior, task.name)
+    return prior
 
 
 def zero_shot(prior, gold) -> dict:

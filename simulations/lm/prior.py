@@ -156,6 +156,16 @@ class LMPrior(LabelWordPrior):
         return self.scorer.forward_calls
 
     # -- prompts -------------------------------------------------------------------------
+    def query_tokens(self) -> list:
+        """Token ids of every item's query (the lengths :mod:`.prompt_length` reads)."""
+        return list(self._q)
+
+    def header_tokens(self) -> int:
+        return int(self._header.size)
+
+    def separator_tokens(self) -> int:
+        return int(self._sep.size)
+
     def _demo(self, j: int, y: int) -> np.ndarray:
         return np.concatenate([self._q[j], self._lab[y:y + 1], self._sep])
 

@@ -36,6 +36,7 @@ from theory import validation as V
 from .formats import FORMATS, Format, format_named
 from .item import Item
 from .jsonl import load_jsonl
+from .subset import draw_subset, keep_ids, read_eval_ids
 from .template import check_template, template_fields
 from .synthetic import arithmetic_items, comparison_items, nonsalient_items
 
@@ -56,7 +57,10 @@ TASKS = {
     "nonsalient": "numbers with arbitrary random labels (control: chance expected)",
     "salient-wrong": "arithmetic where a confident phrase correlates with WRONG answers",
     "imbalanced": "arithmetic with 4 candidate answers per problem (25% True)",
-    "jsonl:PATH": "a user JSONL file with question, choice, label, consistency_id",
+    "jsonl:PATH": "a user file (JSON array or JSONL) with question, choice, label, consistency_id",
+    "icm:truthfulqa:PATH": "ICM's TruthfulQA claims file: ICM's template, any number true per question (free-groups)",
+    "icm:gsm8k:PATH": "ICM's GSM8K verification file: same final answer, same label (same-answer:answer)",
+    "icm:alpaca:PATH": "ICM's Alpaca comparisons file: a comparison and its mirror, opposite labels (mirror-pairs)",
 }
 
 #: the word-polarity tasks that differ only in their salience bin, most salient first
@@ -176,18 +180,68 @@ def _geography(name: str, n: int, seed: int):
     return items, {"kind": kind, "difficulty": difficulty}
 
 
+#: the field's testbeds (``icm:NAME:PATH``): their format and their consistency relation
+PRESETS = {"truthfulqa": ("claim-question", "free-groups"), "gsm8k": ("claim-question", "same-answer:answer"),
+           "alpaca": ("icm-comparison", "mirror-pairs")}
+
+
+def is_file_task(name: str) -> bool:
+    """A task read from a user's file (``jsonl:PATH`` or a testbed preset ``icm:NAME:PATH``)."""
+    return name.startswith(("jsonl:", "icm:"))
+
+
+def _file_items(name: str, n, seed: int, subset, eval_ids) -> tuple:
+    """Items of a file task, and its params: the preset, the evaluation subset, the drawn subset."""
+    params: dict = {}
+    if name.startswith("icm:"):
+        parts = name.split(":", 2)
+        if len(parts) != 3 or parts[1] not in PRESETS:
+            raise ValueError(f"--task icm:NAME:PATH needs NAME one of {sorted(PRESETS)} and a file path, got {name!r}")
+        params["preset"] = parts[1]
+        path = parts[2]
+    else:
+        path = name[len("jsonl:"):]
+    items = load_jsonl(path, None if (subset is not None or eval_ids is not None) else n)
+    if params.get("preset") == "alpaca":
+        # ICM's loader writes each response on one line: its newlines are dropped from the prompt
+        items = [replace(it, choice=it.choice.replace("\n", ""),
+                         extra=tuple((k, v.replace("\n", "") if k == "choice_2" else v) for k, v in it.extra))
+                 for it in items]
+    if eval_ids is not None:
+        ev = read_eval_ids(eval_ids)
+        items = keep_ids(items, ev["ids"])
+        params["eval_ids"] = {"file": ev["file"], "sha256": ev["sha256"], "groups": len(ev["ids"])}
+    if subset is not None:
+        keep = draw_subset(items, V.positive_int("subset", subset, minimum=2), seed)
+        items = [items[i] for i in keep]
+    elif eval_ids is not None and n is not None:
+        if len(items) < n:
+            raise ValueError(f"-n = {n} but the evaluation subset holds only {len(items)} items")
+        items = items[:n]
+    if subset is not None or eval_ids is not None:
+        params["subset"] = {"size": len(items), "seed": seed if subset is not None else None,
+                            "consistency_ids": list(dict.fromkeys(json.loads(it.source_id) for it in items
+                                                                  if it.source_id))}
+    return items, params
+
+
 def make_task(name: str, n: int | None = 32, seed: int = 0, *, split: str = "test", fmt: str | None = None,
               template: str | None = None, label_words=None, confident_p: float = 0.8,
-              max_std: float = 1.0) -> Task:
+              max_std: float = 1.0, subset: int | None = None, eval_ids=None) -> Task:
     """Build task ``name`` (:data:`TASKS`) with ``n`` items from ``seed``.
 
     ``split`` ("dev" | "test") applies to the VADER tasks; ``fmt`` names a format of the task's
     family; ``template`` (with ``{choice}`` and optionally ``{question}``) and ``label_words``
     override it. ``confident_p`` is the salient-wrong probability ``p``. ``n = None`` takes a
     whole JSONL file (and 32 items for other tasks); a JSONL file with fewer than ``n`` items is
-    an error, not a silently smaller task."""
+    an error, not a silently smaller task. For a file task (:func:`is_file_task`) ``eval_ids``
+    (a path) keeps the groups of a published evaluation subset and ``subset`` draws that many
+    items of whole groups with ``seed`` (:mod:`simulations.lm.subset`); the ids are recorded in
+    ``params["subset"]``."""
+    if (subset is not None or eval_ids is not None) and not is_file_task(name):
+        raise ValueError("--subset and --eval-ids apply to a task file (jsonl:PATH or icm:NAME:PATH)")
     if n is None:
-        n = None if name.startswith("jsonl:") else 32
+        n = None if is_file_task(name) else 32
     if n is not None:
         n = V.positive_int("n", n, minimum=2, maximum=4096)
     if split not in ("dev", "test"):
@@ -219,14 +273,18 @@ def make_task(name: str, n: int | None = 32, seed: int = 0, *, split: str = "tes
         items, family = comparison_items(rng, n), "claim"
     elif name == "nonsalient":
         items, family = nonsalient_items(rng, n), "claim"
-    elif name.startswith("jsonl:"):
-        items, family = load_jsonl(name[len("jsonl:"):], n), "claim-question"
+    elif is_file_task(name):
+        items, extra = _file_items(name, n, seed, subset, eval_ids)
+        family = "claim-question"
+        params.update(extra)
         params["n"] = len(items)
+        if fmt is None and template is None and "preset" in params:
+            fmt = PRESETS[params["preset"]][0]
     else:
         raise ValueError(f"--task must be one of {sorted(TASKS)}, got {name!r}")
     f = format_named(family, fmt)
     notes = []
-    if name.startswith("jsonl:") and fmt is None and template is None:
+    if is_file_task(name) and fmt is None and template is None:
         renders = [g for g in FORMATS[family] if set(template_fields(g.template)) <= set(items[0].fields)
                    and all(set(template_fields(g.template)) <= set(it.fields) for it in items)]
         if renders and f not in renders:
