@@ -41,6 +41,7 @@ def _frequencies(prob: np.ndarray) -> list:
 
 
 def _steps(prior, order):
+    V.prior("prior", prior)
     return np.arange(prior.n) if order is None else V.order("order", order, prior.n)
 
 
@@ -178,8 +179,8 @@ def _decoder(bits, exact: bool):
 def encode(prior, b, order=None, exact: bool = True) -> np.ndarray:
     """Arithmetic code of the behaviour vector ``b`` (shape ``(n,)``) as a uint8 array of bits;
     ``exact=False`` uses constriction's range coder (fast; needs the ``[peers]`` extra)."""
-    b = V.behaviours(np.asarray(b).reshape(-1), prior.n, prior.k, name="b")
     s = _steps(prior, order)
+    b = V.behaviours(np.asarray(b).reshape(-1), prior.n, prior.k, name="b")
     prefix = np.zeros(prior.n, dtype=np.int64)
     rows = np.empty((prior.n, prior.k))
     for t in range(prior.n):

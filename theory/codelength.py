@@ -32,7 +32,7 @@ def to_bits(nats):
 
 def coherence(prior, B, order=None) -> np.ndarray:
     """``Coh_s(b)`` in nats for each behaviour vector in ``B`` (``(..., n)`` -> ``(...)``)."""
-    return prior.log_joint(B, order)
+    return V.prior("prior", prior, ("log_joint",)).log_joint(B, order)
 
 
 def description_length(prior, B, order=None, bits: bool = False) -> np.ndarray:
@@ -48,7 +48,7 @@ def prequential_codelength(prior, B, order=None) -> np.ndarray:
     With a prior whose conditional *fits* a model to the earlier pairs this is the training
     (prequential, Dawid) version of coherence.
     """
-    return -prior.log_sequential(B, order).sum(axis=-1)
+    return -V.prior("prior", prior, ("log_sequential",)).log_sequential(B, order).sum(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def order_averaged_coherence(prior, B, n_orders: int | None = None, rng=None,
     Monte Carlo average over ``n_orders`` uniform random orders (default 64) with its standard
     error. For exchangeable priors every order gives the same value (spread 0).
     """
-    B = V.behaviours(B, prior.n, prior.k)
+    B = V.behaviours(B, V.prior("prior", prior, ("log_sequential",)).n, prior.k)
     n = prior.n
     if n_orders is None and math.factorial(n) <= exact_limit:
         orders = [np.array(s) for s in itertools.permutations(range(n))]
@@ -95,7 +95,7 @@ def pseudo_likelihood(prior, B) -> np.ndarray:
 
     This is ICM's *mutual predictability* as defined in the paper: a surrogate, not a codelength.
     """
-    B = V.behaviours(B, prior.n, prior.k)
+    B = V.behaviours(B, V.prior("prior", prior, ("log_loo",)).n, prior.k)
     loo = prior.log_loo(B)
     return np.take_along_axis(loo, B[..., None].astype(np.int64), axis=-1)[..., 0].sum(axis=-1)
 
@@ -103,7 +103,7 @@ def pseudo_likelihood(prior, B) -> np.ndarray:
 def signed_logodds(prior, B) -> np.ndarray:
     """ICM released-code score: ``mean_i sigma_i (log P(1 | rest) - log P(0 | rest))`` with
     ``sigma_i = +1`` if ``b_i = 1`` else ``-1`` (nats per item). Binary behaviours only."""
-    if prior.k != 2:
+    if V.prior("prior", prior, ("log_loo",)).k != 2:
         raise ValueError(f"signed_logodds needs binary behaviours (k = 2), got k = {prior.k}")
     B = V.behaviours(B, prior.n, prior.k)
     loo = prior.log_loo(B)
@@ -117,7 +117,7 @@ def two_part_codelength(prior, B) -> np.ndarray:
     First name the component (``-log w_k`` nats), then the data given it. Always
     ``>= -Coh(b)`` (the mixture code), by at most ``log K``. Needs ``prior.log_components``.
     """
-    if not hasattr(prior, "log_components"):
+    if not hasattr(V.prior("prior", prior), "log_components"):
         raise ValueError("two_part_codelength needs a mixture prior with log_components (e.g. ConceptMixture)")
     return -prior.log_components(B).max(axis=-1)
 
@@ -129,7 +129,7 @@ def leave_p_out_score(prior, B, p: int) -> np.ndarray:
 
     For a prior with compatible conditionals ``sum_{p=1}^n S_p(b) = log P(b)``.
     """
-    n = prior.n
+    n = V.prior("prior", prior).n
     p = V.positive_int("p", p, 1, n)
     B = V.behaviours(B, n, prior.k)
     total = np.zeros(B.shape[:-1])

@@ -40,7 +40,7 @@ class ConceptMixture(JointPrior):
                              f"got shape {F.shape}")
         self.F = V.behaviours(F, F.shape[1], self.k, name="F").astype(np.int64)
         K, self.n = self.F.shape
-        self.eps = np.broadcast_to(V.open_unit("eps", self.eps), (K,)).astype(float).copy()
+        self.eps = V.broadcast("eps", V.open_unit("eps", self.eps), (K,), "one noise level per concept")
         if np.any(self.eps >= 1.0 - 1e-15):
             raise ValueError("eps must lie in (0, 1)")
         self.w = V.probability_vector("w", self.w)

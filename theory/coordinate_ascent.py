@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import validation as V
 from .enumeration import all_behaviours, encode
 
 
 def loo_argmax(prior, b) -> np.ndarray:
     """Each item's leave-one-out argmax given the rest of ``b`` (ties -> the current value)."""
-    L = prior.log_loo(np.asarray(b)[None])[0]
+    L = V.prior("prior", prior, ("log_loo",)).log_loo(np.asarray(b)[None])[0]
     best = L.argmax(axis=-1)
     tied = L[np.arange(prior.n), np.asarray(b)] >= L.max(axis=-1) - 1e-12
     return np.where(tied, b, best)
@@ -28,7 +29,7 @@ def bootstrap_sequential(prior, b0, max_sweeps: int = 100):
     """Relabel items one at a time (index order) with their leave-one-out argmax until no item
     changes. Returns ``(b, coherence trace after every update, visited states per sweep, converged)``."""
     b = np.array(b0, dtype=np.int64)
-    trace = [float(prior.log_joint(b))]
+    trace = [float(V.prior("prior", prior, ("log_conditional", "log_joint")).log_joint(b))]
     seen = [int(encode(b, prior.k))]
     for _ in range(max_sweeps):
         changed = False
@@ -50,7 +51,7 @@ def sweep_map(prior):
     order, each set to its leave-one-out argmax, ties keep the current value) from state ``c``, and
     ``changed[c]`` whether any item changed during that sweep. Leave-one-out conditionals of all
     ``k^n`` states are computed once, so the whole functional graph costs ``n`` table look-ups."""
-    n, k = prior.n, prior.k
+    n, k = V.prior("prior", prior, ("log_loo",)).n, prior.k
     B = all_behaviours(n, k).astype(np.int64)
     L = prior.log_loo(B)                                           # (N, n, k)
     best = L.argmax(axis=-1)

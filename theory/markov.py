@@ -50,7 +50,7 @@ def context_size(rho: float, n: int) -> int:
 
 def gibbs_matrix(prior, tau: float = 1.0, as_sparse: bool = False):
     """Random-scan tempered Gibbs transition matrix over ``Y^n`` in code order: ``(k^n, k^n)``."""
-    V.enumerable(prior.n, prior.k)
+    V.enumerable(V.prior("prior", prior, ("log_loo",)).n, prior.k)
     n, k = prior.n, prior.k
     B = all_behaviours(n, k).astype(np.int64)
     L = prior.log_loo(B) / tau
@@ -75,7 +75,7 @@ def transition_matrix(model, tau: float = 1.0, scan: str = "random", rho: float 
     resamples item ``i`` from its tempered leave-one-out conditional; with ``rho < 1`` the
     conditional is averaged over the uniformly random demo subsets of size :func:`context_size`.
     """
-    V.enumerable(model.n, model.k)
+    V.enumerable(V.prior("model", model).n, model.k)
     n, k = model.n, model.k
     B = all_behaviours(n, k).astype(np.int64)
     codes = np.arange(B.shape[0])

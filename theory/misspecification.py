@@ -8,7 +8,6 @@ transforms move a prior away from the optimal regularizer by a measured amount.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from . import validation as V
 from .concept_mixture import ConceptMixture
@@ -17,14 +16,22 @@ from .softmax import log_coherence_table
 from .table import TablePrior
 
 
+def _mixture(p) -> ConceptMixture:
+    if not isinstance(p, ConceptMixture):
+        raise ValueError(f"p must be a ConceptMixture (these transforms edit its concepts), got {type(p).__name__}")
+    return p
+
+
 def reweight(p: ConceptMixture, w) -> ConceptMixture:
     """Same concepts, weights ``w``."""
+    p = _mixture(p)
     return ConceptMixture(F=p.F, eps=p.eps, w=w, k=p.k, names=p.names)
 
 
 def drop_concept(p: ConceptMixture, concept) -> ConceptMixture:
     """Remove one concept (by index or name) and renormalise the weights: its maps leave the
     support's high-mass region, the 'missing concept' misspecification."""
+    p = _mixture(p)
     j = p.names.index(concept) if isinstance(concept, str) else int(concept)
     if not 0 <= j < p.K or p.K == 1:
         raise ValueError(f"concept must name one of {p.K} concepts (and K must stay >= 1), got {concept!r}")
@@ -36,12 +43,13 @@ def drop_concept(p: ConceptMixture, concept) -> ConceptMixture:
 def temper(p, beta: float) -> TablePrior:
     """``P^beta / Z`` (``beta > 1`` sharper, ``< 1`` flatter), tabulated by enumeration."""
     beta = float(V.positive("beta", beta))
-    return TablePrior(beta * log_coherence_table(p), p.n, p.k)
+    table = log_coherence_table(V.prior("p", p, ("log_joint",)))
+    return TablePrior(beta * table, p.n, p.k)
 
 
 def contaminate(p: ConceptMixture, delta: float) -> ConceptMixture:
     """``(1 - delta) P*(b) + delta P*(1 - b)``: mixed with the flipped world (binary)."""
-    if p.k != 2:
+    if _mixture(p).k != 2:
         raise ValueError("contaminate needs binary behaviours (k = 2)")
     delta = float(V.open_unit("delta", delta))
     return ConceptMixture(F=np.vstack([p.F, 1 - p.F]), eps=np.r_[p.eps, p.eps],
@@ -52,6 +60,7 @@ def contaminate(p: ConceptMixture, delta: float) -> ConceptMixture:
 def add_concept(p: ConceptMixture, f, eps: float, weight: float, name: str = "wrong") -> ConceptMixture:
     """Add a (typically sharper, wrong) concept ``f`` with noise ``eps`` and weight ``weight``;
     the old weights are scaled by ``1 - weight``."""
+    p = _mixture(p)
     weight = float(V.open_unit("weight", weight))
     f = V.behaviours(np.asarray(f)[None], p.n, p.k, name="f")
     return ConceptMixture(F=np.vstack([p.F, f]), eps=np.r_[p.eps, eps],
@@ -61,6 +70,8 @@ def add_concept(p: ConceptMixture, f, eps: float, weight: float, name: str = "wr
 def misspecification_kl(p_true, p_model, n_samples: int | None = None, rng=None):
     """``KL(P* || P_M)`` in nats: exact by enumeration when possible, else ``(estimate, stderr)``
     from ``n_samples`` draws of ``P*`` (which must have ``sample``)."""
+    V.prior("p_true", p_true, ("log_joint",))
+    V.prior("p_model", p_model, ("log_joint",))
     if n_samples is None:
         V.enumerable(p_true.n, p_true.k)
         return kl_divergence(p_true, p_model)

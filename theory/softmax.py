@@ -18,7 +18,7 @@ def log_coherence_table(prior, order=None, n_orders: int | None = None, rng=None
     ``order``: None (identity), a permutation, or ``"average"`` for ``E_s Coh_s`` (exact over all
     orders for ``n! <= 5040``, else Monte Carlo over ``n_orders`` random orders).
     """
-    V.enumerable(prior.n, prior.k)
+    V.enumerable(V.prior("prior", prior, ("log_joint",)).n, prior.k)
     if isinstance(order, str):
         if order != "average":
             raise ValueError(f"order must be None, a permutation or 'average', got {order!r}")
@@ -43,7 +43,7 @@ def coherence_blocks(prior, order=None, block: int = BLOCK):
     equal to :func:`log_coherence_table` with :func:`all_behaviours`; smaller blocks give the same
     values (row-wise closed forms, and :meth:`ConceptMixture.log_joint_codes` for the popcount path).
     """
-    V.enumerable(prior.n, prior.k)
+    V.enumerable(V.prior("prior", prior, ("log_joint",)).n, prior.k)
     block = V.positive_int("block", block, 1)
     n, k = prior.n, prior.k
     N = k**n
@@ -62,7 +62,7 @@ def coherence_of_codes(prior, codes, order=None, with_behaviours: bool = False):
     from .enumeration import decode
 
     codes = np.asarray(codes, dtype=np.int64).reshape(-1)
-    B = decode(codes, prior.n, prior.k)
+    B = decode(codes, V.prior("prior", prior, ("log_joint",)).n, prior.k)
     if isinstance(order, str):
         if order != "average":
             raise ValueError(f"order must be None, a permutation or 'average', got {order!r}")

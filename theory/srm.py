@@ -53,5 +53,5 @@ def srm_objective(prior, B, labeled, labels, lam: float, loss: str = "01", eta: 
     if lam < 0:
         raise ValueError(f"lam must be >= 0, got {lam}")
     tau = float(V.positive("tau", tau))
-    fit = label_loss(B, labeled, labels, loss, eta, prior.k)
+    fit = label_loss(B, labeled, labels, loss, eta, V.prior("prior", prior, ("log_joint",)).k)
     return fit + lam * (-(prior.log_joint(B, order) / tau) + log_z)

@@ -5,6 +5,8 @@ sees what to change instead of a traceback from deep inside numpy.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 #: Largest number of behaviour vectors that enumeration will materialise (2**24, ~16.7M).
@@ -12,7 +14,11 @@ MAX_ENUMERATION = 2**24
 
 
 def as_float_array(name: str, value, ndim: int | None = None) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        # e.g. a word, None or a ragged list: numpy's message would not name the argument
+        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r:.60}") from None
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -47,6 +53,49 @@ def positive(name: str, value) -> np.ndarray:
     return x
 
 
+def broadcast(name: str, value, shape: tuple, what: str) -> np.ndarray:
+    """``value`` as a float array of ``shape``: a scalar is repeated, an array must broadcast to
+    ``shape`` (``what`` says what one entry is, for the message). A copy, never a read-only view."""
+    arr = as_float_array(name, value)
+    try:
+        return np.broadcast_to(arr, shape).copy()
+    except ValueError:
+        raise ValueError(f"{name} must be a scalar or have shape {tuple(shape)} ({what}), "
+                         f"got shape {arr.shape}") from None
+
+
+def seed(name: str, value) -> int:
+    """A seed for ``numpy.random.default_rng``: an integer ``>= 0`` (a bool or a float is refused,
+    so ``seed=1.5`` is not silently truncated)."""
+    msg = f"{name} must be an integer >= 0 (accepted range [0, inf)), got {value!r}"
+    if isinstance(value, (bool, np.bool_, float, str, bytes)):
+        raise ValueError(msg)
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise ValueError(msg) from None
+    if v < 0:
+        raise ValueError(msg)
+    return v
+
+
+def prior(name: str, value, methods: tuple = ("log_conditional",)):
+    """A pretrained prior in the sense of :class:`theory.prior.Prior`: integer ``n >= 1``, integer
+    ``k >= 2`` and callable ``methods``. Checked by its attributes (not its class), so a prior that
+    only follows the protocol is accepted; anything else gets one message instead of an
+    ``AttributeError`` from the first attribute a function happens to read."""
+    n, k = getattr(value, "n", None), getattr(value, "k", None)
+
+    def is_int(x, lo):
+        return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) and x >= lo
+
+    if not (is_int(n, 1) and is_int(k, 2) and all(callable(getattr(value, m, None)) for m in methods)):
+        raise ValueError(f"{name} must be a pretrained prior (a theory.prior.Prior: integer n >= 1, integer k >= 2 "
+                         f"and method{'s' if len(methods) > 1 else ''} {', '.join(methods)}), "
+                         f"got {type(value).__name__}")
+    return value
+
+
 def non_negative(name: str, value) -> float:
     """A finite scalar ``>= 0`` (``nan`` is rejected: ``nan < 0`` is False, so a bare comparison
     would let it through)."""
@@ -71,6 +120,15 @@ def behaviours(B, n: int, k: int, name: str = "B") -> np.ndarray:
     arr = np.asarray(B)
     if arr.ndim == 0 or arr.shape[-1] != n:
         raise ValueError(f"{name} must have shape (..., n) with n = {n}, got shape {arr.shape}")
+    if arr.dtype.kind not in "biuf":
+        # strings, bytes, objects: the integer test below would fail inside numpy (ufunc 'remainder')
+        try:
+            arr = arr.astype(float) if arr.dtype.kind == "O" else None
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None:
+            raise ValueError(f"{name} must hold integer behaviour indices in [0, {k - 1}], "
+                             f"got entries of type {np.asarray(B).dtype}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         if not np.all(np.equal(np.mod(arr, 1), 0)):
             raise ValueError(f"{name} must hold integer behaviour indices in [0, {k - 1}]")

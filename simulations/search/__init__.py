@@ -12,6 +12,8 @@ method name to ``(callable, one-line description)``; the callable has the signat
 """
 from __future__ import annotations
 
+from theory import validation as V
+
 from . import baselines, bootstrap, debate, exact, gibbs, icm, power_sampling
 from .constraints import Constraints
 from .progress import check_progress
@@ -49,8 +51,8 @@ def run_search(method: str, model, *, labels: dict | None = None, constraints=No
     """Run one search (``method`` a key of :data:`METHODS`) on ``model`` and return its result.
 
     ``labels``: ``{item: behaviour}`` clamped/observed items; ``constraints``: logical-consistency
-    constraints (:class:`~simulations.search.constraints.Constraints`) or None; ``seed``: the only
-    source of randomness (``numpy.random.default_rng(seed)``); ``params``: method parameters
+    constraints (:class:`~simulations.search.constraints.Constraints`) or None; ``seed``: an integer
+    ``>= 0``, the only source of randomness (``numpy.random.default_rng(seed)``); ``params``: method parameters
     (see each method's docstring; unknown names raise ``ValueError``).
 
     ``progress``: None or a callable ``progress(done, total)``. The search calls it with ``done``
@@ -66,15 +68,15 @@ def run_search(method: str, model, *, labels: dict | None = None, constraints=No
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     check_progress(progress)
-    if isinstance(seed, bool) or not isinstance(seed, (int,)) and not hasattr(seed, "__index__"):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    seed = V.seed("seed", seed)
+    V.prior("model", model)
     labels = check_labels(labels, model.n, model.k)
     if constraints is not None:
         if not isinstance(constraints, Constraints):
             raise ValueError(f"constraints must be a simulations.search.constraints.Constraints or None, got {type(constraints).__name__}")
         if constraints.n != model.n:
             raise ValueError(f"constraints cover n = {constraints.n} items but the model has n = {model.n}")
-    return METHODS[method][0](model, labels=labels, constraints=constraints, seed=int(seed), progress=progress,
+    return METHODS[method][0](model, labels=labels, constraints=constraints, seed=seed, progress=progress,
                               **params)
 
 

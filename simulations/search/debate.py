@@ -34,10 +34,11 @@ def debate_prior(weights, eps, n_agents: int, k: int | None = None):
     profile is the consensus on ``argmax_y log w_y + N log(1 - eps_y)`` (exactly checkable)."""
     from theory.concept_mixture import ConceptMixture
 
-    w = np.asarray(weights, dtype=float)
+    w = V.as_float_array("weights", weights, ndim=1)
     k = w.size if k is None else k
     F = np.repeat(np.arange(w.size)[:, None], V.positive_int("n_agents", n_agents, 1), axis=1)
-    return ConceptMixture(F=F, eps=np.broadcast_to(np.asarray(eps, dtype=float), w.shape), w=w / w.sum(), k=k)
+    eps = V.broadcast("eps", eps, w.shape, "one noise level per answer")
+    return ConceptMixture(F=F, eps=eps, w=w / w.sum(), k=k)
 
 
 def majority(B, k: int) -> np.ndarray:
