@@ -10,7 +10,10 @@ Resume: every finished record is written at once, atomically, one file per check
 :mod:`simulations` and :mod:`proofs_check`, so a record of other code is never reused; the checks
 fix their own seeds, so mode and code determine a record). A rerun after Ctrl-C or ``kill``
 reads the finished records and runs only the rest. A check that raised (verdict ``error``) is
-not stored. With ``--json``, an interrupted run still prints the records it finished.
+not stored. A stored record carries the SHA-256 of its content and is checked on read
+(:func:`record_schema`): one that is damaged, edited (a hand-changed verdict), or of the wrong
+shape is run again, with one warning line on stderr. With ``--json``, an interrupted run still
+prints the records it finished.
 """
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-from simulations.io import atomic_write_json, check_writable, dumps
+from simulations.io import check_writable, dumps
+from simulations.stored import (anything, non_negative, nullable, number, obj, one_of, read_cache_entry, string,
+                                write_cache_entry)
 from simulations.sweep import add_cache_arguments, cache_root, code_fingerprint
 
-from .registry import all_checks, run_check, select
+from .registry import VERDICTS, all_checks, run_check, select
 
 #: the packages whose sources key the check cache
 FINGERPRINTED = ("theory", "simulations", "proofs_check")
@@ -55,15 +60,23 @@ def checked_cache_folder(args):
     return folder
 
 
-def load_record(folder, check_id: str):
-    """The stored record of ``check_id`` or None (missing, unreadable, or another id)."""
+def record_schema(check):
+    """Validator of the stored record of ``check`` (docs/cli.md): its ``id``, ``claim`` and
+    ``expected`` those of the registered check, a ``verdict`` among :data:`VERDICTS` (a check
+    that raised is never stored), ``seconds`` a number >= 0, and the other fields typed."""
+    return obj({"id": one_of(check.id), "claim": one_of(check.claim), "statement": string,
+                "expected": one_of(check.expected), "verdict": one_of(*VERDICTS), "measured": anything,
+                "tolerance": nullable(number), "conditions": nullable(string),
+                "counterexample": nullable(obj()), "seconds": non_negative, "module": string})
+
+
+def load_record(folder, check):
+    """The stored record of ``check`` (a registered :class:`~proofs_check.registry.Check`), or
+    None: missing, or invalid (unreadable, wrong shape, checksum mismatch) with one warning
+    line on stderr, so that the check runs again."""
     if folder is None:
         return None
-    try:
-        rec = json.loads((Path(folder) / f"{check_id}.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return rec if isinstance(rec, dict) and rec.get("id") == check_id and "verdict" in rec else None
+    return read_cache_entry(Path(folder) / f"{check.id}.json", record_schema(check), kind="check record")
 
 
 def run_checks(checks, quick: bool, folder=None, records=None, on_record=None) -> list:
@@ -72,14 +85,14 @@ def run_checks(checks, quick: bool, folder=None, records=None, on_record=None) -
     a ``KeyboardInterrupt`` escapes; ``on_record(records)`` is called after each."""
     records = [] if records is None else records
     for j, c in enumerate(checks, 1):
+        rec = load_record(folder, c)     # before the progress line: a warning gets a line of its own
         print(f"[{j}/{len(checks)}] {c.id} ...", end="", file=sys.stderr, flush=True)
-        rec = load_record(folder, c.id)
         cached = rec is not None
         if rec is None:
             # round-trip through strict JSON so a fresh record equals what a resumed run reads
             rec = json.loads(dumps(run_check(c, bool(quick))))
             if folder is not None and rec["verdict"] != "error":
-                atomic_write_json(Path(folder) / f"{c.id}.json", rec)
+                rec = write_cache_entry(Path(folder) / f"{c.id}.json", rec, indent=1)
         records.append(rec)
         if on_record is not None:
             on_record(records)

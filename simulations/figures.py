@@ -6,7 +6,8 @@ For each experiment of :mod:`simulations.experiments` (in registry order) this r
 same seed and parameters give the same bytes), the figure as ``DIR/ID.png`` and ``DIR/ID.pdf``,
 and ``DIR/manifest.json`` as in docs/cli.md, rewritten (atomically) after every figure, so an
 interrupted run leaves a manifest of the figures it finished. Entries of an existing manifest
-that are not regenerated (other ids, or figures left out by ``--only``) are kept.
+that are not regenerated (other ids, or figures left out by ``--only``) are kept; a manifest
+that fails its schema (:func:`read_manifest`) is started afresh, with one warning line on stderr.
 
 Every argument is checked before any work starts (``--out`` and ``--readme`` writable, the cache
 folder writable, ``--seed`` and ``--jobs`` in range, the ``[dask]`` extra present for
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 from .io import atomic_write_bytes, atomic_write_text, check_writable
+from .stored import list_of, obj, read_or_warn, string
 from .sweep import BACKENDS, add_cache_arguments, cache_dir, code_fingerprint, require_dask, sweep
 
 #: seeds accepted by ``--seed`` (numpy seed sequences need non-negative integers)
@@ -164,6 +166,20 @@ def write_readme(path: Path, figs: list, out: Path) -> None:
     atomic_write_text(path, head + README_MARKER + "\n\n" + readme_section(figs, out) + "\n")
 
 
+#: a manifest as read back: the entries must at least name their figure (docs/cli.md has the rest)
+MANIFEST = obj({"figures": list_of(obj({"id": string}))})
+
+
+def read_manifest(path: Path) -> list:
+    """The entries of the manifest at ``path``: ``[]`` when there is none, and ``[]`` with one
+    warning line on stderr when it is unreadable or not ``{"figures": [{"id": ...}, ...]}`` (the
+    manifest is rebuilt from the figures produced; the entries of the others are lost, as the
+    warning says)."""
+    doc = read_or_warn(path, MANIFEST, "figure manifest",
+                       "starting a new one (entries of figures not produced now are dropped)")
+    return [] if doc is None else doc["figures"]
+
+
 def write_manifest(path: Path, entries: dict, order: dict) -> list:
     """Write ``{"figures": [...]}`` (registry order, atomically); returns the sorted entries."""
     figs = sorted(entries.values(), key=lambda e: order.get(e["id"], len(order)))
@@ -183,13 +199,8 @@ def run(args) -> int:
     out = Path(args.out)
     version = code_version()
     manifest_path = out / "manifest.json"
-    entries = {}
     # keep entries written by other producers (and, with --only, the figures not regenerated now)
-    if manifest_path.exists():
-        try:
-            entries = {e["id"]: e for e in json.loads(manifest_path.read_text())["figures"]}
-        except (ValueError, KeyError):
-            entries = {}
+    entries = {e["id"]: e for e in read_manifest(manifest_path)}
     order = {e.id: j for j, e in enumerate(REGISTRY())}
     failed = []
     t_all = time.perf_counter()

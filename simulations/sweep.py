@@ -10,8 +10,10 @@ joblib workers). Each result is cached in its own file named by the SHA-256 of
 other code are never reused), so a repeated sweep reads the cache instead of recomputing, and a sweep interrupted by Ctrl-C
 or ``kill`` resumes where it stopped: every finished point was already written. Files are
 written atomically (:func:`simulations.io.atomic_write_text`), so a kill mid-write never leaves
-a truncated cache entry. Cached floats round-trip exactly through JSON (Python writes the
-shortest repr), so cached and fresh results are identical.
+a truncated cache entry. Each entry carries the SHA-256 of its content and is checked on read
+(:mod:`simulations.stored`): an entry that is damaged, edited, of another point, or of the wrong
+shape is recomputed, with one warning line on stderr. Cached floats round-trip exactly through
+JSON (Python writes the shortest repr), so cached and fresh results are identical.
 
 The cache lives in the user cache folder, not the current one (:func:`cache_root`):
 ``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence``; sweeps
@@ -35,7 +37,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .io import atomic_write_text
+from .stored import anything, dict_of, obj, one_of, read_cache_entry, same_json, string, write_cache_entry
 
 BACKENDS = ("loky", "sequential", "dask")
 #: environment variable naming the cache root (overridden by ``--cache-dir``)
@@ -100,12 +102,17 @@ def point_key(fn: Callable, point: dict, salt: str = "") -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _load(path: Path):
-    try:
-        with open(path) as fh:
-            return json.load(fh)["result"]
-    except (OSError, ValueError, KeyError):
-        return None  # missing or unreadable: recompute
+def entry_schema(fn: Callable, point: dict, salt: str = ""):
+    """Validator of the cache entry of ``fn(point)``: ``{fn, salt, point, result, sha256}``, with
+    ``fn``, ``salt`` and ``point`` those of this lookup and ``result`` an object."""
+    return obj({"fn": one_of(fn_name(fn)), "salt": one_of(str(salt)), "point": same_json(point, "this point"),
+                "result": dict_of(anything), "sha256": string})
+
+
+def _load(path: Path, fn: Callable, point: dict, salt: str):
+    # None (missing, or invalid with one warning line on stderr): the caller recomputes the point
+    entry = read_cache_entry(path, entry_schema(fn, point, salt), kind="sweep cache entry")
+    return None if entry is None else entry["result"]
 
 
 _WATCHDOG = {}
@@ -178,7 +185,7 @@ def sweep(fn: Callable[[dict], dict], points: Iterable[dict], *, salt: str = "",
     results: list = [None] * len(points)
     todo = []
     for j, (p, key) in enumerate(zip(points, keys)):
-        r = _load(folder / f"{key}.json") if use_cache else None
+        r = _load(folder / f"{key}.json", fn, p, salt) if use_cache else None
         if r is None:
             todo.append(j)
         else:
@@ -190,10 +197,10 @@ def sweep(fn: Callable[[dict], dict], points: Iterable[dict], *, salt: str = "",
 
     def store(j, r):
         # round-trip through JSON so a fresh result equals what a cached run returns
-        text = canonical_json({"fn": fn_name(fn), "point": points[j], "result": r, "salt": str(salt)})
+        entry = json.loads(canonical_json({"fn": fn_name(fn), "point": points[j], "result": r, "salt": str(salt)}))
         if use_cache:
-            atomic_write_text(folder / f"{keys[j]}.json", text + "\n")
-        results[j] = json.loads(text)["result"]
+            entry = write_cache_entry(folder / f"{keys[j]}.json", entry)
+        results[j] = entry["result"]
         bar.update(1)
 
     try:

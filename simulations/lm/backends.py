@@ -37,8 +37,8 @@ def parse_served(spec: str) -> tuple:
     url, _, model = rest.partition("#")
     try:
         base = normalise_base_url(url)
-    except ValueError:
-        raise ValueError(f"--model: openai:URL[#MODEL] needs URL like http://HOST:PORT, got {spec!r}") from None
+    except ValueError as exc:
+        raise ValueError(f"--model: openai:URL[#MODEL]: {exc}") from None
     return base, (model or None)
 
 
@@ -59,26 +59,32 @@ def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logpro
     keeps them in memory only. ``top_logprobs`` is K of the top-K next-token log-probabilities
     (vLLM's server caps it at its ``--max-logprobs``, 20 by default). ``liveness`` is a launcher's
     report of whether the server process is gone (:meth:`LlamaServer.death
-    <simulations.lm.llama_server.LlamaServer.death>`): a dead server is then named in one line."""
-    from .http_client import CompletionsClient
+    <simulations.lm.llama_server.LlamaServer.death>`): a dead server is then named in one line.
+
+    Every option is range-checked, naming its command-line flag, before any request is sent."""
+    from .http_client import CompletionsClient, check_option
     from .response_cache import ResponseCache
     from .served_model import ECHO_MODES, ServedModel
 
     t0 = time.perf_counter()
     base, model = parse_served(spec)
+    for name, value, flag in (("timeout", timeout, "--timeout"), ("retries", retries, "--retries"),
+                              ("max_workers", max_workers, "--max-workers"), ("backoff", backoff, "backoff")):
+        check_option(name, value, flag)
     if isinstance(top_logprobs, bool) or not isinstance(top_logprobs, int) or not 1 <= top_logprobs <= 100:
         raise ValueError(f"top_logprobs must be an integer in [1, 100], got {top_logprobs!r}")
     if echo not in ECHO_MODES:
         raise ValueError(f"echo must be one of {ECHO_MODES}, got {echo!r}")
     client = CompletionsClient(base, max_workers=max_workers, timeout=timeout, retries=retries, backoff=backoff,
                                liveness=liveness)
+    # the cache folder is probed before the first request, as every argument is
+    cache = ResponseCache((Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None)
     if model is None:
         ids = client.models()
         if len(ids) != 1:
             raise ValueError(f"--model: the server at {base} lists {len(ids)} models {ids}; name one as "
                              f"openai:{base}#MODEL")
         model = ids[0]
-    cache = ResponseCache((Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None)
     return ServedModel(client=client, model=model, cache=cache, name=f"{SERVED_SCHEME}{base}#{model}",
                        top_logprobs=top_logprobs, echo=echo, load_seconds=time.perf_counter() - t0,
                        source=base, info={"server": base, "served_model": model})
@@ -112,9 +118,9 @@ def add_served_arguments(parser) -> None:
     g.add_argument("--no-response-cache", dest="use_cache", action="store_false", default=None,
                    help="keep responses in memory only")
     g.add_argument("--top-logprobs", type=int, default=None, help="top-K next-token logprobs to ask for (default 20)")
-    g.add_argument("--max-workers", type=int, default=None, help="requests in flight (default 8)")
-    g.add_argument("--timeout", type=float, default=None, help="seconds per request (default 120)")
-    g.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts (default 4)")
+    g.add_argument("--max-workers", type=int, default=None, help="requests in flight, in [1, 1024] (default 8)")
+    g.add_argument("--timeout", type=float, default=None, help="seconds per request, in (0, 86400] (default 120)")
+    g.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts, in [0, 100] (default 4)")
     g.add_argument("--echo", choices=["auto", "off"], default=None,
                    help="score an order in one request when the server's prompt logprobs verify (default auto)")
 

@@ -23,6 +23,7 @@ from simulations.io import atomic_write_bytes, check_writable
 from theory.statistics import mean_ci
 
 from .predictions import evaluate
+from .table_file import read_table_file
 from .tasks import SALIENCE_TASKS
 
 SAL_EDGES = (0.5, 0.9, 1.25, 2.0, 2.6, 4.0)  # the low task is [0.5, 1.2], the high [2, 4]
@@ -151,10 +152,10 @@ def produce(files, out) -> list:
     import matplotlib
 
     matplotlib.use("Agg")
-    from simulations.figures import code_version, data_bytes, save_figure
+    from simulations.figures import code_version, data_bytes, read_manifest, save_figure
 
     out = check_writable(Path(out), argument="--out")
-    tables = [json.loads(Path(f).read_text()) for f in files]
+    tables = [read_table_file(f) for f in files]     # a bad file: ValueError naming it and the field
     params = {"tables": [Path(f).name for f in files], "configs": [t["config"] for t in tables]}
     preds = {t["config"]["model"]: {p["id"]: p["verdict"] for p in evaluate(t)} for t in tables}
     sal, land = salience_data(tables), landscape_data(tables)
@@ -177,7 +178,7 @@ def produce(files, out) -> list:
                         "prediction": prediction, "verdict": verdict, "seed": 0, "params": params,
                         "data": f"data/{fid}.json", "code_version": code_version()})
     man = out / "manifest.json"
-    current = json.loads(man.read_text())["figures"] if man.exists() else []
+    current = read_manifest(man)
     keep = [e for e in current if e["id"] not in {x["id"] for x in entries}]
     atomic_write_bytes(man, (json.dumps({"figures": keep + entries}, indent=1, sort_keys=True) + "\n").encode())
     return entries

@@ -31,7 +31,6 @@ counted per method in ``below_gold``.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +39,7 @@ from simulations.io import dumps
 from theory.statistics import mean_ci, prediction_interval
 from .coherence_estimate import lies_below, paired, verdict
 from .methods import COHERENCE_SEARCHES
+from .table_file import read_table_file
 from .tasks import SALIENCE_TASKS
 
 SEARCHES = ("chunked-bootstrap", "chunked-icm", "coherence")
@@ -356,7 +356,7 @@ def report(files, as_json: bool = False) -> int:
         p = Path(f)
         if not p.is_file():
             raise ValueError(f"files: no such table file {p}")
-        data = json.loads(p.read_text())
+        data = read_table_file(p)  # schema checked on read: a bad file exits 2 naming it and the field
         out.append({"file": str(p), "model": data["config"]["model"], "n": data["config"]["n"],
                     "orders": orders_kind(data), **search_failures(data), "predictions": evaluate(data)})
     if as_json:

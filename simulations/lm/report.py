@@ -14,6 +14,7 @@ import numpy as np
 from theory.statistics import mean_ci
 
 from .predictions import evaluate
+from .table_file import read_table_file
 
 KEY_METHODS = ("zero-shot", "golden-few-shot", "chunked-bootstrap", "chunked-icm", "coherence", "coherence-free")
 
@@ -21,7 +22,7 @@ KEY_METHODS = ("zero-shot", "golden-few-shot", "chunked-bootstrap", "chunked-icm
 def load_tables(folder) -> list:
     """Table files of the n = 64 CPU runs, in model order (smollm2 first)."""
     files = sorted(Path(folder).glob("*-n64-*.json"), key=lambda p: (not p.name.startswith("smollm2"), p.name))
-    return [json.loads(p.read_text()) | {"_file": p.name} for p in files]
+    return [read_table_file(p) | {"_file": p.name} for p in files]
 
 
 def _acc(runs, field="accuracy"):

@@ -4,8 +4,12 @@ The key of a response is the SHA-256 of the canonical JSON of ``(server, model, 
 where ``payload`` is the whole request body (prompt text, ``max_tokens``, ``logprobs``,
 ``echo``, temperature ...): any change of server, model, prompt or parameter is a different
 key. Each response is one file ``ROOT/<key[:2]>/<key>.json``, written atomically
-(:func:`simulations.io.atomic_write_json`) the moment it arrives, so a run killed at any point
+(:func:`simulations.stored.write_cache_entry`) the moment it arrives, so a run killed at any point
 leaves only complete entries and a rerun reads them back. Entries are also kept in memory.
+
+An entry on disk is ``{"key", "response", "sha256"}``, the last the SHA-256 of the rest
+(:mod:`simulations.stored`); one that is unreadable, edited, of another key or of the wrong shape
+is fetched again, with one warning line on stderr.
 """
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from simulations.io import atomic_write_json, check_writable
+from simulations.io import check_writable
+from simulations.stored import obj, one_of, read_cache_entry, string, write_cache_entry
 
 
 def response_key(server: str, model: str | None, payload: dict) -> str:
@@ -21,6 +26,12 @@ def response_key(server: str, model: str | None, payload: dict) -> str:
     doc = json.dumps({"server": server, "model": model, "payload": payload}, sort_keys=True,
                      separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(doc.encode("utf-8")).hexdigest()
+
+
+def entry_schema(key: str):
+    """Validator of the stored entry of ``key``: ``{key, response, sha256}``, ``key`` this one and
+    ``response`` an object (a server's JSON answer)."""
+    return obj({"key": one_of(key), "response": obj(), "sha256": string})
 
 
 class ResponseCache:
@@ -35,6 +46,7 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self.writes = 0
+        self._warned = False  # a bad entry was reported: the others are fetched again silently
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -45,15 +57,15 @@ class ResponseCache:
             self.hits += 1
             return self._mem[key]
         if self.root is not None:
+            # one warning line per cache, not one per entry: a cache written before checksums
+            # holds thousands of entries that are all fetched again once
+            kind = "server response cache entry" + ("" if self._warned else
+                                                     " (further bad entries of this cache are fetched again silently)")
             path = self._path(key)
-            try:
-                entry = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                entry = None
-            except ValueError:
-                # atomic writes never leave a partial file; a damaged one is refetched
-                entry = None
-            if entry is not None and entry.get("key") == key:
+            entry = read_cache_entry(path, entry_schema(key), kind=kind, warn=not self._warned)
+            if entry is None and path.exists():
+                self._warned = True
+            if entry is not None:
                 self._mem[key] = entry["response"]
                 self.hits += 1
                 return entry["response"]
@@ -64,7 +76,7 @@ class ResponseCache:
         """Store ``response`` under ``key`` (memory, and disk when ``root`` is set)."""
         self._mem[key] = response
         if self.root is not None:
-            atomic_write_json(self._path(key), {"key": key, "response": response}, indent=None)
+            write_cache_entry(self._path(key), {"key": key, "response": response})
         self.writes += 1
 
     def __len__(self) -> int:

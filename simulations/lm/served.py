@@ -60,10 +60,14 @@ def top_logprobs_at(resp: dict, position: int = 0):
     try:
         lp = resp["choices"][0]["logprobs"]
         tops = lp["top_logprobs"]
+        top = tops[position]
     except (KeyError, IndexError, TypeError):
-        raise ServerError("the server's response has no top logprobs (choices[0].logprobs.top_logprobs); "
-                          "it must support the completions parameter `logprobs`") from None
-    return tops[position], lp.get("tokens"), lp.get("text_offset")
+        top = None
+    # replies are checked when they arrive (reply_checks); this guards a caller that skipped that
+    if not isinstance(top, dict):
+        raise ServerError("the server's response has no top logprobs object at choices[0].logprobs.top_logprobs"
+                          f"[{position}]; it must support the completions parameter `logprobs`")
+    return top, lp.get("tokens"), lp.get("text_offset")
 
 
 def label_log_probs(top, tokens: list, eps: float = ICM_EPS) -> tuple:

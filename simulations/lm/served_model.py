@@ -4,7 +4,8 @@ A :class:`ServedModel` holds the HTTP client (:mod:`simulations.lm.http_client`)
 cache (:mod:`simulations.lm.response_cache`) and the request parameters, builds the request body
 for the top-``K`` next-token log-probabilities of a prompt (``max_tokens = 1``,
 ``temperature = 0``, ``logprobs = K``, optionally ``echo``) and answers a batch of bodies from the
-cache first and the server second, caching each fresh response the moment it arrives.
+cache first and the server second, caching each fresh response the moment it arrives. Every
+response, fresh or cached, has passed :func:`simulations.lm.reply_checks.completion_problem`.
 :func:`simulations.lm.backends.open_model` builds one from ``openai:URL[#MODEL]``.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .http_client import CompletionsClient
+from .reply_checks import completion_problem
 from .response_cache import ResponseCache, response_key
 
 #: batches of at least this many requests show a progress bar on stderr
@@ -58,7 +60,10 @@ class ServedModel:
         cached the moment it arrives). Returns ``(responses, sent)`` where ``sent[j]`` says
         whether ``payloads[j]`` went to the server."""
         keys = [response_key(self.client.base_url, self.model, p) for p in payloads]
+        # a cached reply is checked as a fresh one is (a cache written before the checks, or
+        # edited, must not feed NaNs in): one that fails is asked again
         out = [self.cache.get(key) for key in keys]
+        out = [None if r is not None and completion_problem(r, p) else r for r, p in zip(out, payloads)]
         todo = [j for j, r in enumerate(out) if r is None]
         # identical payloads in one batch are sent once
         first: dict = {}

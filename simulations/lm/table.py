@@ -85,10 +85,18 @@ def table_path(out_dir, cfg: TableConfig) -> Path:
 
 
 def _load(path: Path, cfg: TableConfig) -> dict:
-    if path.exists():
-        data = json.loads(path.read_text())
-        if data.get("config") == asdict(cfg):
-            return data
+    """The table file at ``path`` (checked on read: :mod:`simulations.lm.table_file`), or an empty
+    table of ``cfg`` when there is none. A file that fails its schema, or whose config is not
+    ``cfg`` (its name is keyed by the config), is a ``ValueError`` naming the file and the field
+    (exit 2): finished cells are never silently replaced by a fresh table."""
+    from .table_file import read_table_file
+
+    if path.exists() or path.is_symlink():
+        data = read_table_file(path, records=False)
+        if data["config"] != asdict(cfg):
+            raise ValueError(f"table file {path}: config: differs from this run's settings, which name the file "
+                             f"(key {cfg.key()}); delete the file or use another --out")
+        return data
     return {"config": asdict(cfg), "formats": {}, "landscapes": {}, "runs": {}}
 
 
@@ -126,7 +134,7 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         # constraint are reported too: the same projection the constrained searches use
         cons, _ = resolve(task, cfg.constraint)
         rec.update({"constraint": "none", "auc": auc(odds, gold), "log_odds": odds.tolist(),
-                    "accuracy_under_task_constraint": float(np.mean(project(odds, cons, task.groups) == gold)),
+                    "accuracy_under_task_constraint": float(np.mean(project(odds, cons, task.relation_groups(cons)) == gold)),
                     "task_constraint": cons})
     elif kind == "certified":
         # the coherence search a competent optimiser runs: several gold-free starts (zero-shot,
@@ -136,7 +144,7 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
                   if m in ("chunked-bootstrap", "chunked-icm") and TABLE_METHODS[m][1] == rule}
         if constraint == "none":
             starts.update({"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)})
-        res = certified_ascent(prior, constraint=constraint, groups=task.groups, seed=seed, config=ccfg,
+        res = certified_ascent(prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed, config=ccfg,
                                random_starts=cfg.random_starts, max_checks=cfg.checks, given=starts,
                                ascents=cfg.ascents)
         labels = res["labels"]
@@ -147,7 +155,7 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         sweeps = {"chunked-icm": cfg.icm_sweeps, "chunked-gibbs": cfg.gibbs_sweeps}.get(method, cfg.sweeps)
         ccfg = ChunkConfig(chunk=cfg.chunk, sweeps=sweeps, orders=2,
                            chains=cfg.chains if method == "chunked-gibbs" else 1)
-        res = run_chunked(algo, prior, constraint=constraint, groups=task.groups, seed=seed, config=ccfg)
+        res = run_chunked(algo, prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed, config=ccfg)
         labels = res["labels"]
         rec.update({"constraint": constraint, "sweeps_run": res["sweeps_run"], "accepted": res["accepted"],
                     "flips": res["flips"]})
@@ -160,7 +168,7 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
     labels = np.asarray(labels, dtype=np.int64)
     held_out = coh(prior, labels, evaluation["orders"])
     cmp = paired(held_out["per_order"], evaluation["gold_per_order"])
-    leak = constraint_leak(rec["constraint"], gold, task.groups)
+    leak = constraint_leak(rec["constraint"], gold, task.relation_groups(rec["constraint"]))
     rec.update({"labels": labels.tolist(), "accuracy": float(np.mean(labels == gold)),
                 "coherence": held_out["mean"], "coherence_per_order": held_out["per_order"],
                 "coh": {k: held_out[k] for k in ("mean", "se", "orders")}, "vs_gold": cmp,
@@ -248,7 +256,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                              zero_shot_labels=zs["labels"], random=cfg.random_labellings, seed=s)
             cons = resolve(task, cfg.constraint)[0]
             land["gold_climb"] = gold_climb(
-                prior, task.gold, constraint=cons, groups=task.groups, odds=zs["log_odds"], seed=s,
+                prior, task.gold, constraint=cons, groups=task.relation_groups(cons), odds=zs["log_odds"], seed=s,
                 max_checks=cfg.checks,
                 evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
             land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
