@@ -1,6 +1,6 @@
 """``coherence bench``: speed ratios measured side by side in one process.
 
-Each benchmark is a module in :mod:`coherence.benchmarks` defining ``NAME``, ``WHAT``, ``EXTRA``
+Each benchmark is a module in :mod:`coherence.benchmarks` (timing helpers: :mod:`coherence.benchmarks.timing`) defining ``NAME``, ``WHAT``, ``EXTRA``
 (the pip extra that installs what it imports, or ``None``), ``REQUIRES`` (the importable
 modules it needs) and ``run(quick: bool) -> dict`` with keys ``ours`` and ``baseline``
 (seconds), ``baseline_is`` and ``params``. This runner adds ``name``, ``what``,
@@ -27,7 +27,6 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
-import time
 from importlib.util import find_spec
 
 PEER_KEYS = ("peer", "config", "peer_best_config", "agreement")
@@ -56,33 +55,6 @@ def install_hint(mod) -> str:
     if extra is None:
         return f"missing module(s) {missing}"
     return f"needs the [{extra}] extra: pip install 'coherence-toolkit[{extra}]' (missing: {missing})"
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    """Minimum wall time of ``repeat`` calls (seconds): the least noisy estimate on a shared box."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def sweep_configs(configs: dict, repeat) -> tuple:
-    """Time every ``name -> zero-argument callable`` with :func:`best_of` (``repeat``: an int, or
-    a dict ``name -> int``); returns ``(best_name, {name: seconds})``: a peer is compared at its
-    fastest configuration."""
-    reps = repeat if isinstance(repeat, dict) else dict.fromkeys(configs, repeat)
-    times = {name: best_of(fn, repeat=reps[name]) for name, fn in configs.items()}
-    return min(times, key=times.get), times
-
-
-def peer_row(ours: float, peer: str, best: str, times: dict, agreement: dict, baseline_is: str, **params) -> dict:
-    """A peer benchmark's result: timed against the fastest configuration ``best`` of ``times``
-    (``config -> seconds``), all of them kept in ``params["configs"]`` with their ratios."""
-    return {"ours": ours, "baseline": times[best], "baseline_is": f"{baseline_is}: {best}", "peer": peer,
-            "config": best, "peer_best_config": best, "agreement": agreement,
-            "params": {**params, "configs": times, "ratios": {c: t / ours for c, t in times.items()}}}
 
 
 def add_arguments(p) -> None:

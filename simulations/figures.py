@@ -78,8 +78,8 @@ def validate(args):
 
 
 def code_version() -> str:
-    """``coherence.__version__`` plus ``git describe --always --dirty`` when available."""
-    from coherence import __version__
+    """``theory.version.__version__`` plus ``git describe --always --dirty`` when available."""
+    from theory.version import __version__
 
     try:
         desc = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,

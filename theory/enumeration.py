@@ -49,8 +49,3 @@ def popcount(x) -> np.ndarray:
     return ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
 
 
-def log_normaliser(logp) -> float:
-    """``log sum exp`` of a vector of log-masses (nats): 0 for a normalised distribution."""
-    from scipy.special import logsumexp
-
-    return float(logsumexp(np.asarray(logp, dtype=float)))

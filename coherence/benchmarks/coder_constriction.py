@@ -15,7 +15,6 @@ import math
 
 import numpy as np
 
-from theory.prior import Prior
 
 NAME = "coder-vs-constriction"
 EXTRA = "peers"
@@ -31,23 +30,6 @@ def sequential_conditionals(prior, b, order) -> np.ndarray:
     order = np.asarray(order, dtype=np.int64)
     return np.stack([np.exp(prior.log_conditional(b[None], int(order[t]), order[:t])[0])
                      for t in range(prior.n)])
-
-
-class ReplayPrior(Prior):
-    """Replays precomputed conditionals: ``log_conditional(., s(t), .)`` returns row ``t``.
-
-    Valid only for coding the one vector the rows were computed for (decoding replays the same
-    rows, which is right exactly when the decoded prefix equals that vector's prefix).
-    """
-
-    def __init__(self, rows: np.ndarray, order):
-        self.n, self.k = rows.shape
-        self._log = np.log(rows)
-        self._step = np.empty(self.n, dtype=np.int64)
-        self._step[np.asarray(order, dtype=np.int64)] = np.arange(self.n)
-
-    def log_conditional(self, B, i, demos) -> np.ndarray:
-        return np.broadcast_to(self._log[self._step[i]], np.shape(B)[:-1] + (self.k,))
 
 
 def constriction_encode(rows: np.ndarray, symbols) -> np.ndarray:
@@ -81,7 +63,7 @@ def constriction_ans_encode(rows: np.ndarray, symbols) -> np.ndarray:
 def run(quick: bool) -> dict:
     from importlib.metadata import version
 
-    from coherence.bench import best_of, peer_row, sweep_configs
+    from coherence.benchmarks.timing import best_of, peer_row, sweep_configs
     from theory import arithmetic_coder as ac
     from theory.concept_mixture import ConceptMixture
 

@@ -48,7 +48,7 @@ def scipy_log_marginal_vectorised(model, B) -> np.ndarray:
 def run(quick: bool) -> dict:
     from importlib.metadata import version
 
-    from coherence.bench import peer_row, sweep_configs
+    from coherence.benchmarks.timing import peer_row, sweep_configs
     from theory.dirichlet_multinomial import DirichletMultinomial
 
     n, k, C = 30, 3, 3

@@ -47,7 +47,7 @@ def vectorised_reference(model) -> np.ndarray:
 
 def run(quick: bool) -> dict:
     from theory.concept_mixture import ConceptMixture
-    from coherence.bench import best_of
+    from coherence.benchmarks.timing import best_of
 
     n, K = 20, 8
     rng = np.random.default_rng(0)

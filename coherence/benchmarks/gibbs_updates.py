@@ -44,7 +44,7 @@ def vectorised_updates(model, B, items, us):
 
 
 def run(quick: bool) -> dict:
-    from coherence.bench import best_of
+    from coherence.benchmarks.timing import best_of
     from theory.concept_mixture import ConceptMixture
     from simulations.search.mixture_chains import MixtureChains
 

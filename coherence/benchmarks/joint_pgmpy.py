@@ -31,7 +31,7 @@ def run(quick: bool) -> dict:
 
     from pgmpy.inference import VariableElimination
 
-    from coherence.bench import best_of, peer_row, sweep_configs
+    from coherence.benchmarks.timing import best_of, peer_row, sweep_configs
     from theory.concept_mixture import ConceptMixture
 
     n, K, k = 10, 4, 3

@@ -38,7 +38,7 @@ def run(quick: bool) -> dict:
 
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel
 
-    from coherence.bench import best_of, peer_row, sweep_configs
+    from coherence.benchmarks.timing import best_of, peer_row, sweep_configs
     from theory.gaussian import kriging_mean, rbf_kernel
 
     n, m = (1000, 250) if quick else (2000, 500)

@@ -58,7 +58,7 @@ def _mixture(n, K, rng):
 
 
 def enumeration_series(sizes, repeat) -> dict:
-    from coherence.bench import best_of
+    from coherence.benchmarks.timing import best_of
 
     from .enumerate import _naive, vectorised_reference
 
@@ -76,7 +76,7 @@ def enumeration_series(sizes, repeat) -> dict:
 
 
 def gibbs_series(sizes, repeat) -> dict:
-    from coherence.bench import best_of
+    from coherence.benchmarks.timing import best_of
     from simulations.search.gibbs import MixtureChains
 
     from .gibbs_updates import vectorised_updates

@@ -81,7 +81,7 @@ def run(quick: bool) -> dict:
     import time
     from importlib.metadata import version
 
-    from coherence.bench import peer_row
+    from coherence.benchmarks.timing import peer_row
 
     draws = [draw(s) for s in range(40)]
     t0 = time.perf_counter()
