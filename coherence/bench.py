@@ -4,7 +4,8 @@ Each benchmark is a module in :mod:`coherence.benchmarks` (timing helpers: :mod:
 (the pip extra that installs what it imports, or ``None``), ``REQUIRES`` (the importable
 modules it needs) and ``run(quick: bool) -> dict`` with keys ``ours`` and ``baseline``
 (seconds), ``baseline_is`` and ``params``. This runner adds ``name``, ``what``,
-``ratio = baseline / ours`` and ``unit``.
+``ratio = baseline / ours`` and ``unit``. A module may also define ``report(row) -> str``:
+text printed under the table (without ``--json``) for what one ratio cannot show.
 
 * A **peer** row (a library that is not ours) also carries ``peer`` (library and version),
   ``config`` (the peer configuration timed as ``baseline``), ``peer_best_config`` (the fastest
@@ -144,4 +145,8 @@ def run(args) -> int:
         print(f"{'name':24s} {'ours':>10s} {'baseline':>10s} {'ratio':>9s}  baseline is")
         for r in rows:
             print(f"{r['name']:24s} {r['ours']:10.4g} {r['baseline']:10.4g} {r['ratio']:9.3g}  {r['baseline_is']}")
+        for r in rows:
+            detail = getattr(registry[r["name"]], "report", None)
+            if detail is not None:
+                print(f"\n{r['name']}:\n{detail(r)}")
     return 0

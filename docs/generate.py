@@ -179,8 +179,18 @@ def _lm(fn):
     return gen
 
 
+def lm_precision(checks: list, records: dict, figures: list) -> str:
+    """The float32 / bfloat16 table of docs/lm.md#precision from the committed ``lm-forward``
+    bench row (``coherence bench --json --only lm-forward > figures/data/lm-forward-bench.json``)."""
+    from coherence.benchmarks.lm_forward import precision_table
+
+    rows = json.loads((ROOT / "figures" / "data" / "lm-forward-bench.json").read_text())
+    return precision_table(next(r for r in rows if r["name"] == "lm-forward"))
+
+
 #: (file, block name) -> generator
-BLOCKS = {("docs/lm.md", "lm-tables"): _lm(lambda r, f, t: r.model_blocks(t)),
+BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
+          ("docs/lm.md", "lm-tables"): _lm(lambda r, f, t: r.model_blocks(t)),
           ("docs/lm.md", "lm-predictions"): _lm(lambda r, f, t: r.predictions_table(t)),
           ("docs/lm.md", "lm-formats"): _lm(lambda r, f, t: r.formats_table(t)),
           ("docs/lm.md", "lm-fastpath"): _lm(lambda r, f, t: r.fastpath_table(f)),

@@ -94,7 +94,6 @@ def bootstrap_ascent(quick):
     worst_drop, not_local, not_converged, runs = 0.0, 0, 0, 0
     for seed in range(2 if quick else 5):
         for name, p in random_joint_priors(seed, n).items():
-            table = p.log_joint(B)
             for b0 in B[:: (4 if quick else 1)]:
                 b, trace, _, conv = bootstrap_sequential(p, b0)
                 runs += 1

@@ -19,7 +19,6 @@ from theory.arithmetic_coder import decode, encode
 from theory.codelength import leave_p_out_score, order_averaged_coherence
 from theory.concept_mixture import ConceptMixture
 from theory.dirichlet_multinomial import dm_asymptotic_codelength
-from theory.enumeration import encode as code_of
 
 from . import symbolic as S
 from theory.decoders import tie_set

@@ -84,9 +84,13 @@ def all_checks() -> list[Check]:
 
 def select(checks: list[Check], only: list[str] | None) -> list[Check]:
     """Checks whose id equals or starts with one of ``only`` (``C5`` selects ``C5.*``, ``C5.R9``
-    selects ``C5.R9.*``). Raises ``ValueError`` when a pattern matches nothing."""
-    if not only:
+    selects ``C5.R9.*``). Raises ``ValueError`` when a pattern matches nothing or is empty (``''``
+    is a prefix of every id: taken as one, it would run all the checks the user meant to narrow)."""
+    if only is None:
         return checks
+    if not only or any(not pat.strip() for pat in only):
+        raise ValueError("--only needs check ids or prefixes, got an empty one; ids look like "
+                         "C2.lambda-eta-map (run `coherence check --list` to see them)")
     out, seen = [], set()
     for pat in only:
         hits = [c for c in checks if c.id == pat or c.id.startswith(pat.rstrip(".") + ".")]

@@ -6,7 +6,7 @@ every verdict equals its expectation, 1 otherwise, 2 for bad usage, 130 when int
 
 Resume: every finished record is written at once, atomically, one file per check id, to
 ``<cache root>/checks/<fingerprint>-<quick|full>/<id>.json`` (the cache root of
-:func:`simulations.sweep.cache_root`; the fingerprint hashes the sources of :mod:`theory`,
+:func:`simulations.io.cache_root`; the fingerprint hashes the sources of :mod:`theory`,
 :mod:`simulations` and :mod:`proofs_check`, so a record of other code is never reused; the checks
 fix their own seeds, so mode and code determine a record). A rerun after Ctrl-C or ``kill``
 reads the finished records and runs only the rest. A check that raised (verdict ``error``) is
@@ -22,10 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from simulations.io import check_writable, dumps
+from simulations.io import cache_root, check_writable, dumps
 from simulations.stored import (anything, non_negative, nullable, number, obj, one_of, read_cache_entry, string,
                                 write_cache_entry)
-from simulations.sweep import add_cache_arguments, cache_root, code_fingerprint
+from simulations.sweep import add_cache_arguments, code_fingerprint
 
 from .registry import VERDICTS, all_checks, run_check, select
 

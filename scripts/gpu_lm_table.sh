@@ -6,6 +6,11 @@
 #   bash scripts/gpu_lm_table.sh                     # defaults below
 #   MODELS="smollm2" N=128 bash scripts/gpu_lm_table.sh
 #
+# TRUTHFULQA=PATH (a copy of hyeok9855/large-language-gibbs consistent_reasoning/data/truthfulqa.json)
+# with TRUTHFULQA_EVAL=PATH (its eval_sets/truthfulQA.json) adds ICM's TruthfulQA testbed: lm diagnose
+# of TQA_N (default N) items of whole groups of the evaluation subset per model, written to
+# $OUT/diagnose/truthfulqa-MODEL-nTQA_N.json. Nothing is downloaded.
+#
 # Each table file is resumable: rerunning after an interruption computes only missing cells.
 # BUDGET (seconds, default 420) bounds the whole run: each model gets an equal share, no table cell
 # starts once its share is spent (the cell in progress finishes), and cells are seed-major, so a
@@ -21,6 +26,7 @@ CHUNK=${CHUNK:-32}          # n^2 / (2 chunk) demonstration tokens per sweep
 SEEDS=${SEEDS:-"0 1 2"}
 OUT=${OUT:-figures/data/lm-gpu}
 BUDGET=${BUDGET:-420}
+TQA_N=${TQA_N:-$N}
 TASKS=${TASKS:-"polarity-high polarity-mid polarity-low polarity-nonsalient polarity-salient-wrong capitals-easy"}
 # the VADER test split holds 64 contrast pairs, so polarity-pairs runs at n = min(N, 128)
 PAIRS_N=$(( N < 128 ? N : 128 ))
@@ -45,6 +51,12 @@ for m in $MODELS; do
       --seeds $SEEDS --tasks $TASKS --out "$OUT" $(budget_until "${END:-0}" "$NT" $(( NT + 1 ))) >&2
   # shellcheck disable=SC2086,SC2046
   "$PY" -m coherence.cli lm table --model "$m" --device "$DEVICE" --dtype "$DTYPE" -n "$PAIRS_N" --chunk "$CHUNK" \
-      --seeds $SEEDS --tasks polarity-pairs --out "$OUT" $(budget_until "${END:-0}" 1 1) >&2
+      --seeds $SEEDS --tasks polarity-pairs polarity-random-pairs --out "$OUT" $(budget_until "${END:-0}" 1 1) >&2
+  if [ -n "${TRUTHFULQA:-}" ]; then
+    mkdir -p "$OUT/diagnose"
+    "$PY" -m coherence.cli lm diagnose --model "$m" --device "$DEVICE" --dtype "$DTYPE" --chunk "$CHUNK" --quiet \
+        --task "icm:truthfulqa:$TRUTHFULQA" --eval-ids "$TRUTHFULQA_EVAL" --subset "$TQA_N" --json \
+        > "$OUT/diagnose/truthfulqa-$m-n$TQA_N.json"
+  fi
 done
 "$PY" -m coherence.cli lm predictions "$OUT"/*.json

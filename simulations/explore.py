@@ -7,10 +7,11 @@ with their parameters). ``--set`` overrides one parameter (the quick defaults): 
 comma-separated list (``xs=0.1,0.2``), ``x=VALUE`` for a single ``xs``, ``seeds=N`` for N seeds.
 
 Every value is checked before any worker starts (type, range, and for regime sweeps the instance
-is built once in this process), so bad input is one line naming the parameter and its accepted
-range, exit status 2. Ranges come from :data:`RANGES` by parameter name, from an experiment's
-``extras["ranges"]`` when it declares them, and for the sweep axes (``xs``, ``ys`` and list
-parameters) from the span of the experiment's full default grid.
+is built once in this process), as given: never rounded first, so the run uses exactly the values
+checked. Bad input is one line naming the parameter and its accepted range, exit status 2.
+Ranges come from :data:`RANGES` by parameter name, from an experiment's ``extras["ranges"]`` when
+it declares them, and for the sweep axes (``xs``, ``ys`` and list parameters) from the span of
+the experiment's full default grid.
 
 Verdict rule (docs/reliability.md): the regime's verdict compares measured and predicted switch
 points within two steps of the grid. explore judges only a sweep whose largest step along each
@@ -24,7 +25,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 
 from theory.validation import MAX_ENUMERATION
 
@@ -135,12 +135,21 @@ def _parse_number(name: str, text: str, kind: str, exp, params):
     return x
 
 
+def _shown(value) -> str:
+    """``value`` as short as possible without hiding what was given: ``%g`` unless that rounds
+    it (``0.50000001`` is shown as such, never as ``0.5``)."""
+    short = f"{value:g}"
+    if float(short) == value:
+        return short
+    return str(value) if isinstance(value, int) else repr(float(value))
+
+
 def _in_range(name: str, value, exp, params) -> None:
     kind, lo, hi, lo_open, hi_open, meaning = param_range(exp, name, params)
     bad = (lo is not None and (value < lo or (lo_open and value == lo))) or \
           (hi is not None and (value > hi or (hi_open and value == hi)))
     if bad:
-        raise ValueError(f"--set {name}={value:g}: {name} must be {_describe(kind, lo, hi, lo_open, hi_open)} "
+        raise ValueError(f"--set {name}={_shown(value)}: {name} must be {_describe(kind, lo, hi, lo_open, hi_open)} "
                          f"({meaning})")
 
 
@@ -231,9 +240,10 @@ def validate(exp, params: dict, sets=()) -> None:
 def _fmt_default(v) -> str:
     if isinstance(v, list):
         if len(v) > 4:
-            return f"{v[0]:g}..{v[-1]:g} ({len(v)} values)" if all(isinstance(t, (int, float)) for t in v) else str(v)
-        return ",".join(f"{t:g}" for t in v)
-    return f"{v:g}" if isinstance(v, (int, float)) else str(v)
+            return f"{_shown(v[0])}..{_shown(v[-1])} ({len(v)} values)" if all(isinstance(t, (int, float)) for t in v) \
+                else str(v)
+        return ",".join(_shown(t) for t in v)
+    return _shown(v) if isinstance(v, (int, float)) else str(v)
 
 
 def help_epilog() -> str:
@@ -374,9 +384,11 @@ def run(args) -> int:
 
     exp = select_regime(args.regime)
     check_jobs(args.jobs)
-    defaults = exp.params(not args.full)
+    # the defaults are rounded as figures rounds them (same points, same cache entries); values
+    # given by --set are not: the range checks and the run both see them exactly as given
+    defaults = rounded(exp.params(not args.full))
     params = apply_sets(defaults, args.sets, exp)
-    params = rounded(dict(params, quick=not args.full, seed=0))
+    params = dict(params, quick=not args.full, seed=0)
     validate(exp, params, args.sets)
     cache = check_cache_dir(args)
     results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}:{code_fingerprint()}",
@@ -389,5 +401,5 @@ def run(args) -> int:
                      "verdict": exp.verdict(data) if j["judged"] else "not judged",
                      "judgement": j}, sort_keys=True))
     else:
-        print(_table(exp, data, params, rounded(defaults)))
+        print(_table(exp, data, params, defaults))
     return 0

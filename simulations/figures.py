@@ -9,9 +9,9 @@ interrupted run leaves a manifest of the figures it finished. Entries of an exis
 that are not regenerated (other ids, or figures left out by ``--only``) are kept; a manifest
 that fails its schema (:func:`read_manifest`) is started afresh, with one warning line on stderr.
 
-Every argument is checked before any work starts (``--out`` and ``--readme`` writable, the cache
-folder writable, ``--seed`` and ``--jobs`` in range, the ``[dask]`` extra present for
-``--backend dask``): a bad one is a one-line error and exit status 2.
+Every argument is checked before any work starts (``--out``, its ``data/`` subfolder and
+``--readme`` writable, the cache folder writable, ``--seed`` and ``--jobs`` in range, the
+``[dask]`` extra present for ``--backend dask``): a bad one is a one-line error and exit status 2.
 """
 from __future__ import annotations
 
@@ -68,7 +68,10 @@ def validate(args):
         raise ValueError(f"--seed must be an integer in [0, {MAX_SEED}], got {args.seed}")
     if args.backend == "dask":
         require_dask()
-    check_writable(args.out, argument="--out")
+    # the data files go to a subfolder: a read-only (or file) DIR/data must fail here, not after
+    # the figure has been computed
+    for folder in (Path(args.out), Path(args.out) / "data"):
+        check_writable(folder, argument="--out")
     if args.readme:
         readme = Path(args.readme)
         if readme.is_dir():

@@ -8,6 +8,11 @@ therefore sees either the old file or the new one, never a half-written one.
 
 JSON is strict: :func:`json_safe` turns NaN and infinities into ``null`` and numpy scalars and
 arrays into Python numbers and lists, so strict parsers accept every file and stdout document.
+
+Everything the toolkit caches lives under one folder, :func:`cache_root` (``--cache-dir`` on every
+command, else ``$COHERENCE_CACHE_DIR``, else the platform's user cache folder): sweep points in
+``sweeps/``, check records in ``checks/``, ``lm table`` files in ``lm-tables/``, served responses
+in ``responses/``, GGUF conversions in ``gguf/`` and ``<gguf name>-<key>/``.
 """
 from __future__ import annotations
 
@@ -19,6 +24,39 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+
+#: environment variable naming the cache root (``--cache-dir`` overrides it)
+CACHE_ENV = "COHERENCE_CACHE_DIR"
+#: the help of ``--cache-dir``, the same on every command
+CACHE_DIR_HELP = (f"cache root (default ${CACHE_ENV}, else $XDG_CACHE_HOME/coherence or ~/.cache/coherence); "
+                  "every cache of the command lies under it")
+
+
+def cache_root(path=None) -> Path:
+    """The toolkit's cache root: ``path`` (a command's ``--cache-dir``), else
+    ``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence``;
+    independent of the current folder. The one definition every command and cache uses."""
+    if path is not None:
+        return Path(path).expanduser()
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "coherence"
+
+
+#: where converted model weights go, when set (default: ``<cache root>/models``)
+MODEL_CACHE_ENV = "COHERENCE_MODEL_CACHE"
+
+
+def model_cache(path=None) -> Path:
+    """Where converted model weights are kept (gigabytes, slow to make, never a result):
+    ``$COHERENCE_MODEL_CACHE`` when set, else ``<cache root>/models`` (:func:`cache_root` of
+    ``path``). A separate variable lets a test suite give every test a fresh cache root for
+    results while converting each model once."""
+    if os.environ.get(MODEL_CACHE_ENV):
+        return Path(os.environ[MODEL_CACHE_ENV]).expanduser()
+    return cache_root(path) / "models"
 
 
 def _umask() -> int:

@@ -15,9 +15,10 @@ a truncated cache entry. Each entry carries the SHA-256 of its content and is ch
 shape is recomputed, with one warning line on stderr. Cached floats round-trip exactly through
 JSON (Python writes the shortest repr), so cached and fresh results are identical.
 
-The cache lives in the user cache folder, not the current one (:func:`cache_root`):
-``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence``; sweeps
-use its ``sweeps/`` subfolder (``coherence check`` its ``checks/``).
+The cache lives in the user cache folder, not the current one (:func:`simulations.io.cache_root`,
+the one cache root of every command: ``--cache-dir``, else ``$COHERENCE_CACHE_DIR``, else
+``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence``); sweeps use its ``sweeps/`` subfolder
+(``coherence check`` its ``checks/``).
 
 Process workers die with the process that started them: each worker runs a watchdog thread that
 exits the worker as soon as its parent is gone (SIGKILL of ``coherence figures`` leaves no
@@ -37,28 +38,17 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
+# cache_root and CACHE_ENV are defined in .io (one definition for every command) and re-exported here
+from .io import CACHE_DIR_HELP, CACHE_ENV, cache_root  # noqa: F401
 from .stored import anything, dict_of, obj, one_of, read_cache_entry, same_json, string, write_cache_entry
 
 BACKENDS = ("loky", "sequential", "dask")
-#: environment variable naming the cache root (overridden by ``--cache-dir``)
-CACHE_ENV = "COHERENCE_CACHE_DIR"
-
-
-def cache_root(path=None) -> Path:
-    """The toolkit's cache folder: ``path``, else ``$COHERENCE_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence`` (independent of the current folder)."""
-    if path is not None:
-        return Path(path).expanduser()
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "coherence"
 
 
 def add_cache_arguments(p) -> None:
-    """``--cache-dir DIR`` and ``--no-cache`` for a subcommand that caches its results."""
-    p.add_argument("--cache-dir", default=None, metavar="DIR",
-                   help=f"cache root (default ${CACHE_ENV}, else $XDG_CACHE_HOME/coherence or ~/.cache/coherence)")
+    """``--cache-dir DIR`` (the cache root, :func:`simulations.io.cache_root`) and ``--no-cache``
+    for a subcommand that caches its results."""
+    p.add_argument("--cache-dir", default=None, metavar="DIR", help=CACHE_DIR_HELP)
     p.add_argument("--no-cache", action="store_true", help="recompute everything; read and write no cache")
 
 

@@ -152,13 +152,14 @@ def needs_lm(data: bool = False) -> None:
      "chunked"),
     (["--task", "polarity-high", "-n", "8", "--method", "coherence", "--chunk", "2", "--sweeps", "1"], "certified"),
     (["--task", "comparison", "-n", "6", "--method", "bootstrap", "--steps", "1"], "faithful"),
-], ids=["zero-shot", "chunked-bootstrap", "coherence", "bootstrap"])
+    (["--task", "polarity-high", "-n", "8", "--method", "debate", "--steps", "1"], "debate"),
+], ids=["zero-shot", "chunked-bootstrap", "coherence", "bootstrap", "debate"])
 def test_lm_run_json_matches_docs(args, kind):
     needs_lm(data="polarity-high" in args)
     rec = lm_json(["run", *args])
     assert_matches(rec, "coherence lm run")
     # the fields documented for this kind of method are printed, those of the other kinds are not
-    kinds = ("baselines", "chunked", "certified", "faithful")
+    kinds = ("baselines", "chunked", "certified", "faithful", "debate")
     assert optional_for("coherence lm run", kind) <= set(rec)
     others = set().union(*(optional_for("coherence lm run", k) for k in kinds if k != kind))
     assert not (others - optional_for("coherence lm run", kind)) & set(rec)

@@ -3,11 +3,8 @@ data files for the same seed, and clear errors for bad input."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 
 from coherence.cli import main
 

@@ -23,8 +23,28 @@ def test_gpu_table_script_on_cpu(tmp_path):
     assert len(files) == 1
     data = json.loads(files[0].read_text())
     assert data["config"]["n"] == 8 and data["config"]["chunk"] == 4
-    assert {k.split("|")[0] for k in data["runs"]} == {"polarity-high", "capitals-easy", "polarity-pairs"}
+    assert {k.split("|")[0] for k in data["runs"]} == {"polarity-high", "capitals-easy", "polarity-pairs",
+                                                        "polarity-random-pairs"}
     assert "P1:" in r.stdout and "P3:" in r.stdout
+
+
+def test_gpu_script_adds_the_truthfulqa_testbed_from_a_users_copy(tmp_path):
+    """TRUTHFULQA and TRUTHFULQA_EVAL: one diagnose per model on whole groups of the evaluation
+    subset, under the testbed's relation, recording the subset it measured."""
+    recs = [{"question": f"Q{q}?", "choice": f"C{q}.{j}", "label": int(j < q % 4), "consistency_id": 10 + q}
+            for q in range(6) for j in range(4)]
+    (tmp_path / "tqa.json").write_text(json.dumps(recs))
+    (tmp_path / "ev.json").write_text(json.dumps({"consistency_ids": [10, 11, 12, 13]}))
+    out = tmp_path / "out"
+    env = dict(os.environ, MODELS="tiny-random", N="8", TQA_N="8", DEVICE="cpu", CHUNK="4", SEEDS="0",
+               TASKS="polarity-high", OUT=str(out), PYTHON=sys.executable, PYTHONPATH=str(ROOT), BUDGET="0",
+               TRUTHFULQA=str(tmp_path / "tqa.json"), TRUTHFULQA_EVAL=str(tmp_path / "ev.json"))
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_lm_table.sh")], env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    d = json.loads((out / "diagnose" / "truthfulqa-tiny-random-n8.json").read_text())
+    assert d["preset"] == "truthfulqa" and d["constraint"] == "free-groups" and d["n"] == 8
+    assert set(d["subset"]["consistency_ids"]) <= {10, 11, 12, 13} and len(d["subset"]["consistency_ids"]) == 2
 
 
 def test_gpu_table_script_spent_budget_runs_no_cell_and_still_reports(tmp_path):

@@ -177,7 +177,9 @@ def test_cli_arguments_reach_open_model(tmp_path):
                               "--max-workers", "2", "--timeout", "9", "--echo", "off"])
         m = open_model(args.model, **served_options(args))
         assert (m.top_logprobs, m.client.max_workers, m.client.timeout, m.echo) == (7, 2, 9.0, "off")
-        assert m.cache.root == tmp_path
+        assert m.cache.root == tmp_path / "responses"        # --cache-dir is the cache root
+        args = ap.parse_args(["--model", f"openai:{url}", "--response-cache", str(tmp_path / "r"), "--top-logprobs", "7"])
+        assert open_model(args.model, **served_options(args)).cache.root == tmp_path / "r"
         local_args = ap.parse_args(["--model", "tiny-random"])
         assert all(v is None for v in served_options(local_args).values())
         with pytest.raises(ValueError, match="served models"):

@@ -8,6 +8,7 @@ cache entries, table files (``lm table``, ``lm figures``, ``lm predictions``), f
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from dataclasses import asdict
 from pathlib import Path
 
@@ -278,7 +279,8 @@ def test_lm_table_refuses_a_bad_table_file_and_keeps_it(tmp_path, capsys, monkey
 
     cfg = T.TableConfig(model="tiny-random", n=8)
     monkeypatch.setattr(T, "TableConfig", lambda **kw: cfg)
-    monkeypatch.setattr(cli, "_load", lambda args: object())   # no model: the file is refused first
+    # no model, only the precision a table is keyed by: the file is refused before any cell runs
+    monkeypatch.setattr(cli, "_load", lambda args: SimpleNamespace(dtype=cfg.dtype))
     path = T.table_path(tmp_path, cfg)
     text = (json.dumps({"config": {**asdict(cfg), "n": 9}, "formats": {}, "landscapes": {}, "runs": {}})
             if case == "other config" else BAD_TABLE[case][0])

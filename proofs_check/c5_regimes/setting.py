@@ -13,7 +13,7 @@ from simulations.regimes import r09_pseudo_likelihood as R9
 from simulations.regimes import r10_non_exchangeable as R10
 from simulations.regimes import r13_many_labels as R13
 from simulations.regimes.verdict import boundary_agrees, check_verdict, grid_step
-from theory import ConceptMixture, all_behaviours, pseudo_likelihood, signed_logodds
+from theory import all_behaviours, pseudo_likelihood, signed_logodds
 from theory.coordinate_ascent import bootstrap_cycles, bootstrap_sequential
 from theory.decoders import joint_accuracy, tie_set
 from theory.enumeration import encode

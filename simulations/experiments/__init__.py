@@ -26,8 +26,11 @@ def REGISTRY() -> list:
 def select(ids=None) -> list:
     """Experiments named by ``ids`` (exact ids or unique prefixes, case-insensitive)."""
     exps = REGISTRY()
-    if not ids:
+    if ids is None:
         return exps
+    if not ids or any(not q.strip() for q in ids):
+        # '' is a prefix of every id: an empty selection is refused, never read as "all"
+        raise ValueError(f"--only needs figure ids or prefixes, got an empty one; ids: {', '.join(e.id for e in exps)}")
     chosen = []
     for q in ids:
         exact = [e for e in exps if e.id.lower() == q.lower()]

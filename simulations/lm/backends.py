@@ -16,6 +16,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from simulations.io import CACHE_DIR_HELP, cache_root, check_writable
+
 from .prior import LMPrior, PromptFormat
 
 #: the scheme of served-model specs
@@ -42,24 +44,27 @@ def parse_served(spec: str) -> tuple:
     return base, (model or None)
 
 
-def default_cache_dir() -> Path:
-    """``<loader.cache_root()>/responses``: where served responses are kept by default."""
-    from .loader import cache_root
+def response_folder(cache_dir=None, response_cache=None) -> Path:
+    """Where served responses are kept: ``response_cache`` when given, else ``responses/`` under
+    the cache root :func:`simulations.io.cache_root` ``(cache_dir)``."""
+    if response_cache is not None:
+        return Path(response_cache).expanduser()
+    return cache_root(cache_dir) / "responses"
 
-    return cache_root() / "responses"
 
-
-def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logprobs: int = 20,
+def open_served(spec: str, *, cache_dir=None, response_cache=None, use_cache: bool = True, top_logprobs: int = 20,
                 max_workers: int = 8, timeout: float = 120.0, retries: int = 4, backoff: float = 0.5,
                 echo: str = "auto", liveness=None):
     """A :class:`~simulations.lm.served_model.ServedModel` for ``openai:URL[#MODEL]``.
 
     Without ``#MODEL`` the server is asked (``GET /v1/models``) and must list exactly one model.
-    ``cache_dir`` (default :func:`default_cache_dir`) holds the responses; ``use_cache=False``
-    keeps them in memory only. ``top_logprobs`` is K of the top-K next-token log-probabilities
-    (vLLM's server caps it at its ``--max-logprobs``, 20 by default). ``liveness`` is a launcher's
-    report of whether the server process is gone (:meth:`LlamaServer.death
-    <simulations.lm.llama_server.LlamaServer.death>`): a dead server is then named in one line.
+    Responses are kept in :func:`response_folder` ``(cache_dir, response_cache)`` (``cache_dir``
+    is the cache root, as ``--cache-dir`` of every command; ``response_cache`` a folder of their
+    own); ``use_cache=False`` keeps them in memory only. ``top_logprobs`` is K of the top-K
+    next-token log-probabilities (vLLM's server caps it at its ``--max-logprobs``, 20 by
+    default). ``liveness`` is a launcher's report of whether the server process is gone
+    (:meth:`LlamaServer.death <simulations.lm.llama_server.LlamaServer.death>`): a dead server
+    is then named in one line.
 
     Every option is range-checked, naming its command-line flag, before any request is sent."""
     from .http_client import CompletionsClient, check_option
@@ -77,8 +82,13 @@ def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logpro
         raise ValueError(f"echo must be one of {ECHO_MODES}, got {echo!r}")
     client = CompletionsClient(base, max_workers=max_workers, timeout=timeout, retries=retries, backoff=backoff,
                                liveness=liveness)
-    # the cache folder is probed before the first request, as every argument is
-    cache = ResponseCache((Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None)
+    folder = None
+    if use_cache:
+        # the cache folder is probed before the first request, as every argument is, naming the
+        # flag that chose it
+        folder = check_writable(response_folder(cache_dir, response_cache),
+                                argument="--cache-dir" if response_cache is None else "--response-cache")
+    cache = ResponseCache(folder)
     if model is None:
         ids = client.models()
         if len(ids) != 1:
@@ -91,30 +101,35 @@ def open_served(spec: str, *, cache_dir=None, use_cache: bool = True, top_logpro
 
 
 def open_model(spec: str = "smollm2", *, device: str = "auto", dtype: str = "float32", seed: int = 0,
-               threads: int | None = None, **served_options):
+               threads: int | None = None, cache_dir=None, **served_options):
     """A local :class:`~simulations.lm.loader.LoadedModel` or, for ``openai:URL[#MODEL]``, a
     :class:`~simulations.lm.served_model.ServedModel` (``served_options``: see :func:`open_served`).
 
-    A served option whose value is ``None`` means its default (so a CLI passes its flags as
-    they are); a served option set for a local model is rejected, so it is never silently
-    ignored. ``device``, ``dtype``, ``seed`` and ``threads`` concern local weights only."""
+    ``cache_dir`` is the cache root (:func:`simulations.io.cache_root`; ``None``: the default)
+    of either kind: a served model keeps its responses under it, a local ``.gguf`` its float
+    conversion. A served option whose value is ``None`` means its default (so a CLI passes its
+    flags as they are); a served option set for a local model is rejected, so it is never
+    silently ignored. ``device``, ``dtype``, ``seed`` and ``threads`` concern local weights only."""
     served_options = {k: v for k, v in served_options.items() if v is not None}
     if is_served(spec):
-        return open_served(spec, **served_options)
+        return open_served(spec, cache_dir=cache_dir, **served_options)
     if served_options:
         raise ValueError(f"options {sorted(served_options)} apply to served models (openai:URL) only, "
                          f"not to --model {spec!r}")
     from .loader import load
 
-    return load(spec, device=device, dtype=dtype, seed=seed, threads=threads)
+    return load(spec, device=device, dtype=dtype, seed=seed, threads=threads, cache_dir=cache_dir)
 
 
 def add_served_arguments(parser) -> None:
-    """The command-line options of served models (``coherence lm run/table/diagnose``); each
-    defaults to ``None`` = the default of :func:`open_served`."""
+    """``--cache-dir`` (the cache root, as on every command) and the command-line options of
+    served models (``coherence lm run/table/diagnose/formats``); each defaults to ``None`` = the
+    default of :func:`open_model`."""
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
+                        help=CACHE_DIR_HELP + " (here: lm-tables/, responses/ and GGUF conversions)")
     g = parser.add_argument_group("served models (--model openai:URL[#MODEL]; docs/serving.md)")
-    g.add_argument("--cache-dir", default=None,
-                   help="response cache folder (default ~/.cache/coherence/responses)")
+    g.add_argument("--response-cache", default=None, metavar="DIR",
+                   help="keep the server's responses in DIR (default: responses/ under the cache root)")
     g.add_argument("--no-response-cache", dest="use_cache", action="store_false", default=None,
                    help="keep responses in memory only")
     g.add_argument("--top-logprobs", type=int, default=None, help="top-K next-token logprobs to ask for (default 20)")
@@ -125,13 +140,16 @@ def add_served_arguments(parser) -> None:
                    help="score an order in one request when the server's prompt logprobs verify (default auto)")
 
 
-#: attribute names :func:`add_served_arguments` defines
-SERVED_OPTIONS = ("cache_dir", "use_cache", "top_logprobs", "max_workers", "timeout", "retries", "echo")
+#: attribute names :func:`add_served_arguments` defines (``cache_dir`` is the cache root, which
+#: :func:`open_model` takes for local models too; the others apply to served models only)
+SERVED_OPTIONS = ("cache_dir", "response_cache", "use_cache", "top_logprobs", "max_workers", "timeout", "retries",
+                  "echo")
 
 
 def served_options(args) -> dict:
-    """The served-model options of parsed ``args`` (:func:`add_served_arguments`), for
-    :func:`open_model`; unset ones are ``None`` (defaults)."""
+    """The model options of parsed ``args`` (:func:`add_served_arguments`) as keywords of
+    :func:`open_model`: the cache root and the served-model options; unset ones are ``None``
+    (defaults)."""
     return {k: getattr(args, k, None) for k in SERVED_OPTIONS}
 
 

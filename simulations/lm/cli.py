@@ -16,7 +16,7 @@ from simulations.io import check_writable, dumps
 
 from .coherence_estimate import CohConfig
 from .local_climb import CHECKS
-from .methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, METHODS
+from .methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, DEBATE_METHODS, METHODS
 from .tasks import TASKS
 
 
@@ -24,7 +24,10 @@ def _model_args(p) -> None:
     p.add_argument("--model", default="smollm2",
                    help="smollm2 | gemma3-270m | tiny-random | local model dir | .gguf file | openai:URL[#MODEL] (a server)")
     p.add_argument("--device", default="auto", help="auto (cuda, then cpu) | cpu | cuda | cuda:N")
-    p.add_argument("--dtype", default="float32", help="float32 | float16 | bfloat16 | float64")
+    p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16", "float64"),
+                   help="floating-point type of a local model's weights and activations: auto (default: float32 on "
+                        "CUDA; on a CPU bfloat16 when it advertises bf16 units and a one-time micro-benchmark finds "
+                        "it faster, else float32; cached per machine and model, stated on stderr) or a forced type")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: the cores left idle by the load average, at least 1)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -82,6 +85,10 @@ def add_arguments(parser) -> None:
     p.add_argument("--method", default="zero-shot", help="see `coherence lm methods`")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="steps / sweeps of the faithful searches (method default)")
+    p.add_argument("--agents", type=int, default=3, help="debate / self-consistency: agents K (2..10)")
+    p.add_argument("--tau", type=float, default=1.0, help="debate / self-consistency: sampling temperature (0 = argmax)")
+    p.add_argument("--schedule", default="sequential", choices=["sequential", "simultaneous"],
+                   help="debate: agents answer in turn within a round (a Gibbs sweep) or all read the previous round")
     p.add_argument("--loo", default="exact", choices=["exact", "block"],
                    help="leave-one-out conditionals of the faithful searches: exact or block (one pass, approximate)")
     p.add_argument("--no-timing", action="store_true", help="leave timing fields out of --json (byte comparison)")
@@ -129,8 +136,9 @@ def add_arguments(parser) -> None:
 
 def _check_numbers(args) -> None:
     """Integer arguments in range, before any model loads."""
+    # --steps is checked here, by its own name: the searches would refuse it as "sweeps" or "steps"
     for name, low in (("chunk", 1), ("sweeps", 1), ("orders", 1), ("shots", 0), ("seed", 0), ("chains", 1),
-                      ("n", 2), ("coh_orders", 2), ("checks", 1), ("token_budget", 1)):
+                      ("n", 2), ("coh_orders", 2), ("checks", 1), ("token_budget", 1), ("steps", 0)):
         v = getattr(args, name, None)
         if v is not None and v < low:
             flag = "-n" if name == "n" else f"--{name.replace('_', '-')}"
@@ -181,12 +189,31 @@ def _needs_labels(task, args, *, diagnose: bool) -> None:
                          "name a format (--format NAME)")
 
 
+def _debate_config(args):
+    """The debate settings of ``lm run`` (``--agents``, ``--tau``, ``--schedule``; ``--steps`` the
+    rounds), refused by flag name before any model loads."""
+    from .debate import DebateConfig
+
+    flags = {"agents": "--agents", "tau": "--tau", "schedule": "--schedule", "rounds": "--steps"}
+    try:
+        return DebateConfig(agents=args.agents, tau=args.tau, schedule=args.schedule,
+                            rounds=DebateConfig.rounds if args.steps is None else args.steps)
+    except ValueError as exc:
+        field = str(exc).split(" ", 1)[0]
+        raise ValueError(f"{flags.get(field, field)} {str(exc).split(' ', 1)[1]}") from None
+
+
 def _constraint_fits(task, args) -> None:
     """Refuse, before any model loads, a ``--constraint`` the task cannot take (no shared ids, a
     relation's field the items lack, a group too large)."""
-    from .constraint_choice import resolve
+    from .constraint_choice import faithful_relations, resolve
 
-    resolve(task, args.constraint)
+    name, _ = resolve(task, args.constraint)
+    method = getattr(args, "method", None)
+    faithful = method in METHODS and method not in BASELINES + CHUNKED_METHODS + DEBATE_METHODS
+    # a faithful search runs an auto balance as none (run_one says so); any other it must hold
+    if faithful and not (args.constraint == "auto" and name == "balance"):
+        faithful_relations(task, name)
 
 
 def _pick_format(lm, task, args, fmt_named):
@@ -208,15 +235,17 @@ def _pick_format(lm, task, args, fmt_named):
 
 def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exact", steps=None,
             chunk: int = 8, sweeps: int = 4, quiet: bool = True, constraint: str = "auto",
-            coh_orders: int = 6, checks: int = CHECKS) -> dict:
+            coh_orders: int = 6, checks: int = CHECKS, debate=None) -> dict:
     """One method on one task: labels, accuracy, AUC of the per-item log-odds (baselines), Coh of
     the labels (nats, with its standard error over ``coh_orders`` held-out evaluation orders:
     :mod:`simulations.lm.coherence_estimate`) and its paired comparison with gold (a labelling
     below gold is a search failure), the constraint that ran and its leak, and cost.
     ``constraint`` is one of :data:`simulations.lm.constraint_choice.CHOICES` (``auto``: the
     task's own). ``coherence`` and ``coherence-free`` are the certified ascent
-    (:mod:`simulations.lm.certified`; ``checks`` moves per polish step). Unless ``quiet``, the
-    searches draw a progress bar on stderr."""
+    (:mod:`simulations.lm.certified`; ``checks`` moves per polish step); ``debate`` and
+    ``self-consistency`` run :mod:`simulations.lm.debate` with ``debate`` (a
+    :class:`~simulations.lm.debate.DebateConfig`; its defaults when ``None``). Unless ``quiet``,
+    the searches draw a progress bar on stderr."""
     from .backends import accounting
     from .chunked import ChunkConfig, project, run_chunked, violations
     from .coherence_estimate import against_gold, evaluation_orders
@@ -242,6 +271,14 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
                        "labels_under_constraint": decided.tolist(),
                        "accuracy_under_constraint": float(np.mean(decided[known] == gold[known]))
                        if known.any() else None})
+    elif method in DEBATE_METHODS:
+        from .debate import DebateConfig, run_debate
+
+        cfg = debate if debate is not None else DebateConfig()
+        res = run_debate(lm, task, cfg, seed=seed, constraint=name, self_consistency=method == "self-consistency")
+        labels = res["labels"]
+        extras.update({k: res["record"][k] for k in ("labels_under_constraint", "accuracy_under_constraint")})
+        extras["debate"] = res["record"]
     elif method in ("coherence", "coherence-free"):
         from .certified import certified_ascent
 
@@ -281,7 +318,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
                        "loo": loo})
     seconds = time.perf_counter() - t0
     labels = np.asarray(labels, dtype=np.int64)
-    tokens = prior.forward_tokens
+    tokens = prior.forward_tokens + extras.get("debate", {}).get("forward_tokens", 0)
     judged = against_gold(prior, labels, gold, evaluation_orders(task.n, coh_orders, seed))
     c = judged["coh"]
     acc = float(np.mean(labels[known] == gold[known])) if known.any() else None
@@ -311,11 +348,12 @@ def _run(args) -> int:
     task, fmt_named = _build_task(args)  # bad task arguments fail before the model loads
     _needs_labels(task, args, diagnose=False)
     _constraint_fits(task, args)
+    debate = _debate_config(args) if args.method in DEBATE_METHODS else None
     lm = _load(args)
     task, choice = _pick_format(lm, task, args, fmt_named)
     row = run_one(lm, task, args.method, args.seed, shots=args.shots, loo=args.loo, steps=args.steps,
                   chunk=args.chunk, sweeps=args.sweeps, quiet=args.quiet, constraint=args.constraint,
-                  coh_orders=args.coh_orders, checks=args.checks)
+                  coh_orders=args.coh_orders, checks=args.checks, debate=debate)
     if row.get("constraint_note"):
         print(f"note: {row['constraint_note']}", file=sys.stderr)
     row["format_choice"] = choice
@@ -338,7 +376,7 @@ def _run(args) -> int:
 
 
 def _table(args) -> int:
-    from .loader import cache_root
+    from simulations.io import cache_root
     from .table import TABLE_METHODS, TableConfig, cell_key, cells, run_table
 
     _check_numbers(args)
@@ -352,12 +390,14 @@ def _table(args) -> int:
 
     for t in args.tasks:  # a constraint a task cannot take is refused before the model loads
         resolve(make_task(t, args.n, args.seeds[0]), args.constraint)
-    out = args.out or str(cache_root() / "lm-tables")
+    # --cache-dir is the cache root of every command, so by default the table files lie under it
+    out = args.out or str(cache_root(getattr(args, "cache_dir", None)) / "lm-tables")
     check_writable(out, argument="--out")
-    cfg = TableConfig(model=args.model, n=args.n, chunk=args.chunk, sweeps=args.sweeps, shots=args.shots,
-                      chains=args.chains, dtype=args.dtype, constraint=args.constraint,
-                      coh_orders=args.coh_orders, checks=args.checks)
     lm = _load(args)
+    # the precision that ran (--dtype auto resolved) keys the file: two precisions never share one
+    cfg = TableConfig(model=args.model, n=args.n, chunk=args.chunk, sweeps=args.sweeps, shots=args.shots,
+                      chains=args.chains, dtype=lm.dtype, constraint=args.constraint,
+                      coh_orders=args.coh_orders, checks=args.checks)
     data = run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
     from .predictions import summary_markdown, table_path_of
 

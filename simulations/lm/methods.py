@@ -8,6 +8,8 @@ Baselines (defined here; each returns labels ``(n,)`` in ``{0..k-1}``):
   labels or with the gold labels; ``shots = 0`` means every other item (many-shot, the
   leave-one-out conditional).
 
+``debate`` and ``self-consistency`` are :mod:`simulations.lm.debate` (agents over label words).
+
 Searches (``bootstrap``, ``icm``, ``icm-paper``, ``gibbs``) run unchanged on the
 :class:`~simulations.lm.prior.LMPrior` through ``simulations.search.run_search`` (faithful, exact
 leave-one-out: for small ``n``). The ``chunked-*`` searches and ``coherence`` are the fast paths
@@ -32,9 +34,13 @@ METHODS = {
     "chunked-gibbs": "Gibbs over chunks with randomized context exclusion, unconstrained, several chains (scales)",
     "coherence": "ascent on the order-averaged prequential coherence under the task's constraint (scales)",
     "coherence-free": "ascent on the coherence with no constraint (regime R6: expect a constant labelling)",
+    "debate": "K agents answer, read the others' answers and answer again until consensus (simulations.lm.debate)",
+    "self-consistency": "majority of K independent zero-shot samples: the debate's round 0 (simulations.lm.debate)",
 }
 CHUNKED_METHODS = ("chunked-bootstrap", "chunked-icm", "chunked-gibbs", "coherence", "coherence-free")
 BASELINES = ("zero-shot", "random-few-shot", "golden-few-shot")
+#: multi-agent debate over label words and its no-interaction baseline (:mod:`simulations.lm.debate`)
+DEBATE_METHODS = ("debate", "self-consistency")
 #: the searches that maximise Coh itself: ending below gold's Coh is their *search failure*; the
 #: other searches optimise something else, so ending there is a finding about them (``below_gold``)
 COHERENCE_SEARCHES = ("coherence", "coherence-free")

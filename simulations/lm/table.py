@@ -213,6 +213,10 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
     for m in methods:
         if m not in TABLE_METHODS:
             raise ValueError(f"--methods entries must be among {sorted(TABLE_METHODS)}, got {m!r}")
+    if cfg.dtype != lm.dtype:
+        # the key must name the precision that runs, or cells of two precisions would mix in one file
+        raise ValueError(f"the table's dtype {cfg.dtype!r} is not the model's ({lm.dtype!r}): build the TableConfig "
+                         "with the dtype the model was loaded in")
     path = table_path(out_dir, cfg)
     data = _load(path, cfg)
     data["model_info"] = {"name": lm.name, "device": lm.device, "dtype": lm.dtype, "source": lm.source,

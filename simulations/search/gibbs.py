@@ -31,7 +31,7 @@ DEFAULTS = {"sweeps": 50, "tau": 1.0, "scan": "random", "chains": 1, "init": "ra
 
 def _run(name, model, labels, constraints, seed, p, tau_of, progress) -> SearchResult:
     rng = np.random.default_rng(seed)
-    n, k = model.n, model.k
+    n = model.n
     sweeps = V.positive_int("sweeps", p["sweeps"], 0)
     C = V.positive_int("chains", p["chains"], 1)
     if p["scan"] not in ("random", "systematic"):

@@ -100,7 +100,7 @@ def power_sampling(model, *, labels=None, constraints=None, seed=0, progress=Non
     C = V.positive_int("chains", p["chains"], 1)
     rng = np.random.default_rng(seed)
     ev = Evaluator(model)
-    n, k = model.n, model.k
+    n = model.n
     B = np.zeros((C, n), dtype=np.int64)
     lp = np.zeros((C, n))                                            # per-position log p of the current x
     _resample(model, ev, B, lp, np.zeros(C, dtype=np.int64), rng)

@@ -59,8 +59,16 @@ class Ticker:
         self.progress(self.total, self.total)
 
 
+#: the bar's layout: tqdm's default without the remaining time. ``total`` is an upper bound (a
+#: bootstrap may stop at its second sweep of 100), so a remaining time would be a guess that a
+#: fixed point can make hours too long; elapsed time and rate are known and shown.
+BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]"
+
+
 class StderrBar:
-    """A ``progress(done, total)`` callback that draws a tqdm bar on stderr (labelled ``desc``).
+    """A ``progress(done, total)`` callback that draws a tqdm bar on stderr (labelled ``desc``):
+    units done of at most ``total``, elapsed time and rate, and no remaining time
+    (:data:`BAR_FORMAT`).
 
     Use it as a context manager, so the bar is closed (and its line cleared) even when the search
     raises::
@@ -80,7 +88,8 @@ class StderrBar:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=self.desc, unit=self.unit, file=sys.stderr, leave=False)
+            self._bar = tqdm(total=total, desc=self.desc, unit=self.unit, file=sys.stderr, leave=False,
+                             bar_format=BAR_FORMAT)
         self._bar.total = total
         self._bar.update(done - self._bar.n)
 
