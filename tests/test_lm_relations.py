@@ -174,5 +174,7 @@ def test_the_documented_relation_numbers_are_the_codes():
 
     text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "lm.md").read_text().split())
     assert f"a group may hold at most {R.GROUP_LIMIT} items" in text
+    reliability = " ".join((Path(__file__).resolve().parents[1] / "docs" / "reliability.md").read_text().split())
+    assert f"a group over {R.GROUP_LIMIT} items" in reliability
     assert "under `at-most-one`, a group of 3 whose items are all false has leak 3/4" in text
     assert constraint_leak("at-most-one", np.zeros(3, dtype=int), np.zeros(3, dtype=int)) == pytest.approx(0.75)
