@@ -166,7 +166,7 @@ def test_committed_landscapes_were_computed_from_todays_tasks():
     from simulations.lm.tasks import make_task
 
     checked = 0
-    for f in sorted(TABLES.glob("*-n*-*.json")):
+    for f in sorted(TABLES.glob("*-n*-*.json")) + sorted((TABLES / "in-progress").glob("*-n*-*.json")):
         d = json.loads(f.read_text())
         if "config" not in d:
             continue
@@ -205,3 +205,28 @@ def test_docs_paragraph_on_the_paired_verdicts_matches_the_committed_tables():
     assert all(p["P1"]["undecided"] > 0 for p in verdicts.values())
     assert verdicts["smollm2"]["P6"]["verdict"] == "not judged" and verdicts["gemma3-270m"]["P6"]["verdict"] == "fails"
     assert any(r.get("outcome") == "refuted" for r in verdicts["gemma3-270m"]["P6"]["rows"])
+
+
+
+def test_the_rerun_in_progress_holds_the_new_record_format():
+    """The finished cells of the rerun: a checked table file, every landscape with its climb from
+    gold on the held-out orders, every record's Coh on those orders (its paired comparison with
+    gold recomputed here), and the records' search failures stated by the predictions' rule."""
+    from simulations.lm.coherence_estimate import paired
+    from simulations.lm.predictions import search_failed
+    from simulations.lm.table_file import read_table_file
+
+    files = sorted((TABLES / "in-progress").glob("*-n*-*.json"))
+    assert files
+    for f in files:
+        d = read_table_file(f)
+        assert d["config"]["coh_orders"] >= 2
+        for land in d["landscapes"].values():
+            assert len(land["orders"]) == d["config"]["coh_orders"] and "gold_climb" in land
+        for r in d["runs"].values():
+            gold = d["landscapes"][f"{r['task']}|{r['seed']}"]["labellings"]["gold"]["per_order"]
+            cmp = paired(r["coherence_per_order"], gold)
+            assert r["vs_gold"]["diff"] == pytest.approx(cmp["diff"]) and r["vs_gold"]["ci"] == pytest.approx(cmp["ci"])
+            assert r["below_gold"] == (cmp["ci"][1] < 0)
+            want = search_failed(d, r) if r["method"] in ("coherence", "coherence-free") else None
+            assert r["search_failure"] == want
