@@ -1,8 +1,8 @@
 """``coherence bench``: speed ratios measured side by side in one process.
 
-Each benchmark is a module in :mod:`coherence.benchmarks` (timing helpers: :mod:`coherence.benchmarks.timing`) defining ``NAME``, ``WHAT``, ``EXTRA``
-(the pip extra that installs what it imports, or ``None``), ``REQUIRES`` (the importable
-modules it needs) and ``run(quick: bool) -> dict`` with keys ``ours`` and ``baseline``
+Each benchmark is a module in :mod:`coherence.benchmarks` (timing helpers: :mod:`coherence.benchmarks.timing`)
+defining ``NAME``, ``WHAT``, ``EXTRA`` (the pip extra that installs what it imports, or ``None``),
+``REQUIRES`` (the importable modules it needs) and ``run(quick: bool) -> dict`` with keys ``ours`` and ``baseline``
 (seconds), ``baseline_is`` and ``params``. This runner adds ``name``, ``what``,
 ``ratio = baseline / ours`` and ``unit``. A module may also define ``report(row) -> str``:
 text printed under the table (without ``--json``) for what one ratio cannot show.

@@ -97,7 +97,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 
     wants_help = argv is None or any(a in ("-h", "--help") for a in argv)
 
-    parser = OneLineParser(prog="coherence", description="Verify, by computation, the theory of self-improvement as coherence optimization.")
+    parser = OneLineParser(prog="coherence", description="Verify, by computation, the theory of self-improvement "
+                                                         "as coherence optimization.")
     parser.add_argument("--version", action="version", version=f"coherence {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (mod, help_text) in commands().items():

@@ -41,11 +41,13 @@ def cell(text: str) -> str:
 
 
 def agreement(a: dict) -> str:
-    return "; ".join(f"{k.replace('_', ' ')} {g(v) if not isinstance(v, bool) else str(v).lower()}" for k, v in a.items())
+    return "; ".join(f"{k.replace('_', ' ')} {g(v) if not isinstance(v, bool) else str(v).lower()}"
+                     for k, v in a.items())
 
 
 def peer_table(rows) -> list:
-    out = ["| benchmark | peer | configuration timed (its fastest) | ours | peer | ratio | other configurations (ratio) | agreement |",
+    out = ["| benchmark | peer | configuration timed (its fastest) | ours | peer | ratio "
+           "| other configurations (ratio) | agreement |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         others = ", ".join(f"{c}: {g(v)}" for c, v in r["params"]["ratios"].items() if c != r["config"])
@@ -96,7 +98,8 @@ def render(rows: list, sc: dict) -> str:
         "`coherence bench` times our fast path and a baseline side by side in one process and reports",
         "`ratio = baseline time / our time` (best of several calls each). Only ratios taken in the same",
         "run mean anything: the numbers below come from one run on a shared 2-core machine with",
-        f"{', '.join(str(t) for t in threads)} BLAS thread(s) for both sides (`--threads`). A ratio above 1 means ours is faster.",
+        f"{', '.join(str(t) for t in threads)} BLAS thread(s) for both sides (`--threads`). "
+        "A ratio above 1 means ours is faster.",
         "",
         "```bash",
         "pip install -e \".[peers]\"        # constriction, pgmpy, scikit-learn (also in [test])",

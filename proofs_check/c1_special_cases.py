@@ -58,7 +58,8 @@ def gibbs_stationary(quick):
     cex = hunt(simulator_strategy(2, 4), lambda s: min(gibbs_vs_softmax(s).values()) > 1e-3,
                max_examples=50 if quick else 200)
     cex_out = None if cex is None else {"prior": describe(cex), **gibbs_vs_softmax(cex, with_tv=True)}
-    return Outcome(under_conditions(inside, cex), {"max_stationarity_residual_exchangeable": worst, "taus": [0.5, 1, 2], "n": n},
+    return Outcome(under_conditions(inside, cex),
+                   {"max_stationarity_residual_exchangeable": worst, "taus": [0.5, 1, 2], "n": n},
                    counterexample=cex_out)
 
 
@@ -85,8 +86,8 @@ def annealing(quick):
 
 
 @check("C1.bootstrap-coordinate-ascent", "Sequential bootstrap (relabel each item with its leave-one-out argmax, "
-       "one at a time) never lowers coherence and stops at a single-flip local maximum (Propositions 4.3-4.4: bootstrap "
-       "is zero-temperature coordinate ascent on coherence)", tolerance=1e-12,
+       "one at a time) never lowers coherence and stops at a single-flip local maximum (Propositions 4.3-4.4: "
+       "bootstrap is zero-temperature coordinate ascent on coherence)", tolerance=1e-12,
        conditions="joint priors (leave-one-out argmax = best single flip); every start in {0,1}^6")
 def bootstrap_ascent(quick):
     n = 6
@@ -127,7 +128,8 @@ def bootstrap_sync_cycles(quick):
 
 
 @check("C1.icm-pl-surrogate", "ICM's score (pseudo-likelihood PL = sum_i log P(b_i | rest)) has the same argmax "
-       "as joint coherence (the reduction of ICM to coherence optimisation, paper appendix)", expected="fails", tolerance=1e-9,
+       "as joint coherence (the reduction of ICM to coherence optimisation, paper appendix)", expected="fails",
+       tolerance=1e-9,
        conditions="PL is a surrogate, not a codelength: the argmaxes differ on some priors (hypothesis-shrunk "
                   "counterexample); see C5.R9 for the constructed regime")
 def icm_pl_surrogate(quick):
@@ -220,7 +222,8 @@ def search_matches_oracles(quick):
                 flips = np.where(np.eye(8, dtype=bool), 1 - b, b)
                 boot["not_local_max"] += bool(p.log_joint(flips).max() > p.log_joint(b) + 1e-12)
                 boot["not_fixed_point"] += not r.extras["fixed_point"]
-    ok = kern <= 1e-12 and dec and boot["max_drop"] <= 1e-12 and boot["not_local_max"] == 0 and boot["not_fixed_point"] == 0
+    ok = (kern <= 1e-12 and dec and boot["max_drop"] <= 1e-12 and boot["not_local_max"] == 0
+          and boot["not_fixed_point"] == 0)
     return Outcome("holds" if ok else "fails", {"max_kernel_difference": kern, "decoders_agree": bool(dec),
                                                 "bootstrap": boot})
 
@@ -283,9 +286,10 @@ def icm_annealing_target(quick):
         tv = _tv(x, boltz)
         if tv > 1e-3 and (cex is None or tv > cex["tv_to_boltzmann"]):
             cex = {"prior": describe(p), "tv_to_boltzmann": tv,
-                   "icm_mass_on_argmax_U": float(x[tie_set(U)].sum()), "boltzmann_mass_on_argmax_U": float(boltz[tie_set(U)].sum())}
-    return Outcome(under_conditions(worst_metropolis <= 1e-9, cex), {"metropolis_stationarity_residual": worst_metropolis},
-                   counterexample=cex)
+                   "icm_mass_on_argmax_U": float(x[tie_set(U)].sum()),
+                   "boltzmann_mass_on_argmax_U": float(boltz[tie_set(U)].sum())}
+    return Outcome(under_conditions(worst_metropolis <= 1e-9, cex),
+                   {"metropolis_stationarity_residual": worst_metropolis}, counterexample=cex)
 
 
 @check("C1.bootstrap-training-version", "The training version of bootstrap (fit a model to the current labels, "
@@ -317,11 +321,14 @@ def bootstrap_training(quick):
                 if witness is None:
                     witness = {"prior": describe(p), "start": b0.tolist(), "training_end": states[-1].tolist(),
                                "conditioning_end": cond.tolist(),
-                               "coh_training_end": float(p.log_joint(states[-1])), "coh_conditioning_end": float(p.log_joint(cond))}
+                               "coh_training_end": float(p.log_joint(states[-1])),
+                               "coh_conditioning_end": float(p.log_joint(cond))}
     ok = peer_ok and descent_ok and concept_ok
     return Outcome("holds" if ok else "fails", {"runs": runs, "matches_simulations_search": peer_ok,
-                                                "two_part_code_never_increases": descent_ok, "ends_at_a_concept": concept_ok,
-                                                "end_differs_from_conditioning_bootstrap": differ}, counterexample=witness)
+                                                "two_part_code_never_increases": descent_ok,
+                                                "ends_at_a_concept": concept_ok,
+                                                "end_differs_from_conditioning_bootstrap": differ},
+                   counterexample=witness)
 
 
 @check("C1.icm-consistency-restricts-support", "ICM's consistency term restricts the prior's support: the argmax "
@@ -368,9 +375,12 @@ def icm_consistency_restricts_support(quick):
             witness = {"instance": inst, "prior": describe(prior), **ends["completion_witness"]}
         rows.append({"instance": inst, "problems_x_candidates": [P, G], "prior_mass_on_C": r["prior_mass_on_C"],
                      "alpha_star": {k: h["alpha_star"] for k, h in r["hard"].items()},
-                     "alpha_one_violation_exceeds_gain": {k: h["alpha_one_violation_exceeds_gain"] for k, h in r["hard"].items()},
-                     "alpha_one_violation_exceeds_range": {k: h["alpha_one_violation_exceeds_range"] for k, h in r["hard"].items()},
-                     "tv_to_prior_on_C_by_beta_at_alpha_eq_T": [round(x["tv_to_prior_on_C"], 12) for x in r["soft"][1.0]]})
+                     "alpha_one_violation_exceeds_gain": {k: h["alpha_one_violation_exceeds_gain"]
+                                                          for k, h in r["hard"].items()},
+                     "alpha_one_violation_exceeds_range": {k: h["alpha_one_violation_exceeds_range"]
+                                                           for k, h in r["hard"].items()},
+                     "tv_to_prior_on_C_by_beta_at_alpha_eq_T": [round(x["tv_to_prior_on_C"], 12)
+                                                                for x in r["soft"][1.0]]})
     for agg in searches.values():
         agg["pool_consistent_rate"] = agg["pool_consistent"] / agg["runs"]
         agg["completed_consistent_rate"] = agg["completed_consistent"] / agg["runs"]
@@ -380,8 +390,9 @@ def icm_consistency_restricts_support(quick):
     cex = None
     if icm_alpha_breaks or max(a2_tv) > 1e-3 or witness is not None:
         cex = {"argmax_inconsistent_at_icm_alpha_50": icm_alpha_breaks[:4],
-               "violations_of_argmax_at_alpha_50_range": [min(b["violations_of_argmax_at_alpha_50"] for b in icm_alpha_breaks),
-                                                          max(b["violations_of_argmax_at_alpha_50"] for b in icm_alpha_breaks)]
+               "violations_of_argmax_at_alpha_50_range": [
+                   min(b["violations_of_argmax_at_alpha_50"] for b in icm_alpha_breaks),
+                   max(b["violations_of_argmax_at_alpha_50"] for b in icm_alpha_breaks)]
                if icm_alpha_breaks else None,
                "instances_with_inconsistent_argmax_at_alpha_50": len({b["instance"] for b in icm_alpha_breaks}),
                "alpha_over_T_2_limit_tv_to_prior_on_C": [round(x, 6) for x in a2_tv],

@@ -53,7 +53,8 @@ def chain_rule_predictor_coherence(log_table: np.ndarray, n: int, k: int, order)
     for t in range(n):
         marg_t = logsumexp(cube, axis=tuple(range(t + 1, n))) if t + 1 < n else cube
         marg_prev = logsumexp(marg_t, axis=t)
-        total += marg_t[tuple(B[:, j] for j in range(t + 1))] - (marg_prev[tuple(B[:, j] for j in range(t))] if t else 0.0)
+        total += (marg_t[tuple(B[:, j] for j in range(t + 1))]
+                  - (marg_prev[tuple(B[:, j] for j in range(t))] if t else 0.0))
     return total
 
 
@@ -67,7 +68,8 @@ def every_prior(quick):
         for n, k in ((7, 2), (4, 3)):
             q = TablePrior.random(rng, n, k, concentration=0.5)
             order = rng.permutation(n)
-            worst = max(worst, float(np.abs(chain_rule_predictor_coherence(q.log_table, n, k, order) - q.log_table).max()))
+            worst = max(worst, float(np.abs(chain_rule_predictor_coherence(q.log_table, n, k, order)
+                                            - q.log_table).max()))
     return Outcome("holds" if worst <= TOL else "fails", {"max_abs_error": worst})
 
 

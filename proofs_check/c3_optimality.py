@@ -132,7 +132,8 @@ def experiment(quick: bool, seed: int = 0) -> dict:
         extra["map_item_acc_rb"].append((wmap * item_acc_rb).sum(1))
         extra["map_recovery_rb"].append((wmap * post).sum(1))
         extra["map_item_acc"].append((wmap * item_acc).sum(1))
-    cat = lambda d: {k: np.concatenate(v) for k, v in d.items() if v}
+    def cat(d):
+        return {k: np.concatenate(v) for k, v in d.items() if v}
     return {"n": n, "m": m, "eta": eta, "draws": draws, "prior": p, "regs": regs,
             "metrics": {k: cat(v) for k, v in metrics.items()}, "extra": cat(extra), "violations": violations}
 
@@ -143,7 +144,8 @@ def _kl_table(p, logq) -> float:
 
 @check("C3.expected-dl-decomposition", "E_{pi* ~ P*}[-ln Q(pi*)] = H(P*) + KL(P* || Q), so the expected "
        "description length of the truth is smallest exactly at Q = P* (Theorem 5.5)", tolerance=1e-9,
-       conditions="sympy for generic distributions; exact enumeration over {0,1}^10 for every regularizer of the family")
+       conditions="sympy for generic distributions; exact enumeration over {0,1}^10 for every regularizer "
+                  "of the family")
 def expected_dl(quick):
     res, _ = S.cross_entropy_decomposition(3)
     p = task_prior(10)
@@ -204,7 +206,8 @@ def kl_degradation(quick):
                "farther_in_KL": names[b], "KL_b": kl[b], "recovery_b": rec[b]}
     verdict = "fails" if rho >= 0 else ("holds" if cex is None else "holds-under-conditions")
     return Outcome(verdict, {"spearman_rho": rho, "spearman_rho_occam_bound": rho_bound,
-                             "by_regularizer": {k: {"KL": float(a), "recovery_rb": float(r), "occam_bound_acc": float(o)}
+                             "by_regularizer": {k: {"KL": float(a), "recovery_rb": float(r),
+                                                    "occam_bound_acc": float(o)}
                                                 for k, a, r, o in zip(names, kl, rec, bound)}},
                    counterexample=cex)
 
@@ -303,7 +306,8 @@ def marginal_vs_map(quick):
         post = np.exp(log_coherence_table(cex))
         mdec = (post @ B > 0.5).astype(int)
         jm = B[int(post.argmax())]
-        acc = lambda b: float((post[:, None] * (B == b)).sum(0).mean())
+        def acc(b):
+            return float((post[:, None] * (B == b)).sum(0).mean())
         cex_out = {"prior": describe(cex), "joint_map": jm.tolist(), "marginal_decoder": mdec.tolist(),
                    "per_item_acc_map": acc(jm), "per_item_acc_marginal": acc(mdec),
                    "recovery_map": float(post.max()), "recovery_marginal": float(post[int(encode(mdec, 2))])}

@@ -67,7 +67,8 @@ def spectral_gap_exponential(quick):
     rate_rel_err = abs(-slope - layer_rate) / layer_rate
     ok = cheeger and r2 > 0.98 and rate_rel_err < 0.2 and single_exact < 1e-9
     return Outcome("holds" if ok else "fails",
-                   {"by_n": rows, "fit": {"rate": float(-slope), "prefactor": float(math.exp(intercept)), "r2": float(r2)},
+                   {"by_n": rows,
+                    "fit": {"rate": float(-slope), "prefactor": float(math.exp(intercept)), "r2": float(r2)},
                     "gap_ratio_per_added_item": float(math.exp(slope)),
                     "layer_mass_rate_prediction": layer_rate, "cheeger_bounds_hold": bool(cheeger),
                     "rate_relative_error": rate_rel_err, "single_persona_gaps": single,
@@ -117,7 +118,8 @@ def context_exclusion_matrix(prior, rho: float):
     rows, cols, vals = [], [], []
     for i in range(n):
         others = [j for j in range(n) if j != i]
-        prob = np.mean([np.exp(prior.log_conditional(B, i, np.array(D))) for D in itertools.combinations(others, size)], axis=0)
+        prob = np.mean([np.exp(prior.log_conditional(B, i, np.array(D)))
+                        for D in itertools.combinations(others, size)], axis=0)
         for y in range(k):
             rows.append(codes)
             cols.append(codes + (y - B[:, i]) * powers[i])

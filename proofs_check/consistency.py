@@ -6,7 +6,8 @@ bullet; C5 R6; section 6, ICM), used by ``C1.icm-consistency-restricts-support``
 The instances are the arithmetic-verification task (:mod:`simulations.arithmetic_task`):
 ``problems`` problems with ``candidates`` candidate answers each, exactly one correct (True), and a
 ``contradiction`` constraint between every two candidates of one problem (at most one True per
-problem). ``I(b)`` counts violated pairs; ``C = {b : I(b) = 0}`` is the consistent set. The R6
+problem). ``I(b)`` counts violated pairs (the argument ``viol`` below, one count per labeling code);
+``C = {b : I(b) = 0}`` is the consistent set. The R6
 check's settings and instances are the regime's (:mod:`simulations.regimes.r06_degenerate`).
 
 * Hard restriction (argmax): for a score table ``S`` over ``{0,1}^n`` the argmax of
@@ -59,65 +60,65 @@ def random_task_prior(seed: int, truth: np.ndarray) -> ConceptMixture:
 
 # -- hard restriction: the argmax -------------------------------------------------------------
 
-def restriction_threshold(S, I) -> dict:
+def restriction_threshold(S, viol) -> dict:
     """``alpha*`` (exact) and the two sufficient thresholds for ``argmax(alpha S - I) = argmax_C S``."""
-    S, I = np.asarray(S, dtype=float), np.asarray(I)
-    C = I == 0
+    S, viol = np.asarray(S, dtype=float), np.asarray(viol)
+    C = viol == 0
     s_c = float(S[C].max())
     beats = ~C & (S > s_c)
-    exact = float((I[beats] / (S[beats] - s_c)).min()) if beats.any() else math.inf
+    exact = float((viol[beats] / (S[beats] - s_c)).min()) if beats.any() else math.inf
     gain = float(S.max() - s_c)
     return {"alpha_star": exact, "alpha_one_violation_exceeds_gain": 1.0 / gain if gain > 0 else math.inf,
             "alpha_one_violation_exceeds_range": 1.0 / float(S.max() - S.min()), "max_consistent_score": s_c,
-            "global_argmax_violations": int(I[int(np.argmax(S))])}
+            "global_argmax_violations": int(viol[int(np.argmax(S))])}
 
 
-def penalised_argmax(S, I, alpha: float, penalty: float = 1.0) -> set:
+def penalised_argmax(S, viol, alpha: float, penalty: float = 1.0) -> set:
     """The argmax set of ``alpha * S - penalty * I`` (code indices, ties included)."""
     S = np.asarray(S, dtype=float)
-    return set(tie_set(alpha * S - penalty * np.asarray(I), atol=1e-9 * max(1.0, alpha)).tolist())
+    return set(tie_set(alpha * S - penalty * np.asarray(viol), atol=1e-9 * max(1.0, alpha)).tolist())
 
 
-def restricted_argmax(S, I) -> set:
+def restricted_argmax(S, viol) -> set:
     """The argmax set of ``S`` over the consistent labelings."""
     S = np.asarray(S, dtype=float)
-    return set(tie_set(np.where(np.asarray(I) == 0, S, -np.inf)).tolist())
+    return set(tie_set(np.where(np.asarray(viol) == 0, S, -np.inf)).tolist())
 
 
-def argmax_restriction(S, I, penalty: float = 1.0, below=(0.25, 0.5, 0.9, 0.99), above=(1.01, 2.0)) -> dict:
+def argmax_restriction(S, viol, penalty: float = 1.0, below=(0.25, 0.5, 0.9, 0.99), above=(1.01, 2.0)) -> dict:
     """Whether ``argmax(alpha S - penalty I) = argmax_C S`` at ``alpha = f alpha*`` (``alpha*`` of a
     unit penalty) for ``f`` in ``below`` (must agree) and in ``above`` (must differ)."""
-    th = restriction_threshold(S, I)
-    a, want = th["alpha_star"], restricted_argmax(S, I)
+    th = restriction_threshold(S, viol)
+    a, want = th["alpha_star"], restricted_argmax(S, viol)
     if math.isinf(a):   # the global argmax is consistent: every alpha restricts
-        agree_below = all(penalised_argmax(S, I, x, penalty) == want for x in (0.1, 1.0, 10.0, ICM_ALPHA))
+        agree_below = all(penalised_argmax(S, viol, x, penalty) == want for x in (0.1, 1.0, 10.0, ICM_ALPHA))
         differ_above = True
     else:
-        agree_below = all(penalised_argmax(S, I, f * a, penalty) == want for f in below)
-        differ_above = all(penalised_argmax(S, I, f * a, penalty) != want for f in above)
+        agree_below = all(penalised_argmax(S, viol, f * a, penalty) == want for f in below)
+        differ_above = all(penalised_argmax(S, viol, f * a, penalty) != want for f in above)
     sufficient_ok = th["alpha_one_violation_exceeds_range"] <= th["alpha_one_violation_exceeds_gain"] <= a
-    icm = penalised_argmax(S, I, ICM_ALPHA, penalty)
+    icm = penalised_argmax(S, viol, ICM_ALPHA, penalty)
     return {**th, "agrees_below_alpha_star": agree_below, "differs_above_alpha_star": differ_above,
             "sufficient_thresholds_below_alpha_star": bool(sufficient_ok),
-            "argmax_consistent_at_icm_alpha": all(int(np.asarray(I)[c]) == 0 for c in icm),
-            "violations_at_icm_alpha": max(int(np.asarray(I)[c]) for c in icm)}
+            "argmax_consistent_at_icm_alpha": all(int(np.asarray(viol)[c]) == 0 for c in icm),
+            "violations_at_icm_alpha": max(int(np.asarray(viol)[c]) for c in icm)}
 
 
 # -- soft restriction: the softmax ------------------------------------------------------------
 
-def softmax_restriction(log_p, I, a: float, beta: float, penalty: float = 1.0) -> dict:
+def softmax_restriction(log_p, viol, a: float, beta: float, penalty: float = 1.0) -> dict:
     """Total variation of ``q ∝ exp(a log P - beta penalty I)`` from ``P^a`` renormalised on ``C``
     (explicit, and the closed form ``M / (Z_C + M)`` of a unit penalty) and from ``P`` on ``C``."""
-    log_p, I = np.asarray(log_p, dtype=float), np.asarray(I)
-    C = I == 0
-    lq = a * log_p - beta * penalty * I
+    log_p, viol = np.asarray(log_p, dtype=float), np.asarray(viol)
+    C = viol == 0
+    lq = a * log_p - beta * penalty * viol
     q = np.exp(lq - logsumexp(lq))
     la = np.where(C, a * log_p, -np.inf)
     target = np.exp(la - logsumexp(la))
     lp = np.where(C, log_p, -np.inf)
     prior_c = np.exp(lp - logsumexp(lp))
     log_zc = logsumexp(a * log_p[C])
-    log_m = logsumexp(a * log_p[~C] - beta * I[~C]) if (~C).any() else -np.inf
+    log_m = logsumexp(a * log_p[~C] - beta * viol[~C]) if (~C).any() else -np.inf
     closed = float(np.exp(log_m - np.logaddexp(log_zc, log_m)))
     bound = float(np.exp(-beta + logsumexp(a * log_p[~C]) - log_zc)) if (~C).any() else 0.0
     return {"a": a, "beta": beta, "tv_to_tempered_prior_on_C": float(0.5 * np.abs(q - target).sum()),
@@ -153,18 +154,20 @@ def icm_end_consistency(prior, cons, seeds, methods=("icm", "icm-paper")) -> dic
 def support_restriction(prior, cons, penalty: float = 1.0, betas=(0.0, 1.0, 2.0, 4.0, 8.0, 16.0)) -> dict:
     """Everything the check measures on one instance except the searches."""
     B = all_behaviours(prior.n, 2)
-    I = cons.violations(B)
+    viol = cons.violations(B)
     log_p = log_coherence_table(prior)
     scores = {"Coh": log_p, "PL": pseudo_likelihood(prior, B), "signed_logodds": signed_logodds(prior, B)}
-    hard = {k: argmax_restriction(S, I, penalty) for k, S in scores.items()}
-    soft = {a: [softmax_restriction(log_p, I, a, b, penalty) for b in betas] for a in (0.5, 1.0, 2.0)}
+    hard = {k: argmax_restriction(S, viol, penalty) for k, S in scores.items()}
+    soft = {a: [softmax_restriction(log_p, viol, a, b, penalty) for b in betas] for a in (0.5, 1.0, 2.0)}
     one = soft[1.0]
-    soft_ok = (all(abs(r["tv_to_tempered_prior_on_C"] - r["tv_closed_form"]) <= 1e-12 for rs in soft.values() for r in rs)
+    soft_ok = (all(abs(r["tv_to_tempered_prior_on_C"] - r["tv_closed_form"]) <= 1e-12
+                   for rs in soft.values() for r in rs)
                and all(y["tv_to_prior_on_C"] <= x["tv_to_prior_on_C"] + 1e-15 for x, y in zip(one, one[1:]))
                and one[-1]["tv_to_prior_on_C"] <= one[-1]["tv_bound"] + 1e-15)
     hard_ok = all(h["agrees_below_alpha_star"] and h["differs_above_alpha_star"]
                   and h["sufficient_thresholds_below_alpha_star"] for h in hard.values())
-    return {"n": prior.n, "prior_mass_on_C": float(np.exp(logsumexp(log_p[I == 0]))), "consistent_labelings": int((I == 0).sum()),
+    return {"n": prior.n, "prior_mass_on_C": float(np.exp(logsumexp(log_p[viol == 0]))),
+            "consistent_labelings": int((viol == 0).sum()),
             "hard": hard, "soft": soft, "hard_ok": bool(hard_ok), "soft_ok": bool(soft_ok)}
 
 
@@ -192,7 +195,8 @@ def takeover(prior, truth, cons) -> dict:
     for name, S in (("Coh", log_coherence_table(prior)), ("PL", pseudo_likelihood(prior, B))):
         free = set(tie_set(S).tolist())
         held = set(tie_set(np.where(consistent, S, -np.inf)).tolist())
-        out[name] = {"constant_wins_unconstrained": free == {const}, "accuracy_unconstrained": joint_accuracy(B, S, truth),
+        out[name] = {"constant_wins_unconstrained": free == {const},
+                     "accuracy_unconstrained": joint_accuracy(B, S, truth),
                      "truth_wins_constrained": held == {tcode},
                      "accuracy_constrained": joint_accuracy(B, np.where(consistent, S, -np.inf), truth)}
     return out
@@ -220,17 +224,24 @@ def constant_takeover_sweeps(p: dict, instances: dict, cons_override=False) -> d
     return {
         "n": n, "eps_t": eps_t, "truth": truth.tolist(), "class_balance": balance,
         "weight_sweep": {"eps_c": eps_c, "predicted_coh_switch_w_c": constant_switch_weight(n, eps_t, eps_c),
-                         "measured_coh_switch_w_c": _first(wgrid, [r["Coh"]["constant_wins_unconstrained"] for r in wrows]),
-                         "coh_constant_beyond_switch": all(r["Coh"]["constant_wins_unconstrained"] for w, r in zip(wgrid, wrows)
+                         "measured_coh_switch_w_c": _first(wgrid, [r["Coh"]["constant_wins_unconstrained"]
+                                                                   for r in wrows]),
+                         "coh_constant_beyond_switch": all(r["Coh"]["constant_wins_unconstrained"]
+                                                           for w, r in zip(wgrid, wrows)
                                                            if w > constant_switch_weight(n, eps_t, eps_c) + 0.01),
                          "pl_constant_at_every_weight": all(r["PL"]["constant_wins_unconstrained"] for r in wrows),
                          "table_w_c_cohconst_plconst": [[float(w), r["Coh"]["constant_wins_unconstrained"],
-                                                         r["PL"]["constant_wins_unconstrained"]] for w, r in zip(wgrid, wrows)][:: max(1, len(wgrid) // 10)]},
-        "noise_sweep": {"w_c": w_fixed, "predicted_coh_switch_eps_c": constant_switch_noise(n, 1 - w_fixed, w_fixed, eps_t),
-                        "measured_coh_switch_eps_c": _first(egrid, [not r["Coh"]["constant_wins_unconstrained"] for r in erows]),
+                                                         r["PL"]["constant_wins_unconstrained"]]
+                                                        for w, r in zip(wgrid, wrows)][:: max(1, len(wgrid) // 10)]},
+        "noise_sweep": {"w_c": w_fixed,
+                        "predicted_coh_switch_eps_c": constant_switch_noise(n, 1 - w_fixed, w_fixed, eps_t),
+                        "measured_coh_switch_eps_c": _first(egrid, [not r["Coh"]["constant_wins_unconstrained"]
+                                                                    for r in erows]),
                         "predicted_pl_switch_eps_c": eps_t,
-                        "measured_pl_switch_eps_c": _first(egrid, [not r["PL"]["constant_wins_unconstrained"] for r in erows])},
+                        "measured_pl_switch_eps_c": _first(egrid, [not r["PL"]["constant_wins_unconstrained"]
+                                                                   for r in erows])},
         "accuracy_of_constant_equals_class_balance": acc_is_balance,
-        "constraints_recover_truth_everywhere": all(r[s]["truth_wins_constrained"] for r in every for s in ("Coh", "PL")),
+        "constraints_recover_truth_everywhere": all(r[s]["truth_wins_constrained"]
+                                                    for r in every for s in ("Coh", "PL")),
         "cons": cons, "truth_arr": truth,
     }

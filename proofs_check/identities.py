@@ -174,7 +174,8 @@ def dm_closed_form(quick):
         worst = max(worst, abs(float(dm.log_joint(b)) - ref),
                     abs(float(dm.log_sequential(b, rng.permutation(n)).sum()) - ref))
     ok = S.is_zero(r1) and S.is_zero(r2) and worst <= 1e-9
-    return Outcome("holds" if ok else "fails", {"symbolic_residuals": [str(r1), str(r2)], "max_abs_error_vs_scipy": worst})
+    return Outcome("holds" if ok else "fails",
+                   {"symbolic_residuals": [str(r1), str(r2)], "max_abs_error_vs_scipy": worst})
 
 
 @check("I.dm-asymptotics", "-Coh = n H(p) + (K-1)/2 ln n - (K-1)/2 ln 2pi - ln Gamma(A) + sum ln Gamma(alpha_y) "

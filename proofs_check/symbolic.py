@@ -61,8 +61,10 @@ def lambda_eta_map():
     coeff_d = sp.simplify(sp.diff(diff, d))
     sol = sp.solve(sp.Eq(coeff_d, 0), lam)
     target = 1 / sp.log((1 - eta) / eta)
-    residual = sp.simplify(sp.expand_log(sol[0] - target, force=True)) if len(sol) == 1 else sp.Symbol("no_unique_solution")
-    return residual, {"coefficient_of_d": str(coeff_d), "lambda": str(sol), "coefficient_of_logQ": str(sp.diff(diff, logq))}
+    residual = (sp.simplify(sp.expand_log(sol[0] - target, force=True)) if len(sol) == 1
+                else sp.Symbol("no_unique_solution"))
+    return residual, {"coefficient_of_d": str(coeff_d), "lambda": str(sol),
+                      "coefficient_of_logQ": str(sp.diff(diff, logq))}
 
 
 def tempered_gibbs_detailed_balance():
@@ -90,7 +92,8 @@ def tempered_gibbs_detailed_balance():
         for i in range(n):
             for y in (0, 1):
                 qc = q[flip(b, i, y)] / (q[flip(b, i, 0)] + q[flip(b, i, 1)])
-                res_cond.append(sp.simplify(sp.powsimp(sp.powdenest(tempered_cond(b, i, y) - qc, force=True), force=True)))
+                res_cond.append(sp.simplify(sp.powsimp(sp.powdenest(tempered_cond(b, i, y) - qc, force=True),
+                                                       force=True)))
                 b2 = flip(b, i, y)
                 if b2 != b:
                     lhs = q[b] / Z * tempered_cond(b, i, y) / n
@@ -125,15 +128,16 @@ def dirichlet_multinomial_sequential(counts=(3, 1, 2)):
         prod *= (alpha[y] + seen[y]) / (A + t)
         seen[y] += 1
     n = len(seq)
-    closed = sp.gamma(A) / sp.gamma(A + n) * sp.Mul(*[sp.gamma(alpha[y] + counts[y]) / sp.gamma(alpha[y]) for y in range(k)])
+    closed = sp.gamma(A) / sp.gamma(A + n) * sp.Mul(*[sp.gamma(alpha[y] + counts[y]) / sp.gamma(alpha[y])
+                                                      for y in range(k)])
     residual = sp.simplify(sp.gammasimp(prod - closed))
     return residual, {"counts": list(counts), "closed_form": str(closed)}
 
 
 def beta_bernoulli_integral(pairs=((1, 1), (2, 3), (3, 1), (5, 2))):
     """``int_0^1 theta^s (1-theta)^f dBeta(a, b) = B(a+s, b+f) / B(a, b)``: exact integrals for
-    several integer ``(a, b)`` (polynomial integrands, exact) and every split ``s + f = 4`` (the de Finetti mixture form of the
-    Beta-Bernoulli coherence; the symbolic-``alpha`` telescoping is
+    several integer ``(a, b)`` (polynomial integrands, exact) and every split ``s + f = 4`` (the de Finetti
+    mixture form of the Beta-Bernoulli coherence; the symbolic-``alpha`` telescoping is
     :func:`dirichlet_multinomial_sequential`)."""
     th = sp.Symbol("theta", positive=True)
     residuals = []
@@ -141,7 +145,8 @@ def beta_bernoulli_integral(pairs=((1, 1), (2, 3), (3, 1), (5, 2))):
         for s in range(5):
             f = 4 - s
             integral = sp.integrate(th ** (a + s - 1) * (1 - th) ** (b + f - 1), (th, 0, 1)) / sp.beta(a, b)
-            closed = sp.gamma(a + s) * sp.gamma(b + f) * sp.gamma(a + b) / (sp.gamma(a + b + s + f) * sp.gamma(a) * sp.gamma(b))
+            closed = (sp.gamma(a + s) * sp.gamma(b + f) * sp.gamma(a + b)
+                      / (sp.gamma(a + b + s + f) * sp.gamma(a) * sp.gamma(b)))
             residuals.append(sp.nsimplify(sp.simplify(sp.gammasimp(sp.expand_func(integral) - closed))))
     return sp.Add(*[sp.Abs(r) for r in residuals]), {"pairs": [[str(a), str(b)] for a, b in pairs], "n": 4}
 
@@ -155,7 +160,8 @@ def stirling_expansion():
     exact ``-Coh`` and simplify; the residual against the stated expansion must be 0."""
     z = sp.Symbol("z", positive=True)
     a = sp.Symbol("a", positive=True)
-    stirling = lambda zz, aa: (zz + aa - sp.Rational(1, 2)) * sp.log(zz) - zz + sp.log(2 * sp.pi) / 2
+    def stirling(zz, aa):
+        return (zz + aa - sp.Rational(1, 2)) * sp.log(zz) - zz + sp.log(2 * sp.pi) / 2
     remainder = sp.series(sp.loggamma(z + a) - stirling(z, a), z, sp.oo, n=1)
     remainder_is_o1 = sp.limit(sp.loggamma(z + 2) - stirling(z, 2), z, sp.oo) == 0
     n = sp.Symbol("n", positive=True)
@@ -163,7 +169,8 @@ def stirling_expansion():
     a0, a1 = sp.symbols("alpha0 alpha1", positive=True)
     props, alphas = (p, 1 - p), (a0, a1)
     A = a0 + a1
-    neg_coh = stirling(n, A) - sp.loggamma(A) - sum(stirling(py * n, ay) - sp.loggamma(ay) for py, ay in zip(props, alphas))
+    neg_coh = (stirling(n, A) - sp.loggamma(A)
+               - sum(stirling(py * n, ay) - sp.loggamma(ay) for py, ay in zip(props, alphas)))
     H = -sum(py * sp.log(py) for py in props)
     K = 2
     expansion = (n * H + sp.Rational(K - 1, 2) * sp.log(n) - sp.Rational(K - 1, 2) * sp.log(2 * sp.pi)

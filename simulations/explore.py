@@ -371,7 +371,8 @@ def _table(exp, data, params, defaults) -> str:
     lines.append("")
     if j["judged"]:
         lines.append(f"finding: {exp.finding(data)}")
-        tol = "" if j["tolerance"] is None else f" (tolerance: measured vs predicted switch within 2 grid steps = +-{j['tolerance']:.4g})"
+        tol = ("" if j["tolerance"] is None
+               else f" (tolerance: measured vs predicted switch within 2 grid steps = +-{j['tolerance']:.4g})")
         lines.append(f"verdict: {exp.verdict(data)}{tol}")
     else:
         lines.append(f"verdict: not judged: {j['reason']}")

@@ -153,7 +153,8 @@ def readme_section(figs: list, out: Path) -> str:
         lines += [f"### {e['id']} ({', '.join(e['claims'])})", "",
                   f"![{e['title']}]({Path(out).as_posix()}/{png})", "",
                   f"*Finding:* {e['finding']}", "",
-                  f"*Prediction tested:* {e['prediction']}. *Verdict:* {VERDICT_WORDS.get(e['verdict'], e['verdict'])}.", ""]
+                  f"*Prediction tested:* {e['prediction']}. "
+                  f"*Verdict:* {VERDICT_WORDS.get(e['verdict'], e['verdict'])}.", ""]
     return "\n".join(lines).rstrip()
 
 

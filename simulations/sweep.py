@@ -7,8 +7,8 @@ joblib workers). Each result is cached in its own file named by the SHA-256 of
     {"fn": "module:qualname", "salt": salt, "point": point}      (keys sorted, JSON)
 
 (the figures and explore commands put :func:`code_fingerprint` into the salt, so results of
-other code are never reused), so a repeated sweep reads the cache instead of recomputing, and a sweep interrupted by Ctrl-C
-or ``kill`` resumes where it stopped: every finished point was already written. Files are
+other code are never reused), so a repeated sweep reads the cache instead of recomputing, and a sweep interrupted by
+Ctrl-C or ``kill`` resumes where it stopped: every finished point was already written. Files are
 written atomically (:func:`simulations.io.atomic_write_text`), so a kill mid-write never leaves
 a truncated cache entry. Each entry carries the SHA-256 of its content and is checked on read
 (:mod:`simulations.stored`): an entry that is damaged, edited, of another point, or of the wrong
@@ -164,9 +164,9 @@ def sweep(fn: Callable[[dict], dict], points: Iterable[dict], *, salt: str = "",
     """``[fn(p) for p in points]``, in order, computing only the points not already cached.
 
     ``salt`` enters every cache key (bump it when ``fn``'s meaning changes); ``cache`` is the
-    folder (default :func:`cache_dir`, ``sweeps/`` under the user cache root); ``use_cache=False`` recomputes everything and writes nothing.
-    Results are written one file per point as soon as each finishes, so an interrupted sweep
-    loses at most the points in flight. A progress bar goes to standard error.
+    folder (default :func:`cache_dir`, ``sweeps/`` under the user cache root); ``use_cache=False`` recomputes
+    everything and writes nothing. Results are written one file per point as soon as each finishes, so an
+    interrupted sweep loses at most the points in flight. A progress bar goes to standard error.
     """
     n_jobs = _check_backend(backend, n_jobs)
     points = [dict(p) for p in points]

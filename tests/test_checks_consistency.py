@@ -29,7 +29,8 @@ def _mixture_logp(b, F, eps, w) -> float:
 
 def _violations(b, group) -> int:
     """Pairs of candidates of one problem that are both True."""
-    return sum(1 for i, j in itertools.combinations(range(len(b)), 2) if group[i] == group[j] and b[i] == 1 and b[j] == 1)
+    return sum(1 for i, j in itertools.combinations(range(len(b)), 2)
+               if group[i] == group[j] and b[i] == 1 and b[j] == 1)
 
 
 def _instance(seed, problems=2, candidates=3):
@@ -37,8 +38,8 @@ def _instance(seed, problems=2, candidates=3):
     prior = K.random_task_prior(seed, truth)
     vecs = list(itertools.product((0, 1), repeat=truth.size))    # code order: item 0 most significant
     logp = np.array([_mixture_logp(b, prior.F, prior.eps, prior.w) for b in vecs])
-    I = np.array([_violations(b, group) for b in vecs])
-    return truth, group, cons, prior, vecs, logp, I
+    viol = np.array([_violations(b, group) for b in vecs])
+    return truth, group, cons, prior, vecs, logp, viol
 
 
 def _brute_argmax(vals) -> set:
@@ -47,8 +48,8 @@ def _brute_argmax(vals) -> set:
 
 
 def test_task_constraints_count_the_same_violations_as_the_hand_count():
-    _, group, cons, prior, vecs, logp, I = _instance(3, 3, 3)
-    assert np.array_equal(cons.violations(np.array(vecs)), I)
+    _, group, cons, prior, vecs, logp, viol = _instance(3, 3, 3)
+    assert np.array_equal(cons.violations(np.array(vecs)), viol)
     # the exact coherence table the checks use equals the hand-rolled mixture
     from theory.softmax import log_coherence_table
     assert np.allclose(log_coherence_table(prior), logp, atol=1e-10)
@@ -57,38 +58,38 @@ def test_task_constraints_count_the_same_violations_as_the_hand_count():
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 5_000), shape=st.sampled_from([(2, 3), (3, 2), (2, 4)]))
 def test_alpha_star_is_where_the_brute_force_argmax_leaves_the_consistent_set(seed, shape):
-    _, _, _, _, vecs, logp, I = _instance(seed, *shape)
-    th = K.restriction_threshold(logp, I)
-    cons_best = _brute_argmax([v if i == 0 else -math.inf for v, i in zip(logp, I)])
+    _, _, _, _, vecs, logp, viol = _instance(seed, *shape)
+    th = K.restriction_threshold(logp, viol)
+    cons_best = _brute_argmax([v if i == 0 else -math.inf for v, i in zip(logp, viol)])
     a = th["alpha_star"]
     if math.isinf(a):   # then the unconstrained argmax must already be consistent
-        assert all(I[c] == 0 for c in _brute_argmax(list(logp)))
+        assert all(viol[c] == 0 for c in _brute_argmax(list(logp)))
         return
-    below = _brute_argmax([0.999 * a * v - i for v, i in zip(logp, I)])
-    above = _brute_argmax([1.001 * a * v - i for v, i in zip(logp, I)])
+    below = _brute_argmax([0.999 * a * v - i for v, i in zip(logp, viol)])
+    above = _brute_argmax([1.001 * a * v - i for v, i in zip(logp, viol)])
     assert below == cons_best
-    assert above != cons_best and any(I[c] > 0 for c in above)
+    assert above != cons_best and any(viol[c] > 0 for c in above)
     assert th["alpha_one_violation_exceeds_range"] <= th["alpha_one_violation_exceeds_gain"] <= a
 
 
 def test_a_perturbed_penalty_breaks_the_argmax_verdict():
     # an instance whose unconstrained argmax is inconsistent, so alpha* is finite
-    _, _, _, _, _, logp, I = _instance(0, 2, 3)
-    assert math.isfinite(K.restriction_threshold(logp, I)["alpha_star"])
-    ok = K.argmax_restriction(logp, I)
+    _, _, _, _, _, logp, viol = _instance(0, 2, 3)
+    assert math.isfinite(K.restriction_threshold(logp, viol)["alpha_star"])
+    ok = K.argmax_restriction(logp, viol)
     assert ok["agrees_below_alpha_star"] and ok["differs_above_alpha_star"]
-    half = K.argmax_restriction(logp, I, penalty=0.5)    # U = alpha S - I/2: threshold halves
-    double = K.argmax_restriction(logp, I, penalty=2.0)  # threshold doubles
+    half = K.argmax_restriction(logp, viol, penalty=0.5)    # U = alpha S - I/2: threshold halves
+    double = K.argmax_restriction(logp, viol, penalty=2.0)  # threshold doubles
     assert not half["agrees_below_alpha_star"]
     assert not double["differs_above_alpha_star"]
 
 
 def test_softmax_tv_matches_brute_force_and_perturbation_fails():
-    _, _, _, _, _, logp, I = _instance(1, 2, 3)
-    C = I == 0
+    _, _, _, _, _, logp, viol = _instance(1, 2, 3)
+    C = viol == 0
     for a, beta in ((1.0, 0.0), (1.0, 3.0), (2.0, 5.0), (0.5, 16.0)):
-        r = K.softmax_restriction(logp, I, a, beta)
-        q = np.array([math.exp(a * v - beta * i) for v, i in zip(logp, I)])
+        r = K.softmax_restriction(logp, viol, a, beta)
+        q = np.array([math.exp(a * v - beta * i) for v, i in zip(logp, viol)])
         q /= q.sum()
         pc = np.where(C, np.exp(logp), 0.0)
         pc /= pc.sum()
@@ -98,9 +99,9 @@ def test_softmax_tv_matches_brute_force_and_perturbation_fails():
         assert abs(r["tv_to_tempered_prior_on_C"] - 0.5 * np.abs(q - pa).sum()) < 1e-12
         assert abs(r["tv_closed_form"] - r["tv_to_tempered_prior_on_C"]) < 1e-12
         assert r["tv_to_tempered_prior_on_C"] <= r["tv_bound"] + 1e-15
-    assert K.softmax_restriction(logp, I, 1.0, 20.0)["tv_to_prior_on_C"] < 1e-7
-    assert K.softmax_restriction(logp, I, 2.0, 20.0)["tv_to_prior_on_C"] > 1e-2   # alpha != T: another limit
-    bad = K.softmax_restriction(logp, I, 1.0, 4.0, penalty=0.5)
+    assert K.softmax_restriction(logp, viol, 1.0, 20.0)["tv_to_prior_on_C"] < 1e-7
+    assert K.softmax_restriction(logp, viol, 2.0, 20.0)["tv_to_prior_on_C"] > 1e-2   # alpha != T: another limit
+    bad = K.softmax_restriction(logp, viol, 1.0, 4.0, penalty=0.5)
     assert abs(bad["tv_closed_form"] - bad["tv_to_tempered_prior_on_C"]) > 1e-3
 
 

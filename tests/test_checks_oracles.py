@@ -44,7 +44,8 @@ def test_sparse_and_dense_gap_agree_with_full_spectrum(seed, n):
 def test_sweep_map_cycle_oracle_matches_slow_bootstrap(seed, n):
     rng = np.random.default_rng(seed)
     s = InContextSimulator(rng.normal(0, 1, (n, 2)), rng.uniform(-1, 1, (n, n)), beta=float(rng.uniform(0, 4)),
-                           gamma=float(rng.uniform(0.2, 1)), kappa=float(rng.uniform(-2, 3)), lam=float(rng.uniform(-2, 3)))
+                           gamma=float(rng.uniform(0.2, 1)), kappa=float(rng.uniform(-2, 3)),
+                           lam=float(rng.uniform(-2, 3)))
     slow = any(not bootstrap_sequential(s, b0, 60)[3] for b0 in all_behaviours(n, 2))
     assert slow == bootstrap_cycles(s)
     F, _ = sweep_map(s)

@@ -78,7 +78,8 @@ FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(Heal
 
 
 @FUZZ
-@given(regime=st.one_of(st.sampled_from(["R5", "R8", "R13", "C2", "phase-R5", "R99", "r5", "-", ""]), st.text(max_size=8)),
+@given(regime=st.one_of(st.sampled_from(["R5", "R8", "R13", "C2", "phase-R5", "R99", "r5", "-", ""]),
+                        st.text(max_size=8)),
        name=st.sampled_from(REGIME_PARAMS), value=NUMBERISH, jobs=st.one_of(st.none(), NUMBERISH))
 def test_fuzz_explore(no_work, regime, name, value, jobs):
     if regime.startswith("-") or "\x00" in value + str(jobs):
@@ -174,7 +175,8 @@ def test_dask_without_the_extra_names_it(tmp_path):
             "            raise ModuleNotFoundError(name, name=name)\n"
             "sys.meta_path.insert(0, Block())\n"
             "from coherence.cli import main\n"
-            f"sys.exit(main(['figures', '--backend', 'dask', '--only', 'phase-R8', '--out', {str(tmp_path / 'f')!r}]))\n")
+            "sys.exit(main(['figures', '--backend', 'dask', '--only', 'phase-R8', "
+            f"'--out', {str(tmp_path / 'f')!r}]))\n")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT,
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert p.returncode == 2, p.stderr
@@ -197,7 +199,8 @@ def test_explore_help_lists_regimes_parameters_defaults_and_ranges(capsys):
 
 
 def test_explore_title_shows_the_set_parameters(capsys):
-    assert main(["explore", "R5", "--set", "n=10", "--set", "x=0.2", "--set", "seeds=1", "--no-cache", "--jobs", "1"]) == 0
+    assert main(["explore", "R5", "--set", "n=10", "--set", "x=0.2", "--set", "seeds=1", "--no-cache",
+                 "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     head = out.splitlines()[:2]
     assert "n = 12" not in out and "n = 10 (set)" in head[1] and "w_t = 0.7," in head[1], head
@@ -227,6 +230,7 @@ def test_outputs_follow_the_umask(tmp_path, mask, mode):
         assert main(["check", "--quick", "--only", "I.chain-rule", "--json", "--cache-dir", str(tmp_path / "c")]) == 0
     finally:
         os.umask(old)
-    files = [p for p in (tmp_path / "f").rglob("*") if p.is_file()] + [p for p in (tmp_path / "c").rglob("*") if p.is_file()]
+    files = ([p for p in (tmp_path / "f").rglob("*") if p.is_file()]
+             + [p for p in (tmp_path / "c").rglob("*") if p.is_file()])
     assert len(files) >= 6
     assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}, [(p.name, oct(p.stat().st_mode)) for p in files]

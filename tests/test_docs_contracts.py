@@ -39,7 +39,8 @@ def assert_matches(record: dict, heading: str) -> None:
     required, optional = documented_fields(heading)
     keys = set(record)
     assert required <= keys, f"documented in docs/cli.md but not printed: {sorted(required - keys)}"
-    assert keys <= required | optional, f"printed but not documented in docs/cli.md: {sorted(keys - required - optional)}"
+    assert keys <= required | optional, (
+        f"printed but not documented in docs/cli.md: {sorted(keys - required - optional)}")
 
 
 def documented_rows(heading: str) -> dict:

@@ -65,7 +65,8 @@ def test_zero_shot_golden_supervised_match_the_conditionals(seed, n):
     assert golden_accuracy(prior, truth, items) == pytest.approx(want_g)
     labels = {0: 1 - int(truth[0])}                            # one wrong label: supervised copies it
     sup = supervised_accuracy(prior, truth, items, labels)
-    assert sup == pytest.approx((want * n - (0.5 if abs(zs[0][0] - zs[0][1]) < 1e-12 else float(np.argmax(zs[0]) == truth[0]))) / n)
+    assert sup == pytest.approx((want * n - (0.5 if abs(zs[0][0] - zs[0][1]) < 1e-12
+                                             else float(np.argmax(zs[0]) == truth[0]))) / n)
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -171,7 +172,8 @@ def test_evaluate_point_is_deterministic():
 
 
 def _fake_regime_data(xs, exact, zero_shot, boundaries):
-    ci = lambda v: {"mean": v, "lo": v, "hi": v, "n": 1}
+    def ci(v):
+        return {"mean": v, "lo": v, "hi": v, "n": 1}
     return {"x": xs, "accuracy": {"exact": [ci(v) for v in exact], "zero-shot": [ci(v) for v in zero_shot]},
             "measures": {}, "boundaries": boundaries, "predicted_curves": []}
 

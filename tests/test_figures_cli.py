@@ -13,7 +13,8 @@ FAST = ["phase-R8"]            # a cheap figure (exact enumeration only)
 
 
 def _run(out: Path, cache: Path, *extra):
-    return main(["figures", "--quick", "--only", *FAST, "--out", str(out), "--cache-dir", str(cache), "--jobs", "1", *extra])
+    return main(["figures", "--quick", "--only", *FAST, "--out", str(out), "--cache-dir", str(cache), "--jobs", "1",
+                 *extra])
 
 
 def test_manifest_shape_files_same_bytes_and_only(tmp_path):
@@ -89,7 +90,8 @@ def test_explore_single_point_and_out_of_range_sweep_are_not_judged(capsys):
     assert "inconclusive for this sweep" in capsys.readouterr().out
     # a grid coarser than the regime's reference step is not judged (it once "confirmed" a switch
     # measured at 0.10 against a prediction of 0.068); the default grid is, with its tolerance shown
-    assert main(["explore", "R5", "--set", "xs=0.05,0.1,0.2,0.3,0.35", "--set", "seeds=1", "--no-cache", "--jobs", "1"]) == 0
+    assert main(["explore", "R5", "--set", "xs=0.05,0.1,0.2,0.3,0.35", "--set", "seeds=1", "--no-cache",
+                 "--jobs", "1"]) == 0
     assert "verdict: not judged: grid too coarse" in capsys.readouterr().out
     assert main(["explore", "R5", "--set", "seeds=1", "--no-cache", "--jobs", "1"]) == 0
     out = capsys.readouterr().out

@@ -148,7 +148,8 @@ def reference_all(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("all-ref")
     code, _, err = _finish(["all", "--quick", "--skip-figures", "--out", str(tmp / "out")], tmp / "cache")
     assert code == 0, err
-    return _without_timing(json.loads((tmp / "out" / "claims.json").read_text())), (tmp / "out" / "claims.md").read_bytes()
+    return (_without_timing(json.loads((tmp / "out" / "claims.json").read_text())),
+            (tmp / "out" / "claims.md").read_bytes())
 
 
 @pytest.mark.slow

@@ -112,7 +112,8 @@ def test_round_matrix_equals_monte_carlo_of_one_round(cond, schedule):
                          np.random.default_rng(0).random((len(start), 1, K)), tau, schedule, stop_at_consensus=False)
     freq = np.stack([np.bincount(encode(fin[r * N:(r + 1) * N]), minlength=2 ** K) for r in range(2 ** K)]) / N
     assert np.all(np.abs(freq - T) <= 4 * np.sqrt(T * (1 - T) / N) + 1e-12)
-    X = lambda M: float((N * (freq - M) ** 2 / M).sum())   # noqa: E731
+    def X(M):
+        return float((N * (freq - M) ** 2 / M).sum())
     dof = 2 ** K * (2 ** K - 1)
     assert chi2.sf(X(T), dof) > 1e-3
     assert chi2.sf(X(other), dof) < 1e-6                     # the test can tell the two schedules apart
@@ -199,7 +200,8 @@ def test_best_joint_is_exact_least_squares():
 # -- the method ----------------------------------------------------------------------------
 def test_debate_records_are_deterministic_per_seed(lm, task):
     cfg = DebateConfig(agents=4, rounds=3)
-    strip = lambda r: {k: v for k, v in r["record"].items() if k != "seconds"}  # noqa: E731
+    def strip(r):
+        return {k: v for k, v in r["record"].items() if k != "seconds"}
     a, b = run_debate(lm, task, cfg, seed=7), run_debate(lm, task, cfg, seed=7)
     assert strip(a) == strip(b) and np.array_equal(a["labels"], b["labels"])
     assert strip(run_debate(lm, task, cfg, seed=8))["round0_answers"] != strip(a)["round0_answers"]

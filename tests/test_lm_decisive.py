@@ -148,7 +148,8 @@ def test_certified_search_against_enumeration(lm, constraint, task, n):
         assert res["coherence"] == pytest.approx(f(res["labels"]))
         # never below any start it evaluated; a climbed start only rises
         assert all(res["coherence"] >= r["coherence_start"] - 1e-9 for r in res["starts"])
-        assert all(r["coherence_end"] >= r["coherence_start"] - 1e-9 for r in res["starts"] if r["coherence_end"] is not None)
+        assert all(r["coherence_end"] >= r["coherence_start"] - 1e-9 for r in res["starts"]
+                   if r["coherence_end"] is not None)
         assert sum(r["coherence_end"] is not None for r in res["starts"]) == min(2, len(res["starts"]))
         cert = res["certificate"]
         assert cert["checked"] == cert["total"] and cert["improving"] == 0

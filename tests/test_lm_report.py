@@ -84,7 +84,8 @@ def test_readme_pairs_sentence_matches_the_committed_tables():
     zero-shot under the pair constraint, which is at gold."""
 
     text = _doc("README.md")
-    assert "Gemma's constrained searches beat zero-shot and golden few-shot even when those are held to the same constraint" in text
+    assert ("Gemma's constrained searches beat zero-shot and golden few-shot even when those are held to the same "
+            "constraint") in text
     assert "SmolLM2's match its zero-shot, which the pair constraint already puts at gold" in text
     acc = {}
     for f in TABLES.glob("*-n64-*.json"):
@@ -201,7 +202,8 @@ def test_docs_paragraph_on_the_paired_verdicts_matches_the_committed_tables():
         verdicts[data["config"]["model"]] = ps
         # only the coherence searches fail a search; the others' ends below gold are their own
         assert ps["P3"]["search_failures"] <= search_failures(data)["search_failures"]
-    assert {m: p["P1"]["verdict"] for m, p in verdicts.items()} == {"smollm2": "not judged", "gemma3-270m": "not judged"}
+    assert ({m: p["P1"]["verdict"] for m, p in verdicts.items()}
+            == {"smollm2": "not judged", "gemma3-270m": "not judged"})
     assert all(p["P1"]["undecided"] > 0 for p in verdicts.values())
     assert verdicts["smollm2"]["P6"]["verdict"] == "not judged" and verdicts["gemma3-270m"]["P6"]["verdict"] == "fails"
     assert any(r.get("outcome") == "refuted" for r in verdicts["gemma3-270m"]["P6"]["rows"])

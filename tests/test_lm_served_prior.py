@@ -178,7 +178,8 @@ def test_cli_arguments_reach_open_model(tmp_path):
         m = open_model(args.model, **served_options(args))
         assert (m.top_logprobs, m.client.max_workers, m.client.timeout, m.echo) == (7, 2, 9.0, "off")
         assert m.cache.root == tmp_path / "responses"        # --cache-dir is the cache root
-        args = ap.parse_args(["--model", f"openai:{url}", "--response-cache", str(tmp_path / "r"), "--top-logprobs", "7"])
+        args = ap.parse_args(["--model", f"openai:{url}", "--response-cache", str(tmp_path / "r"),
+                              "--top-logprobs", "7"])
         assert open_model(args.model, **served_options(args)).cache.root == tmp_path / "r"
         local_args = ap.parse_args(["--model", "tiny-random"])
         assert all(v is None for v in served_options(local_args).values())

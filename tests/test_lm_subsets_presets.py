@@ -12,7 +12,8 @@ from simulations.lm.tasks import make_task
 
 def _truthfulqa(path, groups=12):
     # 4 claims per question, a varying number true (0..3), ids as published (integers from 100)
-    recs = [{"question": f"Question {q}?", "choice": f"Claim {q}.{j}", "label": int(j < q % 4), "consistency_id": 100 + q}
+    recs = [{"question": f"Question {q}?", "choice": f"Claim {q}.{j}", "label": int(j < q % 4),
+             "consistency_id": 100 + q}
             for q in range(groups) for j in range(4)]
     path.write_text(json.dumps(recs, indent=1))
     return path

@@ -174,7 +174,8 @@ def test_unconstrained_regime_rules():
     free = {"labels": BALANCED}
     assert unconstrained_regime(LAND, free, _case())["regime"] == "gold-above-constants"
     r = unconstrained_regime(LAND, free, _case(**{"all-1": 3.0}))
-    assert r["regime"] == "R6-constant" and "all-1 (100% one label)" in r["reason"] and "+3.00 [+2.00, +4.00]" in r["reason"]
+    assert (r["regime"] == "R6-constant" and "all-1 (100% one label)" in r["reason"]
+            and "+3.00 [+2.00, +4.00]" in r["reason"])
     assert unconstrained_regime(LAND, free, _case(**{"all-0": 0.5}))["regime"] == "constant-tied"
     # the free search's end counts when it is near-constant (90% one label), not otherwise
     near = {"labels": [1] * 9 + [0]}
@@ -529,4 +530,5 @@ def test_p5_lock_in_judged_over_runs():
         runs = [gibbs(s, *c) for s, c in enumerate(cases)]
         p5 = _by_id(_data(land, runs))["P5"]
         assert (p5["verdict"], p5["cases_ok"]) == (verdict, ok)
-        assert p5["rows"][0]["across_chains"] == pytest.approx(2 / 3) and p5["rows"][0]["within_chain_last_sweep"] == 0.1
+        assert (p5["rows"][0]["across_chains"] == pytest.approx(2 / 3)
+                and p5["rows"][0]["within_chain_last_sweep"] == 0.1)

@@ -1,5 +1,5 @@
-"""The C5 checks of R6 (ICM's constant take-over), R7, R9, R10 and R13 take their settings and instances from the regime modules
-(:mod:`simulations.regimes`), so a parameter changed there changes what the check measures; and
+"""The C5 checks of R6 (ICM's constant take-over), R7, R9, R10 and R13 take their settings and instances from the
+regime modules (:mod:`simulations.regimes`), so a parameter changed there changes what the check measures; and
 the check instances the modules build are the ones the checks drew before the refactor (the
 legacy random streams, rewritten here independently), so no check verdict or value moved."""
 from __future__ import annotations

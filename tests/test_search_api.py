@@ -28,7 +28,8 @@ class Counting(Prior):
 def _kwargs(name, n):
     truth = np.arange(n) % 2
     labels = {0: 1, 1: 0}
-    cons = from_relations(n, [(2, 3, "exclusive"), (4, 5, "contradiction")], group=[-1, -1, 0, 0, 1, 1] + [-1] * (n - 6))
+    cons = from_relations(n, [(2, 3, "exclusive"), (4, 5, "contradiction")],
+                          group=[-1, -1, 0, 0, 1, 1] + [-1] * (n - 6))
     kw = {"labels": labels}
     if name in ("power-sampling", "debate-adversarial"):
         kw = {}
@@ -64,7 +65,8 @@ def test_every_method_runs_is_reproducible_and_counts_evaluations(name, family):
     again = run_search(name, base, seed=3, **kw)
     assert np.array_equal(res.behaviours, again.behaviours)
     assert np.array_equal(res.coherence_trace, again.coherence_trace)
-    if "labels" in kw and name not in ("srm", "occam-srm", "joint-map", "marginal-decoder", "ccs") or name == "exact-argmax":
+    if ("labels" in kw and name not in ("srm", "occam-srm", "joint-map", "marginal-decoder", "ccs")
+            or name == "exact-argmax"):
         assert all(res.behaviours[i] == y for i, y in kw["labels"].items())
     if family == "simulator":
         # the count is exactly the rows the model computed, the trace's share reported apart

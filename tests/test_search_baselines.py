@@ -69,7 +69,8 @@ def test_self_training_with_features_adds_confident_items():
     X = rng.normal(size=(40, 2))
     truth = (X[:, 0] + 0.3 * X[:, 1] > 0).astype(int)
     prior = ConceptMixture(F=np.stack([truth, 1 - truth]), eps=[0.2, 0.2], w=[0.5, 0.5])
-    labels = {int(i): int(truth[i]) for i in np.flatnonzero(truth)[:3].tolist() + np.flatnonzero(1 - truth)[:3].tolist()}
+    labels = {int(i): int(truth[i])
+              for i in np.flatnonzero(truth)[:3].tolist() + np.flatnonzero(1 - truth)[:3].tolist()}
     res = run_search("self-training", prior, labels=labels, features=X, threshold=0.8)
     assert res.extras["pseudo_labelled"] > 0 and np.mean(res.behaviours == truth) > 0.85
 
@@ -86,8 +87,11 @@ def test_logistic_gradient_with_entropy_term_matches_finite_differences():
     rng = np.random.default_rng(2)
     f = LogisticFit(rng.normal(size=(12, 3)), k=3, l2=0.1)
     idx, y, w, unl = np.array([0, 1, 2, 5]), np.array([0, 2, 1, 1]), np.ones(4), np.array([3, 4, 6, 7])
-    fun = lambda x: f._objective(x, idx, y, w, unl, 0.7)[0]
-    grad = lambda x: f._objective(x, idx, y, w, unl, 0.7)[1]
+    def fun(x):
+        return f._objective(x, idx, y, w, unl, 0.7)[0]
+
+    def grad(x):
+        return f._objective(x, idx, y, w, unl, 0.7)[1]
     x0 = rng.normal(size=f.W.size)
     assert check_grad(fun, grad, x0) < 1e-5 * max(1.0, np.linalg.norm(grad(x0)))
 

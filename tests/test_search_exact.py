@@ -43,7 +43,8 @@ def test_map_and_marginal_decoder_against_brute_force(seed, n, eta, family):
     md = run_search("marginal-decoder", prior, labels=labels, eta=eta)
     assert np.allclose(md.extras["marginals"], marg, atol=1e-12)
     # expected per-item accuracy: the marginal decoder is never worse than joint MAP
-    acc = lambda b: marg[np.arange(n), b].mean()
+    def acc(b):
+        return marg[np.arange(n), b].mean()
     assert acc(md.behaviours) >= acc(res.behaviours) - 1e-12
 
 

@@ -53,7 +53,8 @@ def test_full_pool_scores_are_the_theory_functionals(seed, n):
             b = rng.integers(0, 2, n)
             full = np.ones(n, dtype=bool)
             U = s.score(b, full, s.scorer.stats(b, full))
-            assert math.isclose(U, 50.0 * float(oracle(prior, b)) - int(cons.violations(b)), rel_tol=1e-10, abs_tol=1e-9)
+            assert math.isclose(U, 50.0 * float(oracle(prior, b)) - int(cons.violations(b)), rel_tol=1e-10,
+                                abs_tol=1e-9)
 
 
 def test_incremental_and_full_rescoring_give_the_same_trajectory():
@@ -147,7 +148,8 @@ def test_r9_icm_scores_prefer_the_negation_where_coherence_picks_the_truth():
     rng = np.random.default_rng(0)
     truth = rng.integers(0, 2, 10)
     spec = [(0.1, 0.4), (0.1, 0.2), (0.2, 0.2), (0.3, 0.1), (0.3, 0.1)]
-    prior = persona_mixture(truth, {c: (f, e, w) for (c, f), (e, w) in zip(standard_concepts(truth, rng).items(), spec)})
+    prior = persona_mixture(truth, {c: (f, e, w)
+                                    for (c, f), (e, w) in zip(standard_concepts(truth, rng).items(), spec)})
     assert np.array_equal(run_search("exact-argmax", prior).behaviours, truth)
     B = all_behaviours(10, 2).astype(np.int64)
     for score in (signed_logodds, pseudo_likelihood):

@@ -53,7 +53,8 @@ def test_blocks_with_constraints():
     cons = Constraints(8, pairs=[(0, 1), (2, 3)], kinds=["exclusive", "contradiction"])
     for method in ("exact-argmax", "marginal-decoder", "occam-srm"):
         kw = {"labels": {5: 1}} if method == "occam-srm" else {}
-        _same(run_search(method, prior, constraints=cons, **kw), run_search(method, prior, constraints=cons, block=50, **kw))
+        _same(run_search(method, prior, constraints=cons, **kw),
+              run_search(method, prior, constraints=cons, block=50, **kw))
 
 
 def test_ternary_behaviours():

@@ -68,7 +68,8 @@ def test_concept_mixture_large_n_no_overflow():
     assert one.log_joint(b)[()] == pytest.approx(a * math.log(0.9) + (n - a) * math.log(0.1), rel=1e-12)
     two = ConceptMixture(F=np.stack([f, 1 - f]), eps=[0.1, 0.1], w=[0.5, 0.5])
     val = two.log_joint(b)[()]
-    assert np.isfinite(val) and val == pytest.approx(math.log(0.5) + a * math.log(0.9) + (n - a) * math.log(0.1), rel=1e-12)
+    assert np.isfinite(val) and val == pytest.approx(math.log(0.5) + a * math.log(0.9) + (n - a) * math.log(0.1),
+                                                     rel=1e-12)
     loo = two.log_loo(b[None])[0]
     assert np.all(np.isfinite(loo)) and np.allclose(logsumexp(loo, axis=-1), 0.0)
     bb = DirichletMultinomial.beta_bernoulli(n, 0.5, 0.5)

@@ -108,4 +108,5 @@ def test_concept_mixture_rejects_empty_shapes(shape):
     from theory import ConceptMixture
 
     with pytest.raises(ValueError, match="K >= 1, n >= 1"):
-        ConceptMixture(F=np.zeros(shape, dtype=int), eps=[0.1] * max(shape[0], 1), w=[1.0 / max(shape[0], 1)] * max(shape[0], 1))
+        ConceptMixture(F=np.zeros(shape, dtype=int), eps=[0.1] * max(shape[0], 1),
+                       w=[1.0 / max(shape[0], 1)] * max(shape[0], 1))

@@ -88,7 +88,8 @@ class ConceptMixture(JointPrior):
     def log_factors(self) -> np.ndarray:
         """``log p_j(b_i = y | x_i)``: ``log(1 - eps_j)`` if ``y = f_j(x_i)``, else
         ``log(eps_j / (k - 1))``; shape ``(K, n, k)``, nats."""
-        return np.where(np.arange(self.k) == self.F[:, :, None], self.log_hit[:, None, None], self.log_miss[:, None, None])
+        return np.where(np.arange(self.k) == self.F[:, :, None], self.log_hit[:, None, None],
+                        self.log_miss[:, None, None])
 
     def log_joint_all(self) -> np.ndarray:
         """``log P(b)`` for every ``b`` in code order (:mod:`theory.enumeration`): ``(k^n,)``,

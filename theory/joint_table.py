@@ -14,8 +14,9 @@ The items are split into two halves ``L`` and ``R``; each half's per-concept pro
 vectors (``K k^(n/2)`` numbers each), and the table is one matrix product
 ``P(b_L, b_R) = sum_j u_j(b_L) v_j(b_R)``, in probability space after factoring out each concept's
 largest entry. No ``(k^n, n)`` array of behaviour vectors is ever built. Cost: ``K k^n``
-multiply-adds inside BLAS plus ``k^n`` logarithms; memory one table. When the scaled products could underflow (tiny noise rates at large ``n``) it falls
-back to a log-space ``logsumexp`` over concepts, which is exact at every magnitude.
+multiply-adds inside BLAS plus ``k^n`` logarithms; memory one table. When the scaled products could underflow
+(tiny noise rates at large ``n``) it falls back to a log-space ``logsumexp`` over concepts, which is exact at every
+magnitude.
 
 Tables are in code order (:mod:`theory.enumeration`): item ``A[0]`` is the most significant digit.
 """

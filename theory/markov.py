@@ -83,7 +83,8 @@ def transition_matrix(model, tau: float = 1.0, scan: str = "random", rho: float 
     kernels = []
     for i in range(n):
         others = np.array([j for j in range(n) if j != i], dtype=np.int64)
-        subsets = [others] if size == n - 1 else [np.array(s, dtype=np.int64) for s in itertools.combinations(others, size)]
+        subsets = ([others] if size == n - 1
+                   else [np.array(s, dtype=np.int64) for s in itertools.combinations(others, size)])
         prob = np.mean([tempered(model.log_conditional(B, i, s), tau) for s in subsets], axis=0)   # (k^n, k)
         Ti = np.zeros((B.shape[0], B.shape[0]))
         for y in range(k):

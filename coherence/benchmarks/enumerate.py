@@ -64,7 +64,11 @@ def run(quick: bool) -> dict:
     naive_t = time.perf_counter() - t0
     err = float(np.max(np.abs(naive - full[codes])))
     return {"ours": ours, "baseline": naive_t * (2**n / subset), "baseline_is": "naive per-labeling Python loop",
-            "extrapolated": f"naive loop timed on a random subset of {subset} of the {2**n} vectors, scaled x{2**n // subset}",
-            "reference": reference, "reference_is": "vectorised numpy: (2^n, n) array, agreements by matrix products, logsumexp",
-            "params": {"n": n, "K": K, "vectors": 2**n, "max_abs_diff_nats": err, "reference_max_abs_diff_nats": ref_err,
-                       "ours_is": "theory.joint_table: per-concept half tables (2^10 each), one matrix product over concepts"}}
+            "extrapolated": f"naive loop timed on a random subset of {subset} of the {2**n} vectors, "
+                            f"scaled x{2**n // subset}",
+            "reference": reference,
+            "reference_is": "vectorised numpy: (2^n, n) array, agreements by matrix products, logsumexp",
+            "params": {"n": n, "K": K, "vectors": 2**n, "max_abs_diff_nats": err,
+                       "reference_max_abs_diff_nats": ref_err,
+                       "ours_is": "theory.joint_table: per-concept half tables (2^10 each), "
+                                  "one matrix product over concepts"}}

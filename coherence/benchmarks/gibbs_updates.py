@@ -85,10 +85,13 @@ def run(quick: bool) -> dict:
     for t in range(ref_steps):
         check.step(items[t], 1.0, us[t])
     ref_same = bool(np.array_equal(ref_state, check.B))
-    return {"ours": t_ours, "baseline": t_naive, "baseline_is": "naive per-update loop recomputing log P(b) for each candidate",
+    return {"ours": t_ours, "baseline": t_naive,
+            "baseline_is": "naive per-update loop recomputing log P(b) for each candidate",
             "extrapolated": f"naive loop timed on {naive_n} updates of one chain, scaled to {n_updates}",
-            "reference": t_ref, "reference_is": "vectorised numpy over chains, agreement counts recomputed at every step",
-            "reference_extrapolated": f"timed on {ref_steps} of {steps} steps (all {chains} chains), scaled x{steps // ref_steps}",
+            "reference": t_ref,
+            "reference_is": "vectorised numpy over chains, agreement counts recomputed at every step",
+            "reference_extrapolated": f"timed on {ref_steps} of {steps} steps (all {chains} chains), "
+                                      f"scaled x{steps // ref_steps}",
             "params": {"n": n, "K": K, "chains": chains, "updates": n_updates,
                        "updates_per_s_ours": n_updates / t_ours, "updates_per_s_baseline": n_updates / t_naive,
                        "reference_same_state": ref_same,

@@ -56,15 +56,18 @@ def run(quick: bool) -> dict:
     steps = 10 if quick else 30
     t_fast, fast = min((_steps(model, cons, True, steps) for _ in range(2 if quick else 3)), key=lambda r: r[0])
     t_slow, slow = _steps(model, cons, False, steps)
-    t_ref, ref = min((_steps(model, cons, True, steps, recount=True) for _ in range(2 if quick else 3)), key=lambda r: r[0])
+    t_ref, ref = min((_steps(model, cons, True, steps, recount=True) for _ in range(2 if quick else 3)),
+                     key=lambda r: r[0])
     same = bool(np.array_equal(fast.b, slow.b) and np.array_equal(fast.pool, slow.pool))
     same_ref = bool(np.array_equal(fast.b, ref.b) and np.array_equal(fast.pool, ref.pool))
     row = {"ours": t_fast / steps, "baseline": t_slow / steps,
            "baseline_is": "rescoring the whole pool with one log_conditional call per item (released-code pattern)",
-           "reference": t_ref / steps, "reference_is": "vectorised numpy: each rescoring recounts the pool's agreements "
-                                                       "in one pass (O(|L| K)) instead of carrying them",
+           "reference": t_ref / steps,
+           "reference_is": "vectorised numpy: each rescoring recounts the pool's agreements "
+                           "in one pass (O(|L| K)) instead of carrying them",
            "params": {"n": n, "K": K, "steps_timed": steps, "pool": n, "groups_of": 4,
-                      "same_trajectory": same, "reference_same_trajectory": same_ref, "final_U_diff": abs(fast.U - slow.U),
+                      "same_trajectory": same, "reference_same_trajectory": same_ref,
+                      "final_U_diff": abs(fast.U - slow.U),
                       "evaluations_per_step": fast.ev.count / max(1, steps)}}
     if row["reference"] < row["ours"]:
         row["why"] = ("against the vectorised reference the incremental counts save only the O(|L| K) recount; "

@@ -30,7 +30,8 @@ import numpy as np
 NAME = "lm-icm-step"
 EXTRA = "lm"
 REQUIRES = ("torch", "transformers")
-WHAT = "one ICM step at n=64 on a causal LM: block-mask LOO pass with KV reuse vs n+1 explicit prompts (released ICM scheme)"
+WHAT = ("one ICM step at n=64 on a causal LM: block-mask LOO pass with KV reuse vs n+1 explicit prompts "
+        "(released ICM scheme)")
 
 
 def run(quick: bool) -> dict:

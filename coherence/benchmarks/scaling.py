@@ -200,7 +200,8 @@ def run(args) -> int:
     data = {"id": "bench-scaling", "seed": SEED, "quick": quick, "code_version": code_version(),
             "blas_threads": getattr(args, "threads", None),
             "params": {"grids": {k: v[pick] for k, v in GRIDS.items()}, "repeat": repeat,
-                       "naive_max_vectors": NAIVE_MAX_VECTORS, "exponent": f"least-squares slope of log y on log x over the {FIT_POINTS} largest sizes"},
+                       "naive_max_vectors": NAIVE_MAX_VECTORS,
+                       "exponent": f"least-squares slope of log y on log x over the {FIT_POINTS} largest sizes"},
             "series": series}
     (out / "data").mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "data" / "bench-scaling.json", data)

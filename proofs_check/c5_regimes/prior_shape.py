@@ -96,8 +96,9 @@ def r2(quick):
        "than the truth takes over; coherence then reproduces its errors. Switch at w_f/(1-w_f) = "
        "exp(n log((1-eps_t)/(1-eps_f)))", tolerance=0.04,
        conditions="simulations.regimes.r03_salient (n = 12, truth eps 0.2, feature-copying map agreeing with the truth "
-                  "on 60% with eps 0.05 and weight w_f), its first instance; measured switch within 2 grid steps of the "
-                  "closed form computed from the parameters; beyond it coherence accuracy = the feature's agreement")
+                  "on 60% with eps 0.05 and weight w_f), its first instance; measured switch within 2 grid steps of "
+                  "the closed form computed from the parameters; beyond it coherence accuracy = the feature's "
+                  "agreement")
 def r3(quick):
     from simulations.regimes import r03_salient as R
 
@@ -189,12 +190,14 @@ def _r6_takeover_conditions() -> str:
 
     p = R6.check_params(False)
     n, eps_t = p["problems"] * p["candidates"], p["eps_t"]
-    return (f"arithmetic verification, {p['problems']} problems x {p['candidates']} candidates (n = {n}, one True each: "
-            f"balance 1/{p['candidates']}); prior = truth (eps_t {eps_t:g}, weight 1 - w_c) + constant all-True (eps_c, "
-            "weight w_c). Coherence picks the constant iff log w_c + n log(1-eps_c) > log w_t + n log(1-eps_t) (switch "
+    return (f"arithmetic verification, {p['problems']} problems x {p['candidates']} candidates "
+            f"(n = {n}, one True each: balance 1/{p['candidates']}); prior = truth (eps_t {eps_t:g}, weight 1 - w_c) "
+            "+ constant all-True (eps_c, weight w_c). Coherence picks the constant iff "
+            "log w_c + n log(1-eps_c) > log w_t + n log(1-eps_t) (switch "
             f"w_c = {constant_switch_weight(n, eps_t, p['eps_c']):.3f} at eps_c = {p['eps_c']:g}; eps_c = "
-            f"{constant_switch_noise(n, 1 - p['w_c'], p['w_c'], eps_t):.3f} at w_c = {p['w_c']:g}), PL (ICM's score) iff "
-            "eps_c < eps_t whatever the weights; measured switches within tolerance. Outside (counterexample): a light "
+            f"{constant_switch_noise(n, 1 - p['w_c'], p['w_c'], eps_t):.3f} at w_c = {p['w_c']:g}), "
+            "PL (ICM's score) iff eps_c < eps_t whatever the weights; measured switches within tolerance. "
+            "Outside (counterexample): a light "
             "or noisy constant does not take over. ICM searches (released and paper variants, from random seeds) "
             "reported with and without the constraints; with them they must end at the truth in >= "
             f"{p['search_truth_share']:.0%} of runs")
@@ -216,7 +219,8 @@ def constant_takeover_check(quick):
     cons, truth = sw.pop("cons"), sw.pop("truth_arr")
     ws, ns = sw["weight_sweep"], sw["noise_sweep"]
     tol = p["tolerance"]
-    switches_ok = (ws["measured_coh_switch_w_c"] is not None and abs(ws["measured_coh_switch_w_c"] - ws["predicted_coh_switch_w_c"]) <= tol
+    switches_ok = (ws["measured_coh_switch_w_c"] is not None
+                   and abs(ws["measured_coh_switch_w_c"] - ws["predicted_coh_switch_w_c"]) <= tol
                    and ns["measured_coh_switch_eps_c"] is not None
                    and abs(ns["measured_coh_switch_eps_c"] - ns["predicted_coh_switch_eps_c"]) <= tol
                    and ns["measured_pl_switch_eps_c"] is not None
@@ -232,7 +236,8 @@ def constant_takeover_check(quick):
     with_c = [v for k, v in searches.items() if k.endswith("with constraints")]
     search_ok = sum(v["truth"] for v in with_c) >= p["search_truth_share"] * sum(v["runs"] for v in with_c)
     inside = (switches_ok and ws["coh_constant_beyond_switch"] and ws["pl_constant_at_every_weight"]
-              and sw["accuracy_of_constant_equals_class_balance"] and sw["constraints_recover_truth_everywhere"] and search_ok)
+              and sw["accuracy_of_constant_equals_class_balance"] and sw["constraints_recover_truth_everywhere"]
+              and search_ok)
     light, noisy = instances["light"], instances["noisy"]
     below, above = takeover(light.prior, truth, cons), takeover(noisy.prior, truth, cons)
     cex = None

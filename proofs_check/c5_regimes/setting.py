@@ -55,10 +55,11 @@ def r7(quick):
 
 
 @check("C5.R8.crossover-n", "R8: prior weight against sharpness: the heavy noisy truth is the most coherent map for "
-       "small n, the light sharp wrong concept for large n, with crossover n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))",
+       "small n, the light sharp wrong concept for large n, with crossover "
+       "n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))",
        tolerance=2.0, conditions="simulations.regimes.r08_crossover (w_t = 0.9, eps_t = 0.25, w_w = 0.1, eps_w = 0.02, "
-                                 "maps disagreeing on half the items), its first instance per n on the regime's grid of n; "
-                                 "measured first n where the argmax is not the truth within 2 grid steps of n*")
+                                 "maps disagreeing on half the items), its first instance per n on the regime's grid "
+                                 "of n; measured first n where the argmax is not the truth within 2 grid steps of n*")
 def r8(quick):
     from simulations.regimes import r08_crossover as R
 
@@ -116,7 +117,8 @@ def r9(quick):
 
 def _r10_conditions() -> str:
     return ("simulations.regimes.r10_non_exchangeable check_params: random in-context simulators (recency, "
-            f"primacy, majority bias), n = {R10.check_params(False)['n']}; a bootstrap cycle is searched with hypothesis "
+            f"primacy, majority bias), n = {R10.check_params(False)['n']}; "
+            "a bootstrap cycle is searched with hypothesis "
             "over small simulators whose similarities may be negative (contrastive demonstrations) and primacy may be "
             "negative; the shrunk example is in counterexample")
 
@@ -139,14 +141,17 @@ def r10(quick):
                 break
     ok = min_tv > R10.TV_FLOOR
     verdict = "holds" if ok and cex is not None else ("holds-under-conditions" if ok else "fails")
-    return Outcome(verdict, {"min_tv_stationary_vs_Q1": min_tv, "per_prior": res, "bootstrap_cycle_found": cex is not None},
+    return Outcome(verdict, {"min_tv_stationary_vs_Q1": min_tv, "per_prior": res,
+                             "bootstrap_cycle_found": cex is not None},
                    counterexample=cex_out)
 
 
 @check("C5.R11.ill-posed-items", "R11: on ill-posed items (the truth itself random) coherence forces confident "
-       "answers: leave-one-out confidence at the most coherent map is ~1 - eps while the expected accuracy there is 1/2",
+       "answers: leave-one-out confidence at the most coherent map is ~1 - eps while the expected accuracy there "
+       "is 1/2",
        tolerance=0.05,
-       conditions="simulations.regimes.r11_ill_posed with 4 ill-posed items (n = 12, two personas eps 0.05, equal weight, "
+       conditions="simulations.regimes.r11_ill_posed with 4 ill-posed items (n = 12, two personas eps 0.05, "
+                  "equal weight, "
                   "disagreeing on the ill-posed items), its first instance; the truth is drawn from the same prior; "
                   "confidence within tolerance of the regime's closed form (-> 1 - eps)")
 def r11(quick):
@@ -169,8 +174,8 @@ def r11(quick):
 
 
 @check("C5.R12.leaky-constraints", "R12: consistency constraints that leak the gold partition inflate accuracy even "
-       "with no knowledge at all: under a uniform prior, 'exactly one True per group' gives 1 - 2(g-1)/g^2 and 'at most "
-       "one' gives ((g-1) + g + (g-1)(g-2)) / ((g+1) g) instead of 1/2", tolerance=1e-12,
+       "with no knowledge at all: under a uniform prior, 'exactly one True per group' gives 1 - 2(g-1)/g^2 and "
+       "'at most one' gives ((g-1) + g + (g-1)(g-2)) / ((g+1) g) instead of 1/2", tolerance=1e-12,
        conditions="simulations.regimes.r12_leaky_constraints at g = 4 (n = 12 items in 3 groups, each with exactly one "
                   "gold True; uniform prior), its first instance; exact over all consistent labelings; reported with "
                   "and without the constraint")
@@ -219,7 +224,8 @@ def r13(quick):
             lp = np.where(cons, logp, -np.inf)
             post = np.exp(lp - logsumexp(lp))
             marg1 = post @ B
-            acc = lambda b: float(np.where(b == 1, marg1, 1 - marg1).mean())
+            def acc(b):
+                return float(np.where(b == 1, marg1, 1 - marg1).mean())
             coh_map = B[tie_set(lp)]
             sup = zs.copy()
             sup[S_idx] = labels

@@ -46,8 +46,8 @@ def instance(p: dict, x: float, seed: int) -> Instance:
     post /= post.sum()
     marg = post @ E.B
     acc = np.where(E.B[top] == 1, marg, 1 - marg).mean()
-    return Instance(prior, truth, methods=(), measures={"p_recover": float(post[top].mean()), "expected_accuracy": float(acc),
-                                                        "lambda": lam})
+    return Instance(prior, truth, methods=(), measures={"p_recover": float(post[top].mean()),
+                                                        "expected_accuracy": float(acc), "lambda": lam})
 
 
 def boundaries(p):
@@ -62,7 +62,8 @@ def _peak(d):
 def finding(d) -> str:
     x, pr = _peak(d)
     j0 = d["x"].index(0.0)
-    return (f"The exact probability of recovering the whole map peaks at log2(lambda/lambda*) = {fmt(x)} with {fmt(pr[j0], 3)} "
+    return (f"The exact probability of recovering the whole map peaks at log2(lambda/lambda*) = {fmt(x)} "
+            f"with {fmt(pr[j0], 3)} "
             f"(vs {fmt(pr[0], 3)} at lambda*/8 and {fmt(pr[-1], 3)} at 8 lambda*), as the MAP correspondence predicts.")
 
 

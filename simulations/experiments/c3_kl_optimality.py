@@ -1,7 +1,7 @@
 """C3: the regulariser closest in KL to the task distribution is best. The model is
 ``Q = (1 - delta) P*(b) + delta P*(1 - b)`` (contamination with the flipped world; ``delta = 0``
-is ``P*``). Tempering ``P*^beta`` would not do: it keeps the order of the maps, hence the MAP. Averaged over tasks ``pi* ~ P*``,
-``E[-ln Q(pi*)] = H(P*) + KL(P* || Q)`` (checked against its Monte Carlo estimate), and the
+is ``P*``). Tempering ``P*^beta`` would not do: it keeps the order of the maps, hence the MAP. Averaged over tasks
+``pi* ~ P*``, ``E[-ln Q(pi*)] = H(P*) + KL(P* || Q)`` (checked against its Monte Carlo estimate), and the
 expected accuracy with ``m`` labels (computed exactly from the true posterior) is best at
 ``beta = 1``. Decision-theoretic caveat: there the per-item marginal decoder beats the joint MAP.
 """
@@ -74,9 +74,10 @@ def finding(d) -> str:
     j1 = d["x"].index(0.0)
     kl = measure(d, "kl_nats")
     jk = int(np.nanargmax(kl))
-    return (f"Expected accuracy with 3 labels is highest at Q = P* (KL = 0) for the MAP ({fmt(mp[j1], 3)}) and the marginal "
-            f"decoder ({fmt(mg[j1], 3)}), and falls to {fmt(mp[jk], 3)} and {fmt(mg[jk], 3)} at KL = {fmt(kl[jk])} nats; "
-            f"E[-ln Q(pi*)] tracks H + KL within {fmt(np.nanmax(np.abs(measure(d, 'codelength_truth_nats') - measure(d, 'entropy_plus_kl_nats'))))} nats.")
+    dl_gap = np.nanmax(np.abs(measure(d, "codelength_truth_nats") - measure(d, "entropy_plus_kl_nats")))
+    return (f"Expected accuracy with 3 labels is highest at Q = P* (KL = 0) for the MAP ({fmt(mp[j1], 3)}) "
+            f"and the marginal decoder ({fmt(mg[j1], 3)}), and falls to {fmt(mp[jk], 3)} and {fmt(mg[jk], 3)} "
+            f"at KL = {fmt(kl[jk])} nats; E[-ln Q(pi*)] tracks H + KL within {fmt(dl_gap)} nats.")
 
 
 def verdict(d) -> str:
@@ -89,7 +90,8 @@ def verdict(d) -> str:
 EXPERIMENT = regime_experiment(
     id="C3-kl-optimality", claims=["C3"], module=__name__, params=params, boundaries=lambda p: [
         {"x": 0.0, "label": "Q = P* (KL = 0): predicted optimum"}], finding=finding, verdict=verdict,
-    measure_lines={"map_accuracy": "joint MAP under Q (expected accuracy)", "marginal_accuracy": "marginal decoder under Q"},
+    measure_lines={"map_accuracy": "joint MAP under Q (expected accuracy)",
+                   "marginal_accuracy": "marginal decoder under Q"},
     extra_panel=_panel, ylim=(None, None),
     title="C3: accuracy with 3 labels is best when the regulariser Q equals the task distribution P* (n = 10)",
     prediction="E[-ln Q(pi*)] = H(P*) + KL(P*||Q); accuracy best at Q = P*; per-item marginal decoding beats joint MAP",

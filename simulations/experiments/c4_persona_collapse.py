@@ -97,7 +97,8 @@ def summarize(p: dict, results: list) -> dict:
         return {k: mean_ci([g[k] for g in got]) for k in ("within", "across", "lock")}
 
     by_n = {str(n): agg(lambda q, n=n: q["part"] == "chains" and q["n"] == n and q["rho"] == 1.0) for n in p["ns"]}
-    by_rho = {str(r): agg(lambda q, r=r: q["part"] == "chains" and q["n"] == p["rho_n"] and q["rho"] == r) for r in p["rhos"]}
+    by_rho = {str(r): agg(lambda q, r=r: q["part"] == "chains" and q["n"] == p["rho_n"] and q["rho"] == r)
+              for r in p["rhos"]}
     gaps = [r["gap"] for q, r in rows if q["part"] == "gap"]
     ns = np.array(p["gap_ns"], dtype=float)
     tail = ns >= 4
@@ -163,7 +164,8 @@ def plot(d: dict):
 
     ax = axes[1, 1]
     rhos = sorted((float(k) for k in d["by_rho"]), reverse=True)
-    for key, lab, col, mk in (("within", "within-run diversity", "#D55E00", "o"), ("across", "across-run diversity", "#0072B2", "s"),
+    for key, lab, col, mk in (("within", "within-run diversity", "#D55E00", "o"),
+                              ("across", "across-run diversity", "#0072B2", "s"),
                               ("lock", "fraction of sweeps in the run's main persona", "#009E73", "^")):
         m = [d["by_rho"][str(r)][key]["mean"] for r in rhos]
         ax.plot(rhos, m, marker=mk, color=col, label=lab)
@@ -178,11 +180,15 @@ def plot(d: dict):
 
 def finding(d) -> str:
     big = d["by_n"][str(max(int(k) for k in d["by_n"]))]
-    return (f"At n = {max(int(k) for k in d['by_n'])} each Gibbs run stays in one persona for {fmt(big['lock']['mean'])} of its sweeps "
-            f"(within-run diversity {fmt(big['within']['mean'])} nats vs {fmt(big['across']['mean'])} across runs, log K = {fmt(d['log_K'])}); "
-            f"the exact spectral gap decays like exp(-{fmt(d['gap_fit']['rate_per_item'])} n) (R^2 {fmt(d['gap_fit']['r2'], 3)}; "
+    return (f"At n = {max(int(k) for k in d['by_n'])} each Gibbs run stays in one persona for "
+            f"{fmt(big['lock']['mean'])} of its sweeps "
+            f"(within-run diversity {fmt(big['within']['mean'])} nats vs {fmt(big['across']['mean'])} across runs, "
+            f"log K = {fmt(d['log_K'])}); "
+            f"the exact spectral gap decays like exp(-{fmt(d['gap_fit']['rate_per_item'])} n) "
+            f"(R^2 {fmt(d['gap_fit']['r2'], 3)}; "
             f"bottleneck-mass rate {fmt(d['predicted_rate_per_item'])}); "
-            f"with context fraction rho = {', '.join(k for k in sorted(d['by_rho'], key=float, reverse=True))} the lock-in fraction is "
+            f"with context fraction rho = {', '.join(k for k in sorted(d['by_rho'], key=float, reverse=True))} "
+            "the lock-in fraction is "
             f"{', '.join(fmt(d['by_rho'][k]['lock']['mean']) for k in sorted(d['by_rho'], key=float, reverse=True))}.")
 
 
@@ -196,6 +202,6 @@ def verdict(d) -> str:
 
 EXPERIMENT = Experiment(
     id=ID, claims=["C4", "C1"], title="C4: Gibbs with in-context conditionals collapses to one persona per run",
-    prediction="a single Gibbs run locks into one persona (spectral gap exponentially small in n); diversity only across "
-               "runs; the rho context-exclusion variant behaves alike",
+    prediction="a single Gibbs run locks into one persona (spectral gap exponentially small in n); diversity only "
+               "across runs; the rho context-exclusion variant behaves alike",
     params=params, points=points, evaluate=evaluate, summarize=summarize, plot=plot, finding=finding, verdict=verdict)

@@ -95,7 +95,8 @@ def plot_phase(d: dict, title: str, xlabel: str, ylabel: str):
         ax.set_ylabel(ylabel)
         ax.set_title(textwrap.fill(panel.get("title", ""), 60), fontsize=9.5)
         if handles:
-            ax.legend(handles=handles, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False)
+            ax.legend(handles=handles, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1,
+                      frameon=False)
     fig.suptitle(textwrap.fill(title, 62 * P), fontsize=10.5)
     return fig
 

@@ -29,13 +29,15 @@ EPS = 0.25
 
 def params(quick: bool) -> dict:
     return {"n": 10, "K": 3, "eps": EPS, "xs": [0, 1, 2, 3, 4, 5, 6, 8] if quick else list(range(0, 10)),
-            "ys": np.round(np.arange(0.05, 0.96, 0.1 if quick else 0.05), 3).tolist(), "seeds": list(range(6 if quick else 16))}
+            "ys": np.round(np.arange(0.05, 0.96, 0.1 if quick else 0.05), 3).tolist(),
+            "seeds": list(range(6 if quick else 16))}
 
 
 def cell(p, x, y, seed):
     rng = rng_for(seed, 53)
     n, m = p["n"], int(x)
-    true = ConceptMixture(F=rng.integers(0, 2, (p["K"], n)), eps=np.full(p["K"], p["eps"]), w=np.full(p["K"], 1 / p["K"]))
+    true = ConceptMixture(F=rng.integers(0, 2, (p["K"], n)), eps=np.full(p["K"], p["eps"]),
+                          w=np.full(p["K"], 1 / p["K"]))
     model = contaminate(true, y)
     truth = true.sample(rng, 1)[0]
     S = rng.choice(n, m, replace=False)
@@ -85,8 +87,9 @@ def finding(d):
     errs = _crossing_error(d)
     finite = [e for e in errs if math.isfinite(e)]
     return (f"With no labels the MAP under P_M loses once delta > 1/2 (accuracy {fmt(A[y < 0.5][:, 0].mean())} -> "
-            f"{fmt(A[y > 0.5][:, 0].mean())}); the number of labels at which accuracy is back to 1/2 follows the predicted "
-            f"m*(delta) within {fmt(max(finite) if finite else None, 1)} labels on {len(finite)} of {len(errs)} rows, up to "
+            f"{fmt(A[y > 0.5][:, 0].mean())}); the number of labels at which accuracy is back to 1/2 follows the "
+            f"predicted m*(delta) within {fmt(max(finite) if finite else None, 1)} labels on {len(finite)} of "
+            f"{len(errs)} rows, up to "
             f"KL = {fmt(K.max())} nats.")
 
 
@@ -101,10 +104,13 @@ def verdict(d):
 EXPERIMENT = phase_experiment(
     id="phase-R7-C3-kl-vs-labels", claims=["C5.R7", "C3"], module=__name__, params=params, boundary=boundary,
     finding=finding, verdict=verdict,
-    panels=[{"value": "map_accuracy", "label": "expected accuracy of the MAP under P_M (unlabelled items)", "level": 0.5,
+    panels=[{"value": "map_accuracy", "label": "expected accuracy of the MAP under P_M (unlabelled items)",
+             "level": 0.5,
              "vmin": 0.2, "vmax": 0.85, "title": "accuracy against contamination delta and labels"},
             {"value": "kl_nats", "label": "KL(P* || P_M) (nats)", "level": None, "cmap": "viridis",
              "title": "the misspecification, exact KL (depends on delta only)"}],
-    title="Phase diagram R7/C3: KL misspecification (contamination with the flipped world) against number of labels (n = 10)",
-    prediction="the flipped world wins while log(delta/(1-delta)) > m (1-2eps) log((1-eps)/eps); more KL needs more labels",
+    title="Phase diagram R7/C3: KL misspecification (contamination with the flipped world) against number of labels "
+          "(n = 10)",
+    prediction="the flipped world wins while log(delta/(1-delta)) > m (1-2eps) log((1-eps)/eps); more KL needs "
+               "more labels",
     xlabel="number of labels m (items)", ylabel="contamination delta (probability of the flipped world)")

@@ -74,8 +74,10 @@ def finding(d):
     A, P = grid(d, "unlabelled_accuracy"), grid(d, "predicted_unlabelled")
     G = grid(d, "gain_over_supervised")
     ok = ~np.isnan(A)
-    return (f"The exact MAP's unlabelled accuracy equals the majority-vote closed form to within {np.nanmax(np.abs(A - P)[ok]):.3f} "
-            f"over the grid (0.5 with no labels, the tie of R2); its gain over supervised fitting is {fmt(np.nanmax(G))} at best "
+    return ("The exact MAP's unlabelled accuracy equals the majority-vote closed form to within "
+            f"{np.nanmax(np.abs(A - P)[ok]):.3f} "
+            "over the grid (0.5 with no labels, the tie of R2); its gain over supervised fitting is "
+            f"{fmt(np.nanmax(G))} at best "
             f"and {fmt(G[0, -1])} with all {d['x'][-1]} labels clean (R13).")
 
 
@@ -87,12 +89,15 @@ def verdict(d):
 
 
 EXPERIMENT = phase_experiment(
-    id="phase-R2-R13-labels-vs-noise", claims=["C5.R2", "C5.R13", "C2"], module=__name__, params=params, boundary=boundary,
-    finding=finding, verdict=verdict,
-    panels=[{"value": "unlabelled_accuracy", "label": "exact MAP accuracy on unlabelled items (expected over label noise)",
+    id="phase-R2-R13-labels-vs-noise", claims=["C5.R2", "C5.R13", "C2"], module=__name__, params=params,
+    boundary=boundary, finding=finding, verdict=verdict,
+    panels=[{"value": "unlabelled_accuracy",
+             "label": "exact MAP accuracy on unlabelled items (expected over label noise)",
              "level": 0.9, "vmin": 0.4, "vmax": 1.0, "title": "R2: labels break the flip symmetry"},
-            {"value": "gain_over_supervised", "label": "accuracy gain over supervised fitting (all items)", "level": 0.1,
-             "vmin": -0.5, "vmax": 0.5, "cmap": "PuOr", "title": "R13: the regulariser's value shrinks with many clean labels"}],
+            {"value": "gain_over_supervised", "label": "accuracy gain over supervised fitting (all items)",
+             "level": 0.1, "vmin": -0.5, "vmax": 0.5, "cmap": "PuOr",
+             "title": "R13: the regulariser's value shrinks with many clean labels"}],
     title="Phase diagram R2/R13: number of labels against label noise (flip-symmetric prior, n = 12, eps 0.1)",
-    prediction="unlabelled accuracy = P(majority of the m labels is right); the gain over supervised fitting vanishes as m -> n",
+    prediction="unlabelled accuracy = P(majority of the m labels is right); the gain over supervised fitting "
+               "vanishes as m -> n",
     xlabel="number of labels m (items)", ylabel="label noise eta (flip probability)")

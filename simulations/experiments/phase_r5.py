@@ -47,8 +47,8 @@ def boundary(p):
     et = np.linspace(p["xs"][0], p["xs"][-1], 200)
     c, z = coh_curve(p, et), zs_curve(p, et)
     ok_c, ok_z = (c > 0) & (c < 0.5), (z > 0) & (z < 0.5)
-    return [{"x": et[ok_c].tolist(), "y": c[ok_c].tolist(), "label": "predicted coherence switch (log w + n log(1-eps) equal)",
-             "panels": [0, 1]},
+    return [{"x": et[ok_c].tolist(), "y": c[ok_c].tolist(),
+             "label": "predicted coherence switch (log w + n log(1-eps) equal)", "panels": [0, 1]},
             {"x": et[ok_z].tolist(), "y": z[ok_z].tolist(), "label": "predicted zero-shot switch (w(1-2 eps) equal)",
              "colour": "#56B4E9", "panels": [0, 1]}]
 
@@ -65,8 +65,10 @@ def _agreement(d):
 def finding(d):
     a, _ = _agreement(d)
     D = grid(d, "exact_minus_zero_shot")
-    return (f"Exact coherence keeps the truth exactly on the predicted side of log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w) "
-            f"in {fmt(100 * a, 1)}% of clear cells, and is worse than zero-shot in {fmt(100 * np.mean(D < -1e-9), 1)}% of the grid "
+    return ("Exact coherence keeps the truth exactly on the predicted side of "
+            "log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w) "
+            f"in {fmt(100 * a, 1)}% of clear cells, and is worse than zero-shot in "
+            f"{fmt(100 * np.mean(D < -1e-9), 1)}% of the grid "
             f"(the window between the two predicted curves), by up to {fmt(-D.min())}.")
 
 
@@ -78,11 +80,13 @@ def verdict(d):
 EXPERIMENT = phase_experiment(
     id="phase-R5-noise-vs-noise", claims=["C5.R5"], module=__name__, params=params, boundary=boundary, finding=finding,
     verdict=verdict,
-    panels=[{"value": "exact", "label": "accuracy of exact coherence argmax (fraction)", "level": 0.75, "vmin": 0.4, "vmax": 1.0,
-             "title": "exact coherence accuracy"},
+    panels=[{"value": "exact", "label": "accuracy of exact coherence argmax (fraction)", "level": 0.75, "vmin": 0.4,
+             "vmax": 1.0, "title": "exact coherence accuracy"},
             {"value": "exact_minus_zero_shot", "label": "exact coherence minus zero-shot accuracy", "level": -0.25,
-             "vmin": -0.6, "vmax": 0.6, "cmap": "PuOr", "title": "coherence minus zero-shot (negative = coherence worse)"}],
+             "vmin": -0.6, "vmax": 0.6, "cmap": "PuOr",
+             "title": "coherence minus zero-shot (negative = coherence worse)"}],
     title="Phase diagram R5: noise of the truth against noise of the wrong concept (w_t 0.7, w_w 0.3, n = 12)",
-    prediction="the switch follows log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w); coherence is worse than zero-shot "
-               "between that curve and w_t(1-2eps_t) = w_w(1-2eps_w)",
-    xlabel="noise of the true concept eps_t (flip probability)", ylabel="noise of the wrong concept eps_w (flip probability)")
+    prediction="the switch follows log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w); coherence is worse than "
+               "zero-shot between that curve and w_t(1-2eps_t) = w_w(1-2eps_w)",
+    xlabel="noise of the true concept eps_t (flip probability)",
+    ylabel="noise of the wrong concept eps_w (flip probability)")

@@ -19,7 +19,8 @@ from .phase import grid, phase_experiment
 
 def params(quick: bool) -> dict:
     return {"eps_t": 0.25, "eps_w": 0.02, "xs": list(range(2, 15 if quick else 17)),
-            "ys": np.round(np.arange(0.0, 4.01, 0.5 if quick else 0.25), 3).tolist(), "seeds": list(range(2 if quick else 4))}
+            "ys": np.round(np.arange(0.0, 4.01, 0.5 if quick else 0.25), 3).tolist(),
+            "seeds": list(range(2 if quick else 4))}
 
 
 def cell(p, x, y, seed):
@@ -38,7 +39,8 @@ def slope(p):
 
 def boundary(p):
     ys = np.linspace(p["ys"][0], p["ys"][-1], 50)
-    return [{"x": (ys / slope(p)).tolist(), "y": ys.tolist(), "label": "predicted n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))"}]
+    return [{"x": (ys / slope(p)).tolist(), "y": ys.tolist(),
+             "label": "predicted n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t))"}]
 
 
 def _agreement(d, p_slope):
@@ -52,7 +54,8 @@ def _agreement(d, p_slope):
 
 def finding(d):
     s = math.log(0.98 / 0.75)
-    return (f"The measured region where exact coherence recovers the truth matches the predicted side of n* = log(w_t/w_w) / "
+    return ("The measured region where exact coherence recovers the truth matches the predicted side of "
+            "n* = log(w_t/w_w) / "
             f"{fmt(s, 3)} in {fmt(100 * _agreement(d, s), 1)}% of the cells more than half an item from the line.")
 
 
@@ -63,7 +66,9 @@ def verdict(d):
 EXPERIMENT = phase_experiment(
     id="phase-R8-weight-vs-n", claims=["C5.R8"], module=__name__, params=params, boundary=boundary, finding=finding,
     verdict=verdict, panels=[{"value": "exact", "label": "accuracy of exact coherence argmax (fraction)", "level": 0.9,
-                              "vmin": 0.4, "vmax": 1.0, "title": "exact coherence accuracy (eps_t 0.25 vs eps_w 0.02)"}],
-    title="Phase diagram R8: prior weight ratio against n -- the truth wins left of n*, the sharp wrong concept right of it",
+                              "vmin": 0.4, "vmax": 1.0,
+                              "title": "exact coherence accuracy (eps_t 0.25 vs eps_w 0.02)"}],
+    title="Phase diagram R8: prior weight ratio against n -- the truth wins left of n*, the sharp wrong concept "
+          "right of it",
     prediction="crossover n* = log(w_t/w_w) / log((1-eps_w)/(1-eps_t)) from comparing log w_k + n log(1-eps_k)",
     xlabel="number of contexts n (items)", ylabel="prior weight ratio log(w_t / w_w) (nats)")

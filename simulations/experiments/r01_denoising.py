@@ -24,7 +24,8 @@ def finding(d) -> str:
     above = [j for j, x in enumerate(d["x"]) if x > d["boundaries"][0]["x"]]
     gain = float(np.nanmean(ex[above] - zs[above])) if above else None
     return (f"Exact coherence optimisation recovers the truth from w_t = {fmt(measured)} (predicted "
-            f"{fmt(d['boundaries'][0]['x'], 3)}) and above the switch beats zero-shot by {fmt(gain)} accuracy on average.")
+            f"{fmt(d['boundaries'][0]['x'], 3)}) and above the switch beats zero-shot by {fmt(gain)} accuracy "
+            "on average.")
 
 
 def verdict(d) -> str:
@@ -39,7 +40,8 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R1-denoising", claims=["C5.R1"], module="simulations.regimes.r01_denoising", params=params, boundaries=boundaries,
+    id="R1-denoising", claims=["C5.R1"], module="simulations.regimes.r01_denoising", params=params,
+    boundaries=boundaries,
     title="R1: coherence denoises a model that knows the truth (n = 12, 30 weak random concepts)",
     prediction="coherence beats zero-shot once log w_t + n log(1-eps_t) exceeds every other concept's score",
     finding=finding, verdict=verdict, xlabel="weight of the true concept w_t (probability)")

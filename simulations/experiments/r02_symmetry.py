@@ -27,7 +27,8 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R2-symmetry", claims=["C5.R2"], module="simulations.regimes.r02_symmetry", params=params, boundaries=lambda p: [], curves=curves,
+    id="R2-symmetry", claims=["C5.R2"], module="simulations.regimes.r02_symmetry", params=params,
+    boundaries=lambda p: [], curves=curves,
     title="R2: flip symmetry -- truth and negation tie without labels; one label breaks the tie (n = 10)",
     prediction="unlabelled accuracy exactly 1/2 under a flip-symmetric prior; a few labels break the tie",
     finding=finding, verdict=verdict, xlabel="number of gold labels m (items)")

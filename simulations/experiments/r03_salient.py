@@ -17,7 +17,8 @@ def finding(d) -> str:
     ex = series(d, "exact")
     m = first_x(d, ex < 0.999)
     after = float(np.nanmean(ex[[j for j, x in enumerate(d["x"]) if x > d["boundaries"][0]["x"] + 0.02]]))
-    return (f"The salient feature map takes over at w_f = {fmt(m)} (predicted {fmt(d['boundaries'][0]['x'], 3)}), after which "
+    return (f"The salient feature map takes over at w_f = {fmt(m)} (predicted {fmt(d['boundaries'][0]['x'], 3)}), "
+            "after which "
             f"exact coherence scores {fmt(after)}, the feature's agreement with the truth, not the truth.")
 
 
@@ -28,7 +29,8 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R3-salient-wrong-concept", claims=["C5.R3"], module="simulations.regimes.r03_salient", params=params, boundaries=boundaries,
+    id="R3-salient-wrong-concept", claims=["C5.R3"], module="simulations.regimes.r03_salient", params=params,
+    boundaries=boundaries,
     curves=curves, finding=finding, verdict=verdict,
     title="R3: a salient, sharper wrong concept (sycophancy) overtakes the truth (n = 12, eps_t 0.2, eps_f 0.05)",
     prediction="switch at w_f/(1-w_f) = exp(n log((1-eps_t)/(1-eps_f))); beyond it coherence copies the feature",

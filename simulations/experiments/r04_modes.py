@@ -18,7 +18,8 @@ def finding(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     m = first_x(d, ex >= 0.999)
     below = [j for j, x in enumerate(d["x"]) if x < d["boundaries"][0]["x"]]
-    return (f"Below w_t = {fmt(d['boundaries'][0]['x'], 3)} exact coherence scores {fmt(np.nanmean(ex[below]))} while zero-shot "
+    return (f"Below w_t = {fmt(d['boundaries'][0]['x'], 3)} exact coherence scores {fmt(np.nanmean(ex[below]))} "
+            "while zero-shot "
             f"scores {fmt(np.nanmean(zs[below]))}; coherence recovers the truth from w_t = {fmt(m)}.")
 
 
@@ -32,7 +33,8 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R4-competing-modes", claims=["C5.R4"], module="simulations.regimes.r04_modes", params=params, boundaries=boundaries, curves=curves,
+    id="R4-competing-modes", claims=["C5.R4"], module="simulations.regimes.r04_modes", params=params,
+    boundaries=boundaries, curves=curves,
     finding=finding, verdict=verdict,
     title="R4: the truth is the consensus of three sharp wrong modes but not the mode (n = 12)",
     prediction="joint coherence (2/3) loses to per-item zero-shot (1) until the truth's score beats each wrong mode's",

@@ -23,8 +23,9 @@ def finding(d) -> str:
     ex, zs = series(d, "exact"), series(d, "zero-shot")
     m = first_x(d, ex < 0.999)
     w = _window(d)
-    return (f"Coherence abandons the truth at eps_t = {fmt(m, 3)} (predicted {fmt(d['boundaries'][0]['x'], 3)}); in the window up to "
-            f"eps_t = {fmt(d['boundaries'][1]['x'], 3)} it scores {fmt(np.nanmean(ex[w]))} against zero-shot's {fmt(np.nanmean(zs[w]))}.")
+    return (f"Coherence abandons the truth at eps_t = {fmt(m, 3)} (predicted {fmt(d['boundaries'][0]['x'], 3)}); "
+            f"in the window up to eps_t = {fmt(d['boundaries'][1]['x'], 3)} it scores {fmt(np.nanmean(ex[w]))} "
+            f"against zero-shot's {fmt(np.nanmean(zs[w]))}.")
 
 
 def verdict(d) -> str:
@@ -38,8 +39,10 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R5-compressibility-bias", claims=["C5.R5"], module="simulations.regimes.r05_compressibility", params=params, boundaries=boundaries,
+    id="R5-compressibility-bias", claims=["C5.R5"], module="simulations.regimes.r05_compressibility", params=params,
+    boundaries=boundaries,
     finding=finding, verdict=verdict,
     title="R5: compressibility bias -- a sharp wrong concept beats a noisy right one (n = 12, w_t 0.7, eps_w 0.02)",
-    prediction="switch where log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w); a window where coherence is worse than zero-shot",
+    prediction="switch where log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w); a window where coherence is worse "
+               "than zero-shot",
     xlabel="noise of the true concept eps_t (flip probability per item)")

@@ -18,8 +18,9 @@ def finding(d) -> str:
     ex = series(d, "exact")
     bal = np.array([r["mean"] for r in d["measures"]["majority_rate_unlabelled"]])
     unl = np.array([r["mean"] for r in d["measures"]["exact_without_labels"]])
-    return (f"The argmax is a constant labelling: without labels exact coherence scores {fmt(np.nanmean(unl))} at every class "
-            f"balance, and with 2 majority labels it scores exactly the class balance (largest deviation {np.nanmax(np.abs(ex - bal)):.1e}).")
+    return (f"The argmax is a constant labelling: without labels exact coherence scores {fmt(np.nanmean(unl))} "
+            "at every class balance, and with 2 majority labels it scores exactly the class balance "
+            f"(largest deviation {np.nanmax(np.abs(ex - bal)):.1e}).")
 
 
 def verdict(d) -> str:
@@ -30,9 +31,11 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R6-degenerate-constant", claims=["C5.R6"], module="simulations.regimes.r06_degenerate", params=params, boundaries=lambda p: [],
+    id="R6-degenerate-constant", claims=["C5.R6"], module="simulations.regimes.r06_degenerate", params=params,
+    boundaries=lambda p: [],
     curves=curves, finding=finding, verdict=verdict,
     measure_lines={"exact_without_labels": "exact coherence, no labels"},
     title="R6: an entropy-minimising (Beta-Bernoulli) prior prefers the constant labelings (n = 12, 2 majority labels)",
-    prediction="unlabelled accuracy 1/2; with majority labels exactly the class balance (never above the constant baseline)",
+    prediction="unlabelled accuracy 1/2; with majority labels exactly the class balance (never above the constant "
+               "baseline)",
     xlabel="class balance: fraction of the majority class in the truth")

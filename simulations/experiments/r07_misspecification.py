@@ -17,8 +17,9 @@ def finding(d) -> str:
     ex = series(d, "exact")
     bound = np.array([r["mean"] for r in d["measures"]["best_concept_agreement"]])
     excess = max(float(np.nanmax(series(d, m) - bound)) for m in d["accuracy"])
-    return (f"With the truth outside the support exact coherence stays at {fmt(np.nanmin(ex))}-{fmt(np.nanmax(ex))} for 0 to "
-            f"{d['x'][-1]} labels, below the best in-support concept's agreement ({fmt(np.nanmin(bound))}-{fmt(np.nanmax(bound))}); "
+    return (f"With the truth outside the support exact coherence stays at {fmt(np.nanmin(ex))}-{fmt(np.nanmax(ex))} "
+            f"for 0 to {d['x'][-1]} labels, below the best in-support concept's agreement "
+            f"({fmt(np.nanmin(bound))}-{fmt(np.nanmax(bound))}); "
             f"the best method exceeds that bound by at most {fmt(excess)}.")
 
 
@@ -29,8 +30,10 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R7-misspecification", claims=["C5.R7"], module="simulations.regimes.r07_misspecification", params=params, boundaries=lambda p: [],
+    id="R7-misspecification", claims=["C5.R7"], module="simulations.regimes.r07_misspecification", params=params,
+    boundaries=lambda p: [],
     finding=finding, verdict=verdict, measure_lines={"best_concept_agreement": "bound: best concept's agreement"},
     title="R7: truth outside the prior's support -- labels only choose among wrong concepts (n = 12)",
-    prediction="no amount of unlabelled coherence helps: accuracy <= best in-support concept's agreement with the truth",
+    prediction="no amount of unlabelled coherence helps: accuracy <= best in-support concept's agreement with "
+               "the truth",
     xlabel="number of gold labels m (items)")

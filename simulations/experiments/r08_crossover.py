@@ -31,8 +31,10 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R8-crossover-n", claims=["C5.R8"], module="simulations.regimes.r08_crossover", params=params, boundaries=boundaries,
+    id="R8-crossover-n", claims=["C5.R8"], module="simulations.regimes.r08_crossover", params=params,
+    boundaries=boundaries,
     finding=finding, verdict=verdict,
-    title="R8: prior weight vs sharpness -- heavy noisy truth (w 0.9, eps 0.25) vs light sharp wrong concept (w 0.1, eps 0.02)",
+    title="R8: prior weight vs sharpness -- heavy noisy truth (w 0.9, eps 0.25) vs light sharp wrong concept "
+          "(w 0.1, eps 0.02)",
     prediction="the truth wins below n* = log(w_t/w_w)/log((1-eps_w)/(1-eps_t)), the sharp wrong concept above",
     xlabel="number of contexts n (items)")

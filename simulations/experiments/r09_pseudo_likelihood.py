@@ -18,8 +18,9 @@ def finding(d) -> str:
     ex, pl = series(d, "exact"), measure(d, "pl_argmax")
     below = [j for j, x in enumerate(d["x"]) if x < d["boundaries"][0]["x"]]
     icm = series(d, "icm-paper")
-    return (f"For eps_n < eps_t = {fmt(d['boundaries'][0]['x'])} the exact PL argmax scores {fmt(np.nanmean(pl[below]))} (the negation) "
-            f"while joint coherence scores {fmt(np.nanmean(ex[below]))}; ICM (paper) reaches {fmt(np.nanmean(icm[below]))} there.")
+    return (f"For eps_n < eps_t = {fmt(d['boundaries'][0]['x'])} the exact PL argmax scores "
+            f"{fmt(np.nanmean(pl[below]))} (the negation) while joint coherence scores {fmt(np.nanmean(ex[below]))}; "
+            f"ICM (paper) reaches {fmt(np.nanmean(icm[below]))} there.")
 
 
 def verdict(d) -> str:
@@ -31,9 +32,12 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R9-pseudo-likelihood", claims=["C5.R9"], module="simulations.regimes.r09_pseudo_likelihood", params=params, boundaries=boundaries,
+    id="R9-pseudo-likelihood", claims=["C5.R9"], module="simulations.regimes.r09_pseudo_likelihood", params=params,
+    boundaries=boundaries,
     finding=finding, verdict=verdict,
-    measure_lines={"pl_argmax": "exact argmax of pseudo-likelihood", "signed_logodds_argmax": "exact argmax of signed log-odds"},
-    title="R9: ICM's pseudo-likelihood prefers a light but sharp negation that joint coherence rejects (n = 10, w_t 0.95, eps_t 0.2)",
+    measure_lines={"pl_argmax": "exact argmax of pseudo-likelihood",
+                   "signed_logodds_argmax": "exact argmax of signed log-odds"},
+    title="R9: ICM's pseudo-likelihood prefers a light but sharp negation that joint coherence rejects "
+          "(n = 10, w_t 0.95, eps_t 0.2)",
     prediction="joint coherence picks the truth; PL and signed log-odds pick the negation whenever eps_n < eps_t",
     xlabel="noise of the negation concept eps_n (flip probability per item)")

@@ -16,8 +16,9 @@ from .regime import measure, regime_experiment
 
 def finding(d) -> str:
     tv, cyc, sp = measure(d, "tv_gibbs_vs_q1"), measure(d, "sync_bootstrap_cycle_rate"), measure(d, "order_spread_nats")
-    return (f"The Gibbs stationary law misses Q_1 by total variation {fmt(np.nanmin(tv))}-{fmt(np.nanmax(tv))}, coherence of the truth varies "
-            f"across prompt orders by up to {fmt(np.nanmax(sp))} nats (std), and synchronous bootstrap cycles from up to {fmt(np.nanmax(cyc))} of 16 random starts.")
+    return (f"The Gibbs stationary law misses Q_1 by total variation {fmt(np.nanmin(tv))}-{fmt(np.nanmax(tv))}, "
+            f"coherence of the truth varies across prompt orders by up to {fmt(np.nanmax(sp))} nats (std), "
+            f"and synchronous bootstrap cycles from up to {fmt(np.nanmax(cyc))} of 16 random starts.")
 
 
 def verdict(d) -> str:
@@ -45,7 +46,8 @@ def _breakage_panel(ax, d) -> None:
 
 
 EXPERIMENT = regime_experiment(
-    id="R10-non-exchangeable", claims=["C5.R10", "C1"], module="simulations.regimes.r10_non_exchangeable", params=params, boundaries=lambda p: [],
+    id="R10-non-exchangeable", claims=["C5.R10", "C1"], module="simulations.regimes.r10_non_exchangeable",
+    params=params, boundaries=lambda p: [],
     finding=finding, verdict=verdict,
     extra_panel=_breakage_panel,
     title="R10: order-sensitive in-context conditionals (recency, primacy, majority bias; n = 6)",

@@ -17,8 +17,9 @@ from .regime import measure, regime_experiment, series
 def finding(d) -> str:
     ex, conf = series(d, "exact"), measure(d, "loo_confidence")
     many = [j for j, x in enumerate(d["x"]) if x >= 2]
-    return (f"On ill-posed items exact coherence is {fmt(np.nanmean(ex))} accurate on average, yet with 2 or more of them its answers "
-            f"carry leave-one-out confidence {fmt(np.nanmean(conf[many]))} (closed form 1 - eps = {fmt(d['predicted_curves'][0]['y'][-1])}).")
+    return (f"On ill-posed items exact coherence is {fmt(np.nanmean(ex))} accurate on average, yet with 2 or more "
+            f"of them its answers carry leave-one-out confidence {fmt(np.nanmean(conf[many]))} "
+            f"(closed form 1 - eps = {fmt(d['predicted_curves'][0]['y'][-1])}).")
 
 
 def verdict(d) -> str:
@@ -30,9 +31,12 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R11-ill-posed", claims=["C5.R11"], module="simulations.regimes.r11_ill_posed", params=params, boundaries=lambda p: [], curves=curves,
+    id="R11-ill-posed", claims=["C5.R11"], module="simulations.regimes.r11_ill_posed", params=params,
+    boundaries=lambda p: [], curves=curves,
     finding=finding, verdict=verdict,
-    measure_lines={"loo_confidence": "LOO confidence at the coherence argmax", "zero_shot_confidence": "zero-shot confidence"},
+    measure_lines={"loo_confidence": "LOO confidence at the coherence argmax",
+                   "zero_shot_confidence": "zero-shot confidence"},
     title="R11: ill-posed items (the truth is a coin flip there) still get confident answers (n = 12, eps 0.05)",
-    prediction="coherence forces confident answers (confidence ~ 1 - eps) with expected accuracy 1/2 on ill-posed items",
+    prediction="coherence forces confident answers (confidence ~ 1 - eps) with expected accuracy 1/2 on ill-posed "
+               "items",
     ylabel="accuracy or confidence on ill-posed items", xlabel="number of ill-posed items (items)")

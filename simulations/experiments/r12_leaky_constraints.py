@@ -16,8 +16,9 @@ from .regime import measure, regime_experiment, series
 
 def finding(d) -> str:
     ex, none = series(d, "exact"), measure(d, "exact_without_constraint")
-    return (f"With no knowledge at all, a constraint built from the gold partition lifts exact accuracy from {fmt(np.nanmean(none))} "
-            f"to {fmt(np.nanmin(ex))}-{fmt(np.nanmax(ex))}, matching the closed form to {np.nanmax(np.abs(ex - [closed_form(g) for g in d['x']])):.0e}.")
+    return ("With no knowledge at all, a constraint built from the gold partition lifts exact accuracy from "
+            f"{fmt(np.nanmean(none))} to {fmt(np.nanmin(ex))}-{fmt(np.nanmax(ex))}, "
+            f"matching the closed form to {np.nanmax(np.abs(ex - [closed_form(g) for g in d['x']])):.0e}.")
 
 
 def verdict(d) -> str:
@@ -27,8 +28,10 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R12-leaky-constraints", claims=["C5.R12"], module="simulations.regimes.r12_leaky_constraints", params=params, boundaries=lambda p: [], curves=curves,
+    id="R12-leaky-constraints", claims=["C5.R12"], module="simulations.regimes.r12_leaky_constraints", params=params,
+    boundaries=lambda p: [], curves=curves,
     finding=finding, verdict=verdict, measure_lines={"exact_without_constraint": "exact coherence, no constraint"},
-    title="R12: 'at most one True per group' built from the gold partition inflates accuracy under a uniform prior (3 groups)",
+    title="R12: 'at most one True per group' built from the gold partition inflates accuracy under a uniform prior "
+          "(3 groups)",
     prediction="leaky constraints inflate accuracy with no knowledge: ((g-1)+g+(g-1)(g-2))/((g+1)g) instead of 1/2",
     ylabel="accuracy on all items", xlabel="group size g (items per group, one gold True each)")

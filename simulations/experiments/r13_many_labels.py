@@ -20,7 +20,8 @@ def _gain(d):
 def finding(d) -> str:
     g = _gain(d)
     top = int(np.nanargmax(g))
-    return (f"The accuracy gain of exact coherence + labels over supervised fitting peaks at {fmt(g[top])} with {d['x'][top]} "
+    return (f"The accuracy gain of exact coherence + labels over supervised fitting peaks at {fmt(g[top])} "
+            f"with {d['x'][top]} "
             f"label(s) and falls to {fmt(g[-1])} with {d['x'][-1]} labels (all items labelled).")
 
 
@@ -31,7 +32,8 @@ def verdict(d) -> str:
 
 
 EXPERIMENT = regime_experiment(
-    id="R13-many-labels", claims=["C5.R13"], module="simulations.regimes.r13_many_labels", params=params, boundaries=lambda p: [],
+    id="R13-many-labels", claims=["C5.R13"], module="simulations.regimes.r13_many_labels", params=params,
+    boundaries=lambda p: [],
     finding=finding, verdict=verdict,
     title="R13: with many labels the regularizer's value shrinks (truth drawn from a 4-concept prior, n = 10)",
     prediction="the gain of coherence over plain supervised fitting falls with m and is 0 at m = n (with no labels the "

@@ -131,7 +131,8 @@ def markdown_table(record: dict) -> str:
         same = list(r["bootstrap_labels"]["local"]) == list(r["bootstrap_labels"]["served"])
         acc = r["accounting"]["served"]
         arg = ", ".join(f"{a[k]['argmax_agreement']:.3f}" for k in ("zero_shot", "loo", "sequential"))
-        lines.append(f"| {name} | {pair(a['zero_shot'])} | {pair(a['loo'])} | {pair(a['sequential'])} | {arg} | {echo} | "
+        lines.append(f"| {name} | {pair(a['zero_shot'])} | {pair(a['loo'])} | {pair(a['sequential'])} | {arg} "
+                     f"| {echo} | "
                      f"{r['prefix_history_max_abs_nats']:.3f} | {'yes' if same else 'no'} | "
                      f"{acc['requests']} ({acc['prompt_tokens_sent']}) |")
     return "\n".join(lines) + "\n"

@@ -22,7 +22,8 @@ from .tasks import TASKS
 
 def _model_args(p) -> None:
     p.add_argument("--model", default="smollm2",
-                   help="smollm2 | gemma3-270m | tiny-random | local model dir | .gguf file | openai:URL[#MODEL] (a server)")
+                   help="smollm2 | gemma3-270m | tiny-random | local model dir | .gguf file "
+                        "| openai:URL[#MODEL] (a server)")
     p.add_argument("--device", default="auto", help="auto (cuda, then cpu) | cpu | cuda | cuda:N")
     p.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16", "float64"),
                    help="floating-point type of a local model's weights and activations: auto (default: float32 on "
@@ -63,7 +64,8 @@ def _search_args(p) -> None:
                         "balance (half the items true) | groups or exactly-one (exactly one true per consistency_id) | "
                         "at-most-one (at most one per id) | mirror-pairs (the two items of an id take opposite labels) "
                         "| same-answer:FIELD (one label per value of FIELD in an id, different values not both true)")
-    p.add_argument("--chunk", type=int, default=8, help="items per context pass in the chunked searches (1 = exact LOO)")
+    p.add_argument("--chunk", type=int, default=8,
+                   help="items per context pass in the chunked searches (1 = exact LOO)")
     p.add_argument("--sweeps", type=int, default=4, help="sweeps of the chunked searches")
     p.add_argument("--shots", type=int, default=8, help="demonstrations for the few-shot baselines (0 = all others)")
     p.add_argument("--checks", type=int, default=CHECKS,
@@ -86,7 +88,8 @@ def add_arguments(parser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="steps / sweeps of the faithful searches (method default)")
     p.add_argument("--agents", type=int, default=3, help="debate / self-consistency: agents K (2..10)")
-    p.add_argument("--tau", type=float, default=1.0, help="debate / self-consistency: sampling temperature (0 = argmax)")
+    p.add_argument("--tau", type=float, default=1.0,
+                   help="debate / self-consistency: sampling temperature (0 = argmax)")
     p.add_argument("--schedule", default="sequential", choices=["sequential", "simultaneous"],
                    help="debate: agents answer in turn within a round (a Gibbs sweep) or all read the previous round")
     p.add_argument("--loo", default="exact", choices=["exact", "block"],

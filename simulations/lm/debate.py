@@ -208,7 +208,8 @@ def play_rounds(cond: AgentConditionals, items, start, u, tau: float, schedule: 
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     items = np.asarray(items, dtype=np.int64)
     state = np.array(start, dtype=np.int64, copy=True)
-    agree = lambda s: np.all(s == s[:, :1], axis=1)  # noqa: E731
+    def agree(s):
+        return np.all(s == s[:, :1], axis=1)
     reached = np.where(agree(state), 0, -1)
     for r in range(u.shape[1]):
         live = (reached < 0) if stop_at_consensus else np.ones(items.size, dtype=bool)
@@ -260,7 +261,8 @@ def _decide(task, constraint: str, answers, tie_logp) -> dict:
     labels, ties = majority(answers, tie_logp)
     odds = vote_log_odds(answers, tie_logp)
     decided = project(odds, constraint, task.relation_groups(constraint))
-    acc = (lambda b: float(np.mean(b[known] == gold[known])) if known.any() else None)
+    def acc(b):
+        return float(np.mean(b[known] == gold[known])) if known.any() else None
     return {"labels": labels, "ties": ties.tolist(), "vote_fraction": (np.asarray(answers).mean(axis=1)).tolist(),
             "vote_log_odds": odds.tolist(), "labels_under_constraint": decided.tolist(),
             "accuracy": acc(labels), "accuracy_under_constraint": acc(decided)}

@@ -201,7 +201,8 @@ def decide(model, tokenizer, *, cpu: CpuInfo, rule: AutoRule = AutoRule(), bench
     measured = (f"bfloat16 ran at {speedup:.2f}x float32's speed on a {rule.prompt_tokens}-token prompt, best of "
                 f"{rule.repeat}")
     if speedup >= rule.min_speedup:
-        return DtypeChoice("bfloat16", f"{cpu.model_name} advertises {', '.join(units)} and {measured}", seconds=seconds)
+        return DtypeChoice("bfloat16", f"{cpu.model_name} advertises {', '.join(units)} and {measured}",
+                           seconds=seconds)
     return DtypeChoice("float32", f"{cpu.model_name} advertises {', '.join(units)} but {measured} "
                                   f"(below the {rule.min_speedup:g}x required)", seconds=seconds)
 

@@ -81,10 +81,10 @@ def landscape_data(tables) -> dict:
         tasks = sorted({k.split("|")[0] for k in data["landscapes"]})
         for t in tasks:
             lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
-            row = {name: float(np.mean([l["labellings"][name]["mean"] for l in lands]))
+            row = {name: float(np.mean([land["labellings"][name]["mean"] for land in lands]))
                    for name in ("gold", "negation", "all-0", "all-1")}
-            row["random"] = float(np.mean([l["random_mean"] for l in lands]))
-            row["zero_shot_auc"] = float(np.mean([l["zero_shot_auc"] for l in lands]))
+            row["random"] = float(np.mean([land["random_mean"] for land in lands]))
+            row["zero_shot_auc"] = float(np.mean([land["zero_shot_auc"] for land in lands]))
             for m, name in (("coherence", "found (constrained)"), ("coherence-free", "found (free)")):
                 rs = [r for r in data["runs"].values() if r["task"] == t and r["method"] == m]
                 if rs:

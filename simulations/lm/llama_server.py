@@ -114,7 +114,8 @@ class LlamaServer:
 
     def command(self) -> list:
         if importlib.util.find_spec("llama_cpp") is None:
-            raise RuntimeError("a local llama.cpp server needs the [serve] extra: pip install 'llama-cpp-python[server]'")
+            raise RuntimeError("a local llama.cpp server needs the [serve] extra: "
+                               "pip install 'llama-cpp-python[server]'")
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf), "--host", "127.0.0.1",
                "--port", str(self.port), "--n_ctx", str(self.n_ctx), "--n_threads", str(self.threads),
                "--n_threads_batch", str(self.threads), "--model_alias", self.alias]

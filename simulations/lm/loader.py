@@ -258,7 +258,8 @@ def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "floa
         else:
             path = Path(name_or_path).expanduser()
             if not path.exists():
-                raise ValueError(f"--model must be one of {sorted(NAMED_MODELS)} or an existing local path, got {name_or_path!r}")
+                raise ValueError(f"--model must be one of {sorted(NAMED_MODELS)} or an existing local path, "
+                                 f"got {name_or_path!r}")
         if path.is_file():
             if path.suffix != ".gguf":
                 raise ValueError(f"a model file must be a .gguf file, got {path}")

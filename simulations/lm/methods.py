@@ -29,7 +29,8 @@ METHODS = {
     "icm": "Internal Coherence Maximization, released-code variant (signed log-odds score; simulations.search)",
     "icm-paper": "ICM as in the paper: alpha * pseudo-likelihood - inconsistencies (simulations.search)",
     "gibbs": "Gibbs sampling with in-context leave-one-out conditionals (persona experiment; simulations.search)",
-    "chunked-bootstrap": "bootstrap over chunks with randomized context exclusion, under the task's constraint (scales)",
+    "chunked-bootstrap": "bootstrap over chunks with randomized context exclusion, under the task's constraint "
+                         "(scales)",
     "chunked-icm": "ICM's released score with chunked conditionals and chunk-argmax proposals (scales)",
     "chunked-gibbs": "Gibbs over chunks with randomized context exclusion, unconstrained, several chains (scales)",
     "coherence": "ascent on the order-averaged prequential coherence under the task's constraint (scales)",

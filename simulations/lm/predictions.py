@@ -279,7 +279,8 @@ def p6(data) -> dict:
     verdict_, undecided = _judge(cases)
     return {"id": "P6", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
             "undecided": undecided, "rows": rows,
-            "fails_when": "the gold-vs-negation gap is within the order-to-order variation (non-exchangeability decides)"}
+            "fails_when": "the gold-vs-negation gap is within the order-to-order variation "
+                          "(non-exchangeability decides)"}
 
 
 PREDICTIONS = (p1, p2, p3, p4, p5, p6)
@@ -338,8 +339,10 @@ def summary_rows(data) -> list:
 
 def summary_markdown(data) -> str:
     cfg = data["config"]
-    lines = [f"Model `{cfg['model']}`, n = {cfg['n']}, chunk {cfg['chunk']}, sweeps {cfg['sweeps']}, shots {cfg['shots']}.",
-             "", "| task | method | constraint (leak) | accuracy (95% t-CI over seeds) | under constraint | gap recovered "
+    lines = [f"Model `{cfg['model']}`, n = {cfg['n']}, chunk {cfg['chunk']}, sweeps {cfg['sweeps']}, "
+             f"shots {cfg['shots']}.",
+             "", "| task | method | constraint (leak) | accuracy (95% t-CI over seeds) | under constraint "
+             "| gap recovered "
              "| Coh (nats) | search failures | tokens | s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for s in summary_rows(data):
         a = s["accuracy"]

@@ -35,6 +35,7 @@ def check_context(prior, task_name: str) -> dict:
     if s["context"] is not None and s["longest_prompt"] > s["context"]:
         raise ValueError(
             f"task {task_name}: the longest prompt (item {s['longest_item']}, {s['max_query']} tokens, after the other "
-            f"{prior.n - 1} items as demonstrations) is {s['longest_prompt']} tokens, {s['longest_prompt'] - s['context']}"
+            f"{prior.n - 1} items as demonstrations) is {s['longest_prompt']} tokens, "
+            f"{s['longest_prompt'] - s['context']}"
             f" more than the model's context of {s['context']}; use fewer items (-n or --subset)")
     return s

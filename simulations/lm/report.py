@@ -64,7 +64,7 @@ def accuracy_table(data) -> str:
         def runs(m):
             return [r for r in data["runs"].values() if r["task"] == t and r["method"] == m]
         lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
-        auc = np.mean([l["zero_shot_auc"] for l in lands]) if lands else float("nan")
+        auc = np.mean([land["zero_shot_auc"] for land in lands]) if lands else float("nan")
         coh = runs("coherence")
         cells = [t, f"{auc:.2f}"] + [_cell(_acc(runs(m), field)) if runs(m) else "--"
                                      for _, m, field in ACCURACY_COLUMNS]
@@ -81,13 +81,16 @@ def landscape_table(data) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for t in sorted({k.split("|")[0] for k in data["landscapes"]}):
         lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
-        L = lambda name: np.mean([l["labellings"][name]["mean"] for l in lands])  # noqa: E731
-        const = np.mean([max(l["labellings"]["all-0"]["mean"], l["labellings"]["all-1"]["mean"]) for l in lands])
+        def L(name):
+            return np.mean([land["labellings"][name]["mean"] for land in lands])
+        const = np.mean([max(land["labellings"]["all-0"]["mean"], land["labellings"]["all-1"]["mean"])
+                         for land in lands])
         found = {m: [r["coherence"] for r in data["runs"].values() if r["task"] == t and r["method"] == m]
                  for m in ("coherence", "coherence-free")}
         f = {m: (f"{np.mean(v):.1f}" if v else "--") for m, v in found.items()}
         lines.append(f"| {t} | {L('gold'):.1f} | {L('negation'):.1f} | {const:.1f} | "
-                     f"{np.mean([l['random_mean'] for l in lands]):.1f} | {f['coherence']} | {f['coherence-free']} | "
+                     f"{np.mean([land['random_mean'] for land in lands]):.1f} | {f['coherence']} "
+                     f"| {f['coherence-free']} | "
                      f"{len(lands)} |")
     return "\n".join(lines)
 

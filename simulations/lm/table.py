@@ -134,7 +134,8 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         # constraint are reported too: the same projection the constrained searches use
         cons, _ = resolve(task, cfg.constraint)
         rec.update({"constraint": "none", "auc": auc(odds, gold), "log_odds": odds.tolist(),
-                    "accuracy_under_task_constraint": float(np.mean(project(odds, cons, task.relation_groups(cons)) == gold)),
+                    "accuracy_under_task_constraint": float(np.mean(project(odds, cons, task.relation_groups(cons))
+                                                                    == gold)),
                     "task_constraint": cons})
     elif kind == "certified":
         # the coherence search a competent optimiser runs: several gold-free starts (zero-shot,
@@ -144,7 +145,8 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
                   if m in ("chunked-bootstrap", "chunked-icm") and TABLE_METHODS[m][1] == rule}
         if constraint == "none":
             starts.update({"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)})
-        res = certified_ascent(prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed, config=ccfg,
+        res = certified_ascent(prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed,
+                               config=ccfg,
                                random_starts=cfg.random_starts, max_checks=cfg.checks, given=starts,
                                ascents=cfg.ascents)
         labels = res["labels"]
@@ -155,7 +157,8 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         sweeps = {"chunked-icm": cfg.icm_sweeps, "chunked-gibbs": cfg.gibbs_sweeps}.get(method, cfg.sweeps)
         ccfg = ChunkConfig(chunk=cfg.chunk, sweeps=sweeps, orders=2,
                            chains=cfg.chains if method == "chunked-gibbs" else 1)
-        res = run_chunked(algo, prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed, config=ccfg)
+        res = run_chunked(algo, prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed,
+                          config=ccfg)
         labels = res["labels"]
         rec.update({"constraint": constraint, "sweeps_run": res["sweeps_run"], "accepted": res["accepted"],
                     "flips": res["flips"]})

@@ -67,7 +67,8 @@ def constrained_regime(constraint: str, knowledge: dict, land: dict, found: dict
                           "labellings; no search can find what the model lacks"}
     if hi < 0.5 and verdict(cmp["negation"]) == "above":
         return {"regime": "reversed-knowledge",
-                "reason": f"the model's knowledge is reversed: zero-shot AUC {knowledge['auc']:.2f} [{lo:.2f}, {hi:.2f}] "
+                "reason": f"the model's knowledge is reversed: zero-shot AUC {knowledge['auc']:.2f} "
+                          f"[{lo:.2f}, {hi:.2f}] "
                           f"lies below chance and the negation is more coherent than gold ({_fmt(cmp['negation'])}); "
                           "a coherence search will find the negation of the truth"}
     if verdict(end) == "below":
@@ -75,11 +76,13 @@ def constrained_regime(constraint: str, knowledge: dict, land: dict, found: dict
                 "reason": f"the search stopped below gold ({key} minus gold: {_fmt(end)}, accuracy {acc:.2f}): the "
                           f"search failed, not the theory{climb}"}
     if verdict(cmp["negation"]) == "tied":
-        return {"regime": "R2-symmetry", "reason": f"gold and its negation are tied: negation minus gold {_fmt(cmp['negation'])}"}
+        return {"regime": "R2-symmetry",
+                "reason": f"gold and its negation are tied: negation minus gold {_fmt(cmp['negation'])}"}
     if verdict(end) == "above" and acc < good:
         return {"regime": "R3-salient-wrong",
                 "reason": f"a labelling with accuracy {acc:.2f} is more coherent than gold: {_fmt(end)}{climb}"}
     if acc >= good:
         return {"regime": "success", "reason": f"the search's end ({_fmt(end)} against gold) has accuracy {acc:.2f}"}
     return {"regime": "partial",
-            "reason": f"the search's end ties gold ({_fmt(end)}) at accuracy {acc:.2f}: the objective is flat there{climb}"}
+            "reason": f"the search's end ties gold ({_fmt(end)}) at accuracy {acc:.2f}: "
+                      f"the objective is flat there{climb}"}

@@ -46,4 +46,5 @@ def boundaries(p):
 
 def curves(p):
     s = switch(p)
-    return [{"x": p["xs"], "y": [2 / 3 if x < s else 1.0 for x in p["xs"]], "label": "predicted exact accuracy (2/3, then 1)"}]
+    return [{"x": p["xs"], "y": [2 / 3 if x < s else 1.0 for x in p["xs"]],
+             "label": "predicted exact accuracy (2/3, then 1)"}]

@@ -46,7 +46,8 @@ def instance(p: dict, x: float, seed: int) -> Instance:
     U = np.setdiff1d(np.arange(n), S)
     unl = E.accuracy(truth, np.arange(n))
     return Instance(prior, truth, labels={int(i): int(truth[i]) for i in S}, items=U, enumerated=E,
-                    measures={"exact_without_labels": unl, "majority_rate_unlabelled": float(np.mean(truth[U] == truth[S[0]]))},
+                    measures={"exact_without_labels": unl,
+                              "majority_rate_unlabelled": float(np.mean(truth[U] == truth[S[0]]))},
                     methods=METHODS)
 
 
@@ -76,7 +77,8 @@ def check_params(quick: bool) -> dict:
 
 
 def truth_and_constant(truth, eps_t: float, eps_c: float, w_c: float) -> ConceptMixture:
-    """Two concepts: the truth (noise ``eps_t``, weight ``1 - w_c``) and the constant all-True map (``eps_c``, ``w_c``)."""
+    """Two concepts: the truth (noise ``eps_t``, weight ``1 - w_c``) and the constant all-True map
+    (``eps_c``, ``w_c``)."""
     return ConceptMixture(F=np.stack([truth, np.ones_like(truth)]), eps=[eps_t, eps_c], w=[1 - w_c, w_c],
                           names=("truth", "constant-true"))
 

@@ -51,7 +51,8 @@ def check_simulators(p: dict) -> list:
 
 
 def params(quick: bool) -> dict:
-    return {"n": 6, "signal": 1.0, "xs": [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0], "seeds": list(range(4 if quick else 12))}
+    return {"n": 6, "signal": 1.0, "xs": [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0],
+            "seeds": list(range(4 if quick else 12))}
 
 
 def simulator(p: dict, x: float, seed: int):
@@ -82,4 +83,5 @@ def instance(p: dict, x: float, seed: int) -> Instance:
     starts = B[rng.choice(B.shape[0], 16, replace=False)]
     cycles = np.mean([bootstrap_sync(sim, b, max_rounds=30)[1] > 1 for b in starts])
     return Instance(sim, truth, enumerated=E,
-                    measures={"tv_gibbs_vs_q1": tv, "order_spread_nats": spread, "sync_bootstrap_cycle_rate": float(cycles)})
+                    measures={"tv_gibbs_vs_q1": tv, "order_spread_nats": spread,
+                              "sync_bootstrap_cycle_rate": float(cycles)})

@@ -35,7 +35,8 @@ def instance(p: dict, x, seed: int) -> Instance:
     L = np.exp(prior.log_loo(E.B[top]))                      # (T, n, 2)
     conf = float(np.mean([L[t, ill, E.B[top[t]][ill]].mean() for t in range(len(top))]))
     zs_conf = float(np.exp(prior.log_zero_shot()[ill].max(1)).mean())
-    return Instance(prior, truth, items=ill, enumerated=E, measures={"loo_confidence": conf, "zero_shot_confidence": zs_conf})
+    return Instance(prior, truth, items=ill, enumerated=E,
+                    measures={"loo_confidence": conf, "zero_shot_confidence": zs_conf})
 
 
 def predicted_confidence(x: int, eps: float) -> float:
@@ -47,5 +48,6 @@ def predicted_confidence(x: int, eps: float) -> float:
 
 
 def curves(p):
-    return [{"x": p["xs"], "y": [predicted_confidence(x, p["eps"]) for x in p["xs"]], "label": "predicted LOO confidence (closed form)"},
+    return [{"x": p["xs"], "y": [predicted_confidence(x, p["eps"]) for x in p["xs"]],
+             "label": "predicted LOO confidence (closed form)"},
             {"x": p["xs"], "y": [0.5] * len(p["xs"]), "label": "predicted accuracy 1/2"}]

@@ -43,7 +43,8 @@ def _labelled(rng: np.random.Generator, prior, m) -> Instance:
 def instance(p: dict, x, seed: int) -> Instance:
     rng = rng_for(seed, 13)
     n = p["n"]
-    prior = ConceptMixture(F=rng.integers(0, 2, (p["K"], n)), eps=np.full(p["K"], p["eps"]), w=rng.dirichlet(np.ones(p["K"])))
+    prior = ConceptMixture(F=rng.integers(0, 2, (p["K"], n)), eps=np.full(p["K"], p["eps"]),
+                           w=rng.dirichlet(np.ones(p["K"])))
     return _labelled(rng, prior, x)
 
 

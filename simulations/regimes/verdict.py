@@ -3,8 +3,8 @@
 Vocabulary. A check (``coherence check``) states a claim and returns ``holds``, ``fails`` or
 ``holds-under-conditions`` (true inside stated conditions, with a counterexample outside); a
 figure (:mod:`simulations.experiments`) tests the same prediction on its sweep and returns
-``confirms`` (the data agree with the prediction), ``confirms-under-conditions`` or ``refutes``. The two sets name the same
-outcome at two levels -- a proposition and the evidence for it -- and :data:`FIGURE_TO_CHECK`
+``confirms`` (the data agree with the prediction), ``confirms-under-conditions`` or ``refutes``. The two sets name the
+same outcome at two levels -- a proposition and the evidence for it -- and :data:`FIGURE_TO_CHECK`
 maps one to the other; no other verdict word is used anywhere.
 
 Decision rule. A regime predicts a boundary ``x*`` in closed form, and the sweep measures the

@@ -23,25 +23,37 @@ from .result import SearchResult, check_labels
 METHODS = {
     "exact-argmax": (exact.exact_argmax, "argmax of coherence by enumeration (all tied maxima in extras)"),
     "joint-map": (exact.joint_map, "joint MAP under the prior given the labels (noise eta), by enumeration"),
-    "marginal-decoder": (exact.marginal_decoder, "per-item argmax of the exact posterior marginals (max expected accuracy)"),
+    "marginal-decoder": (exact.marginal_decoder,
+                         "per-item argmax of the exact posterior marginals (max expected accuracy)"),
     "srm": (exact.srm, "minimiser of J_lambda = label loss + lambda * DL over Y^n by enumeration"),
     "occam-srm": (exact.occam_srm, "minimiser of the Occam bound R_S + sqrt((-ln Q + ln 1/delta) / 2m)"),
     "gibbs": (gibbs.gibbs, "tempered Gibbs sampling with leave-one-out conditionals (random or systematic scan)"),
-    "annealed-gibbs": (gibbs.annealed_gibbs, "Gibbs with tau decreasing (log or exponential schedule) to maximise coherence"),
-    "gibbs-rho": (gibbs.gibbs_rho, "training-friendly Gibbs: each conditional sees a random fraction rho of the other demos"),
-    "bootstrap": (bootstrap.bootstrap, "sequential bootstrap: relabel items one at a time with the LOO argmax (coordinate ascent)"),
-    "bootstrap-sync": (bootstrap.bootstrap_sync, "synchronous bootstrap: relabel every item from the previous round's labels"),
-    "bootstrap-train": (bootstrap.bootstrap_train, "training bootstrap: refit a parametric model on its own labels each round"),
+    "annealed-gibbs": (gibbs.annealed_gibbs,
+                       "Gibbs with tau decreasing (log or exponential schedule) to maximise coherence"),
+    "gibbs-rho": (gibbs.gibbs_rho,
+                  "training-friendly Gibbs: each conditional sees a random fraction rho of the other demos"),
+    "bootstrap": (bootstrap.bootstrap,
+                  "sequential bootstrap: relabel items one at a time with the LOO argmax (coordinate ascent)"),
+    "bootstrap-sync": (bootstrap.bootstrap_sync,
+                       "synchronous bootstrap: relabel every item from the previous round's labels"),
+    "bootstrap-train": (bootstrap.bootstrap_train,
+                        "training bootstrap: refit a parametric model on its own labels each round"),
     "icm": (icm.icm, "Internal Coherence Maximization as in the released code (signed LOO log-odds, alpha*P - I)"),
-    "icm-paper": (icm.icm_paper, "Internal Coherence Maximization as in the paper (sum of LOO log-probs, iteration schedule)"),
-    "debate": (debate.debate, "multi-agent debate: agents re-answer given the others (Gibbs over agent slots), majority vote"),
-    "debate-adversarial": (debate.adversarial_debate, "two debaters reveal evidence, the judge prior picks the more coherent claim tree"),
-    "power-sampling": (power_sampling.power_sampling, "Metropolis-Hastings on p^alpha with suffix proposals from p (p = sequential prior)"),
+    "icm-paper": (icm.icm_paper,
+                  "Internal Coherence Maximization as in the paper (sum of LOO log-probs, iteration schedule)"),
+    "debate": (debate.debate,
+               "multi-agent debate: agents re-answer given the others (Gibbs over agent slots), majority vote"),
+    "debate-adversarial": (debate.adversarial_debate,
+                           "two debaters reveal evidence, the judge prior picks the more coherent claim tree"),
+    "power-sampling": (power_sampling.power_sampling,
+                       "Metropolis-Hastings on p^alpha with suffix proposals from p (p = sequential prior)"),
     "zero-shot": (baselines.zero_shot, "per-item argmax of the zero-shot conditional"),
-    "self-consistency": (baselines.self_consistency, "per-item majority over samples drawn from the prior's conditionals"),
+    "self-consistency": (baselines.self_consistency,
+                         "per-item majority over samples drawn from the prior's conditionals"),
     "supervised": (baselines.supervised, "fit on the labelled set only, predict the rest"),
     "self-training": (baselines.self_training, "pseudo-labelling: add predictions above a confidence threshold, refit"),
-    "entropy-min": (baselines.entropy_min, "fit minimising label NLL + lambda * prediction entropy on unlabelled items"),
+    "entropy-min": (baselines.entropy_min,
+                    "fit minimising label NLL + lambda * prediction entropy on unlabelled items"),
     "ccs": (baselines.ccs, "CCS-like probe trained for negation consistency and confidence only (flip-symmetric)"),
 }
 
@@ -73,7 +85,8 @@ def run_search(method: str, model, *, labels: dict | None = None, constraints=No
     labels = check_labels(labels, model.n, model.k)
     if constraints is not None:
         if not isinstance(constraints, Constraints):
-            raise ValueError(f"constraints must be a simulations.search.constraints.Constraints or None, got {type(constraints).__name__}")
+            raise ValueError("constraints must be a simulations.search.constraints.Constraints or None, "
+                             f"got {type(constraints).__name__}")
         if constraints.n != model.n:
             raise ValueError(f"constraints cover n = {constraints.n} items but the model has n = {model.n}")
     return METHODS[method][0](model, labels=labels, constraints=constraints, seed=seed, progress=progress,

@@ -180,10 +180,10 @@ def entropy_min(model, *, labels=None, constraints=None, seed=0, progress=None, 
     return _done("entropy-min", b, ev, seed, _public(p), extras)
 
 
-def _ccs_loss(theta, X, I, J):
+def _ccs_loss(theta, X, idx_i, idx_j):
     z = X @ theta[:-1] + theta[-1]
     pr = 1.0 / (1.0 + np.exp(-z))
-    pi, pj = pr[I], pr[J]
+    pi, pj = pr[idx_i], pr[idx_j]
     return float(np.mean((pi - (1 - pj)) ** 2 + np.minimum(pi, pj) ** 2))
 
 
@@ -228,5 +228,6 @@ def ccs(model, *, labels=None, constraints=None, seed=0, progress=None, **params
         if (b[idx] == ys).mean() < ((1 - b[idx]) == ys).mean():
             b, oriented = 1 - b, True
     b = clamp(b, labels)
-    return _done("ccs", b, ev, seed, _public(p), {"loss": float(best.fun), "flipped_loss": _ccs_loss(-theta, X, P[:, 0], P[:, 1]),
+    return _done("ccs", b, ev, seed, _public(p), {"loss": float(best.fun),
+                                                 "flipped_loss": _ccs_loss(-theta, X, P[:, 0], P[:, 1]),
                                                  "oriented_by_labels": oriented, "pairs": int(P.shape[0])})

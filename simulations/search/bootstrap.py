@@ -178,6 +178,7 @@ def bootstrap_train(model, *, labels=None, constraints=None, seed=0, progress=No
         return fitter.fit(everything, v, rng=rng).log_proba().argmax(axis=1)
 
     res = _cycle_run("bootstrap-train", model, labels, seed, p, ev, b, relabel, progress)
-    res.params = {k: v for k, v in p.items() if k != "features"} | {"features": None if p["features"] is None else "given"}
+    res.params = ({k: v for k, v in p.items() if k != "features"}
+                  | {"features": None if p["features"] is None else "given"})
     res.extras["fitter"] = type(fitter).__name__
     return res

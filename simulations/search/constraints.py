@@ -107,8 +107,8 @@ class Constraints:
         if not self.pairs.size:
             return np.zeros((B.shape[0], self.k))
         rows = np.arange(B.shape[0])[:, None]
-        P, O, S, M = (a[items] for a in (self.nb_pair, self.nb_other, self.nb_side, self.nb_mask))
-        ov = B[rows, O].astype(np.int64)
+        P, other, S, M = (a[items] for a in (self.nb_pair, self.nb_other, self.nb_side, self.nb_mask))
+        ov = B[rows, other].astype(np.int64)
         out = np.empty((B.shape[0], self.k))
         for y in range(self.k):
             v = np.where(S == 0, self.forbid[P, y, ov], self.forbid[P, ov, y]) & M

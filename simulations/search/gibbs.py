@@ -128,7 +128,8 @@ def annealed_gibbs(model, *, labels=None, constraints=None, seed=0, progress=Non
     sweeps = V.positive_int("sweeps", p["sweeps"], 1)
     sched = schedule(p["schedule"], p["tau0"], p["tau_min"], sweeps, p["rate"])
     greedy = bool(p["finish_greedy"])
-    tau_of = (lambda t: 0.0 if (greedy and t == sweeps - 1) else sched(t))
+    def tau_of(t):
+        return 0.0 if (greedy and t == sweeps - 1) else sched(t)
     return _run("annealed-gibbs", model, labels, constraints, seed, p, tau_of, progress)
 
 

@@ -40,7 +40,8 @@ class ICMSearch:
         if variant not in ("released", "paper"):
             raise ValueError(f"variant must be 'released' or 'paper', got {variant!r}")
         if variant == "released" and model.k != 2:
-            raise ValueError(f"icm (released-code score) needs binary behaviours (k = 2), got k = {model.k}; use icm-paper")
+            raise ValueError(f"icm (released-code score) needs binary behaviours (k = 2), got k = {model.k}; "
+                             "use icm-paper")
         self.model, self.variant, self.cons, self.rng, self.p, self.ev = model, variant, constraints, rng, p, ev
         self.alpha = float(V.positive("alpha", p["alpha"]))
         V.positive("T0", p["T0"])
