@@ -59,11 +59,6 @@ def few_shot_log_probs(prior, demo_labels, shots: int, rng) -> np.ndarray:
     return np.stack([prior.log_conditional(demo_labels, i, demos[demos != i]) for i in range(n)])
 
 
-def few_shot_labels(prior, demo_labels, shots: int, rng) -> np.ndarray:
-    """``argmax_y`` of :func:`few_shot_log_probs`."""
-    return few_shot_log_probs(prior, demo_labels, shots, rng).argmax(-1).astype(np.int64)
-
-
 def baseline_log_probs(method: str, prior, gold, *, shots: int = 8, seed: int = 0) -> np.ndarray:
     """The label log-probs ``(n, k)`` (nats) one of :data:`BASELINES` decides by."""
     rng = np.random.default_rng(seed)
