@@ -196,6 +196,7 @@ BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-fastpath"): _lm(lambda r, f, t: r.fastpath_table(f)),
           ("docs/lm.md", "lm-cost"): _lm(lambda r, f, t: r.cost_table(f)),
           ("docs/lm.md", "lm-diagnose"): _lm(lambda r, f, t: r.diagnose_table(f)),
+          ("docs/lm.md", "lm-testbeds"): _lm(lambda r, f, t: r.testbed_table(f / "testbeds")),
           ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),
           ("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,
           ("docs/checks.md", "checks"): checks_page, ("docs/figures.md", "figures"): figures_page}

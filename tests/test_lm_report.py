@@ -232,3 +232,28 @@ def test_the_rerun_in_progress_holds_the_new_record_format():
             assert r["below_gold"] == (cmp["ci"][1] < 0)
             want = search_failed(d, r) if r["method"] in ("coherence", "coherence-free") else None
             assert r["search_failure"] == want
+
+
+def test_committed_testbed_diagnoses_hold_together():
+    """figures/data/lm/testbeds/diagnose-*.json: the provenance of the data (repository, commit,
+    path and SHA-256 of the claims and of the evaluation subset), the subset measured, accuracies
+    that are what the labels say, and a constrained regime that reads what the numbers say."""
+    from simulations.lm.coherence_estimate import verdict
+
+    files = sorted((TABLES / "testbeds").glob("diagnose-*.json"))
+    for p in files:
+        d = json.loads(p.read_text())
+        prov = d["provenance"]
+        assert set(prov) >= {"repository", "commit", "path", "sha256", "eval_path", "eval_sha256"}
+        assert len(prov["commit"]) == 40 and len(prov["sha256"]) == 64
+        assert prov["eval_sha256"] == d["eval_ids"]["sha256"]
+        assert d["subset"]["size"] == d["n"] and d["preset"] == "truthfulqa" and d["constraint"] == "free-groups"
+        gold = np.array(d["landscape"]["gold"]["labels"])
+        for name, v in d["landscape"].items():
+            assert v["accuracy"] == pytest.approx(np.mean(np.array(v["labels"]) == gold)), name
+        end = d["found_constrained"] or d["found_free"]
+        assert end["accuracy"] == pytest.approx(np.mean(np.array(end["labels"]) == gold))
+        if d["regimes"]["constrained"]["regime"] == "no-knowledge":
+            lo, hi = d["zero_shot"]["auc_interval"]
+            assert lo <= 0.5 <= hi
+            assert all(verdict(c) != "below" for k, c in d["comparisons"].items() if k.startswith("random-"))

@@ -222,3 +222,27 @@ def diagnose_table(folder) -> str:
                      f"{d['regimes']['unconstrained']['regime']} | {d['regimes']['constrained']['regime']} | "
                      f"{d['forward_tokens']} |")
     return "\n".join(lines)
+
+
+def testbed_table(folder) -> str:
+    """The committed diagnoses of the field's testbeds (``diagnose-*.json`` in ``folder``), each
+    with its provenance: what the model knows, gold against random labellings (paired), where the
+    certified search ended, both regimes, and the source file."""
+    files = sorted(Path(folder).glob("diagnose-*.json"))
+    if not files:
+        return "(no testbed diagnoses committed)"
+    lines = ["| model | testbed | items (groups) | relation (leak) | zero-shot AUC | best random minus gold, nats "
+             "[95%] | search's end: accuracy | unconstrained regime | constrained regime | source |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for p in files:
+        d = json.loads(p.read_text())
+        z, prov = d["zero_shot"], d["provenance"]
+        rand = max((v for k, v in d["comparisons"].items() if k.startswith("random-")), key=lambda c: c["diff"])
+        end = d["found_constrained"] or d["found_free"]
+        lines.append(f"| {d['model']} | {d['preset']} | {d['n']} ({len(d['subset']['consistency_ids'])}) | "
+                     f"{d['constraint']} ({d['constraint_leak_accuracy']:.2f}) | {z['auc']:.2f} "
+                     f"[{z['auc_interval'][0]:.2f}, {z['auc_interval'][1]:.2f}] | {rand['diff']:+.2f} "
+                     f"[{rand['ci'][0]:+.2f}, {rand['ci'][1]:+.2f}] | {end['accuracy']:.2f} | "
+                     f"{d['regimes']['unconstrained']['regime']} | {d['regimes']['constrained']['regime']} | "
+                     f"`{prov['repository']}` @ {prov['commit'][:7]}, `{prov['path']}` |")
+    return "\n".join(lines)
