@@ -241,6 +241,8 @@ def test_committed_testbed_diagnoses_hold_together():
     from simulations.lm.coherence_estimate import verdict
 
     files = sorted((TABLES / "testbeds").glob("diagnose-*.json"))
+    assert files
+    text = _doc("docs/lm.md")
     for p in files:
         d = json.loads(p.read_text())
         prov = d["provenance"]
@@ -257,3 +259,12 @@ def test_committed_testbed_diagnoses_hold_together():
             lo, hi = d["zero_shot"]["auc_interval"]
             assert lo <= 0.5 <= hi
             assert all(verdict(c) != "below" for k, c in d["comparisons"].items() if k.startswith("random-"))
+        # what docs/lm.md says of SmolLM2 on TruthfulQA
+        if d["model"] == "smollm2":
+            assert "SmolLM2 does not know TruthfulQA" in text
+            assert d["regimes"]["constrained"]["regime"] == "no-knowledge"
+            assert all(verdict(c) == "tied" for k, c in d["comparisons"].items() if k.startswith("random-"))
+            assert d["regimes"]["unconstrained"]["regime"] == "R6-constant"
+            assert end["accuracy"] == d["constraint_leak_accuracy"] == 0.5
+            assert not d["gold_climb"]["local_maximum"] and d["gold_climb"]["gain"] > 0
+            assert f"This is {len(d['subset']['consistency_ids'])} groups at seed {d['seed']}" in text
