@@ -202,6 +202,20 @@ def readme_summary(tables) -> str:
     return "\n".join(lines)
 
 
+def _auc(z) -> str:
+    """A diagnose output's zero-shot AUC with its interval."""
+    return f"{z['auc']:.2f} [{z['auc_interval'][0]:.2f}, {z['auc_interval'][1]:.2f}]"
+
+
+def _paired(c) -> str:
+    """A paired difference (nats) with its interval."""
+    return f"{c['diff']:+.2f} [{c['ci'][0]:+.2f}, {c['ci'][1]:+.2f}]"
+
+
+def _regimes(d) -> str:
+    return f"{d['regimes']['unconstrained']['regime']} | {d['regimes']['constrained']['regime']}"
+
+
 def diagnose_table(folder) -> str:
     """The committed ``coherence lm diagnose --json`` outputs (``diagnose-*.json``): what the model
     knows, where the certified search ended against gold, and both regimes."""
@@ -215,12 +229,9 @@ def diagnose_table(folder) -> str:
         cmp = d["comparisons"][f"found ({d['constraint']})"]
         cert = end.get("certificate")
         cert_text = f"{cert['improving']} of {cert['checked']} / {cert['total']} moves improve" if cert else "--"
-        lines.append(f"| {d['model']} | {d['task'].rpartition('/')[2]} ({d['n']}) | {d['constraint']} | "
-                     f"{z['auc']:.2f} [{z['auc_interval'][0]:.2f}, {z['auc_interval'][1]:.2f}] | "
-                     f"{gold['mean']:.2f} +- {gold['se']:.2f} | {end['accuracy']:.2f}, {cmp['diff']:+.2f} "
-                     f"[{cmp['ci'][0]:+.2f}, {cmp['ci'][1]:+.2f}] | {cert_text} | "
-                     f"{d['regimes']['unconstrained']['regime']} | {d['regimes']['constrained']['regime']} | "
-                     f"{d['forward_tokens']} |")
+        lines.append(f"| {d['model']} | {d['task'].rpartition('/')[2]} ({d['n']}) | {d['constraint']} | {_auc(z)} | "
+                     f"{gold['mean']:.2f} +- {gold['se']:.2f} | {end['accuracy']:.2f}, {_paired(cmp)} | {cert_text} | "
+                     f"{_regimes(d)} | {d['forward_tokens']} |")
     return "\n".join(lines)
 
 
@@ -240,9 +251,7 @@ def testbed_table(folder) -> str:
         rand = max((v for k, v in d["comparisons"].items() if k.startswith("random-")), key=lambda c: c["diff"])
         end = d["found_constrained"] or d["found_free"]
         lines.append(f"| {d['model']} | {d['preset']} | {d['n']} ({len(d['subset']['consistency_ids'])}) | "
-                     f"{d['constraint']} ({d['constraint_leak_accuracy']:.2f}) | {z['auc']:.2f} "
-                     f"[{z['auc_interval'][0]:.2f}, {z['auc_interval'][1]:.2f}] | {rand['diff']:+.2f} "
-                     f"[{rand['ci'][0]:+.2f}, {rand['ci'][1]:+.2f}] | {end['accuracy']:.2f} | "
-                     f"{d['regimes']['unconstrained']['regime']} | {d['regimes']['constrained']['regime']} | "
-                     f"`{prov['repository']}` @ {prov['commit'][:7]}, `{prov['path']}` |")
+                     f"{d['constraint']} ({d['constraint_leak_accuracy']:.2f}) | {_auc(z)} | {_paired(rand)} | "
+                     f"{end['accuracy']:.2f} | {_regimes(d)} | `{prov['repository']}` @ {prov['commit'][:7]}, "
+                     f"`{prov['path']}` |")
     return "\n".join(lines)
