@@ -128,3 +128,14 @@ def lies_below(per_order, references: dict, level: float = 0.95) -> list:
     labelling the objective prefers and that it could have reached (gold, and with no constraint
     the constants)."""
     return [k for k, ref in references.items() if verdict(paired(per_order, ref, level)) == "below"]
+
+
+def below_references(per_order, gold_per_order, constants: dict, constraint: str) -> list:
+    """The labellings a search's end (Coh ``per_order``) lies below, by :func:`lies_below`: gold,
+    and with no constraint also the constants (``constants``: name -> per-order Coh), which the
+    unconstrained search could have reached. The one search-failure rule of records and
+    predictions."""
+    refs = {"gold": gold_per_order}
+    if constraint == "none":
+        refs.update(constants)
+    return lies_below(per_order, refs)

@@ -37,7 +37,7 @@ import numpy as np
 
 from simulations.io import dumps
 from theory.statistics import mean_ci, prediction_interval
-from .coherence_estimate import lies_below, paired, verdict
+from .coherence_estimate import below_references, lies_below, paired, verdict
 from .methods import COHERENCE_SEARCHES
 from .table_file import read_table_file
 from .tasks import SALIENCE_TASKS
@@ -80,15 +80,13 @@ def _below_gold(data, run) -> bool:
 
 def search_failed(data, run) -> bool:
     """A run of a Coh-maximising search that ended below gold, or (with no constraint) below a
-    constant labelling: :func:`~simulations.lm.coherence_estimate.lies_below`, as the table's
-    records (:func:`simulations.lm.table.failure`) state it."""
+    constant labelling: :func:`~simulations.lm.coherence_estimate.below_references`, the rule the
+    table's records (:func:`simulations.lm.table.failure`) apply too."""
     if run["method"] not in COHERENCE_SEARCHES:
         return False
     L = _land(data, run)["labellings"]
-    refs = {"gold": L["gold"]["per_order"]}
-    if run["constraint"] == "none":
-        refs.update({c: L[c]["per_order"] for c in ("all-0", "all-1")})
-    return bool(lies_below(run["coherence_per_order"], refs))
+    constants = {c: L[c]["per_order"] for c in ("all-0", "all-1")}
+    return bool(below_references(run["coherence_per_order"], L["gold"]["per_order"], constants, run["constraint"]))
 
 
 def search_failures(data) -> dict:

@@ -31,7 +31,7 @@ from simulations.io import atomic_write_json, file_lock
 
 from .chunked import ChunkConfig, constraint_leak, project, run_chunked
 from .certified import ASCENTS, certified_ascent
-from .coherence_estimate import coh, evaluation_orders, lies_below, paired, verdict
+from .coherence_estimate import below_references, coh, evaluation_orders, paired, verdict
 from .constraint_choice import resolve
 from .formats import auc, format_named
 from .knowledge import choose_format, prior_for, zero_shot
@@ -187,10 +187,7 @@ def failure(method: str, constraint: str, per_order, evaluation: dict) -> dict:
     the searches that maximise Coh only (``None`` for the others, as in ``lm run``)."""
     if method not in COHERENCE_SEARCHES:
         return {"search_failure": None}
-    refs = {"gold": evaluation["gold_per_order"]}
-    if constraint == "none":
-        refs.update(evaluation.get("constants", {}))
-    below = lies_below(per_order, refs)
+    below = below_references(per_order, evaluation["gold_per_order"], evaluation.get("constants", {}), constraint)
     return {"search_failure": bool(below), "below": below}
 
 
