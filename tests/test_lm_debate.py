@@ -242,6 +242,46 @@ def test_self_consistency_is_the_majority_of_independent_samples(lm, task):
     assert deb["forward_tokens"] < deb["prompt_tokens"]       # the prompts share cached prefixes
 
 
+def test_accuracy_by_round_and_the_matched_sample_baseline(lm, task):
+    """The per-round curves recomputed from the same seeds: the debate's state after each round
+    (played without stopping, then frozen where consensus came) and the majority of K (r + 1)
+    independent zero-shot draws (the baseline's uniforms drawn by hand from stream 5)."""
+    K, seed, tau, R = 3, 4, 2.0, 4
+    rec = run_debate(lm, task, DebateConfig(agents=K, tau=tau, rounds=R), seed=seed)["record"]
+    gold = task.gold
+    cond = AgentConditionals(lm, task.queries(), task.label_words, K)
+    items = np.arange(task.n)
+    u = agent_uniforms(seed, K, R, task.n)
+    lp = LMPrior(lm, task.queries(), PromptFormat(label_words=task.label_words)).log_zero_shot()
+    states = [zero_shot_answers(cond, items, u[:, 0], tau)]
+    for r in range(1, R + 1):
+        states.append(play_rounds(cond, items, states[0], u[:, 1:r + 1], tau, "sequential", False)[0])
+    frozen = []
+    for r in range(R + 1):
+        st = states[r].copy()
+        for i in items:
+            c = rec["rounds_to_consensus"][i]
+            if c is not None and c < r:
+                st[i] = states[c][i]
+        frozen.append(st)
+
+    def acc(votes):
+        ones = votes.sum(axis=1)
+        lab = np.where(2 * ones == votes.shape[1], (lp[:, 1] > lp[:, 0]).astype(int), (2 * ones > votes.shape[1]))
+        return float(np.mean(lab == gold))
+    assert rec["accuracy_by_round"] == pytest.approx([acc(s) for s in frozen])
+    assert rec["accuracy_by_round"][-1] == rec["accuracy"]
+    p0 = np.exp(lp[:, 0] / tau) / np.exp(lp / tau).sum(axis=1)
+    votes = [states[0]]
+    want = [acc(states[0])]
+    for r in range(1, R + 1):
+        votes.append(np.stack([(rng_for(seed, 5, a, r).random(task.n) >= p0).astype(int) for a in range(K)], axis=1))
+        want.append(acc(np.concatenate(votes, axis=1)))
+    assert rec["independent_majority_by_round"] == pytest.approx(want)
+    sc = run_debate(lm, task, DebateConfig(agents=K, tau=tau), seed=seed, self_consistency=True)["record"]
+    assert sc["accuracy_by_round"] == [sc["accuracy"]] == [want[0]]
+
+
 def test_ties_and_vote_log_odds():
     answers = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 0, 0]])
     tie_logp = np.log(np.array([[0.3, 0.7], [0.8, 0.2], [0.9, 0.1], [0.1, 0.9]]))
@@ -337,3 +377,46 @@ def test_debate_flags_reach_the_run(capsys):
 
     rec = json.loads(capsys.readouterr().out)["debate"]
     assert rec["agents"] == 4 and rec["tau"] == 0.5 and rec["rounds"] == 2
+
+
+# -- in the table, and P8 in lm predictions ----------------------------------------------------
+def test_debate_cells_and_the_exact_check_in_a_table(lm, tmp_path):
+    """The table's debate and self-consistency cells are the runs `run_debate` gives for the same
+    task, settings and seed; the exact check is stored once per task and seed, and P8 of `lm
+    predictions` is `p8_verdict` of its records (resuming recomputes nothing)."""
+    from simulations.lm import table as T
+    from simulations.lm.predictions import p8
+
+    cfg = T.TableConfig(model="tiny-random", n=6, chunk=2, sweeps=1, shots=2, coh_orders=2, random_labellings=2,
+                        n_dev=6, agents=3, debate_rounds=2, tau=1.5, debate_check_items=2)
+    data = T.run_table(lm, cfg, ["polarity-high"], ["self-consistency", "debate"], [0], tmp_path, quiet=True)
+    task = make_task("polarity-high", 6, 0)
+    task = task.with_format(T.format_named(task.family, data["formats"]["polarity-high"]["chosen"]))
+    for method in ("debate", "self-consistency"):
+        rec = data["runs"][f"polarity-high|{method}|0"]
+        ref = run_debate(lm, task, DebateConfig(agents=3, rounds=2, tau=1.5), seed=0, constraint="balance",
+                         self_consistency=method == "self-consistency")
+        assert rec["labels"] == ref["labels"].tolist() and rec["constraint"] == "none"
+        assert rec["task_constraint"] == "balance"
+        assert rec["accuracy_under_task_constraint"] == ref["record"]["accuracy_under_constraint"]
+        assert rec["debate"]["answers"] == ref["record"]["answers"] and "prompts" not in rec["debate"]
+        assert rec["forward_tokens"] == ref["record"]["forward_tokens"] > 0
+        assert rec["search_failure"] is None and len(rec["coh"]) == 3
+    check = data["debate_checks"]["polarity-high|0"]
+    assert [r["item"] for r in check["records"]] == [0, 1] and "prompts" not in check
+    assert p8(data)["verdict"] == p8_verdict(check["records"])["verdict"]
+    assert p8(data)["kl_coherence"] == p8_verdict(check["records"])["kl_coherence"]
+    again = T.run_table(lm, cfg, ["polarity-high"], ["self-consistency", "debate"], [0], tmp_path, quiet=True)
+    assert again["debate_checks"] == data["debate_checks"] and again["runs"] == data["runs"]
+    empty = p8({"debate_checks": {}})
+    assert empty["verdict"] == "not judged" and "no exact debate check" in empty["reason"]
+
+
+def test_table_debate_flags_are_refused_by_name(capsys):
+    from coherence.cli import main
+
+    for argv, word in ((["--agents", "11"], "--agents"), (["--tau", "-1"], "--tau"),
+                       (["--debate-rounds", "-1"], "--debate-rounds"), (["--debate-check-items", "-2"],
+                                                                         "--debate-check-items")):
+        assert main(["lm", "table", "--model", "tiny-random", *argv]) == 2
+        assert word in capsys.readouterr().err

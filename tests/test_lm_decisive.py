@@ -19,8 +19,8 @@ pytest.importorskip("transformers")
 
 from coherence.cli import main  # noqa: E402
 from simulations.lm import table as T  # noqa: E402
-from simulations.lm.certified import certified_ascent  # noqa: E402
-from simulations.lm.chunked import ChunkConfig, coherence_orders, violations  # noqa: E402
+from simulations.lm.certified import POLISH_ORDERS, certified_ascent  # noqa: E402
+from simulations.lm.chunked import ChunkConfig, polish_orders, project, violations  # noqa: E402
 from simulations.lm.knowledge import prior_for  # noqa: E402
 from simulations.lm.loader import load  # noqa: E402
 from simulations.lm.local_climb import moves  # noqa: E402
@@ -126,15 +126,15 @@ def test_diagnose_on_a_pairs_file_names_its_constraint_and_both_regimes(capsys, 
 @pytest.mark.parametrize("constraint, task, n", [("balance", "polarity-high", 8), ("groups", "polarity-pairs", 10),
                                                  ("none", "polarity-high", 8)])
 def test_certified_search_against_enumeration(lm, constraint, task, n):
-    """Every labelling the constraint allows is scored on the search's orders; over 4 seeds the
-    search's end is compared with the global optimum, never lies below any of its starts, and a
-    certificate that checked every move is a true local maximum."""
+    """Every labelling the constraint allows is scored on the search's final (polish) orders; over
+    4 seeds the search's end is compared with the global optimum there, never lies below any of
+    its starts or climbed ends, and a certificate that checked every move is a true local maximum."""
     t = make_task(task, n, 0)
     prior = prior_for(lm, t)
     cfg = ChunkConfig(chunk=2, sweeps=2, orders=2)
     hits = 0
     for seed in range(4):
-        S = coherence_orders(n, 2, seed)
+        S = polish_orders(n, POLISH_ORDERS, seed)
 
         def f(b, S=S):
             return float(prior.coherence_over_orders(np.asarray(b, dtype=np.int64), S).mean())
@@ -146,8 +146,14 @@ def test_certified_search_against_enumeration(lm, constraint, task, n):
                                max_checks=10 ** 6)
         assert violations(res["labels"], constraint, t.groups) == 0
         assert res["coherence"] == pytest.approx(f(res["labels"]))
-        # never below any start it evaluated; a climbed start only rises
-        assert all(res["coherence"] >= r["coherence_start"] - 1e-9 for r in res["starts"])
+        # never below any start or climbed end it evaluated (on the final orders); a climbed start
+        # only rises on the ascent's own orders
+        assert res["polish_orders"] == S.tolist()
+        assert all(res["coherence"] >= r["polish_start"] - 1e-9 for r in res["starts"])
+        lp = prior.log_zero_shot()
+        zs_start = project(lp[:, 1] - lp[:, 0], constraint, t.groups)
+        assert next(r for r in res["starts"] if r["start"] == "zero-shot")["polish_start"] == pytest.approx(f(zs_start))
+        assert all(res["coherence"] >= r["polish_end"] - 1e-9 for r in res["starts"] if r["polish_end"] is not None)
         assert all(r["coherence_end"] >= r["coherence_start"] - 1e-9 for r in res["starts"]
                    if r["coherence_end"] is not None)
         assert sum(r["coherence_end"] is not None for r in res["starts"]) == min(2, len(res["starts"]))

@@ -149,6 +149,14 @@ def coherence_orders(n: int, orders: int, seed: int) -> np.ndarray:
     return np.stack([rng.permutation(n) for _ in range(orders)])
 
 
+def polish_orders(n: int, orders: int, seed: int) -> np.ndarray:
+    """``orders`` random orders of ``n`` items for the certified ascent's final selection and
+    polish, and for the climb from gold (:mod:`simulations.lm.certified`): a stream of their
+    own (101), neither the chunked searches' orders nor the evaluation orders."""
+    rng = np.random.default_rng([seed, 101])
+    return np.stack([rng.permutation(n) for _ in range(orders)])
+
+
 def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, seed: int = 0,
                 config: ChunkConfig = ChunkConfig(), quiet: bool = True, init=None) -> dict:
     """Run one chunked search; returns ``{labels, coherence, trace, accepted, sweeps_run,

@@ -15,6 +15,7 @@ import numpy as np
 from simulations.io import check_writable, dumps
 
 from .coherence_estimate import CohConfig
+from .certified import POLISH_ORDERS
 from .local_climb import CHECKS
 from .methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, DEBATE_METHODS, METHODS
 from .tasks import TASKS
@@ -70,6 +71,8 @@ def _search_args(p) -> None:
     p.add_argument("--shots", type=int, default=8, help="demonstrations for the few-shot baselines (0 = all others)")
     p.add_argument("--checks", type=int, default=CHECKS,
                    help="moves checked per step of the certified ascent's polish and of the climb from gold")
+    p.add_argument("--polish-orders", type=int, default=POLISH_ORDERS,
+                   help="orders of the certified ascent's final selection and polish, and of the climb from gold")
 
 
 def _coh_args(p) -> None:
@@ -120,6 +123,12 @@ def add_arguments(parser) -> None:
     p.add_argument("-n", type=int, default=64)
     _coh_args(p)
     p.add_argument("--chains", type=int, default=4, help="chains of chunked-gibbs")
+    p.add_argument("--agents", type=int, default=3, help="debate / self-consistency: agents K (2..10)")
+    p.add_argument("--tau", type=float, default=1.0,
+                   help="debate / self-consistency: sampling temperature (0 = argmax)")
+    p.add_argument("--debate-rounds", type=int, default=5, help="debate: rounds after round 0")
+    p.add_argument("--debate-check-items", type=int, default=16,
+                   help="items per task and seed of debate's exact check, prediction P8 (0 = no check)")
     p.add_argument("--out", default=None, help="folder of table files (default: the user cache, coherence/lm-tables)")
     p.add_argument("--budget-s", type=float, default=None,
                    help="start no cell after this many seconds (the cell in progress finishes); rerun to resume")
@@ -141,7 +150,8 @@ def _check_numbers(args) -> None:
     """Integer arguments in range, before any model loads."""
     # --steps is checked here, by its own name: the searches would refuse it as "sweeps" or "steps"
     for name, low in (("chunk", 1), ("sweeps", 1), ("orders", 1), ("shots", 0), ("seed", 0), ("chains", 1),
-                      ("n", 2), ("coh_orders", 2), ("checks", 1), ("token_budget", 1), ("steps", 0)):
+                      ("n", 2), ("coh_orders", 2), ("checks", 1), ("token_budget", 1), ("steps", 0),
+                      ("debate_rounds", 0), ("debate_check_items", 0), ("polish_orders", 1)):
         v = getattr(args, name, None)
         if v is not None and v < low:
             flag = "-n" if name == "n" else f"--{name.replace('_', '-')}"
@@ -194,13 +204,19 @@ def _needs_labels(task, args, *, diagnose: bool) -> None:
 
 def _debate_config(args):
     """The debate settings of ``lm run`` (``--agents``, ``--tau``, ``--schedule``; ``--steps`` the
-    rounds), refused by flag name before any model loads."""
+    rounds) or ``lm table`` (``--debate-rounds`` the rounds), refused by flag name before any
+    model loads."""
     from .debate import DebateConfig
 
-    flags = {"agents": "--agents", "tau": "--tau", "schedule": "--schedule", "rounds": "--steps"}
+    if getattr(args, "lm_command", None) == "table":
+        flags = {"agents": "--agents", "tau": "--tau", "rounds": "--debate-rounds"}
+        settings = {"agents": args.agents, "tau": args.tau, "rounds": args.debate_rounds}
+    else:
+        flags = {"agents": "--agents", "tau": "--tau", "schedule": "--schedule", "rounds": "--steps"}
+        settings = {"agents": args.agents, "tau": args.tau, "schedule": args.schedule,
+                    "rounds": DebateConfig.rounds if args.steps is None else args.steps}
     try:
-        return DebateConfig(agents=args.agents, tau=args.tau, schedule=args.schedule,
-                            rounds=DebateConfig.rounds if args.steps is None else args.steps)
+        return DebateConfig(**settings)
     except ValueError as exc:
         field = str(exc).split(" ", 1)[0]
         raise ValueError(f"{flags.get(field, field)} {str(exc).split(' ', 1)[1]}") from None
@@ -238,14 +254,14 @@ def _pick_format(lm, task, args, fmt_named):
 
 def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exact", steps=None,
             chunk: int = 8, sweeps: int = 4, quiet: bool = True, constraint: str = "auto",
-            coh_orders: int = 6, checks: int = CHECKS, debate=None) -> dict:
+            coh_orders: int = 6, checks: int = CHECKS, debate=None, polish: int = POLISH_ORDERS) -> dict:
     """One method on one task: labels, accuracy, AUC of the per-item log-odds (baselines), Coh of
     the labels (nats, with its standard error over ``coh_orders`` held-out evaluation orders:
     :mod:`simulations.lm.coherence_estimate`) and its paired comparison with gold (a labelling
     below gold is a search failure), the constraint that ran and its leak, and cost.
     ``constraint`` is one of :data:`simulations.lm.constraint_choice.CHOICES` (``auto``: the
     task's own). ``coherence`` and ``coherence-free`` are the certified ascent
-    (:mod:`simulations.lm.certified`; ``checks`` moves per polish step); ``debate`` and
+    (:mod:`simulations.lm.certified`; ``checks`` moves per polish step, ``polish`` orders); ``debate`` and
     ``self-consistency`` run :mod:`simulations.lm.debate` with ``debate`` (a
     :class:`~simulations.lm.debate.DebateConfig`; its defaults when ``None``). Unless ``quiet``,
     the searches draw a progress bar on stderr."""
@@ -290,7 +306,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
         given = {"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)} if ran == "none" else None
         res = certified_ascent(prior, constraint=ran, groups=task.relation_groups(ran), seed=seed,
                                config=ChunkConfig(chunk=chunk, sweeps=sweeps), max_checks=checks, given=given,
-                               quiet=quiet)
+                               polish=polish, quiet=quiet)
         labels = res["labels"]
         extras.update({"chunk": chunk, "sweeps": sweeps, "starts": res["starts"], "certificate": res["certificate"],
                        "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
@@ -356,7 +372,7 @@ def _run(args) -> int:
     task, choice = _pick_format(lm, task, args, fmt_named)
     row = run_one(lm, task, args.method, args.seed, shots=args.shots, loo=args.loo, steps=args.steps,
                   chunk=args.chunk, sweeps=args.sweeps, quiet=args.quiet, constraint=args.constraint,
-                  coh_orders=args.coh_orders, checks=args.checks, debate=debate)
+                  coh_orders=args.coh_orders, checks=args.checks, debate=debate, polish=args.polish_orders)
     if row.get("constraint_note"):
         print(f"note: {row['constraint_note']}", file=sys.stderr)
     row["format_choice"] = choice
@@ -383,6 +399,7 @@ def _table(args) -> int:
     from .table import TABLE_METHODS, TableConfig, cell_key, cells, run_table
 
     _check_numbers(args)
+    _debate_config(args)
     for t in args.tasks:
         _check_name("--tasks", t, TASKS)
     methods = args.methods or list(TABLE_METHODS)
@@ -400,7 +417,9 @@ def _table(args) -> int:
     # the precision that ran (--dtype auto resolved) keys the file: two precisions never share one
     cfg = TableConfig(model=args.model, n=args.n, chunk=args.chunk, sweeps=args.sweeps, shots=args.shots,
                       chains=args.chains, dtype=lm.dtype, constraint=args.constraint,
-                      coh_orders=args.coh_orders, checks=args.checks)
+                      coh_orders=args.coh_orders, checks=args.checks, agents=args.agents, tau=args.tau,
+                      debate_rounds=args.debate_rounds, debate_check_items=args.debate_check_items,
+                      polish_orders=args.polish_orders)
     data = run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
     from .predictions import summary_markdown, table_path_of
 

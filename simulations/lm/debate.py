@@ -40,7 +40,10 @@ independent samples, the same draws as the debate's round 0.
 Per run: accuracy against gold, accuracy under the task's constraint (the vote fractions'
 smoothed log-odds ``log((c_1 + 1/2) / (c_0 + 1/2))`` projected by
 :func:`simulations.lm.chunked.project`; among equal vote counts the zero-shot tie rule orders
-items), forward tokens, and the tokens the same prompts would cost with no shared prefix.
+items), forward tokens, and the tokens the same prompts would cost with no shared prefix. Beside
+them, for the accuracy-against-rounds figure: the majority's accuracy after every round
+(``accuracy_by_round``) and the no-interaction baseline at matched samples, the majority of
+``K (r + 1)`` independent zero-shot answers (``independent_majority_by_round``).
 """
 from __future__ import annotations
 
@@ -55,6 +58,8 @@ from theory.statistics import rng_for
 SCHEDULES = ("sequential", "simultaneous")
 #: ``rng_for(seed, STREAM_ANSWERS, agent, round)``: an agent's uniforms; ``STREAM_DEMOS``: its demos
 STREAM_ANSWERS, STREAM_DEMOS = 1, 2
+#: ``rng_for(seed, STREAM_INDEPENDENT, agent, round)``: the extra draws of the matched-sample baseline
+STREAM_INDEPENDENT = 5
 TEMPLATE = ("header + agent demos + (query + ' ' + label word of each other agent's answer, in agent order, + "
             "separator) + query")
 
@@ -199,11 +204,13 @@ def zero_shot_answers(cond: AgentConditionals, items, u0, tau: float) -> np.ndar
 
 
 def play_rounds(cond: AgentConditionals, items, start, u, tau: float, schedule: str = "sequential",
-                stop_at_consensus: bool = True) -> tuple:
+                stop_at_consensus: bool = True, history: list | None = None) -> tuple:
     """Rounds ``1..R`` from ``start (rows, K)`` with uniforms ``u (rows, R, K)``:
     ``(final (rows, K), rounds_to_consensus (rows,))``, the latter ``-1`` where no consensus was
     reached (``0``: the start is one). A row that reached consensus stops when
-    ``stop_at_consensus``; otherwise every row plays all ``R`` rounds (a Markov chain)."""
+    ``stop_at_consensus``; otherwise every row plays all ``R`` rounds (a Markov chain). Given a
+    list ``history``, the answers after every round ``1..R`` are appended to it (a row that
+    stopped keeps its consensus), ``R`` entries even when every row stopped early."""
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     items = np.asarray(items, dtype=np.int64)
@@ -214,6 +221,8 @@ def play_rounds(cond: AgentConditionals, items, start, u, tau: float, schedule: 
     for r in range(u.shape[1]):
         live = (reached < 0) if stop_at_consensus else np.ones(items.size, dtype=bool)
         if not live.any():
+            if history is not None:
+                history.extend(state.copy() for _ in range(u.shape[1] - r))
             break
         read = state if schedule == "sequential" else state.copy()  # simultaneous: all read the last round
         # items do not interact, so any order that keeps the agents' order within an item is the
@@ -228,6 +237,8 @@ def play_rounds(cond: AgentConditionals, items, start, u, tau: float, schedule: 
             lp = cond.log_probs(int(i), a, read[rows][:, others(a, cond.K)])
             state[rows, a] = draw(lp, u[rows, r, a], tau)
         reached[(reached < 0) & agree(state)] = r + 1
+        if history is not None:
+            history.append(state.copy())
     return state, reached
 
 
@@ -241,6 +252,36 @@ def majority(answers, tie_logp) -> tuple:
     labels = (ones > zeros).astype(np.int64)
     labels[tie] = (tie_logp[tie, 1] > tie_logp[tie, 0]).astype(np.int64)
     return labels, tie
+
+
+def majority_accuracy(answers, tie_logp, gold) -> float | None:
+    """Accuracy against ``gold`` (entries ``< 0`` unknown, skipped) of the majority of ``answers``
+    ``(rows, votes)`` with :func:`majority`'s tie rule; ``None`` when no gold is known."""
+    gold = np.asarray(gold)
+    known = gold >= 0
+    if not known.any():
+        return None
+    labels, _ = majority(answers, tie_logp)
+    return float(np.mean(labels[known] == gold[known]))
+
+
+def independent_majority_accuracy(zero_shot_logp, round0, tie_logp, gold, rounds: int, tau: float,
+                                  seed: int) -> list:
+    """The no-interaction baseline at matched samples: entry ``r`` (``0..rounds``) is the accuracy
+    of the majority of ``K (r + 1)`` independent zero-shot answers per item, the debate's own
+    round 0 (``round0``, ``(n, K)``) plus ``K`` fresh draws per later round from each agent's
+    zero-shot law (``zero_shot_logp``, ``(n, K, 2)`` nats, tempered at ``tau``; uniforms
+    ``rng_for(seed, STREAM_INDEPENDENT, a, r)``). No model call: the laws are round 0's."""
+    zlp = np.asarray(zero_shot_logp)
+    n, K = zlp.shape[:2]
+    votes = [np.asarray(round0)]
+    out = [majority_accuracy(votes[0], tie_logp, gold)]
+    for r in range(1, rounds + 1):
+        fresh = np.stack([draw(zlp[:, a], rng_for(seed, STREAM_INDEPENDENT, a, r).random(n), tau)
+                          for a in range(K)], axis=1)
+        votes.append(fresh)
+        out.append(majority_accuracy(np.concatenate(votes, axis=1), tie_logp, gold))
+    return out
 
 
 def vote_log_odds(answers, tie_logp) -> np.ndarray:
@@ -282,13 +323,17 @@ def run_debate(model, task, config: DebateConfig = DebateConfig(), *, seed: int 
     items = np.arange(task.n)
     u = agent_uniforms(seed, cfg.agents, 0 if self_consistency else cfg.rounds, task.n)
     round0 = zero_shot_answers(cond, items, u[:, 0], cfg.tau)
-    tie_logp = np.mean([[cond.log_probs(i, a, np.zeros((1, 0), np.int64))[0] for a in range(cfg.agents)]
-                        for i in items], axis=1)
+    zlp = np.array([[cond.log_probs(i, a, np.zeros((1, 0), np.int64))[0] for a in range(cfg.agents)]
+                    for i in items])  # (n, K, 2): each agent's zero-shot log-probs, nats
+    tie_logp = zlp.mean(axis=1)
+    history = [round0]
     if self_consistency:
         final, reached = round0, np.where(np.all(round0 == round0[:, :1], axis=1), 0, -1)
     else:
-        final, reached = play_rounds(cond, items, round0, u[:, 1:], cfg.tau, cfg.schedule)
+        final, reached = play_rounds(cond, items, round0, u[:, 1:], cfg.tau, cfg.schedule, history=history)
     dec = _decide(task, constraint, final, tie_logp)
+    by_round = [majority_accuracy(h, tie_logp, task.gold) for h in history]
+    independent = independent_majority_accuracy(zlp, round0, tie_logp, task.gold, len(history) - 1, cfg.tau, seed)
     rec = {"method": "self-consistency" if self_consistency else "debate", "agents": cfg.agents,
            "rounds": 0 if self_consistency else cfg.rounds, "tau": cfg.tau, "shots": cfg.shots,
            "schedule": cfg.schedule, "template": TEMPLATE, "constraint": constraint,
@@ -296,6 +341,7 @@ def run_debate(model, task, config: DebateConfig = DebateConfig(), *, seed: int 
            "rounds_to_consensus": [None if r < 0 else int(r) for r in reached],
            "consensus": (reached >= 0).tolist(), "consensus_rate": float(np.mean(reached >= 0)),
            "mean_rounds_to_consensus": float(reached[reached >= 0].mean()) if np.any(reached >= 0) else None,
+           "accuracy_by_round": by_round, "independent_majority_by_round": independent,
            **{k: v for k, v in dec.items() if k != "labels"},
            "agent_demos": [d.tolist() for d in cond.demos] if cfg.shots else None,
            "prompts": cond.prompts, "forward_tokens": int(cond.prior.forward_tokens),

@@ -24,7 +24,7 @@ import numpy as np
 from simulations.io import dumps
 from theory.statistics import auc_interval
 
-from .certified import certified_ascent
+from .certified import POLISH_ORDERS, certified_ascent
 from .chunked import ChunkConfig, initial_labels, project, run_chunked
 from .coherence_estimate import CohConfig, coh, decisive, evaluation_orders, paired
 from .constraint_choice import record, resolve
@@ -42,8 +42,9 @@ def _say(progress, text: str, t0: float) -> None:
 
 def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: CohConfig = CohConfig(),
              chunk: int = 8, sweeps: int = 4, random: int = 3, max_checks: int = CHECKS, progress: bool = False,
-             token_budget: int | None = None) -> dict:
+             token_budget: int | None = None, polish: int = POLISH_ORDERS) -> dict:
     """The landscape, both searches, the gold climb, the paired comparisons and both regimes.
+    ``polish``: orders of the certified ascent's final selection and polish, and of the gold climb.
     The decisive comparison (the search's end against gold) grows its orders until its standard
     error is at most ``coh_config.target_se`` nats, ``coh_config.max_orders`` are used, or
     ``token_budget`` forward tokens were spent on it (``None``: no token limit)."""
@@ -84,12 +85,12 @@ def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: C
     if name != "none":
         _say(progress, f"certified ascent under constraint {name} (several starts)", t0)
         cert = certified_ascent(prior, constraint=name, groups=groups, seed=seed, config=cfg,
-                                max_checks=max_checks)
+                                max_checks=max_checks, polish=polish)
         found = ended(cert["labels"], {"constraint": name, "starts": cert["starts"],
                                        "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
     _say(progress, "climb from gold", t0)
     g_climb = gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
-                         search_orders=cfg.orders, seed=seed, max_checks=max_checks)
+                         polish=polish, seed=seed, max_checks=max_checks)
 
     gold_po = land["gold"]["per_order"]
     cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}
@@ -157,7 +158,7 @@ def run_diagnose(lm, task, args, choice) -> int:
     coh_config = CohConfig(orders=args.coh_orders, max_orders=max(args.coh_orders, CohConfig.max_orders))
     d = diagnose(lm, task, seed=args.seed, constraint=args.constraint, coh_config=coh_config,
                  chunk=args.chunk, sweeps=args.sweeps, max_checks=args.checks, progress=not args.quiet,
-                 token_budget=args.token_budget)
+                 token_budget=args.token_budget, polish=args.polish_orders)
     d["format_choice"] = choice
     if d.get("constraint_note"):
         print(f"note: {d['constraint_note']}", file=sys.stderr)

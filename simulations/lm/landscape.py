@@ -8,7 +8,8 @@ the same orders, so any two compare *paired* (:func:`~.coherence_estimate.paired
 table's records (:mod:`.table`) are evaluated on these very orders too.
 
 :func:`gold_climb` adds gold's neighbourhood: the climb from gold with the constraint-keeping
-moves of :mod:`.local_climb` on the search's objective, to the nearest local maximum of Coh. It
+moves of :mod:`.local_climb` on the certified ascent's final objective (Coh over its polish
+orders, :func:`~.chunked.polish_orders`), to the nearest local maximum of Coh. It
 says whether gold is itself a local maximum, the Coh gained, and the climb's accuracy: the
 accuracy the objective supports near gold (prediction P3 compares a search's end with it).
 
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .chunked import coherence_orders
+from .chunked import polish_orders
 from .coherence_estimate import coh, paired
+from .certified import POLISH_ORDERS
 from .local_climb import CHECKS, climb
 
 
@@ -45,16 +47,16 @@ def landscape(prior, gold, *, orders, zero_shot_labels=None, random: int = 4, se
     return out
 
 
-def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, search_orders: int = 2, seed: int = 0,
+def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, polish: int = POLISH_ORDERS, seed: int = 0,
                max_checks: int = CHECKS, evaluation=None, level: float = 0.95) -> dict:
-    """Climb from gold to the nearest local maximum of the search's objective (Coh over the
-    search's ``search_orders`` orders, :func:`~.chunked.coherence_orders`) with moves that keep
+    """Climb from gold to the nearest local maximum of the certified search's final objective
+    (Coh over its ``polish`` orders, :func:`~.chunked.polish_orders`) with moves that keep
     ``constraint``; ``odds`` (per-item zero-shot log-odds) rank the moves.
 
-    Returns ``{local_maximum, gain (nats, on the search's orders), accuracy, labels, steps,
+    Returns ``{local_maximum, gain (nats, on the polish orders), accuracy, labels, steps,
     certificate}`` and, given ``evaluation`` (the landscape's ``{orders, gold per_order}``), the
     end's held-out ``coh`` and its paired comparison ``vs_gold``."""
-    S = coherence_orders(prior.n, search_orders, seed)
+    S = polish_orders(prior.n, polish, seed)
 
     def objective(b):
         return float(prior.coherence_over_orders(np.asarray(b, dtype=np.int64), S).mean())

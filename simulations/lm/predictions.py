@@ -1,4 +1,4 @@
-"""The theory's predictions P1-P6 measured in real-model table files (:mod:`simulations.lm.table`).
+"""The theory's predictions P1-P6 and P8 measured in real-model table files (:mod:`simulations.lm.table`).
 
 Each prediction gets a verdict (``holds`` / ``fails`` / ``not judged``), the numbers behind it
 and the condition under which the theory says it should fail. Every comparison of two
@@ -23,6 +23,9 @@ searches' own, which the output states (``orders``).
 * P5 (C4) -- Gibbs chains lock in: flips per item in the last sweep are rarer than the
   disagreement between chains, in at least half of the Gibbs runs.
 * P6 (R10) -- on tasks the model knows, every order ranks gold above its negation.
+* P8 (debate) -- debate samples the most coherent consensus: the exact stationary law of a
+  debate round is the softmax of the joint answers' coherence (mean KL within 0.05 nats), from
+  the file's exact checks (:mod:`simulations.lm.debate_exact`).
 
 A run that ends below gold is not judged by P2/P3: for the searches that maximise Coh
 (:data:`~simulations.lm.methods.COHERENCE_SEARCHES`) it is a **search failure**, counted in
@@ -38,6 +41,7 @@ import numpy as np
 from simulations.io import dumps
 from theory.statistics import mean_ci, prediction_interval
 from .coherence_estimate import below_references, lies_below, paired, verdict
+from .debate_exact import p8_verdict
 from .methods import COHERENCE_SEARCHES
 from .table_file import read_table_file
 from .tasks import SALIENCE_TASKS
@@ -281,7 +285,23 @@ def p6(data) -> dict:
                           "(non-exchangeability decides)"}
 
 
-PREDICTIONS = (p1, p2, p3, p4, p5, p6)
+def p8(data) -> dict:
+    """P8 (debate): :func:`~simulations.lm.debate_exact.p8_verdict` on every item of the file's
+    exact debate checks (``debate_checks``, one per task and seed), pooled; ``not judged`` with the
+    reason when the file has none (a table run without ``debate``)."""
+    checks = data.get("debate_checks", {})
+    if not checks:
+        return {"id": "P8", "verdict": "not judged", "reason": "no exact debate check in the file", "rows": [],
+                "fails_when": "the agents' conditionals are incompatible (R10)"}
+    records = [r for key in sorted(checks) for r in checks[key]["records"]]
+    out = p8_verdict(records)
+    rows = [{"task": key.split("|")[0], "seed": key.split("|")[1], **p8_verdict(checks[key]["records"])}
+            for key in sorted(checks)]
+    return {**out, "rows": [{k: r[k] for k in ("task", "seed", "items", "verdict", "kl_coherence",
+                                               "incompatibility_rms", "mode_agrees")} for r in rows]}
+
+
+PREDICTIONS = (p1, p2, p3, p4, p5, p6, p8)
 
 
 def evaluate(data) -> list:

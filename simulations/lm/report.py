@@ -50,6 +50,8 @@ ACCURACY_COLUMNS = (
     ("coherence", "coherence", "accuracy"),
     ("coherence, no constraint", "coherence-free", "accuracy"),
     ("Gibbs, no constraint (chain 1)", "chunked-gibbs", "accuracy"),
+    ("debate (majority)", "debate", "accuracy"),
+    ("self-consistency (majority)", "self-consistency", "accuracy"),
 )
 
 

@@ -30,8 +30,10 @@ import numpy as np
 from simulations.io import atomic_write_json, file_lock
 
 from .chunked import ChunkConfig, constraint_leak, project, run_chunked
-from .certified import ASCENTS, certified_ascent
+from .certified import ASCENTS, POLISH_ORDERS, certified_ascent
 from .coherence_estimate import below_references, coh, evaluation_orders, paired, verdict
+from .debate import DebateConfig, run_debate
+from .debate_exact import CheckConfig, debate_check
 from .constraint_choice import resolve
 from .formats import auc, format_named
 from .knowledge import choose_format, prior_for, zero_shot
@@ -50,6 +52,8 @@ TABLE_METHODS = {
     "chunked-gibbs": ("chunked", "none"),
     "coherence": ("certified", "task"),
     "coherence-free": ("certified", "none"),
+    "debate": ("debate", "task"),
+    "self-consistency": ("debate", "task"),
 }
 
 
@@ -74,6 +78,11 @@ class TableConfig:
     checks: int = CHECKS  # moves checked per step of the certified ascent's polish and of the gold climb
     random_starts: int = 1  # random starts of the certified ascent (beside zero-shot, bootstrap and ICM)
     ascents: int = ASCENTS  # starts of the certified ascent that are climbed (the best by Coh)
+    agents: int = 3  # debate and self-consistency: agents K (DebateConfig)
+    debate_rounds: int = 5  # debate: rounds after round 0
+    tau: float = 1.0  # debate and self-consistency: the agents' sampling temperature
+    debate_check_items: int = 16  # items per (task, seed) of P8's exact check (0: none), the first ones
+    polish_orders: int = POLISH_ORDERS  # orders of the certified ascent's final selection and polish, and gold climb
 
     def key(self) -> str:
         d = asdict(self)
@@ -106,9 +115,9 @@ def _save(path: Path, cfg: TableConfig, data: dict) -> None:
     lacks are added to it, so no process drops another's finished cells."""
     with file_lock(path):
         disk = _load(path, cfg)
-        for part in ("formats", "landscapes", "runs"):
-            for key, value in disk[part].items():
-                data[part].setdefault(key, value)
+        for part in ("formats", "landscapes", "runs", "debate_checks"):
+            for key, value in disk.get(part, {}).items():
+                data.setdefault(part, {}).setdefault(key, value)
         atomic_write_json(path, data)
 
 
@@ -148,10 +157,21 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         res = certified_ascent(prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed,
                                config=ccfg,
                                random_starts=cfg.random_starts, max_checks=cfg.checks, given=starts,
-                               ascents=cfg.ascents)
+                               ascents=cfg.ascents, polish=cfg.polish_orders)
         labels = res["labels"]
         rec.update({"constraint": constraint, "starts": res["starts"], "certificate": res["certificate"],
                     "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
+    elif kind == "debate":
+        # the labels are the agents' majority (no constraint); the decision under the task's
+        # constraint projects the vote fractions, as the baselines' decisions are projected
+        cons, _ = resolve(task, cfg.constraint)
+        dcfg = DebateConfig(agents=cfg.agents, rounds=cfg.debate_rounds, tau=cfg.tau)
+        res = run_debate(lm, task, dcfg, seed=seed, constraint=cons, self_consistency=method == "self-consistency")
+        labels = res["labels"]
+        d = res["record"]
+        rec.update({"constraint": "none", "task_constraint": cons,
+                    "accuracy_under_task_constraint": d["accuracy_under_constraint"],
+                    "debate": {k: v for k, v in d.items() if k != "prompts"}})
     else:
         algo = method.replace("chunked-", "")
         sweeps = {"chunked-icm": cfg.icm_sweeps, "chunked-gibbs": cfg.gibbs_sweeps}.get(method, cfg.sweeps)
@@ -167,7 +187,7 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
             rec["chains_final"] = C.tolist()
             rec["trace"] = res["trace"]
     seconds = time.perf_counter() - t0
-    tokens = prior.forward_tokens
+    tokens = prior.forward_tokens + rec.get("debate", {}).get("forward_tokens", 0)
     labels = np.asarray(labels, dtype=np.int64)
     held_out = coh(prior, labels, evaluation["orders"])
     cmp = paired(held_out["per_order"], evaluation["gold_per_order"])
@@ -261,7 +281,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             cons = resolve(task, cfg.constraint)[0]
             land["gold_climb"] = gold_climb(
                 prior, task.gold, constraint=cons, groups=task.relation_groups(cons), odds=zs["log_odds"], seed=s,
-                max_checks=cfg.checks,
+                max_checks=cfg.checks, polish=cfg.polish_orders,
                 evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
             land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
                          "salience": None if task.salience is None else task.salience.tolist(),
@@ -282,6 +302,29 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"{t} {m} s{s}: acc {rec['accuracy']:.2f}, {rec['seconds']:.0f}s")
+    # P8's exact check, once per (task, seed) whose debate cell is done (a resumed file included)
+    for t, s in dict.fromkeys((t, s) for t, m, s in wanted if m == "debate"):
+        lkey = f"{t}|{s}"
+        if (cfg.debate_check_items < 1 or cell_key(t, "debate", s) not in data["runs"]
+                or lkey in data.get("debate_checks", {})):
+            continue
+        if budget_s is not None and clock() - start >= budget_s:
+            break
+        if bar is not None:
+            bar.set_postfix_str(f"{t} s{s}: debate's exact check (P8)")
+        data.setdefault("debate_checks", {})[lkey] = run_debate_check(lm, t, s, cfg, data["formats"][t]["chosen"])
+        _save(path, cfg, data)
     if bar is not None:
         bar.close()
     return data
+
+
+def run_debate_check(lm, task_name: str, seed: int, cfg: TableConfig, format_name: str) -> dict:
+    """P8's exact check (:func:`simulations.lm.debate_exact.debate_check`) on the first
+    ``cfg.debate_check_items`` items of a task and seed, with the table's agents and tau; the
+    records without their prompts (they are rebuilt from the task), tokens and seconds."""
+    task = make_task(task_name, cfg.n, seed)
+    task = task.with_format(format_named(task.family, format_name))
+    items = np.arange(min(cfg.debate_check_items, task.n))
+    res = debate_check(lm, task, CheckConfig(agents=cfg.agents, tau=cfg.tau), seed=seed, items=items)
+    return {k: v for k, v in res.items() if k != "prompts"}

@@ -12,7 +12,8 @@ Two depths of check:
   negation and the constants, the evaluation orders, gold labels, zero-shot AUC) and every run
   record (task, method, seed, labels, accuracy, Coh per order, constraint, tokens, seconds; the
   log-odds of the in-context baselines), each run's key ``task|method|seed`` and its landscape
-  ``task|seed`` present. Files written before the current settings existed (no ``coh_orders``,
+  ``task|seed`` present; P8's debate checks (``debate_checks``, per ``task|seed``) where the
+  file has them. Files written before the current settings existed (no ``coh_orders``,
   no ``gold_climb``) pass: only what the readers use is required.
 * ``records=False`` (``lm table`` resuming a file) -- the same, but run records only need to be
   objects: resuming reads a run's ``labels`` at most, and other runs of the same table (another
@@ -45,12 +46,19 @@ RUN = obj(
     {"accuracy_under_task_constraint": number, "task_constraint": string, "log_odds": list_of(number),
      "chains_final": list_of(labels), "trace": list_of(labels)})
 
+#: P8's exact check of one (task, seed) (:func:`simulations.lm.table.run_debate_check`)
+DEBATE_CHECK = obj({"records": list_of(obj(
+    {"item": integer, "schedule": string, "kl_coherence": number, "kl_best_joint": number,
+     "incompatibility_rms": number, "mode_agrees": anything, "p_value": number}))},
+    {"forward_tokens": non_negative, "seconds": non_negative})
+
 
 def check_table(data, *, records: bool = True) -> None:
     """:class:`~simulations.stored.BadStoredFile` (the first bad field) unless ``data`` is a table
     file's content: see the module docstring for what each depth requires."""
     obj({"config": CONFIG, "formats": dict_of(FORMAT), "landscapes": dict_of(LANDSCAPE),
-         "runs": dict_of(RUN if records else obj())}, {"model_info": obj()})(data, "")
+         "runs": dict_of(RUN if records else obj())},
+        {"model_info": obj(), "debate_checks": dict_of(DEBATE_CHECK)})(data, "")
     if not records:
         return
     for key, r in data["runs"].items():
