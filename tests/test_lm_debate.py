@@ -410,6 +410,17 @@ def test_debate_cells_and_the_exact_check_in_a_table(lm, tmp_path):
     assert again["debate_checks"] == data["debate_checks"] and again["runs"] == data["runs"]
     empty = p8({"debate_checks": {}})
     assert empty["verdict"] == "not judged" and "no exact debate check" in empty["reason"]
+    # the accuracy-against-rounds figure draws the records' own curves (one seed: no averaging)
+    from simulations.lm.figures import debate_rounds_data, produce
+
+    d = debate_rounds_data([data])["tiny-random"]["polarity-high"]
+    deb = data["runs"]["polarity-high|debate|0"]["debate"]
+    assert d["debate"] == deb["accuracy_by_round"] and d["independent"] == deb["independent_majority_by_round"]
+    assert len(d["debate"]) == 3 and d["seeds"] == 1
+    path = T.table_path(tmp_path, cfg)
+    ids = [e["id"] for e in produce([path], tmp_path / "figs")]
+    assert ids == ["LM-salience", "LM-landscape", "LM-debate-rounds"]
+    assert (tmp_path / "figs" / "LM-debate-rounds.png").is_file()
 
 
 def test_table_debate_flags_are_refused_by_name(capsys):

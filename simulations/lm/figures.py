@@ -11,6 +11,9 @@ numbers drawn, with the table settings, seeds and code version) and its entry in
 * ``LM-landscape`` -- order-averaged ``Coh`` (nats) of gold, its negation, the constants, random
   balanced labellings and the labellings the coherence ascent found with and without the task's
   constraint, per task, one panel per model.
+* ``LM-debate-rounds`` (tables with ``debate`` runs only) -- the majority's accuracy after each
+  debate round against the no-interaction baseline at matched samples (the majority of ``K (r +
+  1)`` independent zero-shot answers), mean over seeds, one panel per model and task.
 """
 from __future__ import annotations
 
@@ -95,6 +98,44 @@ def landscape_data(tables) -> dict:
     return res
 
 
+def debate_rounds_data(tables) -> dict:
+    """Per model and task: ``{debate, independent}``, the mean over seeds of each debate run's
+    ``accuracy_by_round`` and ``independent_majority_by_round`` (rounds ``0..R``), with ``seeds``;
+    tables or tasks without debate runs are left out."""
+    res = {}
+    for data in tables:
+        runs = [r for r in data["runs"].values() if r["method"] == "debate" and "debate" in r
+                and r["debate"].get("accuracy_by_round") and None not in r["debate"]["accuracy_by_round"]]
+        for t in sorted({r["task"] for r in runs}):
+            rs = [r["debate"] for r in runs if r["task"] == t]
+            res.setdefault(data["config"]["model"], {})[t] = {
+                "debate": np.mean([r["accuracy_by_round"] for r in rs], axis=0).tolist(),
+                "independent": np.mean([r["independent_majority_by_round"] for r in rs], axis=0).tolist(),
+                "agents": rs[0]["agents"], "seeds": len(rs)}
+    return res
+
+
+def _plot_debate_rounds(d):
+    import matplotlib.pyplot as plt
+
+    panels = [(model, t) for model in d for t in d[model]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, sharey=True)
+    for ax, (model, t) in zip(axes[0], panels):
+        row = d[model][t]
+        r = np.arange(len(row["debate"]))
+        ax.plot(r, row["debate"], marker="o", label=f"debate ({row['agents']} agents)")
+        ax.plot(r, row["independent"], marker="s", ls="--", label="independent majority, matched samples")
+        ax.axhline(0.5, color="grey", ls=":", lw=1)
+        ax.set_title(f"{model}: {t}", fontsize=9)
+        ax.set_xlabel("round")
+        ax.set_xticks(r)
+    axes[0][0].set_ylabel("accuracy (mean over seeds)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=max(1, len(labels)), frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
 def _plot_salience(d):
     import matplotlib.pyplot as plt
 
@@ -116,7 +157,7 @@ def _plot_salience(d):
         ax.set_ylim(0.3, 1.02)
     axes[0][0].set_ylabel("accuracy (95% t-interval over items)")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=len(labels), frameon=False)
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=max(1, len(labels)), frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
@@ -142,13 +183,14 @@ def _plot_landscape(d):
         ax.set_title(model)
         ax.grid(axis="x", alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=len(labels), frameon=False)
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=max(1, len(labels)), frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
 def produce(files, out) -> list:
-    """Write both figures, their data files and manifest entries; returns the entries."""
+    """Write the figures (``LM-debate-rounds`` only when some table has debate runs), their data
+    files and manifest entries; returns the entries."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -158,16 +200,22 @@ def produce(files, out) -> list:
     tables = [read_table_file(f) for f in files]     # a bad file: ValueError naming it and the field
     params = {"tables": [Path(f).name for f in files], "configs": [t["config"] for t in tables]}
     preds = {t["config"]["model"]: {p["id"]: p["verdict"] for p in evaluate(t)} for t in tables}
-    sal, land = salience_data(tables), landscape_data(tables)
-    entries = []
-    for fid, data, plot, claims, title, prediction, finding in (
+    sal, land, rounds = salience_data(tables), landscape_data(tables), debate_rounds_data(tables)
+    figures = [
         ("LM-salience", sal, _plot_salience, ["P4"], "Real models: accuracy against the salience of the word",
          "accuracy of the coherence searches falls toward chance as |valence| falls",
          _salience_finding(sal, preds)),
         ("LM-landscape", land, _plot_landscape, ["P1", "P2", "P3"],
          "Real models: the coherence landscape of each task",
          "on tasks the model knows gold beats its negation and random labellings; constants beat gold (R6)",
-         _landscape_finding(land, preds))):
+         _landscape_finding(land, preds))]
+    if rounds:
+        figures.append(("LM-debate-rounds", rounds, _plot_debate_rounds, ["P8"],
+                        "Real models: debate's accuracy round by round, against independent answers",
+                        "debate moves the agents toward the most coherent consensus (P8); reading the others "
+                        "helps where the model knows the task", _debate_rounds_finding(rounds, preds)))
+    entries = []
+    for fid, data, plot, claims, title, prediction, finding in figures:
         record = {"id": fid, "claims": claims, "title": title, "prediction": prediction, "finding": finding,
                   "params": params, "predictions": preds, "data": data, "code_version": code_version()}
         atomic_write_bytes(out / "data" / f"{fid}.json", data_bytes(record))
@@ -182,6 +230,17 @@ def produce(files, out) -> list:
     keep = [e for e in current if e["id"] not in {x["id"] for x in entries}]
     atomic_write_bytes(man, (json.dumps({"figures": keep + entries}, indent=1, sort_keys=True) + "\n").encode())
     return entries
+
+
+def _debate_rounds_finding(rounds, preds) -> str:
+    parts = []
+    for model, tasks in rounds.items():
+        for t, row in tasks.items():
+            parts.append(f"{model} {t}: debate {row['debate'][0]:.2f} -> {row['debate'][-1]:.2f} over "
+                         f"{len(row['debate']) - 1} rounds, independent majority {row['independent'][-1]:.2f} "
+                         f"at matched samples")
+    p8 = ", ".join(f"{m} {p.get('P8')}" for m, p in preds.items())
+    return "; ".join(parts) + f" (P8: {p8})"
 
 
 def _salience_finding(sal, preds) -> str:
