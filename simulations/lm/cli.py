@@ -2,8 +2,10 @@
 
 Subcommands: ``run`` (one method on one task), ``diagnose`` (the coherence landscape and the
 regime the theory predicts), ``formats`` (zero-shot AUC per prompt format on the dev split),
-``table`` (methods x tasks x seeds, resumable), ``predictions`` (P1-P6 from table files),
-``tasks``, ``methods``, ``train`` (a small transformer trained on a synthetic prior).
+``table`` (methods x tasks x seeds, resumable), ``train-coherence`` (coherence through
+fine-tuning, the training bootstrap and held-out accuracy, resumable), ``predictions`` (P1-P8
+from table files), ``figures``, ``tasks``, ``methods``, ``train`` (a small transformer trained on
+a synthetic prior).
 """
 from __future__ import annotations
 
@@ -132,11 +134,32 @@ def add_arguments(parser) -> None:
     p.add_argument("--out", default=None, help="folder of table files (default: the user cache, coherence/lm-tables)")
     p.add_argument("--budget-s", type=float, default=None,
                    help="start no cell after this many seconds (the cell in progress finishes); rerun to resume")
-    p = sub.add_parser("predictions", help="the theory's predictions P1-P6 measured in table files")
-    p.add_argument("files", nargs="+", help="table JSON files written by `coherence lm table`")
+    p = sub.add_parser("train-coherence", help="in-context Coh against Coh_train (LoRA fine-tuning), the training "
+                                                "bootstrap and held-out generalisation, per task and seed (resumable)")
+    _model_args(p)
+    p.add_argument("--tasks", nargs="+", default=["polarity-pairs", "polarity-high"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("-n", type=int, default=64, help="items per task")
+    p.add_argument("--block", type=int, default=16, help="items per prequential block of Coh_train (1..n)")
+    p.add_argument("--lr", type=float, default=2e-3, help="learning rate of every LoRA fine-tune (AdamW; 0 = none)")
+    p.add_argument("--epochs", type=int, default=2, help="epochs of every fine-tune")
+    p.add_argument("--rank", type=int, default=8, help="LoRA rank")
+    p.add_argument("--coh-orders", type=int, default=2,
+                   help="evaluation orders of every Coh and Coh_train (>= 2, for the paired intervals of P7)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of the training bootstrap")
+    p.add_argument("--heldout", type=int, default=64,
+                   help="held-out items of each task scored after fine-tuning (0 = no generalisation part)")
+    p.add_argument("--out", default=None, help="folder of table files (default: the user cache, coherence/lm-tables)")
+    p.add_argument("--budget-s", type=float, default=None,
+                   help="start no (task, seed) record after this many seconds; rerun to resume")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p = sub.add_parser("predictions", help="the theory's predictions P1-P8 measured in table files")
+    p.add_argument("files", nargs="+", help="table JSON files written by `coherence lm table` (P1-P6, P8) or "
+                                            "`coherence lm train-coherence` (P7)")
     p.add_argument("--json", action="store_true")
-    p = sub.add_parser("figures", help="the salience and landscape figures from table files (manifest entries)")
-    p.add_argument("files", nargs="+", help="table JSON files written by `coherence lm table`")
+    p = sub.add_parser("figures", help="the real-model figures from table files (manifest entries)")
+    p.add_argument("files", nargs="+", help="table JSON files written by `coherence lm table` or "
+                                            "`coherence lm train-coherence`")
     p.add_argument("--out", default="figures", help="output folder (default: figures)")
     sub.add_parser("tasks", help="list task names")
     sub.add_parser("methods", help="list method names")
@@ -433,6 +456,50 @@ def _table(args) -> int:
     return 0
 
 
+def _train_coherence(args) -> int:
+    """``coherence lm train-coherence``: every argument checked by flag name before the model
+    loads, then :func:`simulations.lm.training_table.run_training_table`."""
+    import importlib.util
+
+    from simulations.io import cache_root
+    from .constraint_choice import resolve
+    from .training_table import TrainTableConfig, missing, run_training_table, split_heldout, summary_markdown
+    from .training_table import training_path
+
+    _check_numbers(args)
+    for name, low in (("block", 1), ("epochs", 1), ("rank", 1), ("rounds", 1), ("heldout", 0)):
+        if getattr(args, name) < low:
+            raise ValueError(f"--{name} must be an integer >= {low}, got {getattr(args, name)}")
+    if args.block > args.n:
+        raise ValueError(f"--block must be an integer in [1, -n = {args.n}], got {args.block}")
+    if not 0 <= args.lr < float("inf"):  # also refuses nan
+        raise ValueError(f"--lr must be a finite number >= 0, got {args.lr}")
+    if args.model.startswith("openai:"):
+        raise ValueError("--model: training fine-tunes the weights, so it needs a local model, not a server")
+    if importlib.util.find_spec("peft") is None:
+        raise ValueError("train-coherence fine-tunes LoRA adapters with peft, which is not installed: "
+                         "pip install -e '.[lm]'")
+    for t in args.tasks:
+        _check_name("--tasks", t, [k for k in TASKS if ":" not in k])
+    for s in args.seeds:  # the items, the held-out split and the constraint, before the model loads
+        for t in args.tasks:
+            resolve(split_heldout(t, args.n, args.heldout, s)[0], "auto")
+    out = args.out or str(cache_root(getattr(args, "cache_dir", None)) / "lm-tables")
+    check_writable(out, argument="--out")
+    lm = _load(args)
+    cfg = TrainTableConfig(model=args.model, n=args.n, block=args.block, lr=args.lr, epochs=args.epochs,
+                           rank=args.rank, coh_orders=args.coh_orders, rounds=args.rounds, heldout=args.heldout,
+                           dtype=lm.dtype)
+    data = run_training_table(lm, cfg, args.tasks, args.seeds, out, quiet=args.quiet, budget_s=args.budget_s)
+    left = missing(data, args.tasks, args.seeds)
+    if left:
+        print(f"--budget-s {args.budget_s:g} spent: {len(left)} record(s) not run; rerun the same command to "
+              "resume", file=sys.stderr)
+    print(dumps(data) if args.json else summary_markdown(data))
+    print(f"training table file: {training_path(out, cfg)}", file=sys.stderr)
+    return 0
+
+
 def run(args) -> int:
     cmd = getattr(args, "lm_command", None)
     if cmd == "tasks":
@@ -449,6 +516,8 @@ def run(args) -> int:
         return run_train(args)
     if cmd == "table":
         return _table(args)
+    if cmd == "train-coherence":
+        return _train_coherence(args)
     if cmd == "run":
         return _run(args)
     if cmd == "diagnose":
@@ -472,14 +541,23 @@ def run(args) -> int:
         return 0
     if cmd == "figures":
         from .figures import produce
+        from .training_figure import produce_training_figure
+        from .training_table import is_training, read_any_table
 
-        for e in produce(args.files, args.out):
+        # training table files draw the in-context vs training figure (P7); the others the rest
+        kinds = [is_training(read_any_table(f)) for f in args.files]
+        training = [f for f, t in zip(args.files, kinds) if t]
+        tables = [f for f, t in zip(args.files, kinds) if not t]
+        entries = (produce(tables, args.out) if tables else []) + \
+            ([produce_training_figure(training, args.out)] if training else [])
+        for e in entries:
             print(f"{e['id']}: {e['finding']}")
         return 0
     if cmd == "predictions":
         from .predictions import report
 
         return report(args.files, as_json=args.json)
-    print("usage: coherence lm {run,diagnose,formats,table,predictions,tasks,methods,train} ... (see --help)",
+    print("usage: coherence lm {run,diagnose,formats,table,train-coherence,predictions,figures,tasks,methods,train} "
+          "... (see --help)",
           file=sys.stderr)
     return 2

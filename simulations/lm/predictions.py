@@ -1,4 +1,5 @@
-"""The theory's predictions P1-P6 and P8 measured in real-model table files (:mod:`simulations.lm.table`).
+"""The theory's predictions P1-P8 measured in real-model table files (:mod:`simulations.lm.table`) and
+training table files (:mod:`simulations.lm.training_table`, P7).
 
 Each prediction gets a verdict (``holds`` / ``fails`` / ``not judged``), the numbers behind it
 and the condition under which the theory says it should fail. Every comparison of two
@@ -23,6 +24,14 @@ searches' own, which the output states (``orders``).
 * P5 (C4) -- Gibbs chains lock in: flips per item in the last sweep are rarer than the
   disagreement between chains, in at least half of the Gibbs runs.
 * P6 (R10) -- on tasks the model knows, every order ranks gold above its negation.
+* P7 (training) -- coherence through training orders the landscape's labellings as in-context
+  coherence does: for gold against each other labelling of a training table file's record, the
+  paired in-context difference ``Coh(gold) - Coh(b)`` and the paired training difference
+  ``Coh_train(gold) - Coh_train(b)`` (:mod:`simulations.lm.prequential_training`, over the same
+  orders) have the same sign. A pair whose two intervals exclude 0 with opposite signs refutes
+  it, with the same sign confirms it, any other is undecided; Kendall's tau between the two
+  orderings of the labellings (by mean) and the discordant pairs are reported beside it. Only
+  training table files have P7; table files have no P7, training files only P7.
 * P8 (debate) -- debate samples the most coherent consensus: the exact stationary law of a
   debate round is the softmax of the joint answers' coherence (mean KL within 0.05 nats), from
   the file's exact checks (:mod:`simulations.lm.debate_exact`).
@@ -43,7 +52,6 @@ from theory.statistics import mean_ci, prediction_interval
 from .coherence_estimate import below_references, lies_below, paired, verdict
 from .debate_exact import p8_verdict
 from .methods import COHERENCE_SEARCHES
-from .table_file import read_table_file
 from .tasks import SALIENCE_TASKS
 
 SEARCHES = ("chunked-bootstrap", "chunked-icm", "coherence")
@@ -301,6 +309,64 @@ def p8(data) -> dict:
                                                "incompatibility_rms", "mode_agrees")} for r in rows]}
 
 
+def _kendall(x, y) -> dict:
+    """Kendall's tau-b between two scorings of the same labellings, with the discordant pairs
+    (opposite signs of the two differences) among ``pairs`` pairs; ``tau`` is ``None`` when one
+    scoring ties every pair."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    i, j = np.triu_indices(x.size, 1)
+    sx, sy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
+    conc, disc = int(np.sum(sx * sy > 0)), int(np.sum(sx * sy < 0))
+    den = np.sqrt(float(np.sum(sx != 0)) * float(np.sum(sy != 0)))
+    return {"tau": (conc - disc) / den if den > 0 else None, "discordant": disc, "pairs": int(i.size)}
+
+
+def _distinct(labellings: dict) -> dict:
+    """The labellings with distinct labels (the first name of each; gold first)."""
+    out, seen = {}, set()
+    for name, v in sorted(labellings.items(), key=lambda kv: kv[0] != "gold"):
+        if tuple(v["labels"]) not in seen:
+            seen.add(tuple(v["labels"]))
+            out[name] = v
+    return out
+
+
+def p7(train_data) -> dict:
+    """P7 (module docstring) over a training table file's records: one case per (task, seed,
+    labelling other than gold), judged by :func:`_judge`; per (task, seed) Kendall's tau between
+    the in-context and the training orderings of its distinct labellings (by mean) and the
+    discordant pairs. ``kendall_tau`` is the mean of the records' taus."""
+    rows, cases, orderings = [], [], []
+    for key in sorted(train_data.get("records", {})):
+        r = train_data["records"][key]
+        L = _distinct(r["labellings"])
+        g = L["gold"]
+        for name, v in L.items():
+            if name == "gold":
+                continue
+            ic = _cmp(g["in_context"]["per_order"], v["in_context"]["per_order"])
+            tr = _cmp(g["train"]["per_order"], v["train"]["per_order"])
+            sides = {ic["verdict"], tr["verdict"]}
+            outcome = ("undecided" if "tied" in sides else "confirmed" if len(sides) == 1 else "refuted")
+            rows.append({"task": r["task"], "seed": r["seed"], "labelling": name, "in_context": ic, "train": tr,
+                         "outcome": outcome})
+            cases.append(outcome)
+        k = _kendall([v["in_context"]["mean"] for v in L.values()], [v["train"]["mean"] for v in L.values()])
+        orderings.append({"task": r["task"], "seed": r["seed"], "labellings": list(L), "kendall_tau": k["tau"],
+                          "discordant_pairs": k["discordant"], "pairs": k["pairs"]})
+    verdict_, undecided = _judge(cases)
+    taus = [o["kendall_tau"] for o in orderings if o["kendall_tau"] is not None]
+    out = {"id": "P7", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
+           "undecided": undecided, "kendall_tau": float(np.mean(taus)) if taus else None,
+           "discordant_pairs": sum(o["discordant_pairs"] for o in orderings),
+           "pairs": sum(o["pairs"] for o in orderings), "rows": rows, "orderings": orderings,
+           "fails_when": "fine-tuning learns some labellings that demonstrations in context do not teach, or the "
+                         "reverse (the weights and the context are different learners)"}
+    if not cases:
+        out["reason"] = "no training record with a labelling other than gold"
+    return out
+
+
 PREDICTIONS = (p1, p2, p3, p4, p5, p6, p8)
 
 
@@ -372,21 +438,33 @@ def summary_markdown(data) -> str:
 
 
 def report(files, as_json: bool = False) -> int:
+    """Print the predictions of each file: P1-P6 and P8 for a table file, P7 for a training table
+    file (told apart by its ``kind`` field, :mod:`simulations.lm.training_table`)."""
+    from .training_table import is_training, read_any_table
+
     out = []
     for f in files:
         p = Path(f)
         if not p.is_file():
             raise ValueError(f"files: no such table file {p}")
-        data = read_table_file(p)  # schema checked on read: a bad file exits 2 naming it and the field
+        data = read_any_table(p)  # schema checked on read: a bad file exits 2 naming it and the field
+        if is_training(data):
+            out.append({"file": str(p), "kind": "training", "model": data["config"]["model"],
+                        "n": data["config"]["n"], "orders": "held-out", "predictions": [p7(data)]})
+            continue
         out.append({"file": str(p), "model": data["config"]["model"], "n": data["config"]["n"],
                     "orders": orders_kind(data), **search_failures(data), "predictions": evaluate(data)})
     if as_json:
         print(dumps(out))
         return 0
     for o in out:
-        print(f"{o['model']} (n = {o['n']}, {o['file']}): Coh compared paired over {o['orders']} orders; "
-              f"{o['search_failures']} search failure(s); below gold, other searches: {o['below_gold'] or 'none'}")
+        if o.get("kind") == "training":
+            print(f"{o['model']} (n = {o['n']}, {o['file']}): training table; Coh and Coh_train compared paired "
+                  "over the same held-out orders")
+        else:
+            print(f"{o['model']} (n = {o['n']}, {o['file']}): Coh compared paired over {o['orders']} orders; "
+                  f"{o['search_failures']} search failure(s); below gold, other searches: {o['below_gold'] or 'none'}")
         for pr in o["predictions"]:
-            extra = {k: v for k, v in pr.items() if k not in ("id", "verdict", "rows", "fails_when")}
+            extra = {k: v for k, v in pr.items() if k not in ("id", "verdict", "rows", "orderings", "fails_when")}
             print(f"  {pr['id']}: {pr['verdict']:10s} {extra}  (fails when {pr['fails_when']})")
     return 0

@@ -1,0 +1,359 @@
+"""The training table (`coherence lm train-coherence`) and P7 on the tiny random Llama (CPU, no files).
+
+The file is written once per (task, seed) and resumes without recomputing; with learning rate 0
+every Coh_train is the zero-shot sum (the prior's own scorer, an independent oracle) and P7's
+training differences are the zero-shot differences; held-out items are disjoint from the training
+items; P7's verdict logic and the gap formula on synthetic records; the CLI refuses bad flags by
+name before the model loads; docs/cli.md documents exactly the fields printed.
+"""
+import contextlib
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+from simulations.lm import training_table as TT  # noqa: E402
+from simulations.lm.knowledge import prior_for  # noqa: E402
+from simulations.lm.loader import load  # noqa: E402
+from simulations.lm.predictions import PREDICTIONS, p7  # noqa: E402
+from simulations.lm.tasks import make_task  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TASK = "arithmetic"
+SMALL = dict(model="tiny-random", n=8, block=4, epochs=1, coh_orders=2, rounds=2, heldout=6)
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return load("tiny-random", device="cpu", threads=1)
+
+
+@pytest.fixture(scope="module")
+def table(lm, tmp_path_factory):
+    out = tmp_path_factory.mktemp("train-table")
+    cfg = TT.TrainTableConfig(lr=0.02, dtype=lm.dtype, **SMALL)
+    data = TT.run_training_table(lm, cfg, [TASK], [0, 1], out, quiet=True)
+    return cfg, out, data
+
+
+@pytest.fixture(scope="module")
+def table_lr0(lm, tmp_path_factory):
+    out = tmp_path_factory.mktemp("train-table-lr0")
+    cfg = TT.TrainTableConfig(lr=0.0, dtype=lm.dtype, **SMALL)
+    return cfg, TT.run_training_table(lm, cfg, [TASK], [0], out, quiet=True)
+
+
+# -- the file ------------------------------------------------------------------------------------
+
+def test_file_is_written_checked_and_resumes_without_recomputing(lm, table, monkeypatch):
+    cfg, out, data = table
+    path = TT.training_path(out, cfg)
+    assert path.name == f"train-tiny-random-n8-{cfg.key()}.json"
+    disk = TT.read_training_file(path)
+    assert disk["kind"] == "training" and set(disk["records"]) == {f"{TASK}|0", f"{TASK}|1"}
+    before = path.read_bytes()
+    records = {k: json.dumps(v, sort_keys=True) for k, v in disk["records"].items()}
+
+    def boom(*a, **k):
+        raise AssertionError("a finished record was recomputed")
+
+    monkeypatch.setattr(TT, "run_record", boom)
+    again = TT.run_training_table(lm, cfg, [TASK], [0, 1], out, quiet=True)
+    assert path.read_bytes() == before
+    assert {k: json.dumps(v, sort_keys=True) for k, v in again["records"].items()} == records
+    # a spent budget starts no record; another config is another file, a changed file is refused
+    assert TT.run_training_table(lm, cfg, [TASK], [2], out, quiet=True, budget_s=0)["records"].keys() == \
+        {f"{TASK}|0", f"{TASK}|1"}
+    bad = json.loads(before)
+    del bad["records"][f"{TASK}|0"]["labellings"]["negation"]["train"]
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match=r"labellings\.negation\.train: missing"):
+        TT.run_training_table(lm, cfg, [TASK], [0], out, quiet=True)
+    path.write_bytes(before)
+
+
+def test_record_contents(table):
+    cfg, _, data = table
+    r = data["records"][f"{TASK}|0"]
+    assert list(r["labellings"]) == ["gold", "negation", "all-0", "all-1", "zero-shot", "random-0", "random-1"]
+    task = make_task(TASK, cfg.n, 0)
+    assert r["task_sha256"] == task.fingerprint()
+    for v in r["labellings"].values():
+        assert v["in_context"]["orders"] == v["train"]["orders"] == cfg.coh_orders
+        assert len(v["train"]["per_block"]) == cfg.coh_orders and v["train"]["steps"] > 0
+    b = r["bootstrap"]
+    assert 1 <= b["rounds_run"] == len(b["rounds"]) <= cfg.rounds
+    assert b["labels"] == b["rounds"][-1]["labels"] and b["fixed_point"] == (b["rounds"][-1]["changed"] == 0)
+    assert all(h["violations"] == 0 for h in b["rounds"])  # the rounds project on the task's constraint
+    g = r["generalisation"]
+    assert g["items"] == cfg.heldout and g["untouched"]["steps"] == 0 and g["golden"]["steps"] > 0
+    assert g["gap_recovered"] == TT.gap_recovered(g["bootstrap"]["accuracy"], g["golden"]["accuracy"],
+                                                  g["untouched"]["accuracy"])
+    parts = sum(v["train"]["steps"] for v in r["labellings"].values()) + b["steps"] + \
+        sum(g[k]["steps"] for k in ("bootstrap", "golden", "untouched"))
+    assert r["steps"] == parts
+
+
+def test_lr_zero_coh_train_is_the_zero_shot_sum_and_p7_differences_too(lm, table_lr0):
+    cfg, data = table_lr0
+    r = data["records"][f"{TASK}|0"]
+    task = make_task(TASK, cfg.n, 0)
+    zs = prior_for(lm, task).log_zero_shot()  # the prior's own scorer, not the training code's
+    oracle = {}
+    for name, v in r["labellings"].items():
+        b = np.asarray(v["labels"])
+        oracle[name] = float(zs[np.arange(cfg.n), b].sum())
+        assert np.allclose(v["train"]["per_order"], oracle[name], atol=1e-5), name
+    pr = p7(data)
+    assert pr["rows"]
+    for row in pr["rows"]:
+        assert row["train"]["diff"] == pytest.approx(oracle["gold"] - oracle[row["labelling"]], abs=1e-5)
+    # lr 0: the bootstrap's first round returns its start (a fixed point); every fine-tune is the untouched model
+    b = r["bootstrap"]
+    assert b["fixed_point"] and b["rounds_run"] == 1 and b["labels"] == b["start_labels"]
+    g = r["generalisation"]
+    assert g["bootstrap"]["accuracy"] == g["golden"]["accuracy"] == g["untouched"]["accuracy"]
+    assert g["gap_recovered"] is None
+
+
+# -- held-out items ------------------------------------------------------------------------------
+
+def _disjoint(name, n, h, seed):
+    train, held = TT.split_heldout(name, n, h, seed)
+    assert held.n == h and train.n == n
+    assert not set(train.queries()) & set(held.queries())
+    # whole groups: every held-out group has all the members it has in the pool
+    pool = make_task(name, n + h, seed)
+    size = {g: int(np.sum(pool.groups == g)) for g in set(pool.groups.tolist())}
+    assert all(int(np.sum(held.groups == g)) == size[g] for g in set(held.groups.tolist()))
+    both = TT.joined(train, held)
+    assert both.queries() == train.queries() + held.queries()
+    return train, held
+
+
+def test_heldout_items_are_disjoint_from_the_training_items(table):
+    _disjoint("arithmetic", 8, 6, 0)
+    _disjoint("comparison", 16, 16, 3)
+    cfg, _, data = table
+    _, held = TT.split_heldout(TASK, cfg.n, cfg.heldout, 0)
+    assert data["records"][f"{TASK}|0"]["generalisation"]["heldout_sha256"] == held.fingerprint()
+    assert TT.split_heldout(TASK, 8, 0, 0)[1] is None
+
+
+def test_heldout_on_the_lexicon_tasks():
+    pytest.importorskip("vaderSentiment")
+    _disjoint("polarity-high", 64, 64, 0)
+    _disjoint("polarity-pairs", 64, 64, 1)  # all 64 test pairs: the 32 not trained on
+    with pytest.raises(ValueError, match="--heldout 66"):
+        TT.split_heldout("polarity-pairs", 64, 66, 0)
+
+
+def test_gap_recovered_formula():
+    assert TT.gap_recovered(0.7, 0.9, 0.5) == pytest.approx(0.5)
+    assert TT.gap_recovered(0.5, 0.9, 0.5) == 0.0
+    assert TT.gap_recovered(1.0, 0.9, 0.5) == pytest.approx(1.25)
+    assert TT.gap_recovered(0.9, 0.54, 0.5) is None  # gap under 0.05: nothing to recover
+    assert TT.gap_recovered(0.9, 0.4, 0.5) is None
+
+
+# -- P7 on synthetic records ---------------------------------------------------------------------
+
+def _lab(labels, ic, tr):
+    return {"labels": labels, "accuracy": 0.0, "in_context": {"mean": float(np.mean(ic)), "per_order": ic},
+            "train": {"mean": float(np.mean(tr)), "per_order": tr}}
+
+
+def _file(labellings):
+    return {"kind": "training", "config": {"model": "m", "n": 4},
+            "records": {"t|0": {"task": "t", "seed": 0, "labellings": labellings}}}
+
+
+GOLD = [0, 1, 0, 1]
+
+
+def test_p7_discordant_pair_fails():
+    pr = p7(_file({"gold": _lab(GOLD, [-10.0, -10.2, -9.9], [-5.0, -5.1, -4.8]),
+                   "negation": _lab([1, 0, 1, 0], [-20.0, -20.1, -20.3], [-1.0, -1.2, -0.9])}))
+    assert pr["verdict"] == "fails" and pr["rows"][0]["outcome"] == "refuted"
+    assert pr["discordant_pairs"] == 1 and pr["pairs"] == 1 and pr["kendall_tau"] == -1.0
+
+
+def test_p7_concordant_pairs_hold_and_duplicates_are_skipped():
+    pr = p7(_file({"gold": _lab(GOLD, [-10.0, -10.2, -9.9], [-5.0, -5.1, -4.8]),
+                   "negation": _lab([1, 0, 1, 0], [-20.0, -20.1, -20.3], [-9.0, -9.2, -8.9]),
+                   "all-0": _lab([0, 0, 0, 0], [-15.0, -15.2, -14.9], [-7.0, -7.1, -6.9]),
+                   "zero-shot": _lab(GOLD, [-10.0, -10.2, -9.9], [-5.0, -5.1, -4.8])}))
+    assert pr["verdict"] == "holds" and pr["cases_ok"] == "2/2" and pr["undecided"] == 0
+    assert [row["labelling"] for row in pr["rows"]] == ["negation", "all-0"]  # zero-shot is gold here
+    assert pr["kendall_tau"] == 1.0 and pr["discordant_pairs"] == 0 and pr["pairs"] == 3
+
+
+def test_p7_overlapping_intervals_are_not_judged():
+    pr = p7(_file({"gold": _lab(GOLD, [-10.0, -12.0, -8.0], [-5.0, -5.1, -4.8]),
+                   "negation": _lab([1, 0, 1, 0], [-11.0, -9.0, -10.5], [-9.0, -9.2, -8.9])}))
+    assert pr["verdict"] == "not judged" and pr["undecided"] == 1 and pr["rows"][0]["outcome"] == "undecided"
+    empty = p7({"kind": "training", "config": {"model": "m", "n": 4}, "records": {}})
+    assert empty["verdict"] == "not judged" and "reason" in empty and empty["kendall_tau"] is None
+
+
+def test_p7_is_not_among_the_table_predictions():
+    assert p7 not in PREDICTIONS
+
+
+# -- the CLI -------------------------------------------------------------------------------------
+
+BAD = [
+    (["--block", "0"], "--block"), (["-n", "8", "--block", "9"], "--block"), (["--lr", "-1"], "--lr"),
+    (["--lr", "nan"], "--lr"), (["--epochs", "0"], "--epochs"), (["--rank", "0"], "--rank"),
+    (["--rounds", "0"], "--rounds"), (["--heldout", "-1"], "--heldout"), (["--coh-orders", "1"], "--coh-orders"),
+    (["-n", "1"], "-n"), (["--seeds", "-1"], "--seeds"), (["--tasks", "nope"], "--tasks"),
+    (["--budget-s", "-1"], "--budget-s"), (["--tasks", "arithmetic", "--heldout", "100000"], "--heldout"),
+]
+
+
+@pytest.mark.parametrize("args, flag", BAD, ids=[b[1] + " " + " ".join(b[0]) for b in BAD])
+def test_cli_refuses_bad_flags_by_name_before_loading(args, flag, monkeypatch, capsys):
+    from coherence.cli import main
+    import simulations.lm.cli as lmcli
+
+    monkeypatch.setattr(lmcli, "_load", lambda a: pytest.fail("the model loaded"))
+    assert main(["lm", "train-coherence", "--model", "tiny-random", "--tasks", "arithmetic", *args]) == 2
+    err = capsys.readouterr().err
+    assert flag in err and "Traceback" not in err
+
+
+def test_cli_refuses_a_server(monkeypatch, capsys):
+    from coherence.cli import main
+    import simulations.lm.cli as lmcli
+
+    monkeypatch.setattr(lmcli, "_load", lambda a: pytest.fail("the model loaded"))
+    assert main(["lm", "train-coherence", "--model", "openai:http://127.0.0.1:9", "--tasks", "arithmetic"]) == 2
+    assert "--model" in capsys.readouterr().err
+
+
+# -- docs/cli.md ---------------------------------------------------------------------------------
+
+CLI_DOC = (ROOT / "docs" / "cli.md").read_text()
+
+
+def doc_section(heading: str) -> str:
+    """The text under the markdown heading ``heading`` up to the next heading of any level."""
+    m = re.search(rf"^#+ {re.escape(heading)}\n(.*?)(?=^#+ |\Z)", CLI_DOC, re.S | re.M)
+    assert m, f"docs/cli.md has no heading {heading!r}"
+    return m.group(1)
+
+
+def doc_fields(heading: str, table: int = 0) -> tuple:
+    """(required, optional, meaning by field) of the ``table``-th field table under ``heading``."""
+    tables = re.findall(r"^\| field \| type \| meaning \|\n\|---\|---\|---\|\n((?:\|.*\n)+)", doc_section(heading),
+                        re.M)
+    assert len(tables) > table, f"no field table {table} under {heading!r}"
+    req, opt, meaning = set(), set(), {}
+    for name, rest in re.findall(r"^\| `([^`]+)` \|(.*)$", tables[table], re.M):
+        (opt if "*optional*" in rest else req).add(name)
+        meaning[name] = rest
+    return req, opt, meaning
+
+
+def inline(heading: str, name: str, table: int = 0) -> set:
+    m = re.search(r"`\{([^}`]+)\}`", doc_fields(heading, table)[2][name])
+    assert m, f"{heading} / {name}: no `{{a, b}}` key list"
+    return {k.strip() for k in m.group(1).split(",")}
+
+
+def matches(obj: dict, heading: str, table: int = 0) -> None:
+    req, opt, _ = doc_fields(heading, table)
+    assert req <= set(obj), f"{heading}: documented, not printed: {sorted(req - set(obj))}"
+    assert set(obj) <= req | opt, f"{heading}: printed, not documented: {sorted(set(obj) - req - opt)}"
+
+
+def _cli(args) -> str:
+    from coherence.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(args) == 0
+    return out.getvalue()
+
+
+def test_cli_json_and_predictions_match_docs(tmp_path):
+    args = ["lm", "train-coherence", "--model", "tiny-random", "--device", "cpu", "--threads", "1", "--tasks", TASK,
+            "--seeds", "0", "-n", "6", "--block", "3", "--epochs", "1", "--coh-orders", "2", "--rounds", "1",
+            "--heldout", "4", "--out", str(tmp_path), "--quiet"]
+    data = json.loads(_cli([*args, "--json"]))
+    files = sorted(tmp_path.glob("train-*.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text()) == data
+    head = "coherence lm train-coherence"
+    matches(data, head)
+    assert set(data["config"]) == inline(head, "config")
+    assert inline(head, "model_info") <= set(data["model_info"])
+    rec = data["records"][f"{TASK}|0"]
+    matches(rec, "Training records")
+    assert set(rec["zero_shot"]) == inline("Training records", "zero_shot")
+    for v in rec["labellings"].values():
+        matches(v, "Training labellings")
+        assert set(v["in_context"]) == inline("Training labellings", "in_context")
+        assert set(v["train"]) == inline("Training labellings", "train")
+    matches(rec["bootstrap"], "Training bootstrap")
+    assert all(set(h) == inline("Training bootstrap", "rounds") for h in rec["bootstrap"]["rounds"])
+    matches(rec["generalisation"], "Generalisation")
+    for part in ("bootstrap", "golden", "untouched"):
+        assert set(rec["generalisation"][part]) == inline("Generalisation", "bootstrap")
+    # the markdown summary (resumed: nothing recomputed) and lm predictions on the file
+    text = _cli(args)
+    assert f"### {TASK}, seed 0" in text and "P7:" in text
+    out = json.loads(_cli(["lm", "predictions", str(files[0]), "--json"]))
+    assert len(out) == 1
+    matches(out[0], "Predictions of training table files")
+    assert [p["id"] for p in out[0]["predictions"]] == ["P7"]
+    pr = out[0]["predictions"][0]
+    matches(pr, "P7 records")
+    assert pr["verdict"] in ("holds", "fails", "not judged")
+    assert all(set(r) == inline("P7 records", "rows") for r in pr["rows"])
+    assert all(set(o) == inline("P7 records", "orderings") for o in pr["orderings"])
+    assert "P7" in _cli(["lm", "predictions", str(files[0])])
+
+
+def test_predictions_refuse_a_bad_training_file(table, tmp_path, capsys):
+    from coherence.cli import main
+
+    cfg, out, _ = table
+    bad = json.loads(TT.training_path(out, cfg).read_text())
+    bad["records"][f"{TASK}|1"]["seed"] = 7
+    f = tmp_path / "train-bad.json"
+    f.write_text(json.dumps(bad))
+    assert main(["lm", "predictions", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert str(f) in err and "task|seed" in err and "Traceback" not in err
+
+
+def test_training_figure(table, tmp_path):
+    pytest.importorskip("matplotlib")
+    from simulations.lm.training_figure import FIGURE_ID, produce_training_figure
+
+    cfg, out, data = table
+    (tmp_path / "manifest.json").write_text(json.dumps({"figures": [{"id": "kept"}]}))
+    entry = produce_training_figure([TT.training_path(out, cfg)], tmp_path)
+    entries = json.loads((tmp_path / "manifest.json").read_text())["figures"]
+    assert [e["id"] for e in entries] == ["kept", FIGURE_ID] and entries[1] == entry
+    # lm figures sends a training file to this figure, and no other
+    from coherence.cli import main
+
+    assert main(["lm", "figures", str(TT.training_path(out, cfg)), "--out", str(tmp_path / "via-cli")]) == 0
+    assert [e["id"] for e in json.loads((tmp_path / "via-cli" / "manifest.json").read_text())["figures"]] == [
+        FIGURE_ID]
+    for f in [*entry["files"], entry["data"]]:
+        assert (tmp_path / f).is_file()
+    rec = json.loads((tmp_path / entry["data"]).read_text())
+    pts = rec["data"]["tiny-random"]
+    assert len(pts) == sum(len(r["labellings"]) for r in data["records"].values())
+    assert all(math.isfinite(p["in_context"]) and math.isfinite(p["train"]) for p in pts)
+    assert rec["predictions"]["tiny-random"]["P7"] == p7(data)["verdict"]
