@@ -3,10 +3,8 @@
 :func:`produce_training_figure` ``(files, out)`` reads training table files
 (:mod:`simulations.lm.training_table`) and writes ``OUT/LM-training-coherence.png`` and ``.pdf``,
 ``OUT/data/LM-training-coherence.json`` (the numbers drawn, the files' settings, P7's verdict,
-the code version) and its entry in ``OUT/manifest.json`` (other entries kept), as
-``coherence lm figures`` does for its figures. On the command line::
-
-    python -m simulations.lm.training_figure FILE ... [--out figures]
+the code version) and its entry in ``OUT/manifest.json`` (other entries kept); ``coherence lm
+figures`` calls it for the training table files it is given.
 
 The figure has one panel per model: for each labelling of each (task, seed), its order-averaged
 in-context ``Coh`` (x, nats) against its ``Coh_train`` (y, nats), error bars one standard error
