@@ -346,7 +346,7 @@ def bootstrap_training(quick):
 def icm_consistency_restricts_support(quick):
     from simulations.arithmetic_task import arithmetic_task
 
-    from .consistency import icm_end_consistency, random_task_prior, support_restriction
+    from .consistency import icm_end_consistency, random_constant_prior, support_restriction
 
     shapes = [(6, 2), (4, 3), (3, 4)]
     instances = range(3 if quick else 9)
@@ -357,7 +357,7 @@ def icm_consistency_restricts_support(quick):
     for inst in instances:
         P, G = shapes[inst % 3]
         truth, group, cons = arithmetic_task(inst, P, G)
-        prior = random_task_prior(inst, truth)
+        prior = random_constant_prior(inst, truth)
         r = support_restriction(prior, cons)
         hard_ok &= r["hard_ok"]
         soft_ok &= r["soft_ok"]

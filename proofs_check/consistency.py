@@ -1,7 +1,6 @@
 """Oracles for ICM's logical-consistency term ``- I(b)`` in ``U = alpha * S - I`` (docs/theory.md C1, ICM
 bullet; C5 R6; section 6, ICM), used by ``C1.icm-consistency-restricts-support``
-(:mod:`proofs_check.c1_special_cases`) and ``C5.R6.no-consistency-constant-wins``
-(:mod:`proofs_check.c5_regimes`).
+(:mod:`proofs_check.c1_special_cases`).
 
 The instances are the arithmetic-verification task (:mod:`simulations.arithmetic_task`):
 ``problems`` problems with ``candidates`` candidate answers each, exactly one correct (True), and a
@@ -21,11 +20,8 @@ check's settings and instances are the regime's (:mod:`simulations.regimes.r06_d
   on ``C``, with ``Z_C = sum_C P^a`` and ``M = sum_{b not in C} P^a(b) exp(-beta I(b))``; so
   ``TV <= exp(-beta) (sum_{not C} P^a) / Z_C -> 0``. The limit is the prior renormalised on ``C``
   only when ``a = 1`` (``alpha = T``).
-* Constant takeover (R6): with a concept "all True" (``w_c, eps_c``) beside the truth
-  (``w_t, eps_t``), the most coherent labeling without constraints is the constant once
-  ``log w_c + n log(1 - eps_c) > log w_t + n log(1 - eps_t)`` (as in R5); the pseudo-likelihood
-  ignores the weights and prefers the constant once ``eps_c < eps_t``. The constant violates
-  every pair, so the constraints exclude it.
+* Constant takeover (R6): the closed forms, sweeps and measurement of
+  ``C5.R6.no-consistency-constant-wins`` are the regime's (:mod:`simulations.regimes.r06_degenerate`).
 """
 from __future__ import annotations
 
@@ -35,7 +31,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from theory import ConceptMixture, all_behaviours, pseudo_likelihood, signed_logodds
-from theory.decoders import joint_accuracy, tie_set
+from theory.decoders import tie_set
 from theory.softmax import log_coherence_table
 
 #: ICM's alpha as the authors ran it (docs/theory.md section 6: alpha 30-50)
@@ -47,7 +43,7 @@ ICM_ALPHA = 50.0
 # (truth beside the constant) are defined with the regime (simulations.regimes.r06_degenerate)
 
 
-def random_task_prior(seed: int, truth: np.ndarray) -> ConceptMixture:
+def random_constant_prior(seed: int, truth: np.ndarray) -> ConceptMixture:
     """The truth, the constant all-True map (sharp), and 0-2 random maps, random noise and weights."""
     rng = np.random.default_rng(1000 + seed)
     n = truth.size
@@ -169,79 +165,3 @@ def support_restriction(prior, cons, penalty: float = 1.0, betas=(0.0, 1.0, 2.0,
     return {"n": prior.n, "prior_mass_on_C": float(np.exp(logsumexp(log_p[viol == 0]))),
             "consistent_labelings": int((viol == 0).sum()),
             "hard": hard, "soft": soft, "hard_ok": bool(hard_ok), "soft_ok": bool(soft_ok)}
-
-
-# -- C5 R6: without consistency the constant labeling takes over ------------------------------
-
-def constant_switch_weight(n: int, eps_t: float, eps_c: float) -> float:
-    """``w_c`` at which ``log w_c + n log(1-eps_c) = log(1-w_c) + n log(1-eps_t)`` (truth weight 1 - w_c)."""
-    r = math.exp(n * (math.log1p(-eps_t) - math.log1p(-eps_c)))
-    return r / (1 + r)
-
-
-def constant_switch_noise(n: int, w_t: float, w_c: float, eps_t: float) -> float:
-    """``eps_c`` below which the constant is more coherent: ``log w_c + n log(1-eps_c) > log w_t + n log(1-eps_t)``."""
-    return 1.0 - math.exp((math.log(w_t / w_c) + n * math.log1p(-eps_t)) / n)
-
-
-def takeover(prior, truth, cons) -> dict:
-    """Exact argmaxes of Coh and PL with and without the constraints: is the unconstrained one the
-    constant, its accuracy, and is the constrained one the truth."""
-    B = all_behaviours(prior.n, 2)
-    consistent = cons.violations(B) == 0 if cons is not None else np.ones(B.shape[0], dtype=bool)
-    const = int(B.shape[0] - 1)
-    tcode = int(truth @ (2 ** np.arange(truth.size - 1, -1, -1)))
-    out = {}
-    for name, S in (("Coh", log_coherence_table(prior)), ("PL", pseudo_likelihood(prior, B))):
-        free = set(tie_set(S).tolist())
-        held = set(tie_set(np.where(consistent, S, -np.inf)).tolist())
-        out[name] = {"constant_wins_unconstrained": free == {const},
-                     "accuracy_unconstrained": joint_accuracy(B, S, truth),
-                     "truth_wins_constrained": held == {tcode},
-                     "accuracy_constrained": joint_accuracy(B, np.where(consistent, S, -np.inf), truth)}
-    return out
-
-
-def _first(xs, flags):
-    return next((float(x) for x, f in zip(xs, flags) if f), None)
-
-
-def constant_takeover_sweeps(p: dict, instances: dict, cons_override=False) -> dict:
-    """The weight and noise sweeps of the R6 check (``p``, ``instances``: the check's settings and
-    instances, :func:`simulations.regimes.r06_degenerate.check_params` and ``check_instances``;
-    ``cons_override``: constraints to use instead of the task's, e.g. ``None``)."""
-    truth, cons = instances["weight_sweep"][0].truth, instances["weight_sweep"][0].constraints
-    if cons_override is not False:
-        cons = cons_override
-    n, eps_t, eps_c, w_fixed = truth.size, p["eps_t"], p["eps_c"], p["w_c"]
-    wgrid, egrid = p["w_c_grid"], p["eps_c_grid"]
-    wrows = [takeover(inst.prior, truth, cons) for inst in instances["weight_sweep"]]
-    erows = [takeover(inst.prior, truth, cons) for inst in instances["noise_sweep"]]
-    balance = float(truth.mean())
-    every = wrows + erows
-    acc_is_balance = all(abs(r[s]["accuracy_unconstrained"] - balance) <= 1e-12
-                         for r in every for s in ("Coh", "PL") if r[s]["constant_wins_unconstrained"])
-    return {
-        "n": n, "eps_t": eps_t, "truth": truth.tolist(), "class_balance": balance,
-        "weight_sweep": {"eps_c": eps_c, "predicted_coh_switch_w_c": constant_switch_weight(n, eps_t, eps_c),
-                         "measured_coh_switch_w_c": _first(wgrid, [r["Coh"]["constant_wins_unconstrained"]
-                                                                   for r in wrows]),
-                         "coh_constant_beyond_switch": all(r["Coh"]["constant_wins_unconstrained"]
-                                                           for w, r in zip(wgrid, wrows)
-                                                           if w > constant_switch_weight(n, eps_t, eps_c) + 0.01),
-                         "pl_constant_at_every_weight": all(r["PL"]["constant_wins_unconstrained"] for r in wrows),
-                         "table_w_c_cohconst_plconst": [[float(w), r["Coh"]["constant_wins_unconstrained"],
-                                                         r["PL"]["constant_wins_unconstrained"]]
-                                                        for w, r in zip(wgrid, wrows)][:: max(1, len(wgrid) // 10)]},
-        "noise_sweep": {"w_c": w_fixed,
-                        "predicted_coh_switch_eps_c": constant_switch_noise(n, 1 - w_fixed, w_fixed, eps_t),
-                        "measured_coh_switch_eps_c": _first(egrid, [not r["Coh"]["constant_wins_unconstrained"]
-                                                                    for r in erows]),
-                        "predicted_pl_switch_eps_c": eps_t,
-                        "measured_pl_switch_eps_c": _first(egrid, [not r["PL"]["constant_wins_unconstrained"]
-                                                                   for r in erows])},
-        "accuracy_of_constant_equals_class_balance": acc_is_balance,
-        "constraints_recover_truth_everywhere": all(r[s]["truth_wins_constrained"]
-                                                    for r in every for s in ("Coh", "PL")),
-        "cons": cons, "truth_arr": truth,
-    }

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from simulations.io import json_safe
-from simulations.regimes.verdict import CHECK_VERDICTS
+from simulations.regimes.verdict import CHECK_VERDICTS, under_conditions  # noqa: F401  (checks import it here)
 
 VERDICTS = CHECK_VERDICTS
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "I")
@@ -136,9 +136,7 @@ def within(err: float, tol: float) -> str:
     return "holds" if abs(float(err)) <= tol else "fails"
 
 
-def under_conditions(holds_inside: bool, counterexample_outside) -> str:
-    """Verdict for a claim true inside its conditions: ``holds-under-conditions`` when a
-    counterexample outside was found, ``holds`` when none was, ``fails`` when it fails inside."""
-    if not holds_inside:
-        return "fails"
-    return "holds" if counterexample_outside is None else "holds-under-conditions"
+def regime_outcome(result) -> Outcome:
+    """The :class:`Outcome` of a regime's measurement, a
+    :class:`~simulations.regimes.verdict.CheckResult` (verdict, measured, counterexample)."""
+    return Outcome(result.verdict, result.measured, counterexample=result.counterexample)

@@ -221,11 +221,13 @@ def validate(exp, params: dict, sets=()) -> None:
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 _in_range(name, v, exp, params)
     points = exp.points(params)
-    module = points[0].get("module") if points and isinstance(points[0], dict) else None
-    if module:
+    point = points[0] if points and isinstance(points[0], dict) else {}
+    # a regime sweep's point names the module whose instance(params, x, seed) it evaluates; a phase
+    # diagram's point also names its cell function (simulations.experiments.phase)
+    if point.get("module") and "cell" not in point:
         import importlib
 
-        build = getattr(importlib.import_module(module), "instance", None)
+        build = getattr(importlib.import_module(point["module"]), "instance", None)
         for x in (params.get("xs") or [] if build else []):
             try:
                 build(params, x, params["seeds"][0])
@@ -370,10 +372,11 @@ def _table(exp, data, params, defaults) -> str:
     j = judgement(exp, data, params)
     lines.append("")
     if j["judged"]:
-        lines.append(f"finding: {exp.finding(data)}")
+        finding, verdict = exp.judge(data, params)
+        lines.append(f"finding: {finding}")
         tol = ("" if j["tolerance"] is None
                else f" (tolerance: measured vs predicted switch within 2 grid steps = +-{j['tolerance']:.4g})")
-        lines.append(f"verdict: {exp.verdict(data)}{tol}")
+        lines.append(f"verdict: {verdict}{tol}")
     else:
         lines.append(f"verdict: not judged: {j['reason']}")
     return "\n".join(lines)
@@ -397,9 +400,8 @@ def run(args) -> int:
     data = json.loads(dumps(rounded(exp.summarize(params, results)), sort_keys=True))
     j = judgement(exp, data, params)
     if args.json:
-        print(dumps({"id": exp.id, "params": params, "data": data,
-                     "finding": exp.finding(data) if j["judged"] else None,
-                     "verdict": exp.verdict(data) if j["judged"] else "not judged",
+        finding, verdict = exp.judge(data, params) if j["judged"] else (None, "not judged")
+        print(dumps({"id": exp.id, "params": params, "data": data, "finding": finding, "verdict": verdict,
                      "judgement": j}, sort_keys=True))
     else:
         print(_table(exp, data, params, defaults))

@@ -130,7 +130,7 @@ def produce(exp, out: Path, quick: bool, seed: int = 0, jobs: int = 2, backend: 
                     use_cache=use_cache, n_jobs=jobs, backend=backend, scheduler=scheduler, desc=exp.id)
     data = rounded(exp.summarize(params, results))
     data = json.loads(data_bytes(data))       # what the finding reads is exactly what is written
-    finding, verdict = exp.finding(data), exp.verdict(data)
+    finding, verdict = exp.judge(data, params)
     record = {"id": exp.id, "claims": exp.claims, "title": exp.title, "prediction": exp.prediction,
               "finding": finding, "verdict": verdict, "params": params, "seed": int(seed), "data": data}
     atomic_write_bytes(out / "data" / f"{exp.id}.json", data_bytes(record))

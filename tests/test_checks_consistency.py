@@ -35,7 +35,7 @@ def _violations(b, group) -> int:
 
 def _instance(seed, problems=2, candidates=3):
     truth, group, cons = arithmetic_task(seed, problems, candidates)
-    prior = K.random_task_prior(seed, truth)
+    prior = K.random_constant_prior(seed, truth)
     vecs = list(itertools.product((0, 1), repeat=truth.size))    # code order: item 0 most significant
     logp = np.array([_mixture_logp(b, prior.F, prior.eps, prior.w) for b in vecs])
     viol = np.array([_violations(b, group) for b in vecs])
@@ -124,23 +124,23 @@ def test_constant_switch_weight_matches_brute_force_scan():
         if vecs[int(np.argmax(lp))] == const:
             first = float(w)
             break
-    pred = K.constant_switch_weight(n, eps_t, eps_c)
+    pred = R6.constant_switch_weight(n, eps_t, eps_c)
     assert first is not None and 0 <= first - pred <= 0.002 + 1e-9
     # the noise form is the same boundary solved for eps_c
-    assert abs(K.constant_switch_noise(n, 1 - pred, pred, eps_t) - eps_c) < 1e-12
+    assert abs(R6.constant_switch_noise(n, 1 - pred, pred, eps_t) - eps_c) < 1e-12
 
 
 def test_takeover_accuracy_and_removing_constraints_changes_the_verdict():
     truth, _, cons = arithmetic_task(6, 4, 3)
     p = R6.truth_and_constant(truth, 0.1, 0.01, 0.5)
-    r = K.takeover(p, truth, cons)
+    r = R6.takeover(p, truth, cons)
     assert r["Coh"]["constant_wins_unconstrained"] and r["PL"]["constant_wins_unconstrained"]
     assert r["Coh"]["accuracy_unconstrained"] == pytest.approx(truth.mean(), abs=1e-12)
     assert r["Coh"]["truth_wins_constrained"] and r["Coh"]["accuracy_constrained"] == 1.0
     settings_, instances = R6.check_params(True), R6.check_instances(R6.check_params(True))
-    off = K.constant_takeover_sweeps(settings_, instances, cons_override=None)
+    off = R6.constant_takeover_sweeps(settings_, instances, cons_override=None)
     assert not off["constraints_recover_truth_everywhere"]
-    on = K.constant_takeover_sweeps(settings_, instances)
+    on = R6.constant_takeover_sweeps(settings_, instances)
     assert on["constraints_recover_truth_everywhere"]
     # switch points computed here, not by the module
     w_pred = 1 / (1 + math.exp(12 * math.log(0.99 / 0.9)))   # w/(1-w) = (0.9/0.99)^12

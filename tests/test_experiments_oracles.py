@@ -125,7 +125,7 @@ def test_r12_closed_form_matches_enumeration_of_consistent_labelings():
 
 
 def test_majority_closed_form_matches_flip_enumeration():
-    from simulations.experiments.phase_labels_noise import majority
+    from simulations.regimes.r02_symmetry import majority
 
     for m in range(0, 6):
         for eta in (0.0, 0.1, 0.3):
@@ -180,8 +180,7 @@ def _fake_regime_data(xs, exact, zero_shot, boundaries):
 
 def test_verdicts_can_refute():
     """A verdict is a test on the data: a switch in the wrong place, or no window, refutes."""
-    from simulations.experiments.r05_compressibility import EXPERIMENT as R5
-    from simulations.regimes.r05_compressibility import boundaries, params
+    from simulations.regimes.r05_compressibility import EXPERIMENT as R5, boundaries, params
 
     p = params(True)
     b = boundaries(p)

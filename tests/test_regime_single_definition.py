@@ -2,10 +2,12 @@
 
 Two light, structural guards. (1) Every C5 regime check (``C5.R<j>.*``) reads its regime module in
 :mod:`simulations.regimes` and builds no prior or random stream itself. (2) Neither the regime
-checks (:mod:`proofs_check.c5_regimes`) nor the regime figures (``simulations/experiments/r*.py``)
-hold a literal list, tuple or constant ``range`` equal to a list-valued parameter of a regime
-module (the figure's ``params`` or the check's ``check_params``), so a copied grid or parameter
-vector is caught."""
+checks (:mod:`proofs_check.c5_regimes`) nor the modules of :mod:`simulations.experiments` (the
+shared figure machinery and the claims' figures; a regime's figures live in its own module) hold a
+literal list, tuple or constant ``range`` equal to a list-valued parameter of a regime module (the
+figure's ``params``, a phase diagram's ``phase_params`` or the check's ``check_params``), so a
+copied grid or parameter vector is caught. That each regime has exactly one home is
+tests/test_regime_homes.py."""
 from __future__ import annotations
 
 import ast
@@ -71,7 +73,7 @@ def _parameter_vectors() -> dict:
     seed lists are plain ``range``s, shared by design, and are left out."""
     out = {}
     for tag, module in REGIMES.items():
-        for fn in ("params", "check_params"):
+        for fn in ("params", "phase_params", "check_params"):
             for quick in (True, False):
                 for key, v in getattr(module, fn)(quick).items() if hasattr(module, fn) else ():
                     if key != "seeds" and isinstance(v, (list, tuple)) and len(v) >= 2 \
@@ -100,7 +102,7 @@ def test_parameter_vectors_sanity():
 def test_no_regime_parameter_vector_is_copied_into_checks_or_figures():
     vectors = _parameter_vectors()
     files = sorted((ROOT / "proofs_check" / "c5_regimes").glob("*.py")) + \
-        sorted((ROOT / "simulations" / "experiments").glob("r[0-9][0-9]_*.py"))
+        sorted((ROOT / "simulations" / "experiments").glob("*.py"))
     copies = [f"{f.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)} == {sorted(vectors[lit])}"
               for f in files for node in ast.walk(ast.parse(f.read_text()))
               if (lit := _literal(node)) is not None and lit in vectors]

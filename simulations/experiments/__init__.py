@@ -1,26 +1,29 @@
-"""One module per figure: the failure regimes R1-R13 (docs/theory.md C5), claims C2-C4, the phase
-diagrams and the paper's persona-collapse experiment. Each exposes ``EXPERIMENT``
-(:class:`simulations.experiments.base.Experiment`); :func:`REGISTRY` lists them in figure order.
+"""Every figure, in figure order, and the machinery they share.
+
+A failure regime's figures live with the regime (:mod:`simulations.regimes`): each regime module
+exposes its sweep as ``EXPERIMENT`` and, where it owns one, its phase diagram as ``PHASE``. The
+claims' figures (C2-C4 and the paper's persona-collapse experiment) are the modules of this
+package that expose ``EXPERIMENT``; ``base``, ``regime``, ``phase`` and ``style`` are the shared
+machinery (:class:`simulations.experiments.base.Experiment`). :func:`REGISTRY` lists every
+figure: the regimes in :data:`simulations.regimes.REGIMES` order, the claims, then the phase
+diagrams.
 """
 from __future__ import annotations
 
-from . import (c2_lambda_eta, c3_kl_optimality, c4_persona_collapse, phase_kl_labels, phase_labels_noise, phase_r5,
-               phase_r8, r01_denoising, r02_symmetry, r03_salient, r04_modes, r05_compressibility, r06_degenerate,
-               r07_misspecification, r08_crossover, r09_pseudo_likelihood, r10_non_exchangeable, r11_ill_posed,
-               r12_leaky_constraints, r13_many_labels)
+from . import c2_lambda_eta, c3_kl_optimality, c4_persona_collapse
 
-#: every figure module, in figure order
-MODULES = (
-    r01_denoising, r02_symmetry, r03_salient, r04_modes, r05_compressibility, r06_degenerate,
-    r07_misspecification, r08_crossover, r09_pseudo_likelihood, r10_non_exchangeable, r11_ill_posed,
-    r12_leaky_constraints, r13_many_labels, c2_lambda_eta, c3_kl_optimality, c4_persona_collapse,
-    phase_r8, phase_r5, phase_labels_noise, phase_kl_labels,
-)
+#: the claims' figure modules, in figure order
+CLAIM_MODULES = (c2_lambda_eta, c3_kl_optimality, c4_persona_collapse)
 
 
 def REGISTRY() -> list:
     """Every experiment, in figure order."""
-    return [mod.EXPERIMENT for mod in MODULES]
+    # imported here, not above: the regime modules build their figures with this package's machinery
+    from simulations.regimes import REGIMES, r02_symmetry, r05_compressibility, r07_misspecification, r08_crossover
+
+    # the phase diagrams, in figure order, each owned by the regime whose boundary it maps
+    phases = [r08_crossover.PHASE, r05_compressibility.PHASE, r02_symmetry.PHASE, r07_misspecification.PHASE]
+    return [mod.EXPERIMENT for mod in REGIMES.values()] + [mod.EXPERIMENT for mod in CLAIM_MODULES] + phases
 
 
 def select(ids=None) -> list:

@@ -1,9 +1,11 @@
 """The shape of an experiment: parameters -> sweep points -> per-point results -> data -> figure.
 
-Every module in :mod:`simulations.experiments` exposes ``EXPERIMENT``, an :class:`Experiment`.
+Every figure is an :class:`Experiment` (:func:`simulations.experiments.REGISTRY` lists them).
 ``evaluate`` is a picklable top-level function of one point (it runs in sweep workers);
 ``summarize`` turns the per-point results into the figure's data (JSON, deterministic);
-``finding`` and ``verdict`` are computed from that data, never written by hand.
+``finding`` and ``verdict`` are computed from that data, never written by hand; an experiment
+whose finding also needs the run's parameters (a phase diagram's closed-form margin) sets
+``reads_params`` and gets them as a second argument (:meth:`Experiment.judge`).
 """
 from __future__ import annotations
 
@@ -30,6 +32,13 @@ class Experiment:
     #: bump when the meaning of ``evaluate`` changes (enters every cache key)
     version: str = "1"
     extras: dict = field(default_factory=dict)
+    #: ``finding`` and ``verdict`` take ``(data, params)`` instead of ``(data)``
+    reads_params: bool = False
+
+    def judge(self, data: dict, params: dict) -> tuple:
+        """``(finding, verdict)`` of ``data``, the summary of a run at ``params``."""
+        args = (data, params) if self.reads_params else (data,)
+        return self.finding(*args), self.verdict(*args)
 
 
 def rounded(obj, digits: int = 6):

@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.accuracy import Enumerated, label_loglik
+from simulations.regimes.instance import Instance
 from simulations.regimes.verdict import figure_verdict
 from theory import ConceptMixture, map_lambda
 from theory.decoders import tie_set
 from theory.statistics import rng_for
 
 from .base import fmt
-from .regime import Instance, measure, regime_experiment
+from .regime import measure, regime_experiment
 
 
 def params(quick: bool) -> dict:
@@ -22,15 +23,17 @@ def params(quick: bool) -> dict:
     return {"n": 10, "K": 4, "eps": 0.15, "m": 6, "eta": 0.2, "xs": xs, "seeds": list(range(12 if quick else 48))}
 
 
-def task_prior(rng, n: int, K: int, eps: float) -> ConceptMixture:
-    """The task distribution P* (= the model Q here): K random concepts, Dirichlet(1) weights."""
+def random_task_prior(rng, n: int, K: int, eps: float) -> ConceptMixture:
+    """A random task distribution (the model ``Q`` here; C3 contaminates it): ``K`` random concepts
+    over ``n`` items with noise ``eps`` (flip probability) and Dirichlet(1) weights, drawn from
+    ``rng``. Not the fixed ``P*`` of :func:`simulations.task_prior.task_prior`."""
     return ConceptMixture(F=rng.integers(0, 2, (K, n)), eps=np.full(K, eps), w=rng.dirichlet(np.ones(K)))
 
 
 def instance(p: dict, x: float, seed: int) -> Instance:
     rng = rng_for(seed, 20)
     n = p["n"]
-    prior = task_prior(rng, n, p["K"], p["eps"])
+    prior = random_task_prior(rng, n, p["K"], p["eps"])
     truth = prior.sample(rng, 1)[0]
     S = rng.choice(n, p["m"], replace=False)
     y = np.where(rng.random(p["m"]) < p["eta"], 1 - truth[S], truth[S])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.accuracy import Enumerated
+from simulations.regimes.instance import Instance
 from simulations.regimes.verdict import figure_verdict
 from theory import entropy, kl_divergence
 from theory.decoders import tie_set
@@ -17,8 +18,8 @@ from theory.misspecification import contaminate
 from theory.statistics import rng_for
 
 from .base import fmt
-from .c2_lambda_eta import task_prior
-from .regime import Instance, measure, regime_experiment
+from .c2_lambda_eta import random_task_prior
+from .regime import measure, regime_experiment
 
 
 def params(quick: bool) -> dict:
@@ -29,7 +30,7 @@ def params(quick: bool) -> dict:
 def instance(p: dict, x: float, seed: int) -> Instance:
     rng = rng_for(seed, 30)
     n = p["n"]
-    true = task_prior(rng, n, p["K"], p["eps"])
+    true = random_task_prior(rng, n, p["K"], p["eps"])
     model = true if x == 0 else contaminate(true, x)
     truth = true.sample(rng, 1)[0]
     S = rng.choice(n, p["m"], replace=False)

@@ -1,9 +1,13 @@
 """Two-parameter phase diagrams: a measured quantity over a grid, with the measured contour
 (solid) and the closed-form boundary (dashed) drawn on top.
 
-A phase module defines ``cell(params, x, y, seed) -> {name: float}`` and builds its
-``EXPERIMENT`` with :func:`phase_experiment`. The data file holds the per-cell means over seeds
-(``grid[name][iy][ix]``) and the predicted boundary as polylines.
+The module owning a phase diagram (the regime whose boundary it maps, :mod:`simulations.regimes`)
+defines its cell function ``cell(params, x, y, seed) -> {name: float}`` and builds the figure's
+:class:`~simulations.experiments.base.Experiment` with :func:`phase_experiment`, naming the module
+and the cell function. The data file holds the per-cell means over seeds (``grid[name][iy][ix]``)
+and the predicted boundary as polylines. The finding and verdict of a phase diagram take
+``(data, params)``: the closed-form margins they compare with are computed from the run's
+parameters, never from copied numbers.
 """
 from __future__ import annotations
 
@@ -18,21 +22,25 @@ from .base import Experiment
 
 
 def evaluate_cell(point: dict) -> dict:
+    """The cell function ``point["cell"]`` of module ``point["module"]`` at one grid point and seed
+    (picklable: runs in sweep workers); non-finite values become None."""
     mod = importlib.import_module(point["module"])
-    out = mod.cell(point["params"], point["x"], point["y"], point["seed"])
+    out = getattr(mod, point["cell"])(point["params"], point["x"], point["y"], point["seed"])
     return {k: (float(v) if math.isfinite(v) else None) for k, v in out.items()}   # JSON has no NaN
 
 
-def phase_experiment(*, id: str, claims: list, title: str, prediction: str, module: str,
+def phase_experiment(*, id: str, claims: list, title: str, prediction: str, module: str, cell: str,
                      params: Callable[[bool], dict], panels: list, boundary: Callable[[dict], list],
-                     finding: Callable[[dict], str], verdict: Callable[[dict], str], xlabel: str, ylabel: str,
-                     version: str = "1") -> Experiment:
-    """``panels``: ``[{"value": name, "label": colourbar label, "level": contour level,
-    "vmin": .., "vmax": .., "cmap": ..}]``; ``boundary(params)`` -> ``[{"x": [...], "y": [...],
-    "label": ..., "panels": [panel indices]}]``."""
+                     finding: Callable[[dict, dict], str], verdict: Callable[[dict, dict], str], xlabel: str,
+                     ylabel: str, version: str = "1") -> Experiment:
+    """An :class:`Experiment` over the grid ``params["xs"]`` x ``params["ys"]`` x ``params["seeds"]``,
+    each point evaluated by ``module.<cell>(params, x, y, seed)``. ``panels``: ``[{"value": name,
+    "label": colourbar label, "level": contour level, "vmin": .., "vmax": .., "cmap": ..}]``;
+    ``boundary(params)`` -> ``[{"x": [...], "y": [...], "label": ..., "panels": [panel indices]}]``;
+    ``finding(data, params)`` and ``verdict(data, params)``."""
 
     def points(p):
-        return [{"module": module, "params": p, "x": x, "y": y, "seed": s}
+        return [{"module": module, "cell": cell, "params": p, "x": x, "y": y, "seed": s}
                 for y in p["ys"] for x in p["xs"] for s in p["seeds"]]
 
     def summarize(p, results):
@@ -49,7 +57,7 @@ def phase_experiment(*, id: str, claims: list, title: str, prediction: str, modu
 
     return Experiment(id=id, claims=claims, title=title, prediction=prediction, params=params, points=points,
                       evaluate=evaluate_cell, summarize=summarize, plot=plot, finding=finding, verdict=verdict,
-                      version=version)
+                      version=version, reads_params=True)
 
 
 def _mean_over_seeds(v: np.ndarray) -> np.ndarray:

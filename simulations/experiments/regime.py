@@ -1,8 +1,9 @@
 """One-parameter regime sweeps: every method's accuracy against a parameter, with the closed-form
 boundary drawn where docs/theory.md gives one.
 
-A regime module defines ``instance(params, x, seed) -> Instance`` (the same instance for every
-method) and builds its ``EXPERIMENT`` with :func:`regime_experiment`. The data file holds, for
+A regime module (:mod:`simulations.regimes`) defines ``instance(params, x, seed) -> Instance``
+(the same instance for every method) and builds its ``EXPERIMENT`` with :func:`regime_experiment`,
+naming itself as the module (this module imports no regime: the regimes import it). The data file holds, for
 every ``x`` and method, the mean accuracy with its 95% Student-t interval across seeds, the
 optional per-instance measurements (``Instance.measures``), and the predicted boundaries.
 """
@@ -15,7 +16,6 @@ from typing import Callable
 import numpy as np
 
 from simulations.accuracy import compare_methods
-from simulations.regimes.instance import Instance
 from theory.statistics import first_crossing, mean_ci
 
 from .base import Experiment
@@ -26,9 +26,11 @@ MEASURE_COLOURS = ["#CC79A7", "#009E73", "#D55E00", "#0072B2", "#E69F00"]
 
 
 def evaluate_point(point: dict) -> dict:
-    """Run every method on the instance ``point`` names (picklable: runs in sweep workers)."""
+    """Run every method on the instance ``point`` names (picklable: runs in sweep workers): the
+    :class:`simulations.regimes.instance.Instance` built by ``instance(params, x, seed)`` of the
+    module ``point["module"]``."""
     mod = importlib.import_module(point["module"])
-    inst: Instance = mod.instance(point["params"], point["x"], point["seed"])
+    inst = mod.instance(point["params"], point["x"], point["seed"])
     acc = compare_methods(inst.prior, inst.truth, labels=inst.labels, eta=inst.eta, seed=point["seed"],
                           items=inst.items, methods=inst.methods, enumerated=inst.enumerated,
                           constraints=inst.constraints, constraint_mask=inst.constraint_mask)

@@ -20,6 +20,8 @@ conditions (e.g. "coherence below zero-shot inside the window") are exact compar
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 CHECK_VERDICTS = ("holds", "fails", "holds-under-conditions")
@@ -47,5 +49,25 @@ def check_verdict(ok: bool) -> str:
     return "holds" if ok else "fails"
 
 
+def under_conditions(holds_inside: bool, counterexample_outside) -> str:
+    """Verdict for a claim true inside its conditions: ``holds-under-conditions`` when a
+    counterexample outside was found, ``holds`` when none was, ``fails`` when it fails inside."""
+    if not holds_inside:
+        return "fails"
+    return "holds" if counterexample_outside is None else "holds-under-conditions"
+
+
+@dataclass
+class CheckResult:
+    """What a regime's check measured (``check_result(quick)`` of a module of
+    :mod:`simulations.regimes`): its check verdict (:data:`CHECK_VERDICTS`), the measured values
+    (JSON-able) and the counterexample (an instance outside the conditions, or None). The check in
+    :mod:`proofs_check.c5_regimes` adds the claim's statement to it."""
+
+    verdict: str
+    measured: dict
+    counterexample: object = None
+
+
 __all__ = ["CHECK_VERDICTS", "FIGURE_VERDICTS", "FIGURE_TO_CHECK", "grid_step", "boundary_agrees",
-           "figure_verdict", "check_verdict"]
+           "figure_verdict", "check_verdict", "under_conditions", "CheckResult"]
