@@ -1,152 +1,50 @@
-"""``coherence bench``: speed ratios measured side by side in one process.
+"""``coherence bench``: speed ratios measured side by side in one process
+(:mod:`coherence.benchmarks.runner`; ``--scaling``: :mod:`coherence.benchmarks.scaling`).
 
-Each benchmark is a module in :mod:`coherence.benchmarks` (timing helpers: :mod:`coherence.benchmarks.timing`)
-defining ``NAME``, ``WHAT``, ``EXTRA`` (the pip extra that installs what it imports, or ``None``),
-``REQUIRES`` (the importable modules it needs) and ``run(quick: bool) -> dict`` with keys ``ours`` and ``baseline``
-(seconds), ``baseline_is`` and ``params``. This runner adds ``name``, ``what``,
-``ratio = baseline / ours`` and ``unit``. A module may also define ``report(row) -> str``:
-text printed under the table (without ``--json``) for what one ratio cannot show.
-
-* A **peer** row (a library that is not ours) also carries ``peer`` (library and version),
-  ``config`` (the peer configuration timed as ``baseline``), ``peer_best_config`` (the fastest
-  of the configurations swept, the others with their times in ``params["configs"]``) and
-  ``agreement`` (max abs difference of the two answers). ``config`` is the best one, so the ratio
-  is against the peer at its best.
-* A row with ``ratio < 1`` carries ``why``.
-* A baseline timed on a subset and scaled says so in ``extrapolated`` (``None`` when timed in full).
-* Where the baseline is a naive loop, the row also carries ``reference`` (seconds),
-  ``reference_is`` and ``ratio_vs_reference``: a vectorised numpy version written the way a
-  competent user would, timed in full unless ``reference_extrapolated`` says otherwise.
-
-Machines are shared and noisy, so only the ratio of two timings taken in the same run is
-meaningful; absolute seconds are reported for context. A benchmark whose extra is not installed
-is skipped with a one-line note on stderr; asking for it by name (``--only``) is an error
-naming the extra (exit 2).
+``--json`` prints one JSON list of rows on stdout (docs/cli.md); otherwise a table, and under it
+what a benchmark's own report adds. Progress and skip notes go to stderr. Asking by name
+(``--only``) for an unknown benchmark, or one whose extra is not installed, exits 2.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import sys
-from importlib.util import find_spec
+from simulations.io import dumps
 
-PEER_KEYS = ("peer", "config", "peer_best_config", "agreement")
-
-
-def discover() -> dict:
-    """``NAME -> module`` for every benchmark module (whether or not its extra is installed)."""
-    from . import benchmarks
-
-    out = {}
-    for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
-        mod = importlib.import_module(f"{benchmarks.__name__}.{info.name}")
-        if hasattr(mod, "NAME") and hasattr(mod, "run"):
-            out[mod.NAME] = mod
-    return out
-
-
-def missing_modules(mod) -> list:
-    """The modules in ``mod.REQUIRES`` that cannot be imported here."""
-    return [m for m in getattr(mod, "REQUIRES", ()) if find_spec(m) is None]
-
-
-def install_hint(mod) -> str:
-    extra = getattr(mod, "EXTRA", None)
-    missing = ", ".join(missing_modules(mod))
-    if extra is None:
-        return f"missing module(s) {missing}"
-    return f"needs the [{extra}] extra: pip install 'coherence-toolkit[{extra}]' (missing: {missing})"
+from .benchmarks import runner, scaling
+from .benchmarks.runner import BenchConfig
+from .benchmarks.scaling import ScalingConfig
+from .options import tuple_or_none
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
+    p.add_argument("--quick", action="store_true", default=BenchConfig.quick, help="smaller sizes, fewer repeats")
+    p.add_argument("--only", nargs="+", metavar="NAME", default=BenchConfig.only, help="run only these benchmarks")
     p.add_argument("--json", action="store_true", help="print one JSON list on stdout")
     p.add_argument("--list", action="store_true", help="list benchmark names and exit")
-    p.add_argument("--threads", type=int, default=1, metavar="N",
-                   help="BLAS/OpenMP threads for every benchmark, ours and peers alike (default 1: on a shared "
-                        "machine multi-threaded BLAS timings are dominated by contention); needs threadpoolctl")
+    p.add_argument("--threads", type=int, default=BenchConfig.threads, metavar="N",
+                   help=f"BLAS/OpenMP threads for every benchmark, ours and peers alike (default "
+                        f"{BenchConfig.threads}: on a shared machine multi-threaded BLAS timings are dominated by "
+                        f"contention); needs threadpoolctl")
     p.add_argument("--scaling", action="store_true",
                    help="time against n for the main fast paths and their baselines; write the log-log "
                         "figure (bench-scaling.png/.pdf) and its data (data/bench-scaling.json) under --out")
-    p.add_argument("--out", default="figures", metavar="DIR", help="folder for --scaling output (default: figures)")
+    p.add_argument("--out", default=ScalingConfig.out, metavar="DIR",
+                   help=f"folder for --scaling output (default: {ScalingConfig.out})")
 
 
-def make_row(name: str, mod, res: dict) -> dict:
-    """The runner's row for one benchmark result; checks the row contract (module docstring)."""
-    row = {"name": name, "what": mod.WHAT, "ours": res["ours"], "baseline": res["baseline"],
-           "baseline_is": res["baseline_is"], "ratio": res["baseline"] / res["ours"],
-           "unit": res.get("unit", "s"), "extrapolated": res.get("extrapolated"), "params": res.get("params", {})}
-    if "reference" in res:
-        row["ratio_vs_reference"] = res["reference"] / res["ours"]
-        row.setdefault("reference_extrapolated", res.get("reference_extrapolated"))
-    row.update({k: v for k, v in res.items() if k not in row})
-    if "peer" in row:
-        absent = [k for k in PEER_KEYS if k not in row]
-        if absent:
-            raise RuntimeError(f"benchmark {name}: peer row lacks {absent}")
-    if min(row["ratio"], row.get("ratio_vs_reference", 1.0)) < 1 and not row.get("why"):
-        raise RuntimeError(f"benchmark {name}: a ratio < 1 needs a 'why'")
-    return row
-
-
-def thread_limit(threads: int):
-    """A context limiting BLAS/OpenMP pools to ``threads`` (threadpoolctl, installed with the
-    [peers] extra); without threadpoolctl, a note and no limit."""
-    import contextlib
-
-    if not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"--threads: accepted range is an integer >= 1, got {threads!r}")
-    if find_spec("threadpoolctl") is None:
-        print("[bench] threadpoolctl not installed: BLAS thread count not limited", file=sys.stderr)
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=threads)
+def config_from(args) -> BenchConfig:
+    return BenchConfig(quick=bool(args.quick), only=tuple_or_none(args.only), threads=args.threads)
 
 
 def run(args) -> int:
-    registry = discover()
+    config = config_from(args)
+    registry = runner.discover()
     if args.list:
-        for name, mod in registry.items():
-            note = "" if not missing_modules(mod) else f"  [skipped here: {install_hint(mod)}]"
-            print(f"{name:24s} {mod.WHAT}{note}")
+        if registry:
+            print(runner.format_list(registry))
         return 0
     if args.scaling:
-        from .benchmarks import scaling
-
-        with thread_limit(getattr(args, "threads", 1)):
-            return scaling.run(args)
-    names = args.only or list(registry)
-    unknown = [n for n in names if n not in registry]
-    if unknown:
-        raise ValueError(f"--only: unknown benchmark(s) {unknown}; accepted: {sorted(registry)}")
-    if args.only:
-        for n in names:
-            if missing_modules(registry[n]):
-                raise ValueError(f"--only: benchmark {n} {install_hint(registry[n])}")
-    rows = []
-    threads = getattr(args, "threads", 1)
-    with thread_limit(threads):
-        for name in names:
-            mod = registry[name]
-            if missing_modules(mod):
-                print(f"[bench] skip {name}: {install_hint(mod)}", file=sys.stderr, flush=True)
-                continue
-            print(f"[bench] {name} ...", file=sys.stderr, flush=True)
-            row = make_row(name, mod, mod.run(bool(args.quick)))
-            row["blas_threads"] = threads
-            rows.append(row)
-    if args.json:
-        from simulations.io import dumps
-
-        print(dumps(rows, indent=2))
-    else:
-        print(f"{'name':24s} {'ours':>10s} {'baseline':>10s} {'ratio':>9s}  baseline is")
-        for r in rows:
-            print(f"{r['name']:24s} {r['ours']:10.4g} {r['baseline']:10.4g} {r['ratio']:9.3g}  {r['baseline_is']}")
-        for r in rows:
-            detail = getattr(registry[r["name"]], "report", None)
-            if detail is not None:
-                print(f"\n{r['name']}:\n{detail(r)}")
+        with runner.thread_limit(config.threads):
+            return scaling.run(ScalingConfig(quick=config.quick, out=args.out, threads=config.threads))
+    rows = runner.run_benchmarks(config, registry)
+    print(dumps(rows, indent=2) if args.json else runner.format_rows(rows, registry))
     return 0

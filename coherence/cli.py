@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from coherence import all_cmd, bench
-from proofs_check import runner as check_cmd
-from simulations import explore as explore_cmd
-from simulations import figures as figures_cmd
+from coherence import all as all_cmd
+from coherence import bench, check, explore, figures
 from simulations.lm.http_client import ServerError
 
 #: top-level third-party modules -> the optional extra that installs them (pyproject.toml)
@@ -74,10 +72,10 @@ def _lm_module():
 def commands() -> dict:
     """subcommand -> (module, one-line help), in --help order."""
     return {
-        "check": (check_cmd, "run every claim and identity check (docs/theory.md sections 3, 5)"),
+        "check": (check, "run every claim and identity check (docs/theory.md sections 3, 5)"),
         "bench": (bench, "measure fast paths against naive paths / peer libraries side by side"),
-        "figures": (figures_cmd, "regenerate figures, their data files and figures/manifest.json"),
-        "explore": (explore_cmd, "run one failure regime at chosen parameters and print a table"),
+        "figures": (figures, "regenerate figures, their data files and figures/manifest.json"),
+        "explore": (explore, "run one failure regime at chosen parameters and print a table"),
         "lm": (_lm_module(), "searches on real causal language models (needs the [lm] extra)"),
         "all": (all_cmd, "the main job: every check, every figure and the claims table"),
     }

@@ -1,8 +1,8 @@
-"""``coherence check``: run every claim and identity check and report verdicts (docs/cli.md).
+"""Running the claim and identity checks (``coherence check``, ``coherence all``; docs/cli.md):
+selection, the resumable record cache, and the table, markdown and claims-file formats.
 
-``--json`` prints one JSON list of records on stdout; ``--markdown`` prints the claims table
-for the README; otherwise a readable table. Progress goes to stderr. Exit status 0 exactly when
-every verdict equals its expectation, 1 otherwise, 2 for bad usage, 130 when interrupted.
+What a run does is a :class:`CheckRunConfig`; the command line (:mod:`coherence.check`) builds one
+and prints what :func:`run_checks` returns. Progress goes to stderr.
 
 Resume: every finished record is written at once, atomically, one file per check id, to
 ``<cache root>/checks/<fingerprint>-<quick|full>/<id>.json`` (the cache root of
@@ -12,20 +12,19 @@ fix their own seeds, so mode and code determine a record). A rerun after Ctrl-C 
 reads the finished records and runs only the rest. A check that raised (verdict ``error``) is
 not stored. A stored record carries the SHA-256 of its content and is checked on read
 (:func:`record_schema`): one that is damaged, edited (a hand-changed verdict), or of the wrong
-shape is run again, with one warning line on stderr. With ``--json``, an interrupted run still
-prints the records it finished.
+shape is run again, with one warning line on stderr.
 """
 from __future__ import annotations
 
 import json
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from simulations.io import cache_root, check_writable, dumps
+from simulations.io import atomic_write_json, atomic_write_text, cache_root, check_writable, dumps
 from simulations.stored import (anything, non_negative, nullable, number, obj, one_of, read_cache_entry, string,
                                 write_cache_entry)
-from simulations.sweep import add_cache_arguments, code_fingerprint
+from simulations.sweep import code_fingerprint
 
 from .registry import VERDICTS, all_checks, run_check, select
 
@@ -33,16 +32,18 @@ from .registry import VERDICTS, all_checks, run_check, select
 FINGERPRINTED = ("theory", "simulations", "proofs_check")
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller instances and fewer Monte Carlo draws (under 3 minutes on 2 cores)")
-    parser.add_argument("--only", nargs="+", metavar="ID",
-                        help="run only these checks: exact ids or prefixes (C5, C5.R9, I.chain)")
-    out = parser.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print one JSON list of records (docs/cli.md)")
-    out.add_argument("--markdown", action="store_true", help="print the claims table as markdown")
-    out.add_argument("--list", action="store_true", help="list the check ids and statements, run nothing")
-    add_cache_arguments(parser)
+@dataclass(frozen=True)
+class CheckRunConfig:
+    """A run of the checks; every default of ``coherence check`` is defined here, once."""
+
+    #: smaller instances and fewer Monte Carlo draws
+    quick: bool = False
+    #: exact check ids or prefixes (``C5``, ``C5.R9``, ``I.chain``); None: every check
+    only: tuple[str, ...] | None = None
+    #: the cache root (:func:`simulations.io.cache_root`); None: the default root
+    cache_dir: str | None = None
+    #: reuse and store finished records
+    use_cache: bool = True
 
 
 def cache_folder(root, quick: bool) -> Path:
@@ -50,14 +51,25 @@ def cache_folder(root, quick: bool) -> Path:
     return cache_root(root) / "checks" / f"{code_fingerprint(FINGERPRINTED)}-{'quick' if quick else 'full'}"
 
 
-def checked_cache_folder(args):
-    """:func:`cache_folder` for ``args`` (``--cache-dir``, ``--quick``), checked writable before
-    any check runs; None with ``--no-cache``."""
-    if getattr(args, "no_cache", False):
+def checked_cache_folder(config: CheckRunConfig):
+    """:func:`cache_folder` of ``config`` (its cache root and mode), checked writable before any
+    check runs; None when the cache is not used."""
+    if not config.use_cache:
         return None
-    folder = cache_folder(getattr(args, "cache_dir", None), bool(args.quick))
+    folder = cache_folder(config.cache_dir, bool(config.quick))
     check_writable(folder, argument="--cache-dir")
     return folder
+
+
+def selected_checks(config: CheckRunConfig) -> list:
+    """The registered checks ``config.only`` selects (all of them when None); raises
+    ``ValueError`` naming ``--only`` for an empty or unmatched pattern."""
+    return select(all_checks(), None if config.only is None else list(config.only))
+
+
+def as_expected(records: list) -> bool:
+    """Whether every verdict equals its expectation."""
+    return all(r["verdict"] == r["expected"] for r in records)
 
 
 def record_schema(check):
@@ -147,34 +159,12 @@ def format_markdown(records: list[dict], quick: bool = True) -> str:
     return "\n".join(lines)
 
 
-def print_json(records: list) -> None:
-    json.dump(records, sys.stdout, indent=1)
-    sys.stdout.write("\n")
-    sys.stdout.flush()
+def format_list(checks) -> str:
+    """One line per check: id, expected verdict and statement (``coherence check --list``)."""
+    return "\n".join(f"{c.id:<44} [{c.expected}] {c.statement}" for c in checks)
 
 
-def run(args) -> int:
-    checks = select(all_checks(), args.only)   # ValueError -> exit 2 via the CLI
-    if args.list:
-        for c in checks:
-            print(f"{c.id:<44} [{c.expected}] {c.statement}")
-        return 0
-    folder = checked_cache_folder(args)
-    records = []
-    t0 = time.perf_counter()
-    try:
-        run_checks(checks, bool(args.quick), folder, records)
-    except KeyboardInterrupt:
-        if args.json:       # the finished records are still one valid JSON document
-            print_json(records)
-        print(f"\ninterrupted after {len(records)}/{len(checks)} checks; they are kept: rerun to resume",
-              file=sys.stderr, flush=True)
-        raise
-    print(f"{len(checks)} checks in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    if args.json:
-        print_json(records)
-    elif args.markdown:
-        print(format_markdown(records, bool(args.quick)))
-    else:
-        print(format_table(records))
-    return 0 if all(r["verdict"] == r["expected"] for r in records) else 1
+def write_claims(out: Path, records: list, quick: bool) -> None:
+    """``out/claims.json`` (the records) and ``out/claims.md`` (the markdown claims table), atomically."""
+    atomic_write_json(Path(out) / "claims.json", records)
+    atomic_write_text(Path(out) / "claims.md", format_markdown(records, quick) + "\n")

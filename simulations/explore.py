@@ -1,17 +1,10 @@
-"""``coherence explore REGIME [--set NAME=VALUE ...] [--json]``: run one failure regime at chosen
-parameters and print, for each parameter value, every method's accuracy with its 95% interval
-across seeds, the per-instance measurements, and the closed-form predictions.
+"""Exploring one failure regime at chosen parameters (``coherence explore``; the command line is
+:mod:`coherence.explore`): :func:`explore` runs what an :class:`ExploreConfig` asks for, and its
+:class:`Exploration` gives, for each parameter value, every method's accuracy with its 95% interval
+across seeds, the per-instance measurements, and the closed-form predictions, as a table or JSON.
 
-``REGIME`` is a figure id or its tag (``R5``, ``C2``, ...; ``coherence explore --help`` lists them
-with their parameters). ``--set`` overrides one parameter (the quick defaults): a number, a
-comma-separated list (``xs=0.1,0.2``), ``x=VALUE`` for a single ``xs``, ``seeds=N`` for N seeds.
-
-Every value is checked before any worker starts (type, range, and for regime sweeps the instance
-is built once in this process), as given: never rounded first, so the run uses exactly the values
-checked. Bad input is one line naming the parameter and its accepted range, exit status 2.
-Ranges come from :data:`RANGES` by parameter name, from an experiment's ``extras["ranges"]`` when
-it declares them, and for the sweep axes (``xs``, ``ys`` and list parameters) from the span of
-the experiment's full default grid.
+The regime and its parameters are parsed and range-checked, before any worker starts, by
+:mod:`simulations.explore_params`.
 
 Verdict rule (docs/reliability.md): the regime's verdict compares measured and predicted switch
 points within two steps of the grid. explore judges only a sweep whose largest step along each
@@ -25,257 +18,29 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 
-from theory.validation import MAX_ENUMERATION
-
+from .explore_params import apply_sets, fmt_default, select_regime, validate
 from .io import dumps
-from .sweep import add_cache_arguments, code_fingerprint, sweep
-
-#: largest number of behaviour vectors k^n one explore point may enumerate (exact decoding runs at
-#: every point; kept below the library's limit so one point stays interactive)
-EXPLORE_ENUMERATION = min(MAX_ENUMERATION, 2**20)
-#: largest number of seeds
-MAX_SEEDS = 1000
-
-#: accepted range by parameter name: (kind, low, high, low_open, high_open, meaning)
-RANGES = {
-    "n": ("int", 2, None, False, False, "items (k^n <= 2^20 behaviours are enumerated)"),
-    "K": ("int", 2, 8, False, False, "labels per item"),
-    "m": ("int", 1, 64, False, False, "concepts / labelled items of the construction"),
-    "groups": ("int", 2, 6, False, False, "constraint groups"),
-    "n_random": ("int", 1, 1000, False, False, "random instances"),
-    "runs": ("int", 1, 1000, False, False, "independent runs"),
-    "sweeps": ("int", 1, 10000, False, False, "Gibbs sweeps"),
-    "burn": ("int", 0, 10000, False, False, "burn-in sweeps"),
-    "rho_n": ("int", 2, 64, False, False, "items of the correlation runs"),
-    "alpha": ("float", 0.0, 100.0, True, False, "concentration"),
-    "signal": ("float", 0.0, 100.0, False, False, "signal strength"),
-    "agree": ("float", 0.0, 1.0, False, False, "fraction of items where two concepts agree"),
-}
-for _eps in ("eps", "eps_t", "eps_w", "eps_o", "eps_r", "eps_f", "gap_eps"):
-    RANGES[_eps] = ("float", 0.0, 0.5, True, True, "flip probability per item")
-RANGES["eta"] = ("float", 0.0, 0.5, False, True, "label flip probability")
-for _w in ("w_t", "w_w", "w_o", "w_flipped"):
-    RANGES[_w] = ("float", 0.0, 1.0, True, True, "prior weight of a concept")
+from .sweep import code_fingerprint, sweep
 
 
-def add_arguments(p) -> None:
-    p.add_argument("regime", metavar="REGIME", help="regime or figure id, e.g. R5 or R5-compressibility-bias "
-                                                    "(the list and each one's parameters are below)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a parameter (repeatable); x=V runs the single value V; seeds=N uses N seeds")
-    p.add_argument("--full", action="store_true", help="start from the full (not quick) parameters")
-    p.add_argument("--jobs", type=int, default=2, help="parallel workers (-1 = all cores; default 2)")
-    add_cache_arguments(p)
-    p.add_argument("--json", action="store_true", help="print one JSON document (the summarised data)")
+@dataclass(frozen=True)
+class ExploreConfig:
+    """One exploration; every default of ``coherence explore`` is defined here, once."""
 
-
-# -- parameters: parsing and ranges ---------------------------------------------------------------
-
-def _kind(default) -> str:
-    if isinstance(default, bool):
-        return "bool"
-    if isinstance(default, int):
-        return "int"
-    return "float"
-
-
-def _describe(kind, lo, hi, lo_open=False, hi_open=False) -> str:
-    what = "an integer" if kind == "int" else "a number"
-    if lo is None and hi is None:
-        return what
-    left = "(" if lo_open else "["
-    right = ")" if hi_open or hi is None else "]"
-    return f"{what} in {left}{'-inf' if lo is None else lo:g}, {'inf' if hi is None else hi:g}{right}"
-
-
-def _grid_span(exp, name):
-    """``(low, high)`` of the experiment's full default list ``name`` (None if it has none)."""
-    values = exp.params(False).get(name)
-    if isinstance(values, list) and values and all(isinstance(v, (int, float)) for v in values):
-        return min(values), max(values)
-    return None
-
-
-def param_range(exp, name: str, params: dict):
-    """``(kind, low, high, low_open, high_open, meaning)`` accepted for ``name`` in ``exp``."""
-    # exp None: ranges by name only (apply_sets on a plain dict)
-    declared = (getattr(exp, "extras", None) or {}).get("ranges", {})
-    default = (exp.params(True) if exp is not None else params).get(name)
-    is_list = isinstance(default, list)
-    kind = _kind(default[0] if is_list and default else default)
-    if name in declared:
-        lo, hi = declared[name]
-        return kind, lo, hi, False, False, "declared by the experiment"
-    if name == "n":
-        k = int(params.get("K", 2))
-        meaning = RANGES["n"][5] + (f", here k = K = {k}" if "K" in params else "")
-        return "int", 2, int(math.log(EXPLORE_ENUMERATION) / math.log(k) + 1e-9), False, False, meaning
-    if name in RANGES and not is_list:
-        return RANGES[name]
-    span = _grid_span(exp, name) if exp is not None else None
-    if span is not None:
-        return kind, span[0], span[1], False, False, "the span of the full default grid"
-    return kind, None, None, False, False, "no range known"
-
-
-def _parse_number(name: str, text: str, kind: str, exp, params):
-    rng = param_range(exp, name, params)
-    accepted = _describe(*rng[:5])
-    try:
-        x = float(text)
-    except ValueError:
-        raise ValueError(f"--set {name}={text}: {name} must be {accepted}") from None
-    if not math.isfinite(x):
-        raise ValueError(f"--set {name}={text}: {name} must be {accepted}")
-    if kind == "int":
-        if not x.is_integer():
-            raise ValueError(f"--set {name}={text}: {name} must be {accepted} (an integer parameter)")
-        return int(x)
-    return x
-
-
-def _shown(value) -> str:
-    """``value`` as short as possible without hiding what was given: ``%g`` unless that rounds
-    it (``0.50000001`` is shown as such, never as ``0.5``)."""
-    short = f"{value:g}"
-    if float(short) == value:
-        return short
-    return str(value) if isinstance(value, int) else repr(float(value))
-
-
-def _in_range(name: str, value, exp, params) -> None:
-    kind, lo, hi, lo_open, hi_open, meaning = param_range(exp, name, params)
-    bad = (lo is not None and (value < lo or (lo_open and value == lo))) or \
-          (hi is not None and (value > hi or (hi_open and value == hi)))
-    if bad:
-        raise ValueError(f"--set {name}={_shown(value)}: {name} must be {_describe(kind, lo, hi, lo_open, hi_open)} "
-                         f"({meaning})")
-
-
-def _seeds(text: str) -> list:
-    if "," not in text:
-        try:
-            count = float(text)
-        except ValueError:
-            count = float("nan")
-        if not (math.isfinite(count) and count.is_integer() and 1 <= count <= MAX_SEEDS):
-            raise ValueError(f"--set seeds={text}: seeds must be a number of seeds, an integer in [1, {MAX_SEEDS}], "
-                             f"or a list of seeds (integers >= 0, e.g. seeds=0,5,7)")
-        return list(range(int(count)))
-    out = []
-    for t in text.split(","):
-        try:
-            s = float(t)
-        except ValueError:
-            s = float("nan")
-        if not (math.isfinite(s) and s.is_integer() and 0 <= s < 2**31):
-            raise ValueError(f"--set seeds={text}: each seed must be an integer in [0, {2**31 - 1}], got {t!r}")
-        out.append(int(s))
-    if len(set(out)) != len(out) or len(out) > MAX_SEEDS:
-        raise ValueError(f"--set seeds={text}: seeds must be distinct, at most {MAX_SEEDS}")
-    return out
-
-
-def apply_sets(params: dict, sets: list, exp=None) -> dict:
-    """``params`` updated by ``NAME=VALUE`` strings; types follow the defaults and every value is
-    checked against :func:`param_range`. Raises ``ValueError`` naming the parameter."""
-    out = dict(params)
-    for s in sets:
-        if "=" not in s:
-            raise ValueError(f"--set expects NAME=VALUE, got {s!r}")
-        name, value = s.split("=", 1)
-        name = name.strip()
-        if name == "x":
-            name = "xs"
-        if name == "seeds":
-            out["seeds"] = _seeds(value)
-            continue
-        if name not in out or name in ("quick", "seed"):
-            accepted = ", ".join(sorted(k for k in out if k not in ("quick", "seed")))
-            raise ValueError(f"--set {name}: unknown parameter of {exp.id if exp else 'this regime'}; "
-                             f"accepted: {accepted} (and x)")
-        default = out[name]
-        if isinstance(default, list):
-            kind = _kind(default[0]) if default else "float"
-            parts = [t for t in value.split(",")]
-            if not value or any(t.strip() == "" for t in parts):
-                raise ValueError(f"--set {name}={value}: {name} must be a comma-separated list of numbers")
-            vals = [_parse_number(name, t, kind, exp, out) for t in parts]
-            if any(b <= a for a, b in zip(vals, vals[1:])):
-                raise ValueError(f"--set {name}={value}: {name} must be strictly increasing")
-            out[name] = vals
-        else:
-            out[name] = _parse_number(name, value, _kind(default), exp, out)
-    return out
-
-
-def validate(exp, params: dict, sets=()) -> None:
-    """Check every parameter against its range, then (regime sweeps) build each instance once,
-    so a value the model rejects is a one-line error before any worker starts."""
-    # n last: its range depends on K
-    for name, value in sorted(params.items(), key=lambda kv: kv[0] == "n"):
-        if name in ("quick", "seed", "seeds"):
-            continue
-        for v in (value if isinstance(value, list) else [value]):
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                _in_range(name, v, exp, params)
-    points = exp.points(params)
-    point = points[0] if points and isinstance(points[0], dict) else {}
-    # a regime sweep's point names the module whose instance(params, x, seed) it evaluates; a phase
-    # diagram's point also names its cell function (simulations.experiments.phase)
-    if point.get("module") and "cell" not in point:
-        import importlib
-
-        build = getattr(importlib.import_module(point["module"]), "instance", None)
-        for x in (params.get("xs") or [] if build else []):
-            try:
-                build(params, x, params["seeds"][0])
-            except (ValueError, ZeroDivisionError, OverflowError) as exc:
-                given = " ".join(sets) or "(defaults)"
-                raise ValueError(f"--set {given}: {exp.id} cannot be built at x = {x:g} with these parameters: "
-                                 f"{exc}") from None
-
-
-# -- regimes listing (explore --help) ---------------------------------------------------------------
-
-def _fmt_default(v) -> str:
-    if isinstance(v, list):
-        if len(v) > 4:
-            return f"{_shown(v[0])}..{_shown(v[-1])} ({len(v)} values)" if all(isinstance(t, (int, float)) for t in v) \
-                else str(v)
-        return ",".join(_shown(t) for t in v)
-    return _shown(v) if isinstance(v, (int, float)) else str(v)
-
-
-def help_epilog() -> str:
-    """Every regime with its parameters: quick default and accepted range."""
-    from .experiments import REGISTRY
-
-    lines = ["regimes and their parameters (quick default; accepted values):"]
-    for exp in REGISTRY():
-        p = exp.params(True)
-        lines.append(f"  {exp.id}  ({', '.join(exp.claims)})")
-        for name, v in p.items():
-            if name == "seeds":
-                lines.append(f"      seeds = {len(v)}  (a count in [1, {MAX_SEEDS}] or a list of seeds)")
-                continue
-            kind, lo, hi, lo_open, hi_open, _ = param_range(exp, name, p)
-            lines.append(f"      {name} = {_fmt_default(v)}  ({_describe(kind, lo, hi, lo_open, hi_open)})")
-    lines.append("verdict: judged only when each axis' largest step is at most the quick default grid's "
-                 "(tolerance <= 2 such steps); see docs/reliability.md")
-    return "\n".join(lines)
-
-
-def select_regime(name: str):
-    from .experiments import REGISTRY, select
-
-    try:
-        return select([name])[0]
-    except ValueError:
-        ids = ", ".join(e.id for e in REGISTRY())
-        raise ValueError(f"REGIME {name!r} is not a regime or figure id; valid: {ids} "
-                         f"(tags such as R5 work too)") from None
+    #: regime or figure id, or its tag (``R5``)
+    regime: str
+    #: ``NAME=VALUE`` overrides, applied in order (:func:`~simulations.explore_params.apply_sets`)
+    sets: tuple[str, ...] = ()
+    #: start from the full (not quick) parameters
+    full: bool = False
+    #: parallel workers (-1 = all cores)
+    jobs: int = 2
+    #: the cache root (:func:`simulations.io.cache_root`); None: the default root
+    cache_dir: str | None = None
+    #: reuse and store finished sweep points
+    use_cache: bool = True
 
 
 # -- output -------------------------------------------------------------------------------------------
@@ -290,7 +55,7 @@ def params_line(params: dict, defaults: dict) -> str:
     for k, v in params.items():
         if k in ("quick", "seed", "xs", "ys"):
             continue
-        val = f"{len(v)}" if k == "seeds" else _fmt_default(v)
+        val = f"{len(v)}" if k == "seeds" else fmt_default(v)
         shown.append(f"{k} = {val}" + (" (set)" if v != defaults.get(k) else ""))
     return "parameters: " + ", ".join(shown)
 
@@ -382,27 +147,45 @@ def _table(exp, data, params, defaults) -> str:
     return "\n".join(lines)
 
 
-def run(args) -> int:
+@dataclass(frozen=True)
+class Exploration:
+    """What :func:`explore` measured: the experiment, the parameters run (and the defaults they
+    changed), the summarised data and the :func:`judgement` of the verdict."""
+
+    exp: object
+    params: dict
+    defaults: dict
+    data: dict
+    judgement: dict
+
+    def as_json(self) -> str:
+        """One JSON document (docs/cli.md)."""
+        j = self.judgement
+        finding, verdict = self.exp.judge(self.data, self.params) if j["judged"] else (None, "not judged")
+        return dumps({"id": self.exp.id, "params": self.params, "data": self.data, "finding": finding,
+                      "verdict": verdict, "judgement": j}, sort_keys=True)
+
+    def table(self) -> str:
+        """The readable table."""
+        return _table(self.exp, self.data, self.params, self.defaults)
+
+
+def explore(config: ExploreConfig) -> Exploration:
+    """Check every value of ``config`` (a one-line ``ValueError`` naming it), then run the sweep."""
     from .experiments.base import rounded
     from .figures import check_cache_dir, check_jobs
 
-    exp = select_regime(args.regime)
-    check_jobs(args.jobs)
+    exp = select_regime(config.regime)
+    check_jobs(config.jobs)
+    sets = list(config.sets)
     # the defaults are rounded as figures rounds them (same points, same cache entries); values
     # given by --set are not: the range checks and the run both see them exactly as given
-    defaults = rounded(exp.params(not args.full))
-    params = apply_sets(defaults, args.sets, exp)
-    params = dict(params, quick=not args.full, seed=0)
-    validate(exp, params, args.sets)
-    cache = check_cache_dir(args)
+    defaults = rounded(exp.params(not config.full))
+    params = apply_sets(defaults, sets, exp)
+    params = dict(params, quick=not config.full, seed=0)
+    validate(exp, params, sets)
+    cache = check_cache_dir(config.cache_dir, config.use_cache)
     results = sweep(exp.evaluate, exp.points(params), salt=f"{exp.id}:{exp.version}:{code_fingerprint()}",
-                    cache=cache, use_cache=cache is not None, n_jobs=args.jobs, desc=exp.id)
+                    cache=cache, use_cache=cache is not None, n_jobs=config.jobs, desc=exp.id)
     data = json.loads(dumps(rounded(exp.summarize(params, results)), sort_keys=True))
-    j = judgement(exp, data, params)
-    if args.json:
-        finding, verdict = exp.judge(data, params) if j["judged"] else (None, "not judged")
-        print(dumps({"id": exp.id, "params": params, "data": data, "finding": finding, "verdict": verdict,
-                     "judgement": j}, sort_keys=True))
-    else:
-        print(_table(exp, data, params, defaults))
-    return 0
+    return Exploration(exp=exp, params=params, defaults=defaults, data=data, judgement=judgement(exp, data, params))

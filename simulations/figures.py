@@ -1,4 +1,5 @@
-"""``coherence figures [--quick] [--only ID ...] [--out DIR]``: regenerate every figure.
+"""Regenerating the figures (``coherence figures``, ``coherence all``): :func:`produce_all` runs
+what a :class:`FiguresConfig` asks for; the command line is :mod:`coherence.figures`.
 
 For each experiment of :mod:`simulations.experiments` (in registry order) this runs its sweep
 (parallel, cached, resumable: :mod:`simulations.sweep`), writes the data file
@@ -9,7 +10,7 @@ interrupted run leaves a manifest of the figures it finished. Entries of an exis
 that are not regenerated (other ids, or figures left out by ``--only``) are kept; a manifest
 that fails its schema (:func:`read_manifest`) is started afresh, with one warning line on stderr.
 
-Every argument is checked before any work starts (``--out``, its ``data/`` subfolder and
+Every setting is checked before any work starts (:func:`validate`: ``--out``, its ``data/`` subfolder and
 ``--readme`` writable, the cache folder writable, ``--seed`` and ``--jobs`` in range, the
 ``[dask]`` extra present for ``--backend dask``): a bad one is a one-line error and exit status 2.
 """
@@ -20,30 +21,64 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .io import atomic_write_bytes, atomic_write_text, check_writable
 from .stored import list_of, obj, read_or_warn, string
-from .sweep import BACKENDS, add_cache_arguments, cache_dir, code_fingerprint, require_dask, sweep
+from .sweep import cache_dir, code_fingerprint, require_dask, sweep
 
 #: seeds accepted by ``--seed`` (numpy seed sequences need non-negative integers)
 MAX_SEED = 2**31 - 1
 
 
-def add_arguments(p) -> None:
-    p.add_argument("--quick", action="store_true", help="small grids and few seeds (minutes on 2 cores)")
-    p.add_argument("--only", nargs="+", metavar="ID", default=None,
-                   help="figure ids (or unique prefixes such as R5) to regenerate; see --list")
-    p.add_argument("--out", default="figures", help="output folder (default: figures)")
-    p.add_argument("--list", action="store_true", help="list the figure ids and exit")
-    p.add_argument("--jobs", type=int, default=2, help="parallel workers (-1 = all cores; default 2)")
-    p.add_argument("--backend", choices=BACKENDS, default="loky", help="joblib backend (default loky)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="dask scheduler address for --backend dask (default: a local cluster)")
-    add_cache_arguments(p)
-    p.add_argument("--seed", type=int, default=0, help=f"base seed of every experiment, 0..{MAX_SEED} (default 0)")
-    p.add_argument("--readme", default=None, metavar="FILE",
-                   help="also write a markdown section showing every figure of the manifest with its finding")
+@dataclass(frozen=True)
+class FiguresConfig:
+    """A run of the figures; every default of ``coherence figures`` is defined here, once."""
+
+    #: small grids and few seeds
+    quick: bool = False
+    #: figure ids or unique prefixes (``R5``); None: every figure
+    only: tuple[str, ...] | None = None
+    #: output folder of the figures, their data files and the manifest
+    out: str = "figures"
+    #: parallel workers (-1 = all cores)
+    jobs: int = 2
+    #: joblib backend (:data:`simulations.sweep.BACKENDS`)
+    backend: str = "loky"
+    #: dask scheduler address for the dask backend (None: a local cluster)
+    scheduler: str | None = None
+    #: the cache root (:func:`simulations.io.cache_root`); None: the default root
+    cache_dir: str | None = None
+    #: reuse and store finished sweep points
+    use_cache: bool = True
+    #: base seed of every experiment, 0..MAX_SEED
+    seed: int = 0
+    #: also write a markdown section showing every figure of the manifest (None: none)
+    readme: str | None = None
+
+
+@dataclass(frozen=True)
+class FiguresRun:
+    """What :func:`produce_all` did: the figures asked for, the manifest entries, those that failed."""
+
+    out: Path
+    ids: tuple
+    figs: list
+    failed: list
+    seconds: float
+
+    @property
+    def status(self) -> int:
+        """Exit status: 1 when a figure failed."""
+        return 1 if self.failed else 0
+
+    def summary(self) -> str:
+        """The lines ``coherence figures`` prints: a count, then each figure's verdict and finding."""
+        lines = [f"{len(self.ids) - len(self.failed)} figure(s) written to {self.out}/ in {self.seconds:.0f} s"
+                 + (f"; failed: {', '.join(self.failed)}" if self.failed else "")]
+        lines += [f"  {e['id']:34s} [{e['verdict']}] {e['finding']}" for e in self.figs if e["id"] in self.ids]
+        return "\n".join(lines)
 
 
 def check_jobs(jobs: int) -> None:
@@ -51,33 +86,33 @@ def check_jobs(jobs: int) -> None:
         raise ValueError(f"--jobs must be -1 (all cores) or a positive integer, got {jobs}")
 
 
-def check_cache_dir(args):
-    """The sweep cache folder named by ``--cache-dir`` (or the default), checked writable;
-    None with ``--no-cache``."""
-    if args.no_cache:
+def check_cache_dir(cache_root=None, use_cache: bool = True):
+    """The sweep cache folder under ``cache_root`` (None: the default root), checked writable;
+    None when the cache is not used."""
+    if not use_cache:
         return None
-    folder = cache_dir(args.cache_dir)
+    folder = cache_dir(cache_root)
     check_writable(folder, argument="--cache-dir")
     return folder
 
 
-def validate(args):
-    """Check every argument before any work; returns the sweep cache folder (or None)."""
-    check_jobs(args.jobs)
-    if not 0 <= args.seed <= MAX_SEED:
-        raise ValueError(f"--seed must be an integer in [0, {MAX_SEED}], got {args.seed}")
-    if args.backend == "dask":
+def validate(config: FiguresConfig):
+    """Check every setting before any work; returns the sweep cache folder (or None)."""
+    check_jobs(config.jobs)
+    if not 0 <= config.seed <= MAX_SEED:
+        raise ValueError(f"--seed must be an integer in [0, {MAX_SEED}], got {config.seed}")
+    if config.backend == "dask":
         require_dask()
     # the data files go to a subfolder: a read-only (or file) DIR/data must fail here, not after
     # the figure has been computed
-    for folder in (Path(args.out), Path(args.out) / "data"):
+    for folder in (Path(config.out), Path(config.out) / "data"):
         check_writable(folder, argument="--out")
-    if args.readme:
-        readme = Path(args.readme)
+    if config.readme:
+        readme = Path(config.readme)
         if readme.is_dir():
-            raise ValueError(f"--readme: {args.readme!r} is a folder, expected a markdown file")
+            raise ValueError(f"--readme: {config.readme!r} is a folder, expected a markdown file")
         check_writable(readme.parent, argument="--readme")
-    return check_cache_dir(args)
+    return check_cache_dir(config.cache_dir, config.use_cache)
 
 
 def code_version() -> str:
@@ -191,19 +226,25 @@ def write_manifest(path: Path, entries: dict, order: dict) -> list:
     return figs
 
 
-def run(args) -> int:
+def figure_list() -> str:
+    """One line per figure: id, claims and title (``coherence figures --list``)."""
+    from .experiments import REGISTRY
+
+    return "\n".join(f"{exp.id:34s} {', '.join(exp.claims):18s} {exp.title}" for exp in REGISTRY())
+
+
+def produce_all(config: FiguresConfig) -> FiguresRun:
+    """Check ``config`` (:func:`validate`), then produce each figure it selects, rewriting the
+    manifest after every one (and the readme section at the end, when asked). A figure that
+    raises is reported on stderr and in :attr:`FiguresRun.failed`; the others go on."""
     from .experiments import REGISTRY, select
 
-    if args.list:
-        for exp in REGISTRY():
-            print(f"{exp.id:34s} {', '.join(exp.claims):18s} {exp.title}")
-        return 0
-    exps = select(args.only)
-    cache = validate(args)
-    out = Path(args.out)
+    exps = select(None if config.only is None else list(config.only))
+    cache = validate(config)
+    out = Path(config.out)
     version = code_version()
     manifest_path = out / "manifest.json"
-    # keep entries written by other producers (and, with --only, the figures not regenerated now)
+    # keep entries written by other producers (and, with only, the figures not regenerated now)
     entries = {e["id"]: e for e in read_manifest(manifest_path)}
     order = {e.id: j for j, e in enumerate(REGISTRY())}
     failed = []
@@ -212,7 +253,7 @@ def run(args) -> int:
         t0 = time.perf_counter()
         print(f"[figures] {exp.id} ...", file=sys.stderr, flush=True)
         try:
-            entry = produce(exp, out, args.quick, args.seed, args.jobs, args.backend, args.scheduler,
+            entry = produce(exp, out, config.quick, config.seed, config.jobs, config.backend, config.scheduler,
                             cache is not None, cache)
         except KeyboardInterrupt:
             raise
@@ -225,11 +266,7 @@ def run(args) -> int:
         figs = write_manifest(manifest_path, entries, order)     # after every figure: nothing lost on a kill
         print(f"[figures] {exp.id}: {entry['finding']} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
     figs = write_manifest(manifest_path, entries, order)
-    if args.readme:
-        write_readme(Path(args.readme), figs, out)
-    print(f"{len(exps) - len(failed)} figure(s) written to {out}/ in {time.perf_counter() - t_all:.0f} s"
-          + (f"; failed: {', '.join(failed)}" if failed else ""))
-    for e in figs:
-        if e["id"] in {x.id for x in exps}:
-            print(f"  {e['id']:34s} [{e['verdict']}] {e['finding']}")
-    return 1 if failed else 0
+    if config.readme:
+        write_readme(Path(config.readme), figs, out)
+    return FiguresRun(out=out, ids=tuple(e.id for e in exps), figs=figs, failed=failed,
+                      seconds=time.perf_counter() - t_all)

@@ -45,13 +45,6 @@ from .stored import anything, dict_of, obj, one_of, read_cache_entry, same_json,
 BACKENDS = ("loky", "sequential", "dask")
 
 
-def add_cache_arguments(p) -> None:
-    """``--cache-dir DIR`` (the cache root, :func:`simulations.io.cache_root`) and ``--no-cache``
-    for a subcommand that caches its results."""
-    p.add_argument("--cache-dir", default=None, metavar="DIR", help=CACHE_DIR_HELP)
-    p.add_argument("--no-cache", action="store_true", help="recompute everything; read and write no cache")
-
-
 def cache_dir(path=None) -> Path:
     """The sweep cache folder: ``cache_root(path) / "sweeps"``."""
     return cache_root(path) / "sweeps"

@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-import coherence.bench as bench
+import coherence.benchmarks.runner as bench
 from coherence.cli import main
 
 HIDDEN = {"torch", "transformers", "constriction", "pgmpy", "sklearn"}

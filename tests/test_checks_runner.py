@@ -19,7 +19,8 @@ CHEAP = ["I.chain-rule", "I.loo-ratio", "C2.lambda-eta-map", "C5.R2", "C5.R12"]
 
 
 def _run(*args):
-    p = subprocess.run([sys.executable, "-m", "proofs_check", *args], capture_output=True, text=True, timeout=300)
+    p = subprocess.run([sys.executable, "-m", "coherence.cli", "check", *args], capture_output=True, text=True,
+                       timeout=300)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -98,10 +99,11 @@ def test_raising_check_is_error_and_exit_1(scratch_registry, capsys):
 
     rec = run_check(scratch_registry["I.zz-raises"], True)
     assert rec["verdict"] == "error" and "deliberate" in rec["measured"]["error"]
-    from proofs_check import runner
+    from coherence import check
 
-    args = type("A", (), {"quick": True, "only": ["I.zz-raises"], "json": True, "markdown": False, "list": False})()
-    assert runner.run(args) == 1
+    args = type("A", (), {"quick": True, "only": ["I.zz-raises"], "json": True, "markdown": False, "list": False,
+                          "cache_dir": None, "use_cache": True})()
+    assert check.run(args) == 1
     assert json.loads(capsys.readouterr().out)[0]["verdict"] == "error"
 
 
@@ -110,10 +112,11 @@ def test_unexpected_verdict_exits_1(scratch_registry, capsys):
     def wrong(quick):
         return Outcome("fails", {"x": np.float64(1.0)})
 
-    from proofs_check import runner
+    from coherence import check
 
-    args = type("A", (), {"quick": True, "only": ["I.zz-wrong"], "json": False, "markdown": False, "list": False})()
-    assert runner.run(args) == 1
+    args = type("A", (), {"quick": True, "only": ["I.zz-wrong"], "json": False, "markdown": False, "list": False,
+                          "cache_dir": None, "use_cache": True})()
+    assert check.run(args) == 1
     assert "unexpected: I.zz-wrong" in capsys.readouterr().out
 
 

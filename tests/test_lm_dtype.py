@@ -239,7 +239,7 @@ def test_float32_and_bfloat16_coh_agree_on_tiny_random():
 # -- the benchmark row ---------------------------------------------------------------------------
 
 def test_bench_prints_the_side_by_side_table_under_its_row(monkeypatch, capsys):
-    import coherence.bench as bench
+    import coherence.benchmarks.runner as bench
     from coherence.benchmarks import lm_forward
     from coherence.cli import main
 

@@ -1,1 +1,1 @@
-"""One module per benchmark; see :mod:`coherence.bench`."""
+"""One module per benchmark; the runner is :mod:`coherence.benchmarks.runner`, the command :mod:`coherence.bench`."""

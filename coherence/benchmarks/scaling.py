@@ -26,10 +26,24 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class ScalingConfig:
+    """A scaling run; the defaults of ``coherence bench --scaling``'s own options are defined here, once."""
+
+    #: the quick grids and fewer repeats
+    quick: bool = False
+    #: folder of the figure (``OUT/bench-scaling.png``/``.pdf``) and its data (``OUT/data/``)
+    out: str = "figures"
+    #: BLAS/OpenMP threads the caller limited the run to, recorded with the data (None: not limited)
+    threads: int | None = None
+
 
 SEED = 0
 GRIDS = {  # quick, full
@@ -176,12 +190,14 @@ def plot(data: dict):
     return fig
 
 
-def run(args) -> int:
+def run(config: ScalingConfig) -> int:
+    """Time every series, write the figure and its data under ``config.out`` (checked writable
+    first), print the exponents and the files written; returns the exit status (0)."""
     from simulations.figures import code_version, save_figure
     from simulations.io import atomic_write_json, check_writable
 
-    out = check_writable(Path(args.out), argument="--out")
-    quick = bool(args.quick)
+    out = check_writable(Path(config.out), argument="--out")
+    quick = bool(config.quick)
     pick = 0 if quick else 1
     repeat = 2 if quick else 5
     series = {}
@@ -198,7 +214,7 @@ def run(args) -> int:
         s["exponents"] = {label: exponent(s["x"][: len(ys)], ys) for label, ys in s["curves"].items()}
         series[name] = s
     data = {"id": "bench-scaling", "seed": SEED, "quick": quick, "code_version": code_version(),
-            "blas_threads": getattr(args, "threads", None),
+            "blas_threads": config.threads,
             "params": {"grids": {k: v[pick] for k, v in GRIDS.items()}, "repeat": repeat,
                        "naive_max_vectors": NAIVE_MAX_VECTORS,
                        "exponent": f"least-squares slope of log y on log x over the {FIT_POINTS} largest sizes"},

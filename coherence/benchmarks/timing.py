@@ -1,5 +1,5 @@
 """Timing helpers of the benchmarks: best-of wall times, a peer swept over its configurations,
-and a peer row. They live below the runner (:mod:`coherence.bench`), which imports the
+and a peer row. They live below the runner (:mod:`coherence.benchmarks.runner`), which imports the
 benchmarks, so no benchmark imports the runner back."""
 from __future__ import annotations
 
