@@ -23,7 +23,7 @@ from coherence import all_cmd, bench
 from proofs_check import runner as check_cmd
 from simulations import explore as explore_cmd
 from simulations import figures as figures_cmd
-from simulations.lm.http_client import ServerError
+from simulations.lm.backends.http_client import ServerError
 
 #: top-level third-party modules -> the optional extra that installs them (pyproject.toml)
 EXTRA_OF = {

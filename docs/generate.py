@@ -85,7 +85,7 @@ def claim_index(checks: list, records: dict, figures: list) -> str:
         ids = ", ".join(f"`{c.id}`" for c in cs)
         mods = ", ".join(sorted({f"`{c.module.split('.')[-1]}`" for c in cs}))
         if key.startswith("P"):  # real-model predictions: judged from the table files, not by `check`
-            ids, mods = "`coherence lm predictions`", "`simulations.lm.predictions`"
+            ids, mods = "`coherence lm predictions`", "`simulations.lm.results.predictions`"
         figs = ", ".join(f"[{f}](docs/figures.md#{figure_anchor(f, figures)})" for f in row_figures(key, figures))
         name = "I" if key == "I" else key.split(".")[-1]
         lines.append(f"| [{name} {title}](docs/theory.md#{anchor}) | {ids} | {mods} | {figs or '-'} |")
@@ -172,7 +172,7 @@ def figures_page(checks: list, records: dict, figures: list) -> str:
 def _lm(fn):
     """A generator of a real-model block: reads the committed table files."""
     def gen(checks, records, figures):
-        from simulations.lm import report
+        from simulations.lm.results import report
 
         folder = ROOT / "figures" / "data" / "lm"
         return fn(report, folder, report.load_tables(folder))
