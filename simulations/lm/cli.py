@@ -543,7 +543,7 @@ def run(args) -> int:
     if cmd == "figures":
         from simulations.lm.results.figures import produce
         from simulations.lm.results.training_figure import produce_training_figure
-        from simulations.lm.results.training_table import is_training, read_any_table
+        from simulations.lm.results.training_file import is_training, read_any_table
 
         # training table files draw the in-context vs training figure (P7); the others the rest
         kinds = [is_training(read_any_table(f)) for f in args.files]

@@ -440,7 +440,7 @@ def summary_markdown(data) -> str:
 def report(files, as_json: bool = False) -> int:
     """Print the predictions of each file: P1-P6 and P8 for a table file, P7 for a training table
     file (told apart by its ``kind`` field, :mod:`simulations.lm.results.training_table`)."""
-    from simulations.lm.results.training_table import is_training, read_any_table
+    from simulations.lm.results.training_file import is_training, read_any_table
 
     out = []
     for f in files:

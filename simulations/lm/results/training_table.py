@@ -3,7 +3,8 @@
 One JSON file per (model, n, settings): ``DIR/train-{model}-n{n}-{key}.json`` where ``key``
 hashes :class:`TrainTableConfig`. It holds one record per (task, seed), written atomically as
 soon as it is done, so an interrupted run loses at most the record in progress and a rerun skips
-what is done (the file is schema-checked whenever it is read: :func:`read_training_file`).
+what is done (the file is schema-checked whenever it is read:
+:func:`simulations.lm.results.training_file.read_training_file`).
 
 A record holds, for the task's ``n`` items (``make_task(task, n, seed)``, the family's default
 prompt format):
@@ -41,15 +42,12 @@ from pathlib import Path
 import numpy as np
 
 from simulations.io import atomic_write_json, file_lock
-from simulations.stored import (BadStoredFile, dict_of, field_path, integer, list_of, non_negative, nullable, number,
-                                obj, one_of, read_user_file, string, boolean)
 
 from simulations.lm.searches.coherence_estimate import evaluation_orders
 from simulations.lm.searches.prequential_training import (TrainConfig, coherence_through_training_over_orders,
                                                           fine_tuned_log_probs)
+from simulations.lm.results.training_file import KIND, read_training_file, record_key
 
-#: the ``kind`` field of a training table file (``lm predictions`` tells the two kinds apart by it)
-KIND = "training"
 #: random balanced labellings of every record's landscape
 RANDOM_LABELLINGS = 2
 
@@ -92,71 +90,6 @@ class TrainTableConfig:
 
 def training_path(out_dir, cfg: TrainTableConfig) -> Path:
     return Path(out_dir) / f"train-{cfg.model}-n{cfg.n}-{cfg.key()}.json"
-
-
-def record_key(task: str, seed: int) -> str:
-    """The ``records`` key of one (task, seed): ``"task|seed"``."""
-    return f"{task}|{seed}"
-
-
-# -- the file's schema -----------------------------------------------------------------------------
-
-labels = list_of(one_of(0, 1))
-per_order = list_of(number, min_len=1)
-COH = obj({"mean": number, "se": nullable(number), "orders": integer, "per_order": per_order})
-TRAIN_COH = obj({"mean": number, "se": nullable(number), "orders": integer, "per_order": per_order,
-                 "steps": non_negative, "tokens": non_negative, "seconds": non_negative},
-                {"per_block": list_of(list_of(number))})
-LABELLING = obj({"labels": labels, "accuracy": number, "in_context": COH, "train": TRAIN_COH})
-ROUND = obj({"round": integer, "labels": labels, "accuracy": nullable(number), "changed": integer,
-             "steps": non_negative, "tokens": non_negative})
-BOOTSTRAP = obj({"constraint": string, "start_labels": labels, "start_accuracy": nullable(number),
-                 "rounds": list_of(ROUND), "labels": labels, "accuracy": nullable(number), "fixed_point": boolean,
-                 "steps": non_negative, "tokens": non_negative, "seconds": non_negative})
-SCORED = obj({"accuracy": number, "auc": nullable(number), "steps": non_negative, "tokens": non_negative,
-              "seconds": non_negative})
-GENERALISATION = obj({"items": integer, "heldout_sha256": string, "bootstrap": SCORED, "golden": SCORED,
-                      "untouched": SCORED, "gap_recovered": nullable(number)})
-RECORD = obj({"task": string, "seed": integer, "n": integer, "task_sha256": string, "orders": list_of(list_of(integer)),
-              "labellings": obj({"gold": LABELLING}, {}), "bootstrap": BOOTSTRAP,
-              "generalisation": nullable(GENERALISATION), "tokens": non_negative, "steps": non_negative,
-              "seconds": non_negative})
-CONFIG = obj({"model": string, "n": integer, "block": integer, "lr": number, "epochs": integer, "rank": integer,
-              "coh_orders": integer, "rounds": integer, "heldout": integer, "dtype": string})
-
-
-def check_training(data, where: str = "") -> None:
-    """:class:`~simulations.stored.BadStoredFile` (the first bad field) unless ``data`` is a
-    training table file's content: ``kind``, ``config``, every record's fields above, every
-    labelling as a labelling object, each key the record's ``task|seed``."""
-    obj({"kind": one_of(KIND), "config": CONFIG, "records": dict_of(RECORD)}, {"model_info": obj()})(data, where)
-    for key, r in data["records"].items():
-        at = field_path(field_path(where, "records"), key)
-        if key != record_key(r["task"], r["seed"]):
-            raise BadStoredFile(at, f"the key is not the record's task|seed ({r['task']}|{r['seed']})")
-        dict_of(LABELLING)(r["labellings"], field_path(at, "labellings"))
-
-
-def read_training_file(path) -> dict:
-    """The training table file at ``path``, checked by :func:`check_training`; a missing,
-    unreadable or malformed file is a ``ValueError`` ``"training table file PATH: FIELD: REASON"``."""
-    return read_user_file(path, check_training, what="training table file")
-
-
-def is_training(data) -> bool:
-    """Whether a parsed file is a training table file (its ``kind`` field)."""
-    return isinstance(data, dict) and data.get("kind") == KIND
-
-
-def read_any_table(path) -> dict:
-    """A table file of ``coherence lm table`` or a training table file, told apart by ``kind``,
-    each checked by its own schema (a ``ValueError`` naming the file and the field otherwise)."""
-    from simulations.lm.results.table_file import check_table
-
-    def check(data, where):
-        check_training(data, where) if is_training(data) else check_table(data)
-
-    return read_user_file(path, check, what="table file")
 
 
 # -- the held-out items ----------------------------------------------------------------------------
