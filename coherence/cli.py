@@ -21,7 +21,7 @@ import sys
 
 from coherence import all as all_cmd
 from coherence import bench, check, explore, figures
-from simulations.lm.http_client import ServerError
+from simulations.lm.backends.http_client import ServerError
 
 #: top-level third-party modules -> the optional extra that installs them (pyproject.toml)
 EXTRA_OF = {

@@ -30,7 +30,7 @@ GALLERY = ("R5-compressibility-bias", "phase-R5-noise-vs-noise", "R9-pseudo-like
            "C3-kl-optimality", "R12-leaky-constraints", "LM-landscape", "LM-salience")
 #: README claim-index rows: (row key, theory.md heading prefix)
 ROWS = (("C1", "C1"), ("C2", "C2"), ("C3", "C3"), ("C4", "C4"), ("C5", "C5"),
-        *((f"C5.R{j}", f"R{j}") for j in range(1, 14)), ("I", "5."), *((f"P{j}", f"P{j}") for j in range(1, 7)))
+        *((f"C5.R{j}", f"R{j}") for j in range(1, 14)), ("I", "5."), *((f"P{j}", f"P{j}") for j in range(1, 9)))
 
 
 def slug(heading: str) -> str:
@@ -84,8 +84,6 @@ def claim_index(checks: list, records: dict, figures: list) -> str:
         cs = row_checks(key, checks)
         ids = ", ".join(f"`{c.id}`" for c in cs)
         mods = ", ".join(sorted({f"`{c.module.split('.')[-1]}`" for c in cs}))
-        if key.startswith("P"):  # real-model predictions: judged from the table files, not by `check`
-            ids, mods = "`coherence lm predictions`", "`simulations.lm.predictions`"
         figs = ", ".join(f"[{f}](docs/figures.md#{figure_anchor(f, figures)})" for f in row_figures(key, figures))
         name = "I" if key == "I" else key.split(".")[-1]
         lines.append(f"| [{name} {title}](docs/theory.md#{anchor}) | {ids} | {mods} | {figs or '-'} |")
@@ -172,7 +170,7 @@ def figures_page(checks: list, records: dict, figures: list) -> str:
 def _lm(fn):
     """A generator of a real-model block: reads the committed table files."""
     def gen(checks, records, figures):
-        from simulations.lm import report
+        from simulations.lm.results import report
 
         folder = ROOT / "figures" / "data" / "lm"
         return fn(report, folder, report.load_tables(folder))

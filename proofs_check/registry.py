@@ -7,7 +7,9 @@ is reported with verdict ``"error"`` (never equal to any expectation, so the run
 
 Verdicts: ``"holds"`` (the statement is true on every instance examined, within tolerance),
 ``"fails"`` (a counterexample was found; it is in ``counterexample``), and
-``"holds-under-conditions"`` (true inside the stated conditions, with a counterexample outside).
+``"holds-under-conditions"`` (true inside the stated conditions, with a counterexample outside)
+and ``"not judged"`` (the data cannot decide: the real-model predictions P1-P8 on undecided cases
+or without a committed file, :mod:`proofs_check.p_real_models`).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from simulations.io import json_safe
 from simulations.regimes.verdict import CHECK_VERDICTS, under_conditions  # noqa: F401  (checks import it here)
 
 VERDICTS = CHECK_VERDICTS
-CLAIMS = ("C1", "C2", "C3", "C4", "C5", "I")
+CLAIMS = ("C1", "C2", "C3", "C4", "C5", "I", *(f"P{j}" for j in range(1, 9)))
 
 
 @dataclass

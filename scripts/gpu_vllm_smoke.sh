@@ -6,7 +6,7 @@
 #   1. starts `vllm serve MODEL` on a free loopback port with prefix caching and top-20 logprobs,
 #   2. waits until GET /v1/models answers,
 #   3. runs zero-shot, leave-one-out and prequential conditionals and a bootstrap search through
-#      simulations.lm.backends (openai:URL#MODEL), twice: the second run must send 0 requests
+#      simulations.lm.backends.where (openai:URL#MODEL), twice: the second run must send 0 requests
 #      (response cache), and prints the accounting as JSON,
 #   4. stops the server by its pid.
 #
@@ -24,9 +24,9 @@ if ! "$PY" -c "import vllm" 2>/dev/null; then
 fi
 MODEL=${1:-${VLLM_MODEL:-}}
 if [ -z "$MODEL" ]; then
-  MODEL=$("$PY" -c "from simulations.lm.loader import smollm2_gguf_path; print(smollm2_gguf_path())")
+  MODEL=$("$PY" -c "from simulations.lm.backends.loader import smollm2_gguf_path; print(smollm2_gguf_path())")
 fi
-PORT=$("$PY" -c "from simulations.lm.llama_server import free_port; print(free_port())")
+PORT=$("$PY" -c "from simulations.lm.backends.llama_server import free_port; print(free_port())")
 LOG=$(mktemp /tmp/vllm-smoke.XXXXXX.log)
 NAME=smoke-model
 "$PY" -m vllm.entrypoints.openai.api_server --model "$MODEL" --served-model-name "$NAME" \
@@ -43,8 +43,8 @@ CACHE=$(mktemp -d /tmp/vllm-smoke-cache.XXXXXX)
 "$PY" - "$PORT" "$NAME" "$CACHE" <<'PYEOF'
 import json, sys
 import numpy as np
-from simulations.lm import backends
-from simulations.lm.agreement import SENTIMENT_FORMAT, sentiment_queries
+from simulations.lm.backends import where as backends
+from simulations.lm.backends.agreement import SENTIMENT_FORMAT, sentiment_queries
 from simulations.search import run_search
 
 port, name, cache = sys.argv[1:4]

@@ -233,7 +233,7 @@ def lm_table(tmp_path_factory):
 
 
 def test_lm_table_file_matches_docs(lm_table):
-    from simulations.lm.table import TableConfig
+    from simulations.lm.results.table import TableConfig
 
     path, data = lm_table
     assert json.loads(path.read_text()) == data  # --json prints the file
@@ -317,8 +317,8 @@ def test_theory_has_every_claim_and_regime():
 
 
 def test_the_documented_climb_defaults_are_the_codes():
-    from simulations.lm.certified import ASCENTS
-    from simulations.lm.local_climb import CHECKS, STEPS
+    from simulations.lm.searches.certified import ASCENTS
+    from simulations.lm.searches.local_climb import CHECKS, STEPS
 
     text = " ".join((ROOT / "docs" / "cli.md").read_text().split())
     assert f"moves improves, default {CHECKS}; a polish or a climb from gold takes at most {STEPS} moves" in text

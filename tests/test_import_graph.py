@@ -97,3 +97,16 @@ def test_the_parser_sees_a_planted_violation(tmp_path, monkeypatch):
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     assert _imports(fake) == {"simulations"}
     assert _upward({"theory.bad": {"simulations"}, "simulations.x": {"theory.bad"}}) == [("theory.bad", "simulations")]
+
+
+def test_lm_is_laid_out_in_stages():
+    """``simulations/lm/`` holds its four stage packages (task -> backend prior -> search ->
+    result, docs/development.md) and at most 10 modules directly; no module shares its
+    package's name."""
+    lm = ROOT / "simulations" / "lm"
+    direct = sorted(p.name for p in lm.glob("*.py"))
+    assert len(direct) <= 10, direct
+    for stage in ("tasks", "backends", "searches", "results"):
+        assert (lm / stage / "__init__.py").is_file(), stage
+        assert not (lm / stage / f"{stage}.py").exists(), stage
+        assert len(list((lm / stage).glob("*.py"))) > 1, stage

@@ -1,4 +1,4 @@
-"""Chunked searches (simulations.lm.chunked) against brute force and explicit prompts.
+"""Chunked searches (simulations.lm.searches.chunked) against brute force and explicit prompts.
 
 * :func:`project`, :func:`violations`, :func:`constraint_leak` against enumeration of ``{0,1}^n``;
 * :meth:`LMPrior.chunk_conditionals` / :meth:`LMPrior.context_conditionals` /
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulations.lm.chunked import (CHUNKED, ChunkConfig, coherence_orders, constraint_leak,
+from simulations.lm.searches.chunked import (CHUNKED, ChunkConfig, coherence_orders, constraint_leak,
                                     initial_labels, project, run_chunked, violations)
 
 TOL = 1e-5  # nats: float32 forward passes of different shapes
@@ -129,8 +129,8 @@ def test_coherence_orders_are_seeded_permutations():
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.prior import LMPrior, PromptFormat  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.backends.prior import LMPrior, PromptFormat  # noqa: E402
 
 WORDS = ("good", "awful", "calm", "hate", "joy", "grim", "nice", "sad")
 

@@ -42,9 +42,9 @@ def test_bad_method_is_usage_error(capsys):
 def test_searches_run_on_lm_and_report_true_coherence(capsys, method):
     """The reported coherence is Coh of the returned labels, the mean over the held-out evaluation
     orders with its standard error, recomputed here from explicit prompt chains."""
-    from simulations.lm.loader import load
-    from simulations.lm.prior import LMPrior, PromptFormat
-    from simulations.lm.tasks import make_task
+    from simulations.lm.backends.loader import load
+    from simulations.lm.backends.prior import LMPrior, PromptFormat
+    from simulations.lm.tasks.registry import make_task
 
     rc = main(["lm", "run", "--model", "tiny-random", "--task", "comparison", "--method", method,
                "-n", "6", "--seed", "2", "--steps", "2", "--device", "cpu", "--json"])
@@ -52,7 +52,7 @@ def test_searches_run_on_lm_and_report_true_coherence(capsys, method):
     out = json.loads(capsys.readouterr().out)
     task = make_task("comparison", 6, 2)
     prior = LMPrior(load("tiny-random", device="cpu"), task.queries(), PromptFormat(label_words=task.label_words))
-    from simulations.lm.coherence_estimate import evaluation_orders
+    from simulations.lm.searches.coherence_estimate import evaluation_orders
 
     b = np.array(out["labels"])
     per_order = [sum(prior.explicit_log_conditional(b, s[t], s[:t])[b[s[t]]] for t in range(6))

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulations.lm.chunked import violations
-from simulations.lm.coherence_estimate import CohConfig, evaluation_orders, paired, summary, verdict
-from simulations.lm.local_climb import climb, moves
+from simulations.lm.searches.chunked import violations
+from simulations.lm.searches.coherence_estimate import CohConfig, evaluation_orders, paired, summary, verdict
+from simulations.lm.searches.local_climb import climb, moves
 from theory.statistics import auc_interval
 
 
@@ -101,7 +101,7 @@ def test_paired_comparison_against_a_direct_computation():
 
 
 def test_evaluation_orders_are_prefix_stable_and_not_the_search_orders():
-    from simulations.lm.chunked import coherence_orders
+    from simulations.lm.searches.chunked import coherence_orders
 
     big, small = evaluation_orders(10, 8, 3), evaluation_orders(10, 3, 3)
     assert np.array_equal(big[:3], small)
@@ -116,7 +116,7 @@ def test_auc_interval_covers_the_true_auc():
     Phi(1/sqrt 2)), 40 + 40 items, 400 trials; the interval covers in 90-99% of them."""
     rng = np.random.default_rng(7)
     true = stats.norm.cdf(1 / np.sqrt(2))
-    from simulations.lm.formats import auc
+    from simulations.lm.tasks.formats import auc
 
     hits = 0
     for _ in range(400):

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulations.lm.chunked import constraint_leak, project, violations
-from simulations.lm.tasks import make_task
-from simulations.lm.constraint_choice import task_constraint
+from simulations.lm.searches.chunked import constraint_leak, project, violations
+from simulations.lm.tasks.registry import make_task
+from simulations.lm.tasks.constraint_choice import task_constraint
 
 if importlib.util.find_spec("vaderSentiment") is None:
     pytest.skip("the [data] extra (vaderSentiment) is not installed", allow_module_level=True)
 
-from simulations.lm import vader  # noqa: E402
+from simulations.lm.tasks import vader  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_random_pairs_control_has_no_surface_rule():
     """polarity-random-pairs: one positive and one negative word per pair (gold from the lexicon),
     no word begins with a negation prefix or is the stem of a prefixed word, the same constraint
     as polarity-pairs with the same leak, and the same words for the same seed."""
-    from simulations.lm.vader import PREFIXES, load_lexicon
+    from simulations.lm.tasks.vader import PREFIXES, load_lexicon
 
     t = make_task("polarity-random-pairs", 64, 0)
     words = [it.choice for it in t.items]
@@ -108,7 +108,7 @@ def test_random_pairs_control_has_no_surface_rule():
     assert not any(w.startswith(PREFIXES) for w in words)
     assert not any(pre + w in lexicon for w in words for pre in PREFIXES)
     assert task_constraint(t) == "groups"
-    from simulations.lm.chunked import constraint_leak
+    from simulations.lm.searches.chunked import constraint_leak
 
     assert constraint_leak("groups", t.gold, t.groups) == 0.5
     assert [i.choice for i in make_task("polarity-random-pairs", 64, 0).items] == words

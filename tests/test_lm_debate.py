@@ -1,4 +1,4 @@
-"""Debate on real models (simulations.lm.debate, simulations.lm.debate_exact; docs/debate.md).
+"""Debate on real models (simulations.lm.searches.debate, simulations.lm.searches.debate_exact; docs/debate.md).
 
 Oracles: prompts written out by hand and scored by the model's uncached full forward pass; the
 systematic Gibbs kernel of theory.markov on an exchangeable prior; enumerated joints
@@ -16,14 +16,14 @@ from scipy.stats import chi2
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from simulations.lm.debate import (AgentConditionals, DebateConfig, agent_uniforms, majority,  # noqa: E402
+from simulations.lm.searches.debate import (AgentConditionals, DebateConfig, agent_uniforms, majority,  # noqa: E402
                                    play_rounds, run_debate, vote_log_odds, zero_shot_answers)
-from simulations.lm.debate_exact import (P8_TOL, CheckConfig, best_joint, coherence_along,  # noqa: E402
+from simulations.lm.searches.debate_exact import (P8_TOL, CheckConfig, best_joint, coherence_along,  # noqa: E402
                                          conditional_table, debate_check, exact_laws, order_averaged_coherence,
                                          p8_verdict, round_matrix, table_of_prior)
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.prior import LMPrior, PromptFormat  # noqa: E402
-from simulations.lm.tasks import make_task  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.backends.prior import LMPrior, PromptFormat  # noqa: E402
+from simulations.lm.tasks.registry import make_task  # noqa: E402
 from simulations.search.debate import debate_prior  # noqa: E402
 from theory.enumeration import all_behaviours, encode  # noqa: E402
 from theory.markov import stationary, transition_matrix  # noqa: E402
@@ -83,7 +83,7 @@ def test_agent_demonstrations_precede_the_shown_answers(lm, task):
 def test_a_served_model_reads_the_same_template(tmp_path):
     """Through an OpenAI-compatible server (the stdlib stub's closed-form toy model)."""
     from served_stub import StubServer, StubState, toy_next_logprobs
-    from simulations.lm.backends import open_model
+    from simulations.lm.backends.where import open_model
 
     words, labels = ["happy", "grim"], (" negative", " positive")
     with StubServer(StubState()) as url:
@@ -384,8 +384,8 @@ def test_debate_cells_and_the_exact_check_in_a_table(lm, tmp_path):
     """The table's debate and self-consistency cells are the runs `run_debate` gives for the same
     task, settings and seed; the exact check is stored once per task and seed, and P8 of `lm
     predictions` is `p8_verdict` of its records (resuming recomputes nothing)."""
-    from simulations.lm import table as T
-    from simulations.lm.predictions import p8
+    from simulations.lm.results import table as T
+    from simulations.lm.results.predictions import p8
 
     cfg = T.TableConfig(model="tiny-random", n=6, chunk=2, sweeps=1, shots=2, coh_orders=2, random_labellings=2,
                         n_dev=6, agents=3, debate_rounds=2, tau=1.5, debate_check_items=2)
@@ -411,7 +411,7 @@ def test_debate_cells_and_the_exact_check_in_a_table(lm, tmp_path):
     empty = p8({"debate_checks": {}})
     assert empty["verdict"] == "not judged" and "no exact debate check" in empty["reason"]
     # the accuracy-against-rounds figure draws the records' own curves (one seed: no averaging)
-    from simulations.lm.figures import debate_rounds_data, produce
+    from simulations.lm.results.figures import debate_rounds_data, produce
 
     d = debate_rounds_data([data])["tiny-random"]["polarity-high"]
     deb = data["runs"]["polarity-high|debate|0"]["debate"]

@@ -18,13 +18,13 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from coherence.cli import main  # noqa: E402
-from simulations.lm import table as T  # noqa: E402
-from simulations.lm.certified import POLISH_ORDERS, certified_ascent  # noqa: E402
-from simulations.lm.chunked import ChunkConfig, polish_orders, project, violations  # noqa: E402
-from simulations.lm.knowledge import prior_for  # noqa: E402
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.local_climb import moves  # noqa: E402
-from simulations.lm.tasks import make_task  # noqa: E402
+from simulations.lm.results import table as T  # noqa: E402
+from simulations.lm.searches.certified import POLISH_ORDERS, certified_ascent  # noqa: E402
+from simulations.lm.searches.chunked import ChunkConfig, polish_orders, project, violations  # noqa: E402
+from simulations.lm.backends.knowledge import prior_for  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.searches.local_climb import moves  # noqa: E402
+from simulations.lm.tasks.registry import make_task  # noqa: E402
 
 TINY = ["--model", "tiny-random", "--device", "cpu", "--threads", "1"]
 
@@ -169,8 +169,8 @@ REVIEWS = "tests/data/reviews-pairs.jsonl"
 
 
 def test_format_auto_on_a_user_file_is_chosen_on_one_fold_and_reported_on_the_other(lm, capsys):
-    from simulations.lm.formats import FORMATS, auc
-    from simulations.lm.knowledge import choose_format_cv, zero_shot
+    from simulations.lm.tasks.formats import FORMATS, auc
+    from simulations.lm.backends.knowledge import choose_format_cv, zero_shot
 
     task = make_task(f"jsonl:{REVIEWS}", None, 0)
     res = choose_format_cv(lm, task, seed=0)
@@ -202,7 +202,7 @@ def test_an_unlabelled_file_is_refused_before_any_model_loads(capsys, tmp_path, 
     def boom(*a, **k):
         raise AssertionError("the model was loaded before the arguments were checked")
 
-    monkeypatch.setattr("simulations.lm.loader.load", boom)
+    monkeypatch.setattr("simulations.lm.backends.loader.load", boom)
     assert main(["lm", *argv, "--task", f"jsonl:{path}", *TINY]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and "3 of the 3 items" in err and len(err.splitlines()) == 1
@@ -214,8 +214,8 @@ def test_committed_diagnose_outputs_match_todays_items_and_hold_together(monkeyp
     labels say, and the regimes read what the comparisons say."""
     from pathlib import Path
 
-    from simulations.lm.chunked import violations as broken
-    from simulations.lm.coherence_estimate import verdict
+    from simulations.lm.searches.chunked import violations as broken
+    from simulations.lm.searches.coherence_estimate import verdict
 
     root = Path(__file__).resolve().parents[1]
     monkeypatch.chdir(root)  # the task names a file relative to the repository
@@ -242,7 +242,7 @@ def test_the_decisive_comparison_grows_its_orders_within_a_token_budget(lm):
     """With no budget and an unreachable target the decisive comparison doubles K up to its cap;
     with a budget of one token it stops at the first K. Either way the comparison is the paired
     one over the orders it used, recomputed here from the per-order Coh it reports."""
-    from simulations.lm.coherence_estimate import CohConfig, decisive, evaluation_orders
+    from simulations.lm.searches.coherence_estimate import CohConfig, decisive, evaluation_orders
 
     t = make_task("polarity-high", 8, 0)
     prior = prior_for(lm, t)
@@ -271,7 +271,7 @@ def test_diagnose_records_its_token_budget(capsys):
 def test_the_documented_decisive_defaults_are_the_codes():
     from pathlib import Path
 
-    from simulations.lm.coherence_estimate import CohConfig
+    from simulations.lm.searches.coherence_estimate import CohConfig
 
     text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text().split())
     assert (f"grows its orders (doubling) until `se` <= {CohConfig.target_se} nats, {CohConfig.max_orders} orders, "

@@ -1,4 +1,4 @@
-"""``--dtype auto`` (simulations/lm/dtype_choice.py): float32 on a CPU without bf16 units, bfloat16
+"""``--dtype auto`` (simulations/lm/backends/dtype_choice.py): float32 on a CPU without bf16 units, bfloat16
 where the CPU advertises them and the micro-benchmark finds it faster; the decision cached per
 machine and model; a forced dtype respected; and bfloat16 changes no verdict on a small model.
 
@@ -15,8 +15,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from simulations.lm import dtype_choice as dc  # noqa: E402
-from simulations.lm.dtype_choice import AutoRule, CpuInfo, choose_dtype  # noqa: E402
+from simulations.lm.backends import dtype_choice as dc  # noqa: E402
+from simulations.lm.backends.dtype_choice import AutoRule, CpuInfo, choose_dtype  # noqa: E402
 
 NO_UNITS = CpuInfo("Plain CPU", frozenset({"fpu", "sse2", "avx2", "fma"}))
 AMX = CpuInfo("Matrix CPU", frozenset({"fpu", "avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}))
@@ -145,7 +145,7 @@ def _param_dtypes(lm) -> set:
 
 
 def test_load_auto_runs_the_chosen_dtype_and_says_why(bf16_machine, tmp_path):
-    from simulations.lm.loader import load
+    from simulations.lm.backends.loader import load
 
     lm = load("tiny-random", device="cpu", dtype="auto", cache_dir=tmp_path)
     assert lm.dtype == "bfloat16" and _param_dtypes(lm) == {"bfloat16"} and bf16_machine.calls == 1
@@ -155,7 +155,7 @@ def test_load_auto_runs_the_chosen_dtype_and_says_why(bf16_machine, tmp_path):
 
 
 def test_load_auto_without_units_stays_float32(monkeypatch, tmp_path):
-    from simulations.lm.loader import load
+    from simulations.lm.backends.loader import load
 
     monkeypatch.setattr(dc, "cpu_info", lambda *a: NO_UNITS)
     monkeypatch.setattr(dc, "micro_benchmark", never)
@@ -165,7 +165,7 @@ def test_load_auto_without_units_stays_float32(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("forced", ["float32", "bfloat16"])
 def test_a_forced_dtype_is_respected(bf16_machine, tmp_path, forced):
-    from simulations.lm.loader import load
+    from simulations.lm.backends.loader import load
 
     lm = load("tiny-random", device="cpu", dtype=forced, cache_dir=tmp_path)
     assert lm.dtype == forced and _param_dtypes(lm) == {forced}
@@ -173,7 +173,7 @@ def test_a_forced_dtype_is_respected(bf16_machine, tmp_path, forced):
 
 
 def test_bad_dtype_refused_naming_auto():
-    from simulations.lm.loader import load
+    from simulations.lm.backends.loader import load
 
     with pytest.raises(ValueError, match="auto or one of"):
         load("tiny-random", device="cpu", dtype="float8")
@@ -181,7 +181,7 @@ def test_bad_dtype_refused_naming_auto():
 
 def test_cli_default_is_auto_and_accepts_every_loader_dtype(capsys):
     from coherence.cli import build_parser
-    from simulations.lm.loader import DTYPES
+    from simulations.lm.backends.loader import DTYPES
 
     parser = build_parser(["lm", "run"])
     assert parser.parse_args(["lm", "run"]).dtype == "auto"
@@ -210,9 +210,9 @@ def test_lm_run_records_the_dtype_auto_chose(bf16_machine, capsys):
 # -- precision does not move the verdicts ----------------------------------------------------------
 
 def test_float32_and_bfloat16_coh_agree_on_tiny_random():
-    from simulations.lm.loader import load
-    from simulations.lm.prior import LMPrior, PromptFormat
-    from simulations.lm.tasks import make_task
+    from simulations.lm.backends.loader import load
+    from simulations.lm.backends.prior import LMPrior, PromptFormat
+    from simulations.lm.tasks.registry import make_task
 
     models = {dt: load("tiny-random", device="cpu", dtype=dt, threads=1) for dt in ("float32", "bfloat16")}
     n = 16
@@ -295,7 +295,7 @@ def test_docs_state_the_rule_auto_follows():
 
 
 def test_the_real_micro_benchmark_times_both_dtypes_and_leaves_the_model_alone():
-    from simulations.lm.loader import load
+    from simulations.lm.backends.loader import load
 
     lm = load("tiny-random", device="cpu", dtype="float32", threads=1)
     seconds = dc.micro_benchmark(lm.model, lm.tokenizer, AutoRule(repeat=2, prompt_tokens=48))

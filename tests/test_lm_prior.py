@@ -14,8 +14,8 @@ pytest.importorskip("transformers")
 
 from scipy.special import logsumexp  # noqa: E402
 
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.prior import LMPrior, PromptFormat, block_loo_agreement  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.backends.prior import LMPrior, PromptFormat, block_loo_agreement  # noqa: E402
 
 TOL = 2e-5  # nats; float32 forward passes of different shapes
 

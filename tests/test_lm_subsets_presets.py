@@ -6,8 +6,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from simulations.lm.constraint_choice import resolve
-from simulations.lm.tasks import make_task
+from simulations.lm.tasks.constraint_choice import resolve
+from simulations.lm.tasks.registry import make_task
 
 
 def _truthfulqa(path, groups=12):

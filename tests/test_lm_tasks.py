@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from simulations.lm.tasks import TASKS, load_jsonl, make_task
+from simulations.lm.tasks.registry import TASKS, load_jsonl, make_task
 
 
 def _parse_sum(choice):

@@ -6,8 +6,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from simulations.lm.loader import cpu_threads  # noqa: E402
-from simulations.lm.train import TrainConfig, TrainedSequencePrior, build_network, make_prior, train  # noqa: E402
+from simulations.lm.backends.loader import cpu_threads  # noqa: E402
+from simulations.transformer_training import TrainConfig, TrainedSequencePrior, build_network, make_prior, train  # noqa: E402
 
 cpu_threads()  # one thread when the shared cores are busy (OpenMP threads stall each other)
 

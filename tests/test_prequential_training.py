@@ -14,14 +14,14 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from simulations.lm.chunked import project, violations  # noqa: E402
-from simulations.lm.coherence_estimate import summary  # noqa: E402
-from simulations.lm.knowledge import prior_for  # noqa: E402
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.prequential_training import (TrainConfig, coherence_through_training,  # noqa: E402
+from simulations.lm.searches.chunked import project, violations  # noqa: E402
+from simulations.lm.searches.coherence_estimate import summary  # noqa: E402
+from simulations.lm.backends.knowledge import prior_for  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.searches.prequential_training import (TrainConfig, coherence_through_training,  # noqa: E402
                                                   coherence_through_training_over_orders, fine_tuned_log_probs)
-from simulations.lm.tasks import make_task  # noqa: E402
-from simulations.lm.training_bootstrap import training_bootstrap  # noqa: E402
+from simulations.lm.tasks.registry import make_task  # noqa: E402
+from simulations.lm.searches.training_bootstrap import training_bootstrap  # noqa: E402
 
 N = 12
 FAST = dict(epochs=2, batch=8, block=4)

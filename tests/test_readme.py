@@ -32,7 +32,7 @@ def test_ci_runs_the_readme_test_command():
 def test_the_test_command_builds_llama_cpp_portably():
     """The CMAKE_ARGS of the README's test command are the launcher's one definition of the
     portable build (the hint a faulting server prints names the same flags)."""
-    from simulations.lm.llama_server import PORTABLE_CMAKE_ARGS
+    from simulations.lm.backends.llama_server import PORTABLE_CMAKE_ARGS
 
     bash = re.findall(r"```bash\n(.*?)```", README, re.S)
     test_cmd = next(b.strip() for b in bash if "pytest" in b)

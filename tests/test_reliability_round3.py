@@ -39,7 +39,7 @@ def roots(tmp_path, monkeypatch):
 def test_every_lm_cache_lies_under_the_one_cache_root(roots, monkeypatch, capsys):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from simulations.lm import backends, loader
+    from simulations.lm.backends import where as backends, loader
     from simulations.lm import cli as lm_cli
 
     env, arg = roots / "env", roots / "arg"
@@ -152,7 +152,7 @@ def test_lm_run_names_steps(monkeypatch, capsys):
     def load(*a, **k):
         raise AssertionError("the model was loaded before --steps was checked")
 
-    monkeypatch.setattr("simulations.lm.loader.load", load)
+    monkeypatch.setattr("simulations.lm.backends.loader.load", load)
     argv = ["lm", "run", "--model", "tiny-random", "--task", "comparison", "-n", "4", "--method", "bootstrap",
             "--steps", "-1"]
     line = one_line_error(capsys, main(argv), "--steps")

@@ -31,7 +31,7 @@ def test_violation_counts_match_brute_force(seed, n, P):
 
 
 def test_from_items_matches_the_lm_task_semantics():
-    from simulations.lm.tasks import make_task
+    from simulations.lm.tasks.registry import make_task
 
     for name in ("arithmetic", "comparison"):
         task = make_task(name, 12, 0)

@@ -19,8 +19,8 @@ from proofs_check.registry import all_checks, select
 from proofs_check.runner import cache_folder
 from simulations import sweep as S
 from simulations.figures import read_manifest
-from simulations.lm.response_cache import ResponseCache, response_key
-from simulations.lm.table_file import read_table_file
+from simulations.lm.backends.response_cache import ResponseCache, response_key
+from simulations.lm.results.table_file import read_table_file
 from simulations.stored import BadStoredFile, load_json, seal
 from sweep_fixture import demo_point
 
@@ -276,7 +276,7 @@ def test_lm_figures_and_predictions_refuse_a_bad_table_file(tmp_path, capsys, ca
 @pytest.mark.parametrize("case", ["empty list", "empty object", "truncated", "other config"])
 def test_lm_table_refuses_a_bad_table_file_and_keeps_it(tmp_path, capsys, monkeypatch, case):
     cli = _lm_cli()
-    from simulations.lm import table as T
+    from simulations.lm.results import table as T
 
     cfg = T.TableConfig(model="tiny-random", n=8)
     monkeypatch.setattr(T, "TableConfig", lambda **kw: cfg)

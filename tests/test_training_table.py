@@ -20,11 +20,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from simulations.lm import training_table as TT  # noqa: E402
-from simulations.lm.knowledge import prior_for  # noqa: E402
-from simulations.lm.loader import load  # noqa: E402
-from simulations.lm.predictions import PREDICTIONS, p7  # noqa: E402
-from simulations.lm.tasks import make_task  # noqa: E402
+from simulations.lm.results import training_table as TT  # noqa: E402
+from simulations.lm.backends.knowledge import prior_for  # noqa: E402
+from simulations.lm.backends.loader import load  # noqa: E402
+from simulations.lm.results.predictions import PREDICTIONS, p7  # noqa: E402
+from simulations.lm.tasks.registry import make_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK = "arithmetic"
@@ -337,7 +337,7 @@ def test_predictions_refuse_a_bad_training_file(table, tmp_path, capsys):
 
 def test_training_figure(table, tmp_path):
     pytest.importorskip("matplotlib")
-    from simulations.lm.training_figure import FIGURE_ID, produce_training_figure
+    from simulations.lm.results.training_figure import FIGURE_ID, produce_training_figure
 
     cfg, out, data = table
     (tmp_path / "manifest.json").write_text(json.dumps({"figures": [{"id": "kept"}]}))

@@ -8,7 +8,7 @@ demonstrations, the shape of every prompt the searches score). Reported per mode
 of both dtypes and their ratio; the agreement of the next-token log-probabilities
 ``log P(x_{t+1} | x_<=t)`` of the two passes (mean and max abs difference over every position,
 nats, and the fraction of positions whose most likely next token agrees); and what ``--dtype
-auto`` chooses on this machine for that model, and why (:mod:`simulations.lm.dtype_choice`,
+auto`` chooses on this machine for that model, and why (:mod:`simulations.lm.backends.dtype_choice`,
 decided afresh: the cache is neither read nor written).
 
 ``ours`` is the bfloat16 time summed over the models and ``baseline`` the float32 time, so
@@ -36,8 +36,8 @@ def prompt(lm, tokens: int) -> list:
     others, labelled by gold (64 items: longer than 600 tokens for both shipped tokenizers)."""
     import numpy as np
 
-    from simulations.lm.prior import LMPrior, PromptFormat
-    from simulations.lm.tasks import make_task
+    from simulations.lm.backends.prior import LMPrior, PromptFormat
+    from simulations.lm.tasks.registry import make_task
 
     task = make_task("arithmetic", 64, 0)
     prior = LMPrior(lm, task.queries(), PromptFormat(label_words=task.label_words))
@@ -77,8 +77,8 @@ def measure(name: str, tokens: int, repeat: int) -> dict:
     import numpy as np
     import torch
 
-    from simulations.lm.dtype_choice import choose_dtype
-    from simulations.lm.loader import load
+    from simulations.lm.backends.dtype_choice import choose_dtype
+    from simulations.lm.backends.loader import load
 
     lm = load(name, device="cpu", dtype="float32")
     ids = prompt(lm, tokens)
@@ -100,7 +100,7 @@ def measure(name: str, tokens: int, repeat: int) -> dict:
 
 
 def run(quick: bool) -> dict:
-    from simulations.lm.dtype_choice import BF16_FLAGS, bf16_units, cpu_info
+    from simulations.lm.backends.dtype_choice import BF16_FLAGS, bf16_units, cpu_info
 
     names = [m for m, mod in SHIPPED.items() if importlib.util.find_spec(mod)] or ["tiny-random"]
     tokens, repeat = (200, 1) if quick else (PROMPT_TOKENS, 3)

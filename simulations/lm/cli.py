@@ -16,11 +16,11 @@ import numpy as np
 
 from simulations.io import check_writable, dumps
 
-from .coherence_estimate import CohConfig
-from .certified import POLISH_ORDERS
-from .local_climb import CHECKS
-from .methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, DEBATE_METHODS, METHODS
-from .tasks import TASKS
+from simulations.lm.searches.coherence_estimate import CohConfig
+from simulations.lm.searches.certified import POLISH_ORDERS
+from simulations.lm.searches.local_climb import CHECKS
+from simulations.lm.searches.methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, DEBATE_METHODS, METHODS
+from simulations.lm.tasks.registry import TASKS
 
 
 def _model_args(p) -> None:
@@ -35,7 +35,7 @@ def _model_args(p) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: the cores left idle by the load average, at least 1)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    from .backends import add_served_arguments
+    from simulations.lm.backends.where import add_served_arguments
 
     add_served_arguments(p)
 
@@ -60,7 +60,7 @@ def _task_args(p, many: bool = False) -> None:
 
 
 def _search_args(p) -> None:
-    from .constraint_choice import CHOICES
+    from simulations.lm.tasks.constraint_choice import CHOICES
 
     p.add_argument("--constraint", default="auto", metavar="{" + ",".join(CHOICES) + "}",
                    help="labellings the searches may end on: auto (the task's own) | none | free-groups (as none) | "
@@ -164,7 +164,7 @@ def add_arguments(parser) -> None:
     sub.add_parser("tasks", help="list task names")
     sub.add_parser("methods", help="list method names")
     p = sub.add_parser("train", help="train a small transformer on a synthetic prior; coherence gap in bits")
-    from .train import add_train_arguments
+    from simulations.transformer_training import add_train_arguments
 
     add_train_arguments(p)
 
@@ -179,7 +179,7 @@ def _check_numbers(args) -> None:
         if v is not None and v < low:
             flag = "-n" if name == "n" else f"--{name.replace('_', '-')}"
             raise ValueError(f"{flag} must be an integer >= {low}, got {v}")
-    from .constraint_choice import check_choice
+    from simulations.lm.tasks.constraint_choice import check_choice
 
     check_choice(getattr(args, "constraint", "auto"))
     budget = getattr(args, "budget_s", None)
@@ -196,10 +196,10 @@ def _check_name(arg: str, value: str, allowed) -> None:
 
 
 def _build_task(args, n_default: int = 64):
-    from .formats import format_named
-    from .tasks import make_task
+    from simulations.lm.tasks.formats import format_named
+    from simulations.lm.tasks.registry import make_task
 
-    from .tasks import is_file_task
+    from simulations.lm.tasks.registry import is_file_task
 
     n = args.n if args.n is not None else (None if is_file_task(args.task) else n_default)
     fmt = None if args.format == "auto" else args.format
@@ -229,7 +229,7 @@ def _debate_config(args):
     """The debate settings of ``lm run`` (``--agents``, ``--tau``, ``--schedule``; ``--steps`` the
     rounds) or ``lm table`` (``--debate-rounds`` the rounds), refused by flag name before any
     model loads."""
-    from .debate import DebateConfig
+    from simulations.lm.searches.debate import DebateConfig
 
     if getattr(args, "lm_command", None) == "table":
         flags = {"agents": "--agents", "tau": "--tau", "rounds": "--debate-rounds"}
@@ -248,7 +248,7 @@ def _debate_config(args):
 def _constraint_fits(task, args) -> None:
     """Refuse, before any model loads, a ``--constraint`` the task cannot take (no shared ids, a
     relation's field the items lack, a group too large)."""
-    from .constraint_choice import faithful_relations, resolve
+    from simulations.lm.tasks.constraint_choice import faithful_relations, resolve
 
     name, _ = resolve(task, args.constraint)
     method = getattr(args, "method", None)
@@ -260,12 +260,12 @@ def _constraint_fits(task, args) -> None:
 
 def _pick_format(lm, task, args, fmt_named):
     """With ``--format auto``, the format with the best zero-shot AUC on the dev split."""
-    from .knowledge import choose_format
+    from simulations.lm.backends.knowledge import choose_format
 
     if args.format != "auto" or args.template is not None or args.label_words is not None:
         return task, None
     if task.name.startswith("jsonl:"):
-        from .knowledge import choose_format_cv
+        from simulations.lm.backends.knowledge import choose_format_cv
 
         choice = choose_format_cv(lm, task, seed=getattr(args, "seed", 0))
         print(f"format auto: {choice['chosen']} ({choice['rule']}: {choice['auc_held_out']:.3f} on "
@@ -280,21 +280,21 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
             coh_orders: int = 6, checks: int = CHECKS, debate=None, polish: int = POLISH_ORDERS) -> dict:
     """One method on one task: labels, accuracy, AUC of the per-item log-odds (baselines), Coh of
     the labels (nats, with its standard error over ``coh_orders`` held-out evaluation orders:
-    :mod:`simulations.lm.coherence_estimate`) and its paired comparison with gold (a labelling
+    :mod:`simulations.lm.searches.coherence_estimate`) and its paired comparison with gold (a labelling
     below gold is a search failure), the constraint that ran and its leak, and cost.
-    ``constraint`` is one of :data:`simulations.lm.constraint_choice.CHOICES` (``auto``: the
+    ``constraint`` is one of :data:`simulations.lm.tasks.constraint_choice.CHOICES` (``auto``: the
     task's own). ``coherence`` and ``coherence-free`` are the certified ascent
-    (:mod:`simulations.lm.certified`; ``checks`` moves per polish step, ``polish`` orders); ``debate`` and
-    ``self-consistency`` run :mod:`simulations.lm.debate` with ``debate`` (a
-    :class:`~simulations.lm.debate.DebateConfig`; its defaults when ``None``). Unless ``quiet``,
+    (:mod:`simulations.lm.searches.certified`; ``checks`` moves per polish step, ``polish`` orders); ``debate`` and
+    ``self-consistency`` run :mod:`simulations.lm.searches.debate` with ``debate`` (a
+    :class:`~simulations.lm.searches.debate.DebateConfig`; its defaults when ``None``). Unless ``quiet``,
     the searches draw a progress bar on stderr."""
-    from .backends import accounting
-    from .chunked import ChunkConfig, project, run_chunked, violations
-    from .coherence_estimate import against_gold, evaluation_orders
-    from .constraint_choice import faithful_relations, record, resolve
-    from .formats import auc
-    from .knowledge import prior_for
-    from .methods import baseline_log_probs
+    from simulations.lm.backends.where import accounting
+    from simulations.lm.searches.chunked import ChunkConfig, project, run_chunked, violations
+    from simulations.lm.searches.coherence_estimate import against_gold, evaluation_orders
+    from simulations.lm.tasks.constraint_choice import faithful_relations, record, resolve
+    from simulations.lm.tasks.formats import auc
+    from simulations.lm.backends.knowledge import prior_for
+    from simulations.lm.searches.methods import baseline_log_probs
 
     name, note = resolve(task, constraint)
     prior = prior_for(lm, task, loo=loo)
@@ -314,7 +314,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
                        "accuracy_under_constraint": float(np.mean(decided[known] == gold[known]))
                        if known.any() else None})
     elif method in DEBATE_METHODS:
-        from .debate import DebateConfig, run_debate
+        from simulations.lm.searches.debate import DebateConfig, run_debate
 
         cfg = debate if debate is not None else DebateConfig()
         res = run_debate(lm, task, cfg, seed=seed, constraint=name, self_consistency=method == "self-consistency")
@@ -322,7 +322,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
         extras.update({k: res["record"][k] for k in ("labels_under_constraint", "accuracy_under_constraint")})
         extras["debate"] = res["record"]
     elif method in ("coherence", "coherence-free"):
-        from .certified import certified_ascent
+        from simulations.lm.searches.certified import certified_ascent
 
         ran = "none" if method == "coherence-free" else name
         # the constants are starts of the free search: R6 says one of them may be its optimum
@@ -379,7 +379,7 @@ def run_one(lm, task, method: str, seed: int, *, shots: int = 8, loo: str = "exa
 
 
 def _load(args):
-    from .backends import open_model, served_options
+    from simulations.lm.backends.where import open_model, served_options
 
     return open_model(args.model, device=args.device, dtype=args.dtype, threads=args.threads, **served_options(args))
 
@@ -419,7 +419,7 @@ def _run(args) -> int:
 
 def _table(args) -> int:
     from simulations.io import cache_root
-    from .table import TABLE_METHODS, TableConfig, cell_key, cells, run_table
+    from simulations.lm.results.table import TABLE_METHODS, TableConfig, cell_key, cells, run_table
 
     _check_numbers(args)
     _debate_config(args)
@@ -428,8 +428,8 @@ def _table(args) -> int:
     methods = args.methods or list(TABLE_METHODS)
     for m in methods:
         _check_name("--methods", m, TABLE_METHODS)
-    from .constraint_choice import resolve
-    from .tasks import make_task
+    from simulations.lm.tasks.constraint_choice import resolve
+    from simulations.lm.tasks.registry import make_task
 
     for t in args.tasks:  # a constraint a task cannot take is refused before the model loads
         resolve(make_task(t, args.n, args.seeds[0]), args.constraint)
@@ -444,7 +444,7 @@ def _table(args) -> int:
                       debate_rounds=args.debate_rounds, debate_check_items=args.debate_check_items,
                       polish_orders=args.polish_orders)
     data = run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
-    from .predictions import summary_markdown, table_path_of
+    from simulations.lm.results.predictions import summary_markdown, table_path_of
 
     missing = [c for c in cells(args.tasks, methods, args.seeds) if cell_key(*c) not in data["runs"]]
     if missing:
@@ -458,13 +458,14 @@ def _table(args) -> int:
 
 def _train_coherence(args) -> int:
     """``coherence lm train-coherence``: every argument checked by flag name before the model
-    loads, then :func:`simulations.lm.training_table.run_training_table`."""
+    loads, then :func:`simulations.lm.results.training_table.run_training_table`."""
     import importlib.util
 
     from simulations.io import cache_root
-    from .constraint_choice import resolve
-    from .training_table import TrainTableConfig, missing, run_training_table, split_heldout, summary_markdown
-    from .training_table import training_path
+    from simulations.lm.tasks.constraint_choice import resolve
+    from simulations.lm.results.training_table import (TrainTableConfig, missing, run_training_table, split_heldout,
+                                                       summary_markdown)
+    from simulations.lm.results.training_table import training_path
 
     _check_numbers(args)
     for name, low in (("block", 1), ("epochs", 1), ("rank", 1), ("rounds", 1), ("heldout", 0)):
@@ -511,7 +512,7 @@ def run(args) -> int:
             print(f"{k:18s} {v}")
         return 0
     if cmd == "train":
-        from .train import run_train
+        from simulations.transformer_training import run_train
 
         return run_train(args)
     if cmd == "table":
@@ -521,7 +522,7 @@ def run(args) -> int:
     if cmd == "run":
         return _run(args)
     if cmd == "diagnose":
-        from .diagnose import run_diagnose
+        from simulations.lm.results.diagnose import run_diagnose
 
         _check_numbers(args)
         _check_name("--task", args.task, TASKS)
@@ -532,7 +533,7 @@ def run(args) -> int:
         task, choice = _pick_format(lm, task, args, fmt_named)
         return run_diagnose(lm, task, args, choice)
     if cmd == "formats":
-        from .knowledge import choose_format
+        from simulations.lm.backends.knowledge import choose_format
 
         _check_name("--task", args.task, TASKS)
         res = choose_format(_load(args), args.task, n_dev=args.n)
@@ -540,9 +541,9 @@ def run(args) -> int:
               + f"\nchosen: {res['chosen']} (dev split, n = {res['n_dev']})")
         return 0
     if cmd == "figures":
-        from .figures import produce
-        from .training_figure import produce_training_figure
-        from .training_table import is_training, read_any_table
+        from simulations.lm.results.figures import produce
+        from simulations.lm.results.training_figure import produce_training_figure
+        from simulations.lm.results.training_file import is_training, read_any_table
 
         # training table files draw the in-context vs training figure (P7); the others the rest
         kinds = [is_training(read_any_table(f)) for f in args.files]
@@ -554,7 +555,7 @@ def run(args) -> int:
             print(f"{e['id']}: {e['finding']}")
         return 0
     if cmd == "predictions":
-        from .predictions import report
+        from simulations.lm.results.predictions import report
 
         return report(args.files, as_json=args.json)
     print("usage: coherence lm {run,diagnose,formats,table,train-coherence,predictions,figures,tasks,methods,train} "

@@ -1,7 +1,8 @@
 """The one verdict vocabulary and decision rule shared by the regime checks and figures.
 
-Vocabulary. A check (``coherence check``) states a claim and returns ``holds``, ``fails`` or
-``holds-under-conditions`` (true inside stated conditions, with a counterexample outside); a
+Vocabulary. A check (``coherence check``) states a claim and returns ``holds``, ``fails``,
+``holds-under-conditions`` (true inside stated conditions, with a counterexample outside) or
+``not judged`` (the data cannot decide; the real-model predictions only); a
 figure (:mod:`simulations.experiments`) tests the same prediction on its sweep and returns
 ``confirms`` (the data agree with the prediction), ``confirms-under-conditions`` or ``refutes``. The two sets name the
 same outcome at two levels -- a proposition and the evidence for it -- and :data:`FIGURE_TO_CHECK`
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CHECK_VERDICTS = ("holds", "fails", "holds-under-conditions")
+CHECK_VERDICTS = ("holds", "fails", "holds-under-conditions", "not judged")
 FIGURE_VERDICTS = ("confirms", "refutes", "confirms-under-conditions")
 #: a figure verdict as the check verdict it supports
 FIGURE_TO_CHECK = {"confirms": "holds", "refutes": "fails", "confirms-under-conditions": "holds-under-conditions"}

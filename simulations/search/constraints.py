@@ -174,7 +174,7 @@ def combine(*cs: Constraints) -> Constraints:
 
 
 def from_items(items) -> Constraints:
-    """From task items ``[{"consistency_id", "kind", "key"}]`` (``simulations.lm.tasks``): within a
+    """From task items ``[{"consistency_id", "kind", "key"}]`` (``simulations.lm.tasks.registry``): within a
     consistency id and kind, ``answer`` items with different keys are a ``contradiction`` and with
     equal keys an ``equivalence``; ``comparison`` items with different keys are ``exclusive``."""
     items = list(items)

@@ -1,0 +1,219 @@
+"""Label log-probabilities of a causal LM at chosen positions of token sequences, with prefix reuse.
+
+:class:`PrefixScorer` holds one model and a stored "trunk": the key/value cache of the last
+sequence it ran. :meth:`PrefixScorer.score_rows` scores many sequences (rows) at once: the
+trunk runs once (reusing its longest common prefix with the stored one), each row reuses the
+trunk's key/values for its own common prefix with the trunk, and only the remainders are
+computed, in batches of rows over a shared cache with a padding mask. The label log-probs are
+``log_softmax`` over the ``k`` label tokens of the output head (nats, float64): the hidden state
+times the ``k`` label rows of the output embedding, not the whole vocabulary.
+
+Every position's logits depend only on the tokens up to it, so each number equals the one an
+independent uncached pass of the row would give, up to float rounding (tested against explicit
+prompts).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    """Length of the longest common prefix of two 1-D integer arrays."""
+    m = min(a.size, b.size)
+    if m == 0:
+        return 0
+    diff = np.flatnonzero(a[:m] != b[:m])
+    return int(diff[0]) if diff.size else m
+
+
+class PrefixScorer:
+    """One causal LM (a :class:`~simulations.lm.backends.loader.LoadedModel`) and its label tokens.
+
+    ``forward_tokens`` counts every input position the transformer processed (padding included:
+    it costs compute); ``forward_calls`` counts forward passes."""
+
+    def __init__(self, lm, label_ids, batch_tokens: int = 16384, stores: int = 4):
+        self.lm = lm
+        self.batch_tokens = int(batch_tokens)
+        self.k = len(label_ids)
+        self._lab = np.asarray(label_ids, dtype=np.int64)
+        self.forward_tokens = 0
+        self.forward_calls = 0
+        self.stores = int(stores)
+        self._stores: list = []  # most recent first: (tokens, [(k, v)] per layer, label log-probs (T, k))
+        cfg = lm.model.config
+        cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
+        self.sliding = bool(getattr(cfg, "sliding_window", None)) and \
+            "sliding_attention" in (getattr(cfg, "layer_types", None) or ())
+        self._init_head()
+
+    def _init_head(self):
+        import torch
+
+        model = self.lm.model
+        self._device = next(model.parameters()).device
+        self._base = model.get_decoder() if hasattr(model, "get_decoder") else model.base_model
+        W = model.get_output_embeddings().weight
+        idx = torch.as_tensor(self._lab, device=W.device)
+        self._W = W.index_select(0, idx).detach().float()
+        bias = getattr(model.get_output_embeddings(), "bias", None)
+        self._bias = None if bias is None else bias.index_select(0, idx).detach().float()
+
+    def _label_logp(self, h) -> np.ndarray:
+        """Hidden states ``(..., d)`` -> log-softmax over the label tokens ``(..., k)`` (float64)."""
+        import torch
+
+        z = h.float() @ self._W.T
+        if self._bias is not None:
+            z = z + self._bias
+        return torch.log_softmax(z.double(), dim=-1).cpu().numpy()
+
+    def _forward(self, ids, past=None, position_ids=None, attention_mask=None):
+        import torch
+
+        ids_t = torch.as_tensor(ids, device=self._device)
+        if ids_t.ndim == 1:
+            ids_t = ids_t[None]
+        kw = {}
+        if position_ids is not None:
+            kw["position_ids"] = torch.as_tensor(position_ids, device=self._device).reshape(ids_t.shape)
+        if attention_mask is not None:
+            kw["attention_mask"] = torch.as_tensor(attention_mask, device=self._device)
+        with torch.no_grad():
+            out = self._base(input_ids=ids_t, cache=past, use_cache=True, **kw)
+        self.forward_tokens += int(ids_t.numel())
+        self.forward_calls += 1
+        return out.last_hidden_state, out.cache
+
+    def _cache(self, kv, upto: int, rows: int = 1):
+        """A fresh transformers cache holding the first ``upto`` positions of ``kv``."""
+        from transformers import DynamicCache
+
+        if upto == 0:
+            return DynamicCache()
+        data = [(k[:, :, :upto].expand(rows, -1, -1, -1), v[:, :, :upto].expand(rows, -1, -1, -1)) for k, v in kv]
+        # no config: every layer keeps all its positions. With the config, sliding-window layers
+        # (Gemma 3) keep only the last window of keys, and a stored prefix could not be cut at an
+        # arbitrary position; the model still applies its sliding-window mask by position.
+        return DynamicCache(data)
+
+    def _run_trunk(self, tokens: np.ndarray):
+        """Key/values and label log-probs at every position of ``tokens`` (batch 1), reusing the
+        longest prefix shared with any of the ``stores`` most recently run trunks.
+
+        Several stores matter because searches interleave sequences that each extend their own
+        earlier version (the context of the next chunk, one prequential pass per order): with a
+        single store each would evict the other's prefix."""
+        if tokens.size == 0:
+            # an empty context (the chunk holds every item, and the tokenizer adds no BOS):
+            # nothing to run, every row is scored from scratch
+            return [], np.zeros((0, self.k))
+        best, c = None, 0
+        for idx, st in enumerate(self._stores):
+            m = min(common_prefix(st[0], tokens), tokens.size)
+            if m > c:
+                best, c = idx, m
+        if best is not None:
+            st = self._stores.pop(best)
+            self._stores.insert(0, st)
+            if c == tokens.size:
+                return [(k[:, :, :c], v[:, :, :c]) for k, v in st[1]], st[2][:c]
+        past = self._cache(self._stores[0][1], c) if c else self._cache(None, 0)
+        pos = np.arange(c, tokens.size)
+        h, cache = self._forward(tokens[c:], past=past, position_ids=pos)
+        kv = [(layer.keys, layer.values) for layer in cache.layers]
+        lp_new = self._label_logp(h[0])
+        lp = lp_new if c == 0 else np.concatenate([self._stores[0][2][:c], lp_new])
+        self._stores.insert(0, (tokens.copy(), kv, lp))
+        del self._stores[self.stores:]
+        return kv, lp
+
+    def score_rows(self, trunk: np.ndarray, rows) -> list:
+        """Label log-probs at the read positions of each row: ``rows = [(tokens, reads)]``.
+
+        The trunk runs once (through the stored cache); each row reuses the trunk's key/values
+        for its common prefix with it and only its remainder is computed, in batches of rows
+        over a shared cache with a padding mask.
+        """
+        kv, lp_trunk = self._run_trunk(trunk)
+        out = [None] * len(rows)
+        todo = []
+        for r, (tok, reads) in enumerate(rows):
+            reads = np.asarray(reads, dtype=np.int64)
+            keep = common_prefix(tok, trunk)
+            # logits at a position depend only on the tokens up to it: reads before the
+            # first difference from the trunk come from the trunk
+            if reads.size == 0 or reads.max() < keep:
+                out[r] = lp_trunk[reads]
+            else:
+                todo.append((keep, r, tok, reads))
+        todo.sort(key=lambda t: -t[0])
+        i = 0
+        while i < len(todo):
+            P = todo[i][0]
+            S = todo[i][2].size - todo[i][0]
+            total = S
+            j = i + 1
+            while j < len(todo):
+                S_j = todo[j][2].size - todo[j][0]
+                S2 = max(S, S_j)
+                # sliding-window models build their window mask from cache positions, not from
+                # position ids: a row whose shared prefix is shorter than P would see a shifted
+                # window, so such models only batch rows that share the same prefix length
+                if self.sliding and todo[j][0] != P:
+                    break
+                # bound the memory and the padding (padded positions cost compute)
+                if (j - i + 1) * (P + S2) > self.batch_tokens or (j - i + 1) * S2 > 1.25 * (total + S_j) + 16:
+                    break
+                S, total = S2, total + S_j
+                j += 1
+            chunk = todo[i:j]
+            R = len(chunk)
+            ids = np.zeros((R, S), dtype=np.int64)
+            pos = np.zeros((R, S), dtype=np.int64)
+            mask = np.zeros((R, P + S), dtype=np.int64)
+            for a, (keep, _, tok, _) in enumerate(chunk):
+                suf = tok[keep:]
+                ids[a, :suf.size] = suf
+                pos[a] = keep + np.arange(S)
+                mask[a, :keep] = 1
+                mask[a, P:P + suf.size] = 1
+            h, _ = self._forward(ids, past=self._cache(kv, P, R), position_ids=pos, attention_mask=mask)
+            for a, (keep, r, tok, reads) in enumerate(chunk):
+                lp = np.empty((reads.size, self.k))
+                inside = reads < keep
+                lp[inside] = lp_trunk[reads[inside]]
+                if np.any(~inside):
+                    lp[~inside] = self._label_logp(h[a, reads[~inside] - keep])
+                out[r] = lp
+            i = j
+        return out
+
+    def masked_pass(self, trunk: np.ndarray, ids: np.ndarray, positions: np.ndarray, allow: np.ndarray) -> np.ndarray:
+        """Label log-probs ``(S, k)`` at every position of ``ids`` (length ``S``) run after the
+        trunk (``T`` tokens) in ONE pass, where ``allow[s, t]`` (``(S, T + S)`` boolean) says
+        whether position ``s`` may attend to trunk position ``t < T`` or to ``ids`` position
+        ``t - T``; ``positions`` are the rotary/absolute position ids of ``ids``."""
+        import torch
+
+        kv, _ = self._run_trunk(trunk)
+        mask = torch.as_tensor(allow, device=self._device)[None, None]
+        h, _ = self._forward(ids, past=self._cache(kv, trunk.size), position_ids=positions, attention_mask=mask)
+        return self._label_logp(h[0])
+
+    def explicit_label_logp(self, ids: np.ndarray) -> np.ndarray:
+        """The reference path: one uncached pass of ``ids`` through the full model and output
+        head, log-softmax of the last position's logits restricted to the label tokens ``(k,)``."""
+        import torch
+
+        t = torch.as_tensor(ids, device=self._device)[None]
+        with torch.no_grad():
+            logits = self.lm.model(input_ids=t, use_cache=False).logits[0, -1]
+        self.forward_tokens += int(t.numel())
+        self.forward_calls += 1
+        z = logits.double()[torch.as_tensor(self._lab, device=logits.device)]
+        return torch.log_softmax(z, dim=-1).cpu().numpy()
+
+    def clear(self) -> None:
+        """Forget the stored trunk key/values (frees memory)."""
+        self._stores.clear()

@@ -1,0 +1,166 @@
+"""``coherence lm diagnose``: will self-improvement work on this model and task?
+
+It measures, reading gold only to judge (never to search):
+
+* what the model knows before any search: the zero-shot AUC with its interval, and accuracy;
+* the coherence landscape on held-out evaluation orders (:mod:`simulations.lm.searches.coherence_estimate`): Coh with
+  its standard error for gold, its negation, the constants, the zero-shot labelling and random
+  labellings allowed by the constraint;
+* two searches: the free coherence ascent (no constraint) and the certified constrained ascent
+  (:mod:`simulations.lm.searches.certified`), and the climb from gold (the nearest local maximum of Coh to gold: the
+  accuracy the objective supports near gold);
+* paired comparisons of gold with each, over the same orders (difference, standard error,
+  t-interval), and from them **two regimes** (:mod:`simulations.lm.results.verdict`): the unconstrained one (is a
+  constant labelling more coherent than gold: R6) and the one under the constraint (success,
+  R2 symmetry, R3 salient wrong, search failure, no knowledge, reversed knowledge).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from simulations.io import dumps
+from theory.statistics import auc_interval
+
+from simulations.lm.searches.certified import POLISH_ORDERS, certified_ascent
+from simulations.lm.searches.chunked import ChunkConfig, initial_labels, project, run_chunked
+from simulations.lm.searches.coherence_estimate import CohConfig, coh, decisive, evaluation_orders, paired
+from simulations.lm.tasks.constraint_choice import record, resolve
+from simulations.lm.backends.knowledge import prior_for, zero_shot
+from simulations.lm.results.landscape import gold_climb
+from simulations.lm.tasks.prompt_length import prompt_lengths
+from simulations.lm.searches.local_climb import CHECKS
+from simulations.lm.results.verdict import constrained_regime, unconstrained_regime
+
+
+def _say(progress, text: str, t0: float) -> None:
+    if progress:
+        print(f"diagnose: [{time.perf_counter() - t0:.0f} s] {text}", file=sys.stderr, flush=True)
+
+
+def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: CohConfig = CohConfig(),
+             chunk: int = 8, sweeps: int = 4, random: int = 3, max_checks: int = CHECKS, progress: bool = False,
+             token_budget: int | None = None, polish: int = POLISH_ORDERS) -> dict:
+    """The landscape, both searches, the gold climb, the paired comparisons and both regimes.
+    ``polish``: orders of the certified ascent's final selection and polish, and of the gold climb.
+    The decisive comparison (the search's end against gold) grows its orders until its standard
+    error is at most ``coh_config.target_se`` nats, ``coh_config.max_orders`` are used, or
+    ``token_budget`` forward tokens were spent on it (``None``: no token limit)."""
+    t0 = time.perf_counter()
+    name, note = resolve(task, constraint)
+    groups = task.relation_groups(name)
+    prior = prior_for(lm, task)
+    gold = task.gold
+    if np.any(gold < 0):
+        raise ValueError("diagnose needs gold labels for every item (the task file has unlabelled items)")
+    n = task.n
+    _say(progress, f"zero-shot scores of {n} items", t0)
+    zs = zero_shot(prior, gold)
+    lo, hi = auc_interval(zs["auc"], int(gold.sum()), int(n - gold.sum()))
+    S = evaluation_orders(n, coh_config.orders, seed)
+    named = {"gold": gold, "negation": 1 - gold, "all-0": np.zeros(n, np.int64), "all-1": np.ones(n, np.int64),
+             "zero-shot": np.asarray(zs["labels"], np.int64)}
+    if name != "none":
+        named[f"zero-shot ({name})"] = project(zs["log_odds"], name, groups)
+    rng = np.random.default_rng([seed, 5])
+    for r in range(random):
+        named[f"random-{r}"] = initial_labels(n, name, groups, rng) if name != "none" else rng.integers(0, 2, n)
+    _say(progress, f"Coh of {len(named)} labellings over {coh_config.orders} held-out orders", t0)
+    land = {k: {**coh(prior, b, S), "accuracy": float(np.mean(b == gold)), "labels": b.tolist()}
+            for k, b in named.items()}
+
+    cfg = ChunkConfig(chunk=chunk, sweeps=sweeps, orders=2)
+
+    def ended(labels, extra):
+        c = coh(prior, labels, S)
+        return {"labels": np.asarray(labels).tolist(), "coherence": c, "accuracy": float(np.mean(labels == gold)),
+                "ones": int(np.sum(labels)), **extra}
+
+    _say(progress, "free coherence ascent (no constraint)", t0)
+    free = run_chunked("coherence", prior, constraint="none", seed=seed, config=cfg)
+    found_free = ended(free["labels"], {"constraint": "none", "sweeps_run": free["sweeps_run"]})
+    found = None
+    if name != "none":
+        _say(progress, f"certified ascent under constraint {name} (several starts)", t0)
+        cert = certified_ascent(prior, constraint=name, groups=groups, seed=seed, config=cfg,
+                                max_checks=max_checks, polish=polish)
+        found = ended(cert["labels"], {"constraint": name, "starts": cert["starts"],
+                                       "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
+    _say(progress, "climb from gold", t0)
+    g_climb = gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
+                         polish=polish, seed=seed, max_checks=max_checks)
+
+    gold_po = land["gold"]["per_order"]
+    cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}
+    cmp["found (none)"] = paired(found_free["coherence"]["per_order"], gold_po, coh_config.level)
+    end = found if found is not None else found_free
+    # the comparison the constrained verdict rests on: K grows until its error bar is small
+    _say(progress, f"the decisive comparison (paired standard error <= {coh_config.target_se} nats)", t0)
+    dec = decisive(prior, end["labels"], gold, seed, coh_config, token_budget=token_budget)
+    cmp[f"found ({name})"] = {**{k: v for k, v in dec.items() if k not in ("a", "b")}, "token_budget": token_budget}
+    knowledge = {"auc": zs["auc"], "auc_interval": [lo, hi], "accuracy": zs["accuracy"]}
+    regimes = {"unconstrained": unconstrained_regime(land, found_free, cmp),
+               "constrained": constrained_regime(name, knowledge, land, end, cmp, g_climb)}
+    return {"model": lm.name, "device": lm.device, "dtype": lm.dtype, "task": task.name, "n": n, "seed": seed,
+            "format": task.params["format"] | {"name": task.fmt.name}, "task_sha256": task.fingerprint(),
+            **{k: task.params[k] for k in ("subset", "eval_ids", "preset") if k in task.params},
+            **record(name, task, note),
+            "zero_shot": knowledge, "coh": {"orders": coh_config.orders, "evaluation_orders": S.tolist()},
+            "landscape": land, "found_free": found_free, "found_constrained": found, "gold_climb": g_climb,
+            "comparisons": cmp, "regimes": regimes,
+            "prompt_lengths": prompt_lengths(prior) if hasattr(prior, "query_tokens") else None,
+            "forward_tokens": int(prior.forward_tokens),
+            "seconds": time.perf_counter() - t0}
+
+
+def render(d: dict) -> str:
+    """A human-readable report: knowledge, landscape with error bars, searches, both regimes."""
+    z = d["zero_shot"]
+    rows = [f"model {d['model']}, task {d['task']} (n = {d['n']}, seed {d['seed']}, format {d['format']['name']})",
+            f"constraint {d['constraint']} (its own accuracy, the leak: {d['constraint_leak_accuracy']:.2f})"]
+    if d.get("constraint_note"):
+        rows.append(f"note: {d['constraint_note']}")
+    rows += [f"zero-shot: accuracy {z['accuracy']:.3f}, AUC {z['auc']:.3f} "
+             f"[{z['auc_interval'][0]:.2f}, {z['auc_interval'][1]:.2f}]", "",
+             f"Coh over {d['coh']['orders']} held-out orders (nats); 'vs gold' is the paired difference and its "
+             "95% interval",
+             f"{'labelling':26s} {'Coh':>9s} {'+-se':>6s} {'vs gold':>8s} {'interval':>17s} {'accuracy':>9s}"]
+
+    def row(label, c, cmp, acc):
+        vs = "" if cmp is None else f"{cmp['diff']:8.2f} [{cmp['ci'][0]:7.2f}, {cmp['ci'][1]:7.2f}]"
+        return f"{label:26s} {c['mean']:9.2f} {c['se']:6.2f} {vs:>26s} {acc:9.3f}"
+
+    for k, v in d["landscape"].items():
+        rows.append(row(k, v, d["comparisons"].get(k), v["accuracy"]))
+    for key in ("found_free", "found_constrained"):
+        f = d.get(key)
+        if f:
+            label = f"found ({f['constraint']})"
+            rows.append(row(label, f["coherence"], d["comparisons"].get(label), f["accuracy"]))
+            if f.get("certificate"):
+                c = f["certificate"]
+                rows.append(f"{'':26s} certificate: no improving move among {c['checked']} checked "
+                            f"(of {c['total']}); {len(f['starts'])} starts")
+    gc = d["gold_climb"]
+    rows.append(f"climb from gold: {'gold is a local maximum' if gc['local_maximum'] else 'gains'} "
+                f"{gc['gain']:.2f} nats, accuracy {gc['accuracy']:.3f}")
+    rows.append("")
+    for which in ("unconstrained", "constrained"):
+        r = d["regimes"][which]
+        rows.append(f"{which} regime: {r['regime']} -- {r['reason']}")
+    rows.append(f"{d['forward_tokens']} forward tokens, {d['seconds']:.0f} s")
+    return "\n".join(rows)
+
+
+def run_diagnose(lm, task, args, choice) -> int:
+    coh_config = CohConfig(orders=args.coh_orders, max_orders=max(args.coh_orders, CohConfig.max_orders))
+    d = diagnose(lm, task, seed=args.seed, constraint=args.constraint, coh_config=coh_config,
+                 chunk=args.chunk, sweeps=args.sweeps, max_checks=args.checks, progress=not args.quiet,
+                 token_budget=args.token_budget, polish=args.polish_orders)
+    d["format_choice"] = choice
+    if d.get("constraint_note"):
+        print(f"note: {d['constraint_note']}", file=sys.stderr)
+    print(dumps(d) if args.json else render(d))
+    return 0

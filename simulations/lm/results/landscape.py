@@ -1,0 +1,73 @@
+"""The coherence landscape of a task on a model: where gold sits among the labellings that matter.
+
+For a task with gold labels ``g`` the landscape holds Coh (nats, :mod:`simulations.lm.searches.coherence_estimate`: the
+mean over ``K`` held-out evaluation orders, with its standard error) of: gold, its negation
+``1 - g``, the two constant labellings, the zero-shot labelling, and ``random`` balanced random
+labellings (the null distribution of an unremarkable labelling). Every labelling is evaluated on
+the same orders, so any two compare *paired* (:func:`~simulations.lm.searches.coherence_estimate.paired`), and a
+table's records (:mod:`simulations.lm.results.table`) are evaluated on these very orders too.
+
+:func:`gold_climb` adds gold's neighbourhood: the climb from gold with the constraint-keeping
+moves of :mod:`simulations.lm.searches.local_climb` on the certified ascent's final objective (Coh over its polish
+orders, :func:`~simulations.lm.searches.chunked.polish_orders`), to the nearest local maximum of Coh. It
+says whether gold is itself a local maximum, the Coh gained, and the climb's accuracy: the
+accuracy the objective supports near gold (prediction P3 compares a search's end with it).
+
+These landscapes are the table's; ``coherence lm diagnose`` reads its own
+(:mod:`simulations.lm.results.diagnose`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from simulations.lm.searches.chunked import polish_orders
+from simulations.lm.searches.coherence_estimate import coh, paired
+from simulations.lm.searches.certified import POLISH_ORDERS
+from simulations.lm.searches.local_climb import CHECKS, climb
+
+
+def landscape(prior, gold, *, orders, zero_shot_labels=None, random: int = 4, seed: int = 0) -> dict:
+    """Coh (``{mean, se, orders, per_order}``, nats) of gold, negation, constants, zero-shot and
+    ``random`` balanced random labellings over the rows of ``orders`` (the evaluation orders)."""
+    n = prior.n
+    S = np.asarray(orders)
+    gold = np.asarray(gold, dtype=np.int64)
+    out = {"orders": S.tolist(), "labellings": {}}
+    named = {"gold": gold, "negation": 1 - gold, "all-0": np.zeros(n, np.int64), "all-1": np.ones(n, np.int64)}
+    if zero_shot_labels is not None:
+        named["zero-shot"] = np.asarray(zero_shot_labels, dtype=np.int64)
+    rng = np.random.default_rng([seed, 5])
+    for r in range(random):
+        named[f"random-{r}"] = rng.permutation(np.arange(n) % 2).astype(np.int64)
+    for name, b in named.items():
+        out["labellings"][name] = {**coh(prior, b, S), "accuracy": float(np.mean(b == gold)), "labels": b.tolist()}
+    rand = [v["mean"] for k, v in out["labellings"].items() if k.startswith("random-")]
+    out["random_mean"] = float(np.mean(rand)) if rand else None
+    out["random_sd"] = float(np.std(rand, ddof=1)) if len(rand) > 1 else None
+    return out
+
+
+def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, polish: int = POLISH_ORDERS, seed: int = 0,
+               max_checks: int = CHECKS, evaluation=None, level: float = 0.95) -> dict:
+    """Climb from gold to the nearest local maximum of the certified search's final objective
+    (Coh over its ``polish`` orders, :func:`~simulations.lm.searches.chunked.polish_orders`) with moves that keep
+    ``constraint``; ``odds`` (per-item zero-shot log-odds) rank the moves.
+
+    Returns ``{local_maximum, gain (nats, on the polish orders), accuracy, labels, steps,
+    certificate}`` and, given ``evaluation`` (the landscape's ``{orders, gold per_order}``), the
+    end's held-out ``coh`` and its paired comparison ``vs_gold``."""
+    S = polish_orders(prior.n, polish, seed)
+
+    def objective(b):
+        return float(prior.coherence_over_orders(np.asarray(b, dtype=np.int64), S).mean())
+
+    gold = np.asarray(gold, dtype=np.int64)
+    c = climb(objective, gold, constraint, groups, odds, max_checks=max_checks)
+    out = {"constraint": constraint, "local_maximum": c["steps"] == 0, "gain": c["value"] - c["start_value"],
+           "accuracy": float(np.mean(c["labels"] == gold)), "labels": c["labels"].tolist(), "steps": c["steps"],
+           "certificate": c["certificate"]}
+    if evaluation is not None:
+        end = coh(prior, c["labels"], evaluation["orders"])
+        out["coh"] = {k: end[k] for k in ("mean", "se", "orders", "per_order")}
+        out["vs_gold"] = paired(end["per_order"], evaluation["gold_per_order"], level)
+    return out
