@@ -61,7 +61,7 @@ class MissingExtra:
 def _lm_module():
     # the lm command's own module is part of the project; only its extra's packages may be missing
     try:
-        from simulations.lm import cli as lm_cmd
+        from coherence import lm as lm_cmd
     except ImportError as exc:
         if extra_for(exc) != "lm":
             raise

@@ -20,7 +20,6 @@ with the zero-shot code (independent marginals) that a model ignoring its contex
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -31,9 +30,18 @@ from theory.prior import Prior
 from theory import validation as V
 
 
-@dataclass
+#: the synthetic priors a network can be trained on
+PRIORS = ("concepts", "beta-bernoulli")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
-    prior: str = "concepts"  # "concepts" | "beta-bernoulli"
+    """``prior`` (:data:`PRIORS`) over ``n`` items (``eps``: the concepts' noise); ``steps`` of
+    AdamW on ``batch`` fresh samples at peak learning rate ``lr``; a network of ``layers`` layers
+    of width ``hidden``; ``test`` held-out vectors for the evaluation; ``seed`` of everything.
+    Sizes are range-checked on construction (a ``ValueError`` naming the field)."""
+
+    prior: str = "concepts"
     n: int = 8
     eps: float = 0.1
     steps: int = 1500
@@ -43,6 +51,15 @@ class TrainConfig:
     hidden: int = 64
     test: int = 2000
     seed: int = 0
+
+    def __post_init__(self):
+        V.positive_int("n", self.n, 2, 64)
+        V.positive_int("steps", self.steps)
+        V.positive_int("batch", self.batch)
+        object.__setattr__(self, "lr", float(V.positive("lr", self.lr)))
+        V.positive_int("layers", self.layers, 1, 24)
+        V.positive_int("hidden", self.hidden, 8, 4096)
+        V.positive_int("test", self.test, 2)
 
 
 def make_prior(cfg: TrainConfig):
@@ -207,40 +224,14 @@ def evaluate(model: TrainedSequencePrior, prior, m: int, seed: int) -> dict:
             "order_spread_nats": float(np.mean(spread))}
 
 
-def add_train_arguments(p) -> None:
-    d = TrainConfig()
-    p.add_argument("--prior", default=d.prior, choices=["concepts", "beta-bernoulli"])
-    p.add_argument("-n", type=int, default=d.n, help="items per sequence")
-    p.add_argument("--eps", type=float, default=d.eps, help="concept noise")
-    p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--batch", type=int, default=d.batch)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--layers", type=int, default=d.layers)
-    p.add_argument("--hidden", type=int, default=d.hidden)
-    p.add_argument("--test", type=int, default=d.test, help="held-out vectors for the evaluation")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: idle cores, at least 1)")
-    p.add_argument("--json", action="store_true")
-
-
-def run_train(args) -> int:
-    cfg = TrainConfig(prior=args.prior, n=V.positive_int("n", args.n, 2, 64), eps=args.eps,
-                      steps=V.positive_int("steps", args.steps), batch=V.positive_int("batch", args.batch),
-                      lr=float(V.positive("lr", args.lr)), layers=V.positive_int("layers", args.layers, 1, 24),
-                      hidden=V.positive_int("hidden", args.hidden, 8, 4096), test=V.positive_int("test", args.test, 2),
-                      seed=args.seed)
-    from simulations.lm.backends.loader import cpu_threads
-
-    cpu_threads(getattr(args, "threads", None))
-    res = train(cfg)
-    if args.json:
-        print(json.dumps(res, indent=1))
-    else:
-        print(f"prior {cfg.prior}, n = {res['n']}, {cfg.steps} steps in {res['train_seconds']:.0f} s")
-        print(f"  exact codelength   {res['exact_bits_per_behaviour']:.4f} bits/behaviour")
-        print(f"  trained network    {res['trained_bits_per_behaviour']:.4f} bits/behaviour "
-              f"(gap {res['gap_bits_per_behaviour']:.4f} +- {res['gap_stderr']:.4f})")
-        print(f"  zero-shot marginals {res['zero_shot_bits_per_behaviour']:.4f} bits/behaviour "
-              f"(gap {res['zero_shot_gap_bits_per_behaviour']:.4f})")
-        print(f"  order spread of the trained Coh_s: {res['order_spread_nats']:.3f} nats")
-    return 0
+def summary(res: dict) -> str:
+    """The result of :func:`train` in a few lines: the codelengths in bits per behaviour and the gaps."""
+    cfg = res["config"]
+    return "\n".join([
+        f"prior {cfg['prior']}, n = {res['n']}, {cfg['steps']} steps in {res['train_seconds']:.0f} s",
+        f"  exact codelength   {res['exact_bits_per_behaviour']:.4f} bits/behaviour",
+        f"  trained network    {res['trained_bits_per_behaviour']:.4f} bits/behaviour "
+        f"(gap {res['gap_bits_per_behaviour']:.4f} +- {res['gap_stderr']:.4f})",
+        f"  zero-shot marginals {res['zero_shot_bits_per_behaviour']:.4f} bits/behaviour "
+        f"(gap {res['zero_shot_gap_bits_per_behaviour']:.4f})",
+        f"  order spread of the trained Coh_s: {res['order_spread_nats']:.3f} nats"])

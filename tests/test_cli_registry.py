@@ -70,5 +70,5 @@ def test_missing_project_module_is_an_error_not_a_shorter_list():
 def test_extra_for_only_maps_third_party_packages():
     assert cli.extra_for(ModuleNotFoundError("x", name="distributed.client")) == "dask"
     assert cli.extra_for(ModuleNotFoundError("x", name="pgmpy")) == "peers"
-    assert cli.extra_for(ModuleNotFoundError("x", name="simulations.lm.cli")) is None
+    assert cli.extra_for(ModuleNotFoundError("x", name="coherence.lm")) is None
     assert cli.extra_for(ModuleNotFoundError("x", name="theory")) is None

@@ -166,22 +166,23 @@ def test_open_model_none_options_mean_defaults(tmp_path):
 
 def test_cli_arguments_reach_open_model(tmp_path):
     import argparse
+    from dataclasses import replace
 
-    from simulations.lm.backends.where import add_served_arguments, served_options
+    from coherence.lm_options import add_model_arguments, model_config
+    from simulations.lm.backends.where import open_configured
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model")
-    add_served_arguments(ap)
+    add_model_arguments(ap)
     with StubServer(StubState()) as url:
         args = ap.parse_args(["--model", f"openai:{url}", "--cache-dir", str(tmp_path), "--top-logprobs", "7",
                               "--max-workers", "2", "--timeout", "9", "--echo", "off"])
-        m = open_model(args.model, **served_options(args))
+        m = open_configured(model_config(args))
         assert (m.top_logprobs, m.client.max_workers, m.client.timeout, m.echo) == (7, 2, 9.0, "off")
         assert m.cache.root == tmp_path / "responses"        # --cache-dir is the cache root
         args = ap.parse_args(["--model", f"openai:{url}", "--response-cache", str(tmp_path / "r"),
                               "--top-logprobs", "7"])
-        assert open_model(args.model, **served_options(args)).cache.root == tmp_path / "r"
-        local_args = ap.parse_args(["--model", "tiny-random"])
-        assert all(v is None for v in served_options(local_args).values())
+        assert open_configured(model_config(args)).cache.root == tmp_path / "r"
+        local = model_config(ap.parse_args(["--model", "tiny-random"]))
+        assert all(v is None for v in local.served_options().values())
         with pytest.raises(ValueError, match="served models"):
-            open_model("tiny-random", **served_options(args))
+            open_configured(replace(model_config(args), model="tiny-random"))

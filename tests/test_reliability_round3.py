@@ -40,7 +40,7 @@ def test_every_lm_cache_lies_under_the_one_cache_root(roots, monkeypatch, capsys
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from simulations.lm.backends import where as backends, loader
-    from simulations.lm import cli as lm_cli
+    from coherence import lm_tables as lm_cli
 
     env, arg = roots / "env", roots / "arg"
     # served responses: responses/ under the root; --response-cache names a folder of their own

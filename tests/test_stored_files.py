@@ -255,7 +255,7 @@ def test_read_table_file_missing_or_folder(tmp_path):
 
 
 def _lm_cli():
-    return pytest.importorskip("simulations.lm.cli")      # needs the [lm] extra's packages
+    return pytest.importorskip("coherence.lm_tables")      # needs the [lm] extra's packages
 
 
 @pytest.mark.parametrize("command", ["figures", "predictions"])
@@ -281,7 +281,7 @@ def test_lm_table_refuses_a_bad_table_file_and_keeps_it(tmp_path, capsys, monkey
     cfg = T.TableConfig(model="tiny-random", n=8)
     monkeypatch.setattr(T, "TableConfig", lambda **kw: cfg)
     # no model, only the precision a table is keyed by: the file is refused before any cell runs
-    monkeypatch.setattr(cli, "_load", lambda args: SimpleNamespace(dtype=cfg.dtype))
+    monkeypatch.setattr(cli, "load_model", lambda args: SimpleNamespace(dtype=cfg.dtype))
     path = T.table_path(tmp_path, cfg)
     text = (json.dumps({"config": {**asdict(cfg), "n": 9}, "formats": {}, "landscapes": {}, "runs": {}})
             if case == "other config" else BAD_TABLE[case][0])

@@ -222,9 +222,9 @@ BAD = [
 @pytest.mark.parametrize("args, flag", BAD, ids=[b[1] + " " + " ".join(b[0]) for b in BAD])
 def test_cli_refuses_bad_flags_by_name_before_loading(args, flag, monkeypatch, capsys):
     from coherence.cli import main
-    import simulations.lm.cli as lmcli
+    import coherence.lm_tables as lmcli
 
-    monkeypatch.setattr(lmcli, "_load", lambda a: pytest.fail("the model loaded"))
+    monkeypatch.setattr(lmcli, "load_model", lambda a: pytest.fail("the model loaded"))
     assert main(["lm", "train-coherence", "--model", "tiny-random", "--tasks", "arithmetic", *args]) == 2
     err = capsys.readouterr().err
     assert flag in err and "Traceback" not in err
@@ -232,9 +232,9 @@ def test_cli_refuses_bad_flags_by_name_before_loading(args, flag, monkeypatch, c
 
 def test_cli_refuses_a_server(monkeypatch, capsys):
     from coherence.cli import main
-    import simulations.lm.cli as lmcli
+    import coherence.lm_tables as lmcli
 
-    monkeypatch.setattr(lmcli, "_load", lambda a: pytest.fail("the model loaded"))
+    monkeypatch.setattr(lmcli, "load_model", lambda a: pytest.fail("the model loaded"))
     assert main(["lm", "train-coherence", "--model", "openai:http://127.0.0.1:9", "--tasks", "arithmetic"]) == 2
     assert "--model" in capsys.readouterr().err
 

@@ -8,8 +8,9 @@ along the data's path (docs/development.md, "simulations/lm stages"):
   task (:class:`~simulations.lm.backends.prior.LMPrior`,
   :class:`~simulations.lm.backends.served.ServedPrior`);
 * :mod:`simulations.lm.searches` -- the coherence searches at scale and their baselines;
-* :mod:`simulations.lm.results` -- tables, landscapes, verdicts, predictions, reports, figures;
-* :mod:`.cli` -- ``coherence lm``.
+* :mod:`simulations.lm.results` -- tables, landscapes, verdicts, predictions, reports, figures.
+
+The command line ``coherence lm`` is :mod:`coherence.lm` (nothing here imports it).
 
 The small transformer trained on a synthetic prior (``coherence lm train``) is
 :mod:`simulations.transformer_training`. ``torch`` and ``transformers`` are imported lazily,

@@ -9,14 +9,13 @@ quantised arithmetic), :func:`label_agreement` compares, in nats,
 * prequential conditionals along an order ``s`` (each step given the earlier ones),
 
 reporting for each the max and mean absolute difference over items and labels and the fraction
-of items whose argmax label agrees. ``python -m simulations.lm.backends.agreement --out FILE`` measures
+of items whose argmax label agrees. :func:`measure` (``coherence lm agreement [--out FILE]``) measures
 SmolLM2 (transformers, float32) against SmolLM2 on a local llama.cpp server on the word-sentiment
 items below and writes the record atomically (docs/serving.md quotes it).
 """
 from __future__ import annotations
 
-import argparse
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -75,11 +74,22 @@ def prefix_history(served, queries, labels, order) -> float:
     return float(np.max(np.abs(again.stepwise_conditionals(labels, order) - before)))
 
 
-def measure(out: str, n: int = 8, threads: int = 1, top_logprobs: int = 100) -> dict:
+@dataclass(frozen=True)
+class AgreementConfig:
+    """Settings of :func:`measure`: the record's file ``out``, ``n`` word-sentiment items, CPU
+    ``threads`` of both backends, and the server's ``top_logprobs``."""
+
+    out: str = "figures/data/served-agreement.json"
+    n: int = 8
+    threads: int = 1
+    top_logprobs: int = 100
+
+
+def measure(config: AgreementConfig = AgreementConfig()) -> dict:
     """SmolLM2 local (float32) vs SmolLM2 on a llama.cpp server: agreement and the labels of a
     bootstrap search on both, for the default separator (whose ``"\\n\\n"`` the server's
     whole-text tokenizer splits into two tokens where LMPrior's per-segment one has one) and for
-    ``"\\n"`` (identical tokens: arithmetic differences only). Written to ``out`` as JSON."""
+    ``"\\n"`` (identical tokens: arithmetic differences only). Written to ``config.out`` as JSON."""
     from simulations.io import atomic_write_json, check_writable
     from simulations.search import run_search
 
@@ -87,6 +97,7 @@ def measure(out: str, n: int = 8, threads: int = 1, top_logprobs: int = 100) -> 
     from simulations.lm.backends.llama_server import LlamaServer
     from simulations.lm.backends.loader import smollm2_gguf_path
 
+    out, n, threads, top_logprobs = config.out, config.n, config.threads, config.top_logprobs
     check_writable(Path(out).parent)  # (check_writable rejects an existing file)
     queries, gold = sentiment_queries(n)
     rng = np.random.default_rng(0)
@@ -138,20 +149,10 @@ def markdown_table(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m simulations.lm.backends.agreement",
-                                 description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default="figures/data/served-agreement.json")
-    ap.add_argument("-n", type=int, default=8)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args(argv)
-    rec = measure(args.out, args.n, args.threads)
-    for name, r in rec["formats"].items():
+def summary_lines(record: dict) -> list:
+    """One line per prompt format: the largest difference and whether the bootstrap labels agree."""
+    lines = []
+    for name, r in record["formats"].items():
         same = list(r["bootstrap_labels"]["local"]) == list(r["bootstrap_labels"]["served"])
-        print(f"{name}: max |diff| {r['agreement']['max_abs_nats']:.4f} nats; bootstrap labels equal: {same}",
-              file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        lines.append(f"{name}: max |diff| {r['agreement']['max_abs_nats']:.4f} nats; bootstrap labels equal: {same}")
+    return lines

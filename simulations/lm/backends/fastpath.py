@@ -1,4 +1,4 @@
-"""How exact the fast paths are on a real model: ``python -m simulations.lm.backends.fastpath [--model M]``.
+"""How exact the fast paths are on a real model: ``coherence lm fastpath [--model M]`` (:func:`run`).
 
 For one labelling ``b`` of a task (gold), one random order, and chunk sizes ``c``:
 
@@ -12,19 +12,37 @@ Writes ``figures/data/lm/fastpath-<model>.json`` (atomically) and prints it.
 """
 from __future__ import annotations
 
-import argparse
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from simulations.io import atomic_write_json, dumps
+from simulations.io import atomic_write_json
 
 
-def measure(lm, task_name: str = "polarity-high", n: int = 32, seed: int = 0, chunks=(4, 8, 16),
-            explicit_items: int = 3) -> dict:
+@dataclass(frozen=True)
+class FastpathConfig:
+    """Settings of :func:`run`: the local ``model`` on the CPU with ``threads`` threads, ``n``
+    items of ``task`` drawn with ``seed``, the chunk sizes ``chunks`` compared with chunk 1,
+    ``explicit_items`` items checked against explicit prompts, and the folder ``out`` of
+    ``fastpath-<model>.json``."""
+
+    model: str = "smollm2"
+    n: int = 32
+    threads: int = 1
+    out: str = "figures/data/lm"
+    task: str = "polarity-high"
+    seed: int = 0
+    chunks: tuple = (4, 8, 16)
+    explicit_items: int = 3
+
+
+def measure(lm, config: FastpathConfig = FastpathConfig()) -> dict:
+    """The measurements of the module docstring on the loaded model ``lm``."""
     from simulations.lm.backends.knowledge import prior_for
     from simulations.lm.tasks.registry import make_task
 
+    task_name, n, seed, explicit_items = config.task, config.n, config.seed, config.explicit_items
     task = make_task(task_name, n, seed)
     prior = prior_for(lm, task)
     b = task.gold
@@ -37,7 +55,7 @@ def measure(lm, task_name: str = "polarity-high", n: int = 32, seed: int = 0, ch
         i = order[t * (n // explicit_items)]
         demos = order[order != i]
         errs.append(float(np.abs(prior.explicit_log_conditional(b, i, demos) - exact[i]).max()))
-    for c in chunks:
+    for c in config.chunks:
         prior.clear_cache()
         t0, tok0 = time.perf_counter(), prior.forward_tokens
         approx = prior.context_conditionals(b, order, c)
@@ -49,20 +67,11 @@ def measure(lm, task_name: str = "polarity-high", n: int = 32, seed: int = 0, ch
             "chunk1_vs_explicit_max_abs_nats": max(errs), "explicit_items": explicit_items, "rows": rows}
 
 
-def main(argv=None) -> int:
+def run(config: FastpathConfig = FastpathConfig()) -> dict:
+    """Load ``config.model`` on the CPU, :func:`measure`, and write ``<out>/fastpath-<model>.json``
+    (atomically); returns the record."""
     from simulations.lm.backends.loader import load
 
-    ap = argparse.ArgumentParser(prog="python -m simulations.lm.backends.fastpath")
-    ap.add_argument("--model", default="smollm2")
-    ap.add_argument("-n", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default="figures/data/lm")
-    a = ap.parse_args(argv)
-    res = measure(load(a.model, device="cpu", threads=a.threads), n=a.n)
-    atomic_write_json(f"{a.out}/fastpath-{a.model}.json", res)
-    print(dumps(res, indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    res = measure(load(config.model, device="cpu", threads=config.threads), config)
+    atomic_write_json(f"{config.out}/fastpath-{config.model}.json", res)
+    return res

@@ -16,6 +16,9 @@ from simulations.lm.backends.prior import PromptFormat
 from simulations.lm.tasks.prompt_length import check_context
 from simulations.lm.tasks.template import check_template
 
+#: items of the dev split on which a format is chosen
+N_DEV = 64
+
 
 def prior_for(lm, task, *, loo: str = "exact"):
     """The prior over ``task``'s queries with the task's label words: an
@@ -38,7 +41,7 @@ def zero_shot(prior, gold) -> dict:
             "accuracy": float(np.mean(labels[known] == gold[known])) if known.any() else float("nan")}
 
 
-def choose_format(lm, task_name: str, *, n_dev: int = 64, seed: int = 0) -> dict:
+def choose_format(lm, task_name: str, *, n_dev: int = N_DEV, seed: int = 0) -> dict:
     """Zero-shot AUC of every candidate format on the dev split (``n_dev`` items): ``{"chosen":
     name, "auc": {name: auc}}``. Tasks without a dev split use seed ``seed + 1000`` as dev."""
     from simulations.lm.tasks.registry import make_task

@@ -9,14 +9,18 @@ Two entry points, used by ``coherence lm`` and by scripts alike:
 * :func:`make_prior` ``(model, queries, fmt, *, loo="exact")`` -- the matching
   :class:`theory.prior.Prior` (:class:`~simulations.lm.backends.prior.LMPrior` or
   :class:`~simulations.lm.backends.served.ServedPrior`); every search runs on either unchanged;
-* :func:`accounting` ``(prior)`` -- the cost record of a run for either backend.
+* :func:`accounting` ``(prior)`` -- the cost record of a run for either backend;
+* :class:`ModelConfig` and :func:`open_configured` -- the same settings as one frozen value
+  (``coherence lm``'s model options).
 """
 from __future__ import annotations
 
+import inspect
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from simulations.io import CACHE_DIR_HELP, cache_root, check_writable
+from simulations.io import cache_root, check_writable
 
 from simulations.lm.backends.prior import LMPrior, PromptFormat
 
@@ -121,36 +125,47 @@ def open_model(spec: str = "smollm2", *, device: str = "auto", dtype: str = "flo
     return load(spec, device=device, dtype=dtype, seed=seed, threads=threads, cache_dir=cache_dir)
 
 
-def add_served_arguments(parser) -> None:
-    """``--cache-dir`` (the cache root, as on every command) and the command-line options of
-    served models (``coherence lm run/table/diagnose/formats``); each defaults to ``None`` = the
-    default of :func:`open_model`."""
-    parser.add_argument("--cache-dir", default=None, metavar="DIR",
-                        help=CACHE_DIR_HELP + " (here: lm-tables/, responses/ and GGUF conversions)")
-    g = parser.add_argument_group("served models (--model openai:URL[#MODEL]; docs/serving.md)")
-    g.add_argument("--response-cache", default=None, metavar="DIR",
-                   help="keep the server's responses in DIR (default: responses/ under the cache root)")
-    g.add_argument("--no-response-cache", dest="use_cache", action="store_false", default=None,
-                   help="keep responses in memory only")
-    g.add_argument("--top-logprobs", type=int, default=None, help="top-K next-token logprobs to ask for (default 20)")
-    g.add_argument("--max-workers", type=int, default=None, help="requests in flight, in [1, 1024] (default 8)")
-    g.add_argument("--timeout", type=float, default=None, help="seconds per request, in (0, 86400] (default 120)")
-    g.add_argument("--retries", type=int, default=None, help="retries on 429/5xx/timeouts, in [0, 100] (default 4)")
-    g.add_argument("--echo", choices=["auto", "off"], default=None,
-                   help="score an order in one request when the server's prompt logprobs verify (default auto)")
+@dataclass(frozen=True)
+class ModelConfig:
+    """A model to open and where (``coherence lm``'s model options), for :func:`open_configured`.
+
+    ``model`` is :func:`open_model`'s spec; ``device``, ``dtype`` (``auto``: chosen per machine and
+    model, :mod:`simulations.lm.backends.dtype_choice`) and ``threads`` (``None``: the idle cores)
+    concern local weights; ``cache_dir`` is the cache root of either kind. The served-model
+    options (:data:`SERVED_OPTIONS`) are ``None`` unless set, meaning :func:`open_served`'s
+    default (:func:`served_default`); one set for a local model is refused."""
+
+    model: str = "smollm2"
+    device: str = "auto"
+    dtype: str = "auto"
+    threads: int | None = None
+    cache_dir: str | None = None
+    response_cache: str | None = None
+    use_cache: bool | None = None
+    top_logprobs: int | None = None
+    max_workers: int | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    echo: str | None = None
+
+    def served_options(self) -> dict:
+        """The served-model options as keywords of :func:`open_model` (unset ones ``None``)."""
+        return {k: getattr(self, k) for k in SERVED_OPTIONS}
 
 
-#: attribute names :func:`add_served_arguments` defines (``cache_dir`` is the cache root, which
-#: :func:`open_model` takes for local models too; the others apply to served models only)
-SERVED_OPTIONS = ("cache_dir", "response_cache", "use_cache", "top_logprobs", "max_workers", "timeout", "retries",
-                  "echo")
+#: the fields of :class:`ModelConfig` that apply to served models only (keywords of :func:`open_served`)
+SERVED_OPTIONS = ("response_cache", "use_cache", "top_logprobs", "max_workers", "timeout", "retries", "echo")
 
 
-def served_options(args) -> dict:
-    """The model options of parsed ``args`` (:func:`add_served_arguments`) as keywords of
-    :func:`open_model`: the cache root and the served-model options; unset ones are ``None``
-    (defaults)."""
-    return {k: getattr(args, k, None) for k in SERVED_OPTIONS}
+def served_default(name: str):
+    """The default of :func:`open_served`'s option ``name`` (what an unset served option means)."""
+    return inspect.signature(open_served).parameters[name].default
+
+
+def open_configured(config: ModelConfig):
+    """:func:`open_model` with the settings of ``config``."""
+    return open_model(config.model, device=config.device, dtype=config.dtype, threads=config.threads,
+                      cache_dir=config.cache_dir, **config.served_options())
 
 
 def make_prior(model, queries, fmt: PromptFormat = PromptFormat(), *, loo: str = "exact", **options):

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from simulations.io import dumps
 from theory.statistics import auc_interval
 
 from simulations.lm.searches.certified import POLISH_ORDERS, certified_ascent
@@ -40,14 +40,40 @@ def _say(progress, text: str, t0: float) -> None:
         print(f"diagnose: [{time.perf_counter() - t0:.0f} s] {text}", file=sys.stderr, flush=True)
 
 
-def diagnose(lm, task, *, seed: int = 0, constraint: str = "auto", coh_config: CohConfig = CohConfig(),
-             chunk: int = 8, sweeps: int = 4, random: int = 3, max_checks: int = CHECKS, progress: bool = False,
-             token_budget: int | None = None, polish: int = POLISH_ORDERS) -> dict:
-    """The landscape, both searches, the gold climb, the paired comparisons and both regimes.
-    ``polish``: orders of the certified ascent's final selection and polish, and of the gold climb.
+@dataclass(frozen=True)
+class DiagnoseConfig:
+    """Settings of :func:`diagnose` (``coherence lm diagnose``): ``seed`` of the evaluation orders,
+    random labellings and searches; ``constraint`` (:data:`~simulations.lm.tasks.constraint_choice.CHOICES`);
+    ``coh_orders`` held-out evaluation orders of every Coh; ``chunk`` and ``sweeps`` of the
+    chunked searches; ``random`` random labellings in the landscape; ``checks`` moves per polish
+    step; ``token_budget`` forward tokens the decisive comparison may spend growing its orders
+    (``None``: no limit); ``polish_orders`` orders of the certified ascent's final selection and
+    polish, and of the gold climb."""
+
+    seed: int = 0
+    constraint: str = "auto"
+    coh_orders: int = CohConfig.orders
+    chunk: int = ChunkConfig.chunk
+    sweeps: int = ChunkConfig.sweeps
+    random: int = 3
+    checks: int = CHECKS
+    token_budget: int | None = None
+    polish_orders: int = POLISH_ORDERS
+
+    def coh_config(self) -> CohConfig:
+        """Every Coh over ``coh_orders`` orders; the decisive comparison grows to at least as many."""
+        return CohConfig(orders=self.coh_orders, max_orders=max(self.coh_orders, CohConfig.max_orders))
+
+
+def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: bool = False) -> dict:
+    """The landscape, both searches, the gold climb, the paired comparisons and both regimes
+    (settings: :class:`DiagnoseConfig`; ``progress``: one line on stderr per stage).
     The decisive comparison (the search's end against gold) grows its orders until its standard
-    error is at most ``coh_config.target_se`` nats, ``coh_config.max_orders`` are used, or
-    ``token_budget`` forward tokens were spent on it (``None``: no token limit)."""
+    error is at most ``CohConfig.target_se`` nats, ``CohConfig.max_orders`` are used, or
+    ``config.token_budget`` forward tokens were spent on it."""
+    seed, constraint, coh_config = config.seed, config.constraint, config.coh_config()
+    chunk, sweeps, random, max_checks = config.chunk, config.sweeps, config.random, config.checks
+    token_budget, polish = config.token_budget, config.polish_orders
     t0 = time.perf_counter()
     name, note = resolve(task, constraint)
     groups = task.relation_groups(name)
@@ -152,15 +178,3 @@ def render(d: dict) -> str:
         rows.append(f"{which} regime: {r['regime']} -- {r['reason']}")
     rows.append(f"{d['forward_tokens']} forward tokens, {d['seconds']:.0f} s")
     return "\n".join(rows)
-
-
-def run_diagnose(lm, task, args, choice) -> int:
-    coh_config = CohConfig(orders=args.coh_orders, max_orders=max(args.coh_orders, CohConfig.max_orders))
-    d = diagnose(lm, task, seed=args.seed, constraint=args.constraint, coh_config=coh_config,
-                 chunk=args.chunk, sweeps=args.sweeps, max_checks=args.checks, progress=not args.quiet,
-                 token_budget=args.token_budget, polish=args.polish_orders)
-    d["format_choice"] = choice
-    if d.get("constraint_note"):
-        print(f"note: {d['constraint_note']}", file=sys.stderr)
-    print(dumps(d) if args.json else render(d))
-    return 0

@@ -31,12 +31,13 @@ from simulations.io import atomic_write_json, file_lock
 
 from simulations.lm.searches.chunked import ChunkConfig, constraint_leak, project, run_chunked
 from simulations.lm.searches.certified import ASCENTS, POLISH_ORDERS, certified_ascent
-from simulations.lm.searches.coherence_estimate import below_references, coh, evaluation_orders, paired, verdict
+from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, evaluation_orders, paired,
+                                                       verdict)
 from simulations.lm.searches.debate import DebateConfig, run_debate
 from simulations.lm.searches.debate_exact import CheckConfig, debate_check
 from simulations.lm.tasks.constraint_choice import resolve
 from simulations.lm.tasks.formats import auc, format_named
-from simulations.lm.backends.knowledge import choose_format, prior_for, zero_shot
+from simulations.lm.backends.knowledge import N_DEV, choose_format, prior_for, zero_shot
 from simulations.lm.results.landscape import gold_climb, landscape
 from simulations.lm.searches.local_climb import CHECKS
 from simulations.lm.searches.methods import COHERENCE_SEARCHES, baseline_log_probs
@@ -55,6 +56,9 @@ TABLE_METHODS = {
     "debate": ("debate", "task"),
     "self-consistency": ("debate", "task"),
 }
+#: the tasks and seeds of a table when none are named (``coherence lm table``)
+DEFAULT_TASKS = ("polarity-high", "polarity-low", "polarity-nonsalient", "polarity-salient-wrong", "capitals-easy")
+DEFAULT_SEEDS = (0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -63,24 +67,24 @@ class TableConfig:
 
     model: str = "smollm2"
     n: int = 64
-    chunk: int = 8
-    sweeps: int = 4
+    chunk: int = ChunkConfig.chunk
+    sweeps: int = ChunkConfig.sweeps
     shots: int = 8
-    chains: int = 3
+    chains: int = 4  # chains of chunked-gibbs
     icm_sweeps: int = 2
     gibbs_sweeps: int = 3
     random_labellings: int = 3
     dtype: str = "float32"
-    n_dev: int = 64
+    n_dev: int = N_DEV
     formats: dict = field(default_factory=dict)  # task -> format name (chosen on dev when absent)
     constraint: str = "auto"  # of the searches under a constraint (constraint_choice.CHOICES)
-    coh_orders: int = 6  # held-out evaluation orders of every Coh in the file (coherence_estimate)
+    coh_orders: int = CohConfig.orders  # held-out evaluation orders of every Coh in the file (coherence_estimate)
     checks: int = CHECKS  # moves checked per step of the certified ascent's polish and of the gold climb
     random_starts: int = 1  # random starts of the certified ascent (beside zero-shot, bootstrap and ICM)
     ascents: int = ASCENTS  # starts of the certified ascent that are climbed (the best by Coh)
-    agents: int = 3  # debate and self-consistency: agents K (DebateConfig)
-    debate_rounds: int = 5  # debate: rounds after round 0
-    tau: float = 1.0  # debate and self-consistency: the agents' sampling temperature
+    agents: int = DebateConfig.agents  # debate and self-consistency: agents K (DebateConfig)
+    debate_rounds: int = DebateConfig.rounds  # debate: rounds after round 0
+    tau: float = DebateConfig.tau  # debate and self-consistency: the agents' sampling temperature
     debate_check_items: int = 16  # items per (task, seed) of P8's exact check (0: none), the first ones
     polish_orders: int = POLISH_ORDERS  # orders of the certified ascent's final selection and polish, and gold climb
 

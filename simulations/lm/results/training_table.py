@@ -50,6 +50,9 @@ from simulations.lm.results.training_file import KIND, read_training_file, recor
 
 #: random balanced labellings of every record's landscape
 RANDOM_LABELLINGS = 2
+#: the tasks and seeds of a training table when none are named (``coherence lm train-coherence``)
+DEFAULT_TASKS = ("polarity-pairs", "polarity-high")
+DEFAULT_SEEDS = (0, 1, 2)
 
 
 @dataclass(frozen=True)

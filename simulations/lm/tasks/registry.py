@@ -307,3 +307,33 @@ def make_task(name: str, n: int | None = 32, seed: int = 0, *, split: str = "tes
         params["warnings"] = notes + warnings
     params["format"] = {"name": f.name, "template": f.template, "label_words": list(f.label_words)}
     return Task(name, items, f, family, params=params, salience=salience)
+
+
+#: items of a named task when none are asked for (a task file: all of its items)
+NAMED_N = 64
+
+
+@dataclass(frozen=True)
+class TaskChoice:
+    """A task as ``coherence lm run`` and ``diagnose`` name it; :meth:`build` makes it.
+
+    ``task`` (:data:`TASKS`, ``jsonl:PATH`` or a preset ``icm:NAME:PATH``) with ``n`` items
+    (``None``: :data:`NAMED_N` of a named task, every item of a task file) drawn with ``seed``;
+    ``format`` names a format of the task's family (``None`` or ``auto``: the family's first, an
+    ``auto`` being chosen later on the dev split), ``template`` and ``label_words`` override it;
+    a task file takes ``subset`` and ``eval_ids`` (:func:`make_task`)."""
+
+    task: str = "polarity-high"
+    n: int | None = None
+    seed: int = 0
+    format: str | None = None
+    template: str | None = None
+    label_words: tuple | None = None
+    subset: int | None = None
+    eval_ids: str | None = None
+
+    def build(self) -> Task:
+        n = self.n if self.n is not None else (None if is_file_task(self.task) else NAMED_N)
+        return make_task(self.task, n, self.seed, fmt=None if self.format == "auto" else self.format,
+                         template=self.template, label_words=self.label_words, subset=self.subset,
+                         eval_ids=self.eval_ids)

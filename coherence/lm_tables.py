@@ -1,0 +1,102 @@
+"""``coherence lm table`` and ``train-coherence``: resumable table files (:mod:`coherence.lm`).
+
+Every argument is checked by its flag before the model loads; the settings that key a file are
+:class:`~simulations.lm.results.table.TableConfig` and
+:class:`~simulations.lm.results.training_table.TrainTableConfig`, with the precision that ran.
+By default the files lie in ``lm-tables/`` under the cache root (``--cache-dir``).
+"""
+from __future__ import annotations
+
+import sys
+
+from simulations.io import cache_root, check_writable, dumps
+from simulations.lm.tasks.registry import TASKS
+
+from .lm_options import check_name, check_numbers, debate_config, load_model
+
+#: the folder of table files under the cache root, when ``--out`` is not given
+TABLES_FOLDER = "lm-tables"
+
+
+def out_folder(args) -> str:
+    # --cache-dir is the cache root of every command, so by default the table files lie under it
+    return args.out or str(cache_root(getattr(args, "cache_dir", None)) / TABLES_FOLDER)
+
+
+def table(args) -> int:
+    """``coherence lm table``: :func:`~simulations.lm.results.table.run_table`."""
+    from simulations.lm.results import table as T
+    from simulations.lm.results.predictions import summary_markdown, table_path_of
+    from simulations.lm.tasks.constraint_choice import resolve
+    from simulations.lm.tasks.registry import make_task
+
+    check_numbers(args)
+    debate_config({"agents": args.agents, "tau": args.tau, "rounds": args.debate_rounds},
+                  {"agents": "--agents", "tau": "--tau", "rounds": "--debate-rounds"})
+    for t in args.tasks:
+        check_name("--tasks", t, TASKS)
+    methods = args.methods or list(T.TABLE_METHODS)
+    for m in methods:
+        check_name("--methods", m, T.TABLE_METHODS)
+    for t in args.tasks:  # a constraint a task cannot take is refused before the model loads
+        resolve(make_task(t, args.n, args.seeds[0]), args.constraint)
+    out = out_folder(args)
+    check_writable(out, argument="--out")
+    lm = load_model(args)
+    # the precision that ran (--dtype auto resolved) keys the file: two precisions never share one
+    cfg = T.TableConfig(model=args.model, n=args.n, chunk=args.chunk, sweeps=args.sweeps, shots=args.shots,
+                        chains=args.chains, dtype=lm.dtype, constraint=args.constraint,
+                        coh_orders=args.coh_orders, checks=args.checks, agents=args.agents, tau=args.tau,
+                        debate_rounds=args.debate_rounds, debate_check_items=args.debate_check_items,
+                        polish_orders=args.polish_orders)
+    data = T.run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
+    missing = [c for c in T.cells(args.tasks, methods, args.seeds) if T.cell_key(*c) not in data["runs"]]
+    if missing:
+        print(f"--budget-s {args.budget_s:g} spent: {len(missing)} cell(s) not run; rerun the same command to "
+              "resume", file=sys.stderr)
+
+    print(dumps(data) if args.json else summary_markdown(data))
+    print(f"table file: {table_path_of(out, cfg)}", file=sys.stderr)
+    return 0
+
+
+def train_coherence(args) -> int:
+    """``coherence lm train-coherence``: every argument checked by flag name before the model
+    loads, then :func:`simulations.lm.results.training_table.run_training_table`."""
+    import importlib.util
+
+    from simulations.lm.results import training_table as TT
+    from simulations.lm.tasks.constraint_choice import resolve
+
+    check_numbers(args)
+    for name, low in (("block", 1), ("epochs", 1), ("rank", 1), ("rounds", 1), ("heldout", 0)):
+        if getattr(args, name) < low:
+            raise ValueError(f"--{name} must be an integer >= {low}, got {getattr(args, name)}")
+    if args.block > args.n:
+        raise ValueError(f"--block must be an integer in [1, -n = {args.n}], got {args.block}")
+    if not 0 <= args.lr < float("inf"):  # also refuses nan
+        raise ValueError(f"--lr must be a finite number >= 0, got {args.lr}")
+    if args.model.startswith("openai:"):
+        raise ValueError("--model: training fine-tunes the weights, so it needs a local model, not a server")
+    if importlib.util.find_spec("peft") is None:
+        raise ValueError("train-coherence fine-tunes LoRA adapters with peft, which is not installed: "
+                         "pip install -e '.[lm]'")
+    for t in args.tasks:
+        check_name("--tasks", t, [k for k in TASKS if ":" not in k])
+    for s in args.seeds:  # the items, the held-out split and the constraint, before the model loads
+        for t in args.tasks:
+            resolve(TT.split_heldout(t, args.n, args.heldout, s)[0], "auto")
+    out = out_folder(args)
+    check_writable(out, argument="--out")
+    lm = load_model(args)
+    cfg = TT.TrainTableConfig(model=args.model, n=args.n, block=args.block, lr=args.lr, epochs=args.epochs,
+                              rank=args.rank, coh_orders=args.coh_orders, rounds=args.rounds, heldout=args.heldout,
+                              dtype=lm.dtype)
+    data = TT.run_training_table(lm, cfg, args.tasks, args.seeds, out, quiet=args.quiet, budget_s=args.budget_s)
+    left = TT.missing(data, args.tasks, args.seeds)
+    if left:
+        print(f"--budget-s {args.budget_s:g} spent: {len(left)} record(s) not run; rerun the same command to "
+              "resume", file=sys.stderr)
+    print(dumps(data) if args.json else TT.summary_markdown(data))
+    print(f"training table file: {TT.training_path(out, cfg)}", file=sys.stderr)
+    return 0

@@ -1,0 +1,145 @@
+"""One method on one task with one model (``coherence lm run``): :func:`run_one` with the
+settings of :class:`RunConfig`.
+
+The record holds the labels, accuracy, AUC of the per-item log-odds (baselines), Coh of the
+labels (nats, with its standard error over ``coh_orders`` held-out evaluation orders:
+:mod:`simulations.lm.searches.coherence_estimate`) and its paired comparison with gold (a
+labelling below gold is a search failure), the constraint that ran and its leak, and cost
+(docs/cli.md, "coherence lm run").
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulations.lm.searches.certified import POLISH_ORDERS
+from simulations.lm.searches.chunked import ChunkConfig
+from simulations.lm.searches.coherence_estimate import CohConfig
+from simulations.lm.searches.debate import DebateConfig
+from simulations.lm.searches.local_climb import CHECKS
+from simulations.lm.searches.methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, DEBATE_METHODS
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Settings of :func:`run_one`. ``method`` (:data:`~simulations.lm.searches.methods.METHODS`)
+    with ``seed``; ``shots`` demonstrations of the few-shot baselines (0 = all others); ``loo``
+    (``exact`` or ``block``) and ``steps`` (``None``: the method's default) of the faithful
+    searches; ``chunk`` and ``sweeps`` of the chunked searches; ``constraint``
+    (:data:`simulations.lm.tasks.constraint_choice.CHOICES`; ``auto``: the task's own);
+    ``coh_orders`` held-out evaluation orders of the reported Coh; ``checks`` moves per polish
+    step and ``polish_orders`` orders of the certified ascent (``coherence``,
+    ``coherence-free``: :mod:`simulations.lm.searches.certified`); ``debate`` the settings of
+    ``debate`` and ``self-consistency`` (:mod:`simulations.lm.searches.debate`; ``None``: its
+    defaults)."""
+
+    method: str = "zero-shot"
+    seed: int = 0
+    shots: int = 8
+    loo: str = "exact"
+    steps: int | None = None
+    chunk: int = ChunkConfig.chunk
+    sweeps: int = ChunkConfig.sweeps
+    constraint: str = "auto"
+    coh_orders: int = CohConfig.orders
+    checks: int = CHECKS
+    polish_orders: int = POLISH_ORDERS
+    debate: DebateConfig | None = None
+
+
+def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) -> dict:
+    """``config.method`` on ``task`` with model ``lm``: the record of docs/cli.md ("coherence lm
+    run"). Unless ``quiet``, the searches draw a progress bar on stderr."""
+    method, seed, shots, loo, steps = config.method, config.seed, config.shots, config.loo, config.steps
+    chunk, sweeps, constraint, coh_orders = config.chunk, config.sweeps, config.constraint, config.coh_orders
+    checks, debate, polish = config.checks, config.debate, config.polish_orders
+    from simulations.lm.backends.where import accounting
+    from simulations.lm.searches.chunked import project, run_chunked, violations
+    from simulations.lm.searches.coherence_estimate import against_gold, evaluation_orders
+    from simulations.lm.tasks.constraint_choice import faithful_relations, record, resolve
+    from simulations.lm.tasks.formats import auc
+    from simulations.lm.backends.knowledge import prior_for
+    from simulations.lm.searches.methods import baseline_log_probs
+
+    name, note = resolve(task, constraint)
+    prior = prior_for(lm, task, loo=loo)
+    gold = task.gold
+    known = gold >= 0
+    t0 = time.perf_counter()
+    extras: dict = {}
+    ran = name
+    if method in BASELINES:
+        lp = baseline_log_probs(method, prior, gold, shots=shots, seed=seed)
+        labels = lp.argmax(-1).astype(np.int64)
+        odds = lp[:, 1] - lp[:, 0]
+        decided = project(odds, name, task.relation_groups(name))  # the decision under the constraint
+        extras.update({"shots": shots, "log_odds": odds.tolist(),
+                       "auc": auc(odds[known], gold[known]) if known.any() else None,
+                       "labels_under_constraint": decided.tolist(),
+                       "accuracy_under_constraint": float(np.mean(decided[known] == gold[known]))
+                       if known.any() else None})
+    elif method in DEBATE_METHODS:
+        from simulations.lm.searches.debate import run_debate
+
+        cfg = debate if debate is not None else DebateConfig()
+        res = run_debate(lm, task, cfg, seed=seed, constraint=name, self_consistency=method == "self-consistency")
+        labels = res["labels"]
+        extras.update({k: res["record"][k] for k in ("labels_under_constraint", "accuracy_under_constraint")})
+        extras["debate"] = res["record"]
+    elif method in ("coherence", "coherence-free"):
+        from simulations.lm.searches.certified import certified_ascent
+
+        ran = "none" if method == "coherence-free" else name
+        # the constants are starts of the free search: R6 says one of them may be its optimum
+        given = {"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)} if ran == "none" else None
+        res = certified_ascent(prior, constraint=ran, groups=task.relation_groups(ran), seed=seed,
+                               config=ChunkConfig(chunk=chunk, sweeps=sweeps), max_checks=checks, given=given,
+                               polish=polish, quiet=quiet)
+        labels = res["labels"]
+        extras.update({"chunk": chunk, "sweeps": sweeps, "starts": res["starts"], "certificate": res["certificate"],
+                       "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
+    elif method in CHUNKED_METHODS:
+        ran = "none" if method == "chunked-gibbs" else name
+        algo = "coherence" if method == "coherence-free" else method.replace("chunked-", "")
+        res = run_chunked(algo, prior, constraint=ran, groups=task.relation_groups(ran), seed=seed,
+                          config=ChunkConfig(chunk=chunk, sweeps=sweeps), quiet=quiet)
+        labels = res["labels"]
+        extras.update({"chunk": chunk, "sweeps": sweeps, "sweeps_run": res["sweeps_run"],
+                       "accepted": res["accepted"]})
+    else:
+        from simulations.search import run_search
+        from simulations.search.progress import StderrBar
+
+        if constraint == "auto" and name == "balance":
+            # a count is no pairwise relation: the faithful searches run free, and say so
+            ran, note = "none", ("the task's constraint balance is a count over all items, which the faithful "
+                                 "searches cannot hold: ran with constraint none (a chunked method holds it)")
+        kwargs = {} if steps is None else {"sweeps" if method in ("gibbs", "bootstrap") else "steps": int(steps)}
+        cons = faithful_relations(task, ran)
+        if cons is not None:
+            kwargs["constraints"] = cons
+        with StderrBar(f"lm {method}") as bar:
+            res = run_search(method, prior, seed=seed, progress=None if quiet else bar, **kwargs)
+        labels = np.asarray(res.behaviours, dtype=np.int64).reshape(-1)[-task.n:]
+        extras.update({"evaluations": res.evaluations, "accepted": getattr(res, "accepted", None), "steps": steps,
+                       "loo": loo})
+    seconds = time.perf_counter() - t0
+    labels = np.asarray(labels, dtype=np.int64)
+    tokens = prior.forward_tokens + extras.get("debate", {}).get("forward_tokens", 0)
+    judged = against_gold(prior, labels, gold, evaluation_orders(task.n, coh_orders, seed))
+    c = judged["coh"]
+    acc = float(np.mean(labels[known] == gold[known])) if known.any() else None
+    return {"model": lm.name, "task": task.name, "method": method, "n": task.n, "seed": seed,
+            "format": task.params["format"] | {"name": task.fmt.name},
+            **{k: task.params[k] for k in ("subset", "eval_ids", "preset") if k in task.params},
+            "accuracy": acc, "coherence": c["mean"], "coherence_se": c["se"], "coherence_orders": c["orders"],
+            "coherence_bits": c["mean"] / np.log(2), **record(ran, task, note),
+            "constraint_violations": violations(labels, ran, task.relation_groups(ran)),
+            # only a search that maximises Coh fails by ending below gold (None otherwise, as in the table)
+            "vs_gold": judged["vs_gold"], "below_gold": judged["search_failure"],
+            "search_failure": judged["search_failure"] if method in COHERENCE_SEARCHES else None,
+            "labels": labels.tolist(), "gold": gold.tolist(), "inconsistencies": len(task.inconsistent_pairs(labels)),
+            "forward_tokens": int(tokens), "seconds": seconds, "tokens_per_s": tokens / seconds if seconds else None,
+            "device": lm.device, "dtype": lm.dtype, "accounting": accounting(prior), **extras}
