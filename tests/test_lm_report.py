@@ -273,3 +273,18 @@ def test_committed_testbed_diagnoses_hold_together():
             assert end["accuracy"] == d["constraint_leak_accuracy"] == 0.5
             assert not d["gold_climb"]["local_maximum"] and d["gold_climb"]["gain"] > 0
             assert f"This is {len(d['subset']['consistency_ids'])} groups at seed {d['seed']}" in text
+
+
+def test_the_rerun_in_progress_has_no_search_failure_and_ends_on_gold_on_random_pairs():
+    """docs/lm.md: with the 8-order polish the certified ascent ends on gold on polarity-random-pairs
+    seed 0, and no coherence search of the rerun fails."""
+    from simulations.lm.results.predictions import search_failures
+    from simulations.lm.results.table_file import read_table_file
+
+    text = " ".join(_doc("docs/lm.md").split())
+    assert "every coherence search ends with no search failure" in text
+    for f in sorted((TABLES / "in-progress").glob("*-n*-*.json")):
+        d = read_table_file(f)
+        assert d["config"]["polish_orders"] == 8
+        assert search_failures(d)["search_failures"] == 0
+        assert d["runs"]["polarity-random-pairs|coherence|0"]["accuracy"] == 1.0

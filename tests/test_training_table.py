@@ -357,3 +357,33 @@ def test_training_figure(table, tmp_path):
     assert len(pts) == sum(len(r["labellings"]) for r in data["records"].values())
     assert all(math.isfinite(p["in_context"]) and math.isfinite(p["train"]) for p in pts)
     assert rec["predictions"]["tiny-random"]["P7"] == p7(data)["verdict"]
+
+
+def test_committed_smollm2_training_table_says_what_docs_say():
+    """docs/lm.md's paragraph on the committed SmolLM2 training table, read from the file: P7
+    fails on the constants (in context they beat gold, through training gold beats them), the
+    training bootstrap stops in round 1, and the held-out accuracies quoted."""
+    from pathlib import Path
+
+    from simulations.lm.results.predictions import p7 as judge
+    from simulations.lm.results.training_file import read_training_file
+
+    root = Path(__file__).resolve().parents[1]
+    path = root / "figures/data/lm/training/train-smollm2-n64-a2216c0cf9.json"
+    text = " ".join((root / "docs/lm.md").read_text().split())
+    assert path.name in text and "P7 **fails**" in text
+    data = read_training_file(path)
+    assert judge(data)["verdict"] == "fails"
+    assert sorted(data["records"]) == [f"{t}|{s}" for t in ("polarity-high", "polarity-pairs") for s in range(3)]
+    heldout = {}
+    for key, r in data["records"].items():
+        L = r["labellings"]
+        for c in ("all-0", "all-1"):
+            assert L[c]["in_context"]["mean"] > L["gold"]["in_context"]["mean"], key
+            assert L[c]["train"]["mean"] < L["gold"]["train"]["mean"], key
+        assert r["bootstrap"]["rounds_run"] == 1 and r["bootstrap"]["fixed_point"], key
+        g = r["generalisation"]
+        heldout[key] = tuple(round(g[k]["accuracy"], 2) for k in ("bootstrap", "golden", "untouched"))
+    assert all(heldout[f"polarity-pairs|{s}"][:2] == (1.0, 1.0) for s in range(3))
+    assert [heldout[f"polarity-high|{s}"] for s in range(3)] == [(0.97, 0.94, 0.94), (0.92, 0.92, 0.88),
+                                                                 (0.91, 0.94, 0.84)]
