@@ -384,6 +384,16 @@ def _constrained_accuracy(r) -> float:
     return r.get("accuracy_under_task_constraint", r["accuracy"])
 
 
+def fraction_recovered(a, b, c, min_gap: float | None = None):
+    """``(a - c) / (b - c)``: the fraction of the zero-shot (``c``) -> golden (``b``) gap that
+    ``a`` recovers (accuracies); ``None`` when one is missing or ``b - c < min_gap`` (default
+    :data:`MIN_GAP`: nothing to recover)."""
+    gap = MIN_GAP if min_gap is None else min_gap
+    if a is None or b is None or c is None or b - c < gap:
+        return None
+    return (a - c) / (b - c)
+
+
 def gap_recovered(data, task: str) -> dict:
     """``{method: fraction}``: ``(acc_m - acc_zs) / (acc_golden - acc_zs)`` on seed-mean accuracies
     under the task's constraint, zero-shot and golden few-shot decided under it too; ``None``
@@ -393,9 +403,7 @@ def gap_recovered(data, task: str) -> dict:
         return float(np.mean([_constrained_accuracy(r) for r in rs])) if rs else None
 
     zs, golden = mean_acc("zero-shot"), mean_acc("golden-few-shot")
-    if zs is None or golden is None or golden - zs < MIN_GAP:
-        return {m: None for m in {r["method"] for r in _runs(data, task)}}
-    return {m: (mean_acc(m) - zs) / (golden - zs) for m in {r["method"] for r in _runs(data, task)}}
+    return {m: fraction_recovered(mean_acc(m), golden, zs) for m in {r["method"] for r in _runs(data, task)}}
 
 
 def summary_rows(data) -> list:

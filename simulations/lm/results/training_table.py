@@ -47,6 +47,7 @@ from simulations.lm.searches.coherence_estimate import evaluation_orders
 from simulations.lm.searches.prequential_training import (TrainConfig, coherence_through_training_over_orders,
                                                           fine_tuned_log_probs)
 from simulations.lm.results.training_file import KIND, read_training_file, record_key
+from simulations.lm.results.predictions import fraction_recovered
 
 #: random balanced labellings of every record's landscape
 RANDOM_LABELLINGS = 2
@@ -148,15 +149,8 @@ def joined(train, held):
 
 # -- one record --------------------------------------------------------------------------------------
 
-def gap_recovered(a, b, c, min_gap: float | None = None):
-    """``(a - c) / (b - c)``: the fraction of the zero-shot (``c``) -> golden (``b``) gap that
-    ``a`` recovers; ``None`` when ``b - c < min_gap`` (default :data:`~simulations.lm.results.predictions.MIN_GAP`)."""
-    from simulations.lm.results.predictions import MIN_GAP
-
-    gap = MIN_GAP if min_gap is None else min_gap
-    if a is None or b is None or c is None or b - c < gap:
-        return None
-    return (a - c) / (b - c)
+#: the gap-recovered statistic, defined once (lm predictions reports it for the in-context table)
+gap_recovered = fraction_recovered
 
 
 def generalisation(lm, train, held, bootstrap_labels, config: TrainConfig) -> dict:
