@@ -3,7 +3,7 @@
     python docs/generate.py           # rewrite every generated block in place
     python docs/generate.py --check   # exit 1 (and name the blocks) when one is stale
 
-Sources: the check registry (:func:`proofs_check.registry.all_checks`: ids, claims, modules),
+Sources: the check registry (:func:`proofs_check.catalogue.all_checks`: ids, claims, modules),
 ``figures/claims.json`` (the committed verdicts and measurements of ``coherence all``),
 ``figures/manifest.json`` (figure ids, claims, findings) and the headings of ``docs/theory.md``
 (the claim names and their anchors). A generated block sits between two markers,
@@ -50,7 +50,7 @@ def theory_headings() -> dict:
 
 def load_data() -> tuple[list, dict, list]:
     """(registry checks, committed check records by id, manifest figure entries)."""
-    from proofs_check.registry import all_checks
+    from proofs_check.catalogue import all_checks
 
     records = {r["id"]: r for r in json.loads((ROOT / "figures" / "claims.json").read_text())}
     figures = json.loads((ROOT / "figures" / "manifest.json").read_text())["figures"]

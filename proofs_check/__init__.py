@@ -6,9 +6,6 @@ Modules are named after what they check: :mod:`proofs_check.c1_special_cases`,
 :mod:`~proofs_check.c4_persona_collapse`, :mod:`~proofs_check.c5_regimes`,
 :mod:`~proofs_check.identities`, :mod:`~proofs_check.p_real_models`; :mod:`~proofs_check.symbolic`
 holds the sympy derivations and :mod:`~proofs_check.consistency` the oracles for ICM's
-logical-consistency term (C1, C5 R6).
+logical-consistency term (C1, C5 R6). :mod:`~proofs_check.catalogue` lists every check,
+:mod:`~proofs_check.registry` defines what a check is and :mod:`~proofs_check.verdicts` the verdict words.
 """
-
-#: modules whose import registers checks (see :func:`proofs_check.registry.all_checks`)
-MODULES = ("identities", "c1_special_cases", "c2_description_length", "c3_optimality",
-           "c4_persona_collapse", "c5_regimes", "p_real_models")

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import spearmanr
 
-from simulations.task_prior import task_prior
+from simulations.claims.c3_kl_optimality import task_prior
 from theory import ConceptMixture, all_behaviours
 from theory.decoders import tie_set
 from theory.divergence import cross_entropy, entropy, kl_divergence

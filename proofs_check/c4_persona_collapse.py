@@ -4,7 +4,8 @@ survives only across runs (docs/theory.md section 3, C4; the paper's preliminary
 
 Exact: the random-scan Gibbs kernel over all ``2^n`` maps (sparse), its gap ``1 - lambda_2``
 by Lanczos on the symmetrised kernel with the top eigenvector deflated, the conductance of the
-persona cut, and the probability of having switched persona after ``T`` sweeps.
+persona cut, and the probability of having switched persona after ``T`` sweeps. The personas and
+their chain are the claim's own (:mod:`simulations.claims.c4_persona_chain`, where its figure lives).
 """
 from __future__ import annotations
 
@@ -12,32 +13,12 @@ import math
 
 import numpy as np
 
+from simulations.claims.c4_persona_chain import EPS, persona_chain, two_personas
 from theory import ConceptMixture, all_behaviours
+from theory.markov import gibbs_matrix, spectral_gap, transition_matrix
 from theory.softmax import log_coherence_table
 
-from theory.markov import gibbs_matrix, spectral_gap, transition_matrix
 from .registry import Outcome, check
-
-EPS = 0.1
-
-
-def two_personas(n: int, eps: float = EPS) -> ConceptMixture:
-    """Persona A (a fixed random map) and persona B (its negation), equal weights, noise ``eps``."""
-    f = np.random.default_rng(7).integers(0, 2, 32)[:n]
-    return ConceptMixture(F=np.stack([f, 1 - f]), eps=[eps, eps], w=[0.5, 0.5], names=("A", "B"))
-
-
-def persona_chain(n: int, eps: float = EPS) -> dict:
-    """Gap, conductance of the cut {closer to A} | {closer to B} (odd ``n``: no ties) and masses."""
-    p = two_personas(n, eps)
-    T = gibbs_matrix(p, 1.0, as_sparse=True)
-    pi = np.exp(log_coherence_table(p))
-    gap = spectral_gap(T, pi)
-    B = all_behaviours(n, 2)
-    side_A = (B == p.F[0]).sum(1) > n / 2
-    flow = float(pi[side_A] @ (T[side_A][:, ~side_A].sum(axis=1).A1))
-    phi = flow / min(pi[side_A].sum(), pi[~side_A].sum())
-    return {"n": n, "gap": gap, "conductance": phi, "mass_A": float(pi[side_A].sum()), "T": T, "side_A": side_A, "p": p}
 
 
 @check("C4.spectral-gap-exponential", "Two-persona mixture: the Gibbs chain's spectral gap shrinks exponentially "
@@ -59,7 +40,7 @@ def spectral_gap_exponential(quick):
     layer_rate = -math.log(2 * math.sqrt(EPS * (1 - EPS)))
     single = []
     for n in ns:
-        f = np.random.default_rng(7).integers(0, 2, 32)[:n]
+        f = two_personas(n).F[0]
         p1 = ConceptMixture(F=f[None], eps=[EPS], w=[1.0])
         single.append(spectral_gap(gibbs_matrix(p1, 1.0, as_sparse=True), np.exp(log_coherence_table(p1))))
     single_slope = float(np.polyfit(ns, np.log(single), 1)[0])

@@ -23,20 +23,12 @@ from simulations.lm.results.table_file import read_table_file
 from simulations.lm.results.training_file import read_training_file
 
 from .registry import Outcome, check
+from .verdicts import combine
 
 #: the committed real-model files, relative to the repository root
 LM_DATA = Path(__file__).resolve().parents[1] / "figures" / "data" / "lm"
 TABLES = "*-n64-*.json"
 TRAINING = "training/train-*.json"
-
-
-def combine(verdicts: dict) -> str:
-    """One verdict from per-model verdicts: ``fails`` if any fails, ``holds`` if all hold,
-    otherwise (none, or some not judged) ``not judged``."""
-    vs = set(verdicts.values())
-    if "fails" in vs:
-        return "fails"
-    return "holds" if vs == {"holds"} else "not judged"
 
 
 def judged(pid: str, files, judge) -> Outcome:

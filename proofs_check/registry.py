@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from simulations.io import json_safe
-from simulations.regimes.verdict import CHECK_VERDICTS, under_conditions  # noqa: F401  (checks import it here)
+from .verdicts import VERDICTS, under_conditions  # noqa: F401  (the checks import them from here)
 
-VERDICTS = CHECK_VERDICTS
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "I", *(f"P{j}" for j in range(1, 9)))
 
 
@@ -51,12 +50,12 @@ class Check:
         return self.func.__module__
 
 
-_REGISTRY: dict[str, Check] = {}
-
-
 def check(id: str, statement: str, expected: str = "holds", tolerance: float | None = None,
           conditions: str = ""):
-    """Register ``f(quick) -> Outcome`` as the check ``id`` (``"<claim>.<name>"``)."""
+    """Mark ``f(quick) -> Outcome`` as the check ``id`` (``"<claim>.<name>"``): the decorator stores
+    the :class:`Check` on the function as ``CHECK`` and returns the function unchanged. Nothing is
+    registered here: :mod:`proofs_check.catalogue` imports the check modules explicitly and
+    collects what they define (:func:`collect`)."""
     claim = id.split(".", 1)[0]
     if claim not in CLAIMS:
         raise ValueError(f"check id must start with one of {CLAIMS}, got {id!r}")
@@ -64,24 +63,27 @@ def check(id: str, statement: str, expected: str = "holds", tolerance: float | N
         raise ValueError(f"expected must be one of {VERDICTS}, got {expected!r}")
 
     def deco(func):
-        if id in _REGISTRY:
-            raise ValueError(f"duplicate check id {id!r}")
-        _REGISTRY[id] = Check(id, claim, statement, expected, tolerance, conditions, func)
+        func.CHECK = Check(id, claim, statement, expected, tolerance, conditions, func)
         return func
 
     return deco
 
 
-def all_checks() -> list[Check]:
-    """Every registered check, in claim order then registration order."""
-    import importlib
-
-    from . import MODULES
-
-    for m in MODULES:
-        importlib.import_module(f"proofs_check.{m}")
+def collect(modules) -> list[Check]:
+    """The checks defined in ``modules`` (module objects), in claim order, then module order, then
+    definition order. Raises ``ValueError`` on a duplicate id."""
+    found, seen = [], set()
+    for mod in modules:
+        for obj in vars(mod).values():
+            c = getattr(obj, "CHECK", None)
+            # a check imported from another module is that module's, not this one's
+            if isinstance(c, Check) and c.module == mod.__name__:
+                if c.id in seen:
+                    raise ValueError(f"duplicate check id {c.id!r}")
+                seen.add(c.id)
+                found.append(c)
     order = {c: i for i, c in enumerate(CLAIMS)}
-    return sorted(_REGISTRY.values(), key=lambda c: order[c.claim])
+    return sorted(found, key=lambda c: order[c.claim])
 
 
 def select(checks: list[Check], only: list[str] | None) -> list[Check]:
@@ -140,5 +142,5 @@ def within(err: float, tol: float) -> str:
 
 def regime_outcome(result) -> Outcome:
     """The :class:`Outcome` of a regime's measurement, a
-    :class:`~simulations.regimes.verdict.CheckResult` (verdict, measured, counterexample)."""
+    :class:`~simulations.regimes.decision_rule.CheckResult` (verdict, measured, counterexample)."""
     return Outcome(result.verdict, result.measured, counterexample=result.counterexample)

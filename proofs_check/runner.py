@@ -26,7 +26,8 @@ from simulations.stored import (anything, non_negative, nullable, number, obj, o
                                 write_cache_entry)
 from simulations.sweep import code_fingerprint
 
-from .registry import VERDICTS, all_checks, run_check, select
+from .catalogue import all_checks
+from .registry import VERDICTS, run_check, select
 
 #: the packages whose sources key the check cache
 FINGERPRINTED = ("theory", "simulations", "proofs_check")

@@ -175,8 +175,9 @@ def produce(exp, out: Path, quick: bool, seed: int = 0, jobs: int = 2, backend: 
             "data": f"data/{exp.id}.json"}
 
 
-VERDICT_WORDS = {"confirms": "confirms", "refutes": "**refutes**",
-                 "confirms-under-conditions": "confirms under conditions"}
+#: how each verdict reads in the README's gallery (a failure stands out)
+VERDICT_WORDS = {"holds": "holds", "fails": "**fails**", "holds-under-conditions": "holds under conditions",
+                 "not judged": "not judged"}
 
 
 def readme_section(figs: list, out: Path) -> str:

@@ -2,9 +2,13 @@
 and every row obeys the contract (peer rows name their configuration; ratio < 1 says why)."""
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
+import subprocess
+import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +16,31 @@ import coherence.benchmarks.runner as bench
 from coherence.cli import main
 
 HIDDEN = {"torch", "transformers", "constriction", "pgmpy", "sklearn"}
+BENCH_DIR = Path(bench.__file__).parent
+
+
+def _defines_name(path: Path) -> bool:
+    """Whether the module at ``path`` assigns ``NAME`` at its top level (a benchmark module)."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    targets = [t for n in body if isinstance(n, ast.Assign) for t in n.targets]
+    targets += [n.target for n in body if isinstance(n, ast.AnnAssign)]
+    return any(isinstance(t, ast.Name) and t.id == "NAME" for t in targets)
+
+
+def test_every_benchmark_module_in_the_folder_is_registered():
+    on_disk = sorted(p.stem for p in BENCH_DIR.glob("*.py") if _defines_name(p))
+    registered = sorted(m.__name__.rsplit(".", 1)[-1] for m in bench.BENCHMARKS)
+    assert on_disk and registered == on_disk, f"add to coherence/benchmarks/runner.py BENCHMARKS: {on_disk}"
+    names = [m.NAME for m in bench.BENCHMARKS]
+    assert names == sorted(set(names)), "BENCHMARKS: name order, each name once"
+    assert list(bench.discover()) == names and all(hasattr(m, "run") for m in bench.BENCHMARKS)
+
+
+def test_the_registry_imports_no_extra():
+    code = ("import sys, coherence.benchmarks.runner; "
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {sorted(HIDDEN)!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 @pytest.fixture

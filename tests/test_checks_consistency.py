@@ -13,7 +13,8 @@ from hypothesis import given, settings, strategies as st
 from proofs_check import consistency as K
 from simulations.arithmetic_task import arithmetic_task
 from simulations.regimes import r06_degenerate as R6
-from proofs_check.registry import all_checks, run_check
+from proofs_check.catalogue import all_checks
+from proofs_check.registry import run_check
 
 
 def _mixture_logp(b, F, eps, w) -> float:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from proofs_check import registry
-from proofs_check.registry import CLAIMS, VERDICTS, Outcome, all_checks, run_check, select
+from proofs_check.catalogue import all_checks
+from proofs_check.registry import CLAIMS, VERDICTS, Outcome, run_check, select
 from proofs_check.runner import format_markdown
 
 FIELDS = {"id": str, "claim": str, "statement": str, "expected": str, "verdict": str, "conditions": str,
@@ -88,9 +89,34 @@ def test_every_claim_and_regime_has_a_check():
 
 @pytest.fixture
 def scratch_registry(monkeypatch):
-    reg = dict(registry._REGISTRY)
-    monkeypatch.setattr(registry, "_REGISTRY", reg)
-    return reg
+    """A scratch check module appended to the catalogue; returns a function adding a check to it."""
+    import types
+
+    from proofs_check import catalogue
+
+    mod = types.ModuleType("proofs_check.zz_scratch")
+    monkeypatch.setattr(catalogue, "MODULES", (*catalogue.MODULES, mod))
+
+    def add(func):
+        func.__module__ = mod.__name__
+        setattr(mod, func.__name__, func)
+        return func.CHECK
+
+    return add
+
+
+def _by_id(i):
+    return next(c for c in all_checks() if c.id == i)
+
+
+def test_a_check_is_collected_once_and_a_duplicate_id_is_refused(scratch_registry):
+    @registry.check("I.chain-rule", "a second check with an existing id")
+    def again(quick):
+        return Outcome("holds", {})
+
+    scratch_registry(again)
+    with pytest.raises(ValueError, match="duplicate check id 'I.chain-rule'"):
+        all_checks()
 
 
 def test_raising_check_is_error_and_exit_1(scratch_registry, capsys):
@@ -98,7 +124,7 @@ def test_raising_check_is_error_and_exit_1(scratch_registry, capsys):
     def boom(quick):
         raise RuntimeError("deliberate")
 
-    rec = run_check(scratch_registry["I.zz-raises"], True)
+    rec = run_check(scratch_registry(boom), True)
     assert rec["verdict"] == "error" and "deliberate" in rec["measured"]["error"]
     from coherence import check
 
@@ -112,6 +138,8 @@ def test_unexpected_verdict_exits_1(scratch_registry, capsys):
     @registry.check("I.zz-wrong", "a check whose verdict differs from its expectation", expected="holds")
     def wrong(quick):
         return Outcome("fails", {"x": np.float64(1.0)})
+
+    scratch_registry(wrong)
 
     from coherence import check
 
@@ -127,7 +155,7 @@ def test_perturbed_lambda_eta_map_is_detected(monkeypatch):
     import proofs_check.c2_description_length as c2
 
     monkeypatch.setattr(c2, "map_lambda", lambda eta, k=2: 1.0 / np.log(1.0 / eta))
-    rec = run_check(registry._REGISTRY["C2.lambda-eta-map"], True)
+    rec = run_check(_by_id("C2.lambda-eta-map"), True)
     assert rec["verdict"] == "fails"
 
 
@@ -138,7 +166,7 @@ def test_perturbed_asymptotic_constant_is_detected(monkeypatch):
     # drop the -(K-1)/2 ln(2 pi) constant: the expansion is then off by O(1), not O(1/n)
     monkeypatch.setattr(ident, "dm_asymptotic_codelength",
                         lambda c, a: real(c, a) + 0.5 * (len(c) - 1) * np.log(2 * np.pi))
-    assert run_check(registry._REGISTRY["I.dm-asymptotics"], True)["verdict"] == "fails"
+    assert run_check(_by_id("I.dm-asymptotics"), True)["verdict"] == "fails"
 
 
 def test_perturbed_gibbs_kernel_is_detected(monkeypatch):
@@ -146,7 +174,7 @@ def test_perturbed_gibbs_kernel_is_detected(monkeypatch):
 
     real = c1.gibbs_matrix
     monkeypatch.setattr(c1, "gibbs_matrix", lambda p, tau=1.0, **kw: real(p, 1.0, **kw))  # ignores the temperature
-    rec = run_check(registry._REGISTRY["C1.gibbs-stationary"], True)
+    rec = run_check(_by_id("C1.gibbs-stationary"), True)
     assert rec["verdict"] == "fails"
 
 
@@ -161,11 +189,11 @@ def test_perturbed_loo_is_detected(monkeypatch):
         return out
 
     monkeypatch.setattr(ConceptMixture, "log_loo", biased)
-    assert run_check(registry._REGISTRY["I.loo-ratio"], True)["verdict"] == "fails"
+    assert run_check(_by_id("I.loo-ratio"), True)["verdict"] == "fails"
 
 
 def test_markdown_table_has_one_row_per_check():
-    recs = [run_check(registry._REGISTRY[i], True) for i in ("I.chain-rule", "C5.R12.leaky-constraints")]
+    recs = [run_check(_by_id(i), True) for i in ("I.chain-rule", "C5.R12.leaky-constraints")]
     md = format_markdown(recs).splitlines()
     assert md[0].startswith("| check |") and len(md) == 2 + len(recs)
     assert "`coherence check --quick --only C5.R12.leaky-constraints`" in md[-1]

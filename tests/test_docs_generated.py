@@ -37,7 +37,7 @@ def test_render_replaces_only_the_block():
 
 
 def test_committed_claims_cover_the_registry_exactly():
-    from proofs_check.registry import all_checks
+    from proofs_check.catalogue import all_checks
 
     committed = [r["id"] for r in json.loads((ROOT / "figures" / "claims.json").read_text())]
     assert sorted(committed) == sorted(c.id for c in all_checks()), "rerun `coherence all --quick`"

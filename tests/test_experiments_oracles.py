@@ -87,7 +87,7 @@ def test_rounded_is_deterministic_and_json_safe():
 @given(n=st.integers(6, 11), w_t=st.floats(0.55, 0.9), eps_w=st.floats(0.01, 0.1), seed=st.integers(0, 1000))
 def test_r5_closed_form_switch_brackets_the_enumerated_switch(n, w_t, eps_w, seed):
     """log w_t + n log(1-eps_t) = log w_w + n log(1-eps_w): the truth is the argmax just below, not just above."""
-    from simulations.regimes.instance import map_with_agreement
+    from simulations.experiments.instance import map_with_agreement
     from simulations.regimes.r05_compressibility import switches
 
     p = {"n": n, "w_t": w_t, "w_w": 1 - w_t, "eps_w": eps_w}
@@ -179,7 +179,7 @@ def _fake_regime_data(xs, exact, zero_shot, boundaries):
 
 
 def test_verdicts_can_refute():
-    """A verdict is a test on the data: a switch in the wrong place, or no window, refutes."""
+    """A verdict is a test on the data: a switch in the wrong place, or no window, fails."""
     from simulations.regimes.r05_compressibility import EXPERIMENT as R5, boundaries, params
 
     p = params(True)
@@ -187,11 +187,11 @@ def test_verdicts_can_refute():
     xs = p["xs"]
     c, z = b[0]["x"], b[1]["x"]
     good = _fake_regime_data(xs, [1.0 if x < c else 0.5 for x in xs], [1.0 if x < z else 0.5 for x in xs], b)
-    assert R5.verdict(good) == "confirms"
+    assert R5.verdict(good) == "holds"
     shifted = _fake_regime_data(xs, [1.0 if x < c + 0.1 else 0.5 for x in xs], [1.0 if x < z else 0.5 for x in xs], b)
-    assert R5.verdict(shifted) == "refutes"
+    assert R5.verdict(shifted) == "fails"
     no_window = _fake_regime_data(xs, [1.0 if x < c else 0.5 for x in xs], [1.0 if x < c else 0.5 for x in xs], b)
-    assert R5.verdict(no_window) == "refutes"
+    assert R5.verdict(no_window) == "fails"
 
 
 def test_explore_set_parsing():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 
 from coherence.cli import main
 
@@ -71,14 +72,14 @@ def test_readme_section_keeps_hand_written_head_and_follows_the_manifest(tmp_pat
     from simulations.figures import README_MARKER, write_readme
 
     figs = [{"id": "R5-x", "files": ["R5-x.png", "R5-x.pdf"], "claims": ["C5.R5"], "title": "t", "finding": "F one.",
-             "prediction": "p", "verdict": "refutes"}]
+             "prediction": "p", "verdict": "fails"}]
     path = tmp_path / "figures.md"
     path.write_text("# Hand-written intro\n")
     write_readme(path, figs, Path("figures"))
     write_readme(path, figs, Path("figures"))            # idempotent: the head is kept once
     text = path.read_text()
     assert text.count("# Hand-written intro") == 1 and text.count(README_MARKER) == 1
-    assert "![t](figures/R5-x.png)" in text and "F one." in text and "**refutes**" in text
+    assert "![t](figures/R5-x.png)" in text and "F one." in text and "**fails**" in text
 
 
 def test_explore_single_point_and_out_of_range_sweep_are_not_judged(capsys):
@@ -95,4 +96,35 @@ def test_explore_single_point_and_out_of_range_sweep_are_not_judged(capsys):
     assert "verdict: not judged: grid too coarse" in capsys.readouterr().out
     assert main(["explore", "R5", "--set", "seeds=1", "--no-cache", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
-    assert "verdict: confirms (tolerance: measured vs predicted switch within 2 grid steps = +-0.02)" in out
+    assert "verdict: holds (tolerance: measured vs predicted switch within 2 grid steps = +-0.02)" in out
+
+
+def test_figures_and_checks_share_one_verdict_vocabulary():
+    """Every committed figure states its verdict in the checks' words (proofs_check.verdicts),
+    in its manifest entry and in its data file alike; a figure inventing a word is refused."""
+    from proofs_check.verdicts import VERDICTS
+    from simulations.experiments import REGISTRY
+
+    root = Path(__file__).resolve().parents[1] / "figures"
+    entries = json.loads((root / "manifest.json").read_text())["figures"]
+    assert entries
+    for e in entries:
+        assert e["verdict"] in VERDICTS, e["id"]
+        # a real-model figure's data file holds per-model verdicts (predictions), not one verdict
+        if not e["id"].startswith("LM-"):
+            assert json.loads((root / e["data"]).read_text())["verdict"] == e["verdict"], e["id"]
+    exp = REGISTRY()[0]
+    bad = type(exp)(**{**exp.__dict__, "verdict": lambda d: "confirms"})
+    with pytest.raises(ValueError, match="not one of"):
+        bad.judge({}, {})
+
+
+def test_combined_verdicts():
+    """One verdict from several (per model, or per claim of a real-model figure)."""
+    from proofs_check.verdicts import combine
+
+    assert combine({"a": "holds", "b": "holds"}) == "holds"
+    assert combine(["holds", "fails", "not judged"]) == "fails"
+    assert combine(["holds", "holds-under-conditions"]) == "holds-under-conditions"
+    assert combine(["holds", "not judged"]) == "not judged"
+    assert combine([]) == "not judged"

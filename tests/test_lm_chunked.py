@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulations.lm.searches.chunked import (CHUNKED, ChunkConfig, coherence_orders, constraint_leak,
-                                    initial_labels, project, run_chunked, violations)
+from simulations.lm.searches.chunked import (CHUNKED, ChunkConfig, coherence_orders, initial_labels, project,
+                                             run_chunked, violations)
+from simulations.lm.tasks.constraints import constraint_leak
 
 TOL = 1e-5  # nats: float32 forward passes of different shapes
 

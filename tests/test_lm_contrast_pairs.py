@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulations.lm.searches.chunked import constraint_leak, project, violations
+from simulations.lm.searches.chunked import project, violations
+from simulations.lm.tasks.constraints import constraint_leak
 from simulations.lm.tasks.registry import make_task
 from simulations.lm.tasks.constraint_choice import task_constraint
 
@@ -108,7 +109,7 @@ def test_random_pairs_control_has_no_surface_rule():
     assert not any(w.startswith(PREFIXES) for w in words)
     assert not any(pre + w in lexicon for w in words for pre in PREFIXES)
     assert task_constraint(t) == "groups"
-    from simulations.lm.searches.chunked import constraint_leak
+    from simulations.lm.tasks.constraints import constraint_leak
 
     assert constraint_leak("groups", t.gold, t.groups) == 0.5
     assert [i.choice for i in make_task("polarity-random-pairs", 64, 0).items] == words

@@ -157,6 +157,28 @@ def test_bad_arguments_raise_value_error(lm):
         load("/no/such/model/dir", device="cpu")
 
 
+PROVENANCE = {"package", "file", "sha256"}
+
+
+def test_models_without_a_gguf_file_record_no_provenance(lm, tmp_path):
+    """tiny-random (no file) and a local model directory (no single .gguf to hash) load as before:
+    no package, file or SHA-256 in ``info``; the directory is named by its path."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from simulations.lm.backends.loader import tiny_random_model
+
+    assert not PROVENANCE & set(lm.info) and lm.source == "random config"
+    words = ["[UNK]", "a", "b", "True", "False"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(str(tmp_path))
+    tiny_random_model()[0].save_pretrained(str(tmp_path))
+    local = load(str(tmp_path), device="cpu", threads=1)
+    assert not PROVENANCE & set(local.info) and local.source == str(tmp_path)
+    assert local.tokenizer.encode("a True b") == [1, 3, 2]
+
+
 @pytest.mark.gpu
 def test_cuda_matches_cpu():
     if not torch.cuda.is_available():

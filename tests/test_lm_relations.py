@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulations.lm.tasks import relations as R
-from simulations.lm.searches.chunked import check_constraint, constraint_leak, initial_labels, project, violations
+from simulations.lm.searches.chunked import initial_labels, project, violations
+from simulations.lm.tasks.constraints import check_constraint, constraint_leak
 from simulations.lm.searches.local_climb import moves
 
 

@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from proofs_check.registry import all_checks
+from proofs_check.catalogue import all_checks
 from simulations.regimes import r06_degenerate as R6
 from simulations.regimes import r07_misspecification as R7
 from simulations.regimes import r09_pseudo_likelihood as R9
@@ -178,7 +178,7 @@ def test_r10_check_reads_the_regime_module(monkeypatch):
 
 def test_r13_task_prior_is_the_legacy_c3_prior():
     from proofs_check import c3_optimality
-    from simulations.task_prior import task_prior
+    from simulations.claims.c3_kl_optimality import task_prior
 
     assert c3_optimality.task_prior is task_prior
     rng = np.random.default_rng(0)                   # the legacy definition in proofs_check.c3_optimality
@@ -192,7 +192,7 @@ def test_r13_task_prior_is_the_legacy_c3_prior():
 def test_r13_check_instances_replay_the_legacy_stream(quick):
     """Before the refactor the check drew, from default_rng(13), for m = 0, 2, .., 10 in turn and
     300 (quick) or 1500 draws each: a truth from P*, then m labelled items."""
-    from simulations.task_prior import task_prior
+    from simulations.claims.c3_kl_optimality import task_prior
 
     p = R13.check_params(quick)
     assert (p["n"], p["ms"], p["draws"]) == (10, [0, 2, 4, 6, 8, 10], 300 if quick else 1500)

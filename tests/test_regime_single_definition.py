@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from proofs_check.registry import all_checks
+from proofs_check.catalogue import all_checks
 from simulations.regimes import REGIMES
 
 ROOT = Path(__file__).resolve().parent.parent
 #: what a check must not call to build its own instance: prior families, random streams, the shared
 #: random families and tasks that now live with the regimes (simulations.regimes.r10_non_exchangeable,
-#: simulations.task_prior, simulations.arithmetic_task, simulations.regimes.r06_degenerate)
+#: simulations.claims.c3_kl_optimality, simulations.arithmetic_task, simulations.regimes.r06_degenerate)
 BUILDERS = {"ConceptMixture", "InContextSimulator", "DirichletMultinomial", "TablePrior", "default_rng",
             "random_simulator", "task_prior", "arithmetic_task", "truth_and_constant"}
 #: regime checks that still build their own instances, with where they do it (none left)

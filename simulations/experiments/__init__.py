@@ -1,29 +1,25 @@
 """Every figure, in figure order, and the machinery they share.
 
-A failure regime's figures live with the regime (:mod:`simulations.regimes`): each regime module
-exposes its sweep as ``EXPERIMENT`` and, where it owns one, its phase diagram as ``PHASE``. The
-claims' figures (C2-C4 and the paper's persona-collapse experiment) are the modules of this
-package that expose ``EXPERIMENT``; ``base``, ``regime``, ``phase`` and ``style`` are the shared
-machinery (:class:`simulations.experiments.base.Experiment`). :func:`REGISTRY` lists every
-figure: the regimes in :data:`simulations.regimes.REGIMES` order, the claims, then the phase
-diagrams.
+A figure lives with what it tests: each failure regime's module (:mod:`simulations.regimes`)
+exposes its sweep as ``EXPERIMENT`` and, where it owns one, its phase diagram as ``PHASE``; each
+claim's module (:mod:`simulations.claims`, C2-C4 and the paper's persona-collapse experiment)
+exposes ``EXPERIMENT``. This package is the machinery they share (``base``, ``regime``, ``phase``,
+``style``; :class:`simulations.experiments.base.Experiment`). :func:`REGISTRY` lists every
+figure: the regimes in :data:`simulations.regimes.REGIMES` order, the claims in
+:data:`simulations.claims.CLAIMS` order, then the phase diagrams.
 """
 from __future__ import annotations
-
-from . import c2_lambda_eta, c3_kl_optimality, c4_persona_collapse
-
-#: the claims' figure modules, in figure order
-CLAIM_MODULES = (c2_lambda_eta, c3_kl_optimality, c4_persona_collapse)
 
 
 def REGISTRY() -> list:
     """Every experiment, in figure order."""
-    # imported here, not above: the regime modules build their figures with this package's machinery
+    # imported here, not above: the regime and claim modules build their figures with this package's machinery
+    from simulations.claims import CLAIMS
     from simulations.regimes import REGIMES, r02_symmetry, r05_compressibility, r07_misspecification, r08_crossover
 
     # the phase diagrams, in figure order, each owned by the regime whose boundary it maps
     phases = [r08_crossover.PHASE, r05_compressibility.PHASE, r02_symmetry.PHASE, r07_misspecification.PHASE]
-    return [mod.EXPERIMENT for mod in REGIMES.values()] + [mod.EXPERIMENT for mod in CLAIM_MODULES] + phases
+    return [mod.EXPERIMENT for mod in REGIMES.values()] + [mod.EXPERIMENT for mod in CLAIMS.values()] + phases
 
 
 def select(ids=None) -> list:

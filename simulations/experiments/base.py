@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
+from proofs_check.verdicts import VERDICTS
+
 
 @dataclass
 class Experiment:
@@ -27,7 +29,7 @@ class Experiment:
     summarize: Callable[[dict, list], dict]
     plot: Callable[[dict], object]
     finding: Callable[[dict], str]
-    #: "confirms" | "refutes" | "confirms-under-conditions", computed from the data
+    #: a word of :data:`proofs_check.verdicts.VERDICTS`, computed from the data
     verdict: Callable[[dict], str]
     #: bump when the meaning of ``evaluate`` changes (enters every cache key)
     version: str = "1"
@@ -38,7 +40,11 @@ class Experiment:
     def judge(self, data: dict, params: dict) -> tuple:
         """``(finding, verdict)`` of ``data``, the summary of a run at ``params``."""
         args = (data, params) if self.reads_params else (data,)
-        return self.finding(*args), self.verdict(*args)
+        verdict = self.verdict(*args)
+        if verdict not in VERDICTS:
+            # one vocabulary for checks and figures: a figure cannot invent a verdict word
+            raise ValueError(f"{self.id}: verdict {verdict!r} is not one of {VERDICTS}")
+        return self.finding(*args), verdict
 
 
 def rounded(obj, digits: int = 6):

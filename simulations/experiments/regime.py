@@ -27,7 +27,7 @@ MEASURE_COLOURS = ["#CC79A7", "#009E73", "#D55E00", "#0072B2", "#E69F00"]
 
 def evaluate_point(point: dict) -> dict:
     """Run every method on the instance ``point`` names (picklable: runs in sweep workers): the
-    :class:`simulations.regimes.instance.Instance` built by ``instance(params, x, seed)`` of the
+    :class:`simulations.experiments.instance.Instance` built by ``instance(params, x, seed)`` of the
     module ``point["module"]``."""
     mod = importlib.import_module(point["module"])
     inst = mod.instance(point["params"], point["x"], point["seed"])

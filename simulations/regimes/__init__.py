@@ -2,11 +2,11 @@
 
 A regime's module is its one home (tests/test_regime_homes.py): its parameters (``params(quick)``,
 with units), its instance builder (``instance(params, x, seed)`` ->
-:class:`~simulations.regimes.instance.Instance`), its closed-form predictions (switch points,
+:class:`~simulations.experiments.instance.Instance`), its closed-form predictions (switch points,
 predicted curves, ``boundaries(params)``), its figure (``EXPERIMENT``: finding and verdict rule
 included; a phase diagram it owns is ``PHASE``, with ``phase_params`` and ``phase_cell``) and its
 check's measurement (``CHECK_CONDITIONS`` and ``check_result(quick)`` ->
-:class:`~simulations.regimes.verdict.CheckResult`; ``check_params(quick)`` and, where the check
+:class:`~simulations.regimes.decision_rule.CheckResult`; ``check_params(quick)`` and, where the check
 builds other instances, ``check_instances`` / ``check_simulators``, when it measures other
 settings than the figure). Three readers use them and nothing else defines them:
 
@@ -16,9 +16,10 @@ settings than the figure). Three readers use them and nothing else defines them:
 * ``coherence explore`` (the figure at user-chosen parameters).
 
 Adding a regime is one module, one line in :data:`REGIMES` and its check (docs/development.md).
-The verdict vocabulary and the decision rule comparing a measured boundary with the predicted
-one are in :mod:`simulations.regimes.verdict`; the figure machinery the modules build on is in
-:mod:`simulations.experiments` (``regime``, ``phase``, ``base``).
+The verdict words are the checks' (:mod:`proofs_check.verdicts`); the decision rule comparing a
+measured boundary with the predicted one is :mod:`simulations.regimes.decision_rule`; the figure
+machinery the modules build on is in :mod:`simulations.experiments` (``regime``, ``phase``,
+``base``, ``instance``).
 """
 from __future__ import annotations
 

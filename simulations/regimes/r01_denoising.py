@@ -21,8 +21,9 @@ from simulations.experiments.regime import first_x, regime_experiment, series
 from theory import ConceptMixture
 from theory.statistics import first_crossing, rng_for
 
-from .instance import Instance, scan
-from .verdict import CheckResult, boundary_agrees, check_verdict, figure_verdict, grid_step
+from simulations.experiments.instance import Instance, scan
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult, boundary_agrees, grid_step
 
 
 def params(quick: bool) -> dict:
@@ -73,7 +74,7 @@ def verdict(d) -> str:
     above = [j for j, x in enumerate(d["x"]) if x > b + 2 * step]
     ok = (boundary_agrees(measured, b, step) and bool(above)
           and np.all(ex[above] >= zs[above]) and np.mean(ex[above] - zs[above]) > 0)
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 EXPERIMENT = regime_experiment(
@@ -89,7 +90,7 @@ EXPERIMENT = regime_experiment(
 CHECK_CONDITIONS = ("simulations.regimes.r01_denoising (n = 12, truth eps 0.15 with weight w_t, 30 random concepts "
                     "eps 0.05 sharing 1 - w_t), its first instance; measured switch (smallest w_t on the regime's "
                     "grid where the argmax is the truth) within 2 grid steps of the closed form "
-                    "(simulations.regimes.verdict)")
+                    "(simulations.regimes.decision_rule)")
 
 
 def check_result(quick: bool) -> CheckResult:
@@ -102,7 +103,7 @@ def check_result(quick: bool) -> CheckResult:
     above = [row for row in rows if row[0] >= predicted + 2 * step]
     beats = all(c >= z for _, c, z in above) and any(c > z for _, c, z in above)
     ok = boundary_agrees(measured, predicted, step) and beats
-    return CheckResult(check_verdict(ok),
+    return CheckResult(verdict_of(ok),
                        {"predicted_switch_w_t": predicted, "measured_switch_w_t": measured, "grid_step": step,
                         "coherence_beats_zero_shot_above_switch": beats,
                         "example_above": above[:1], "table_w_coh_zs": rows[:: max(1, len(rows) // 8)]})

@@ -27,8 +27,9 @@ from theory import ConceptMixture, all_behaviours
 from theory.decoders import joint_accuracy
 from theory.statistics import rng_for
 
-from .instance import Instance, map_with_agreement
-from .verdict import CheckResult, check_verdict, figure_verdict
+from simulations.experiments.instance import Instance, map_with_agreement
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult
 
 
 def params(quick: bool) -> dict:
@@ -80,7 +81,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     ok = abs(ex[0] - 0.5) < 1e-9 and np.all(ex[1:] > 0.99)
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 EXPERIMENT = regime_experiment(
@@ -155,7 +156,7 @@ def phase_verdict(d, p):
     A, P = grid(d, "unlabelled_accuracy"), grid(d, "predicted_unlabelled")
     G = grid(d, "gain_over_supervised")
     ok = np.nanmax(np.abs(A - P)[~np.isnan(A)]) < 0.05 and abs(G[0, -1]) < 1e-6
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 _PHASE = phase_params(True)
@@ -199,6 +200,6 @@ def check_result(quick: bool) -> CheckResult:
     cons = (B.sum(1) >= truth.sum()) if truth.sum() > n / 2 else (B.sum(1) <= truth.sum())
     acc_c = joint_accuracy(B, np.where(cons, E.table, -np.inf), truth)   # a constraint on the count of 1s
     ok = tie_gap <= 1e-12 and abs(acc0 - 0.5) <= 1e-12 and acc1 > 0.9 and acc_c > 0.9
-    return CheckResult(check_verdict(ok),
+    return CheckResult(verdict_of(ok),
                        {"|Coh(truth) - Coh(negation)|": tie_gap, "unlabelled_accuracy": acc0,
                         "accuracy_with_1_label": acc1, "accuracy_with_count_constraint": acc_c})

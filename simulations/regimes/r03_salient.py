@@ -16,8 +16,9 @@ from simulations.experiments.regime import first_x, regime_experiment, series
 from theory import ConceptMixture
 from theory.statistics import first_crossing, rng_for
 
-from .instance import Instance, map_with_agreement, scan
-from .verdict import CheckResult, boundary_agrees, check_verdict, figure_verdict, grid_step
+from simulations.experiments.instance import Instance, map_with_agreement, scan
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult, boundary_agrees, grid_step
 
 
 def params(quick: bool) -> dict:
@@ -68,7 +69,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     m = first_x(d, ex < 0.999)
-    return figure_verdict(boundary_agrees(m, d["boundaries"][0]["x"], grid_step(d["x"])))
+    return verdict_of(boundary_agrees(m, d["boundaries"][0]["x"], grid_step(d["x"])))
 
 
 EXPERIMENT = regime_experiment(
@@ -98,6 +99,6 @@ def check_result(quick: bool) -> CheckResult:
     agree = float(instance(p, p["xs"][0], p["seeds"][0]).measures["feature_agreement"])
     after = [row[1] for row in rows if row[0] > predicted + step]
     ok = boundary_agrees(measured, predicted, step) and all(abs(a - agree) < 1e-9 for a in after)
-    return CheckResult(check_verdict(ok), {"predicted_switch_w_f": predicted, "measured_switch_w_f": measured,
+    return CheckResult(verdict_of(ok), {"predicted_switch_w_f": predicted, "measured_switch_w_f": measured,
                                            "grid_step": step, "feature_agreement": agree,
                                            "table_w_coh_zs": rows[:: max(1, len(rows) // 8)]})

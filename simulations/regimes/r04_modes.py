@@ -17,8 +17,9 @@ from simulations.experiments.regime import first_x, regime_experiment, series
 from theory import ConceptMixture
 from theory.statistics import first_crossing, rng_for
 
-from .instance import Instance, scan
-from .verdict import CheckResult, boundary_agrees, check_verdict, figure_verdict, grid_step
+from simulations.experiments.instance import Instance, scan
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult, boundary_agrees, grid_step
 
 
 def params(quick: bool) -> dict:
@@ -75,7 +76,7 @@ def verdict(d) -> str:
     step = grid_step(d["x"])
     below = [j for j, x in enumerate(d["x"]) if x < d["boundaries"][0]["x"] - step]
     ok = boundary_agrees(m, d["boundaries"][0]["x"], step) and np.all(ex[below] < zs[below])
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 EXPERIMENT = regime_experiment(
@@ -104,7 +105,7 @@ def check_result(quick: bool) -> CheckResult:
     below = [row for row in rows if row[0] < predicted - step]
     loses = bool(below) and all(c < z for _, c, z in below)
     ok = boundary_agrees(measured, predicted, step) and loses
-    return CheckResult(check_verdict(ok), {"predicted_switch_w_t": predicted, "measured_switch_w_t": measured,
+    return CheckResult(verdict_of(ok), {"predicted_switch_w_t": predicted, "measured_switch_w_t": measured,
                                            "grid_step": step, "coherence_loses_below_switch": loses,
                                            "example_below": below[:1],
                                            "table_w_coh_zs": rows[:: max(1, len(rows) // 8)]})

@@ -22,8 +22,9 @@ from simulations.experiments.phase import grid, phase_experiment
 from simulations.experiments.regime import first_x, regime_experiment, series
 from theory.statistics import first_crossing, rng_for
 
-from .instance import Instance, scan, truth_and_wrong
-from .verdict import CheckResult, boundary_agrees, check_verdict, figure_verdict, grid_step
+from simulations.experiments.instance import Instance, scan, truth_and_wrong
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult, boundary_agrees, grid_step
 
 #: fraction of the items on which the wrong concept agrees with the truth
 AGREE = 0.5
@@ -102,7 +103,7 @@ def verdict(d) -> str:
     w = _window(d)
     ok = (boundary_agrees(m, d["boundaries"][0]["x"], step) and boundary_agrees(mz, d["boundaries"][1]["x"], step)
           and bool(w) and np.all(ex[w] < zs[w]))
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 _P = params(True)
@@ -168,7 +169,7 @@ def phase_finding(d, p):
 
 
 def phase_verdict(d, p):
-    return figure_verdict(_agreement(d, p) > 0.95 and np.mean(grid(d, "exact_minus_zero_shot") < -1e-9) > 0)
+    return verdict_of(_agreement(d, p) > 0.95 and np.mean(grid(d, "exact_minus_zero_shot") < -1e-9) > 0)
 
 
 PHASE = phase_experiment(
@@ -206,7 +207,7 @@ def check_result(quick: bool) -> CheckResult:
     window = [row for row in rows if in_window(row[0], switch, zs_switch)]
     worse = bool(window) and all(c < z for _, c, z in window)
     ok = boundary_agrees(m_switch, switch, step) and boundary_agrees(m_zs, zs_switch, step) and worse
-    return CheckResult(check_verdict(ok),
+    return CheckResult(verdict_of(ok),
                        {"predicted_switch_eps_t": switch, "measured_switch_eps_t": m_switch,
                         "predicted_zero_shot_switch_eps_t": zs_switch, "measured_zero_shot_switch_eps_t": m_zs,
                         "grid_step": step, "window_coherence_worse": worse, "window_points": len(window),

@@ -33,8 +33,9 @@ from theory.decoders import joint_accuracy, tie_set
 from theory.softmax import log_coherence_table
 from theory.statistics import first_crossing, rng_for
 
-from .instance import Instance
-from .verdict import CheckResult, check_verdict, figure_verdict, under_conditions
+from simulations.experiments.instance import Instance
+from proofs_check.verdicts import under_conditions, verdict_of
+from .decision_rule import CheckResult
 
 
 METHODS = ("exact", "zero-shot", "golden", "bootstrap", "gibbs", "annealed-gibbs", "icm", "icm-paper")
@@ -86,7 +87,7 @@ def verdict(d) -> str:
     ex = series(d, "exact")
     bal = np.array([r["mean"] for r in d["measures"]["majority_rate_unlabelled"]])
     unl = np.array([r["mean"] for r in d["measures"]["exact_without_labels"]])
-    return figure_verdict(np.nanmax(np.abs(ex - bal)) < 1e-5 and np.nanmax(np.abs(unl - 0.5)) < 1e-5)
+    return verdict_of(np.nanmax(np.abs(ex - bal)) < 1e-5 and np.nanmax(np.abs(unl - 0.5)) < 1e-5)
 
 
 EXPERIMENT = regime_experiment(
@@ -121,7 +122,7 @@ def check_result(quick: bool) -> CheckResult:
     acc_lab = E.accuracy(truth, U, inst.labels)
     closed = float(truth[U].mean())
     ok = top == consts and abs(acc0 - 0.5) <= 1e-12 and abs(acc_lab - closed) <= 1e-12
-    return CheckResult(check_verdict(ok), {"argmax_is_the_two_constants": top == consts, "unlabelled_accuracy": acc0,
+    return CheckResult(verdict_of(ok), {"argmax_is_the_two_constants": top == consts, "unlabelled_accuracy": acc0,
                                            "accuracy_on_unlabelled_with_2_majority_labels": acc_lab,
                                            "closed_form_class_balance": closed})
 

@@ -32,8 +32,9 @@ from theory.decoders import tie_set
 from theory.misspecification import contaminate
 from theory.statistics import rng_for
 
-from .instance import Instance, map_with_agreement
-from .verdict import CheckResult, check_verdict, figure_verdict
+from simulations.experiments.instance import Instance, map_with_agreement
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult
 
 
 def params(quick: bool) -> dict:
@@ -100,7 +101,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex = series(d, "exact")
     bound = np.array([r["mean"] for r in d["measures"]["best_concept_agreement"]])
-    return figure_verdict(np.all(ex <= bound + 1e-9) and np.all(ex < 1))
+    return verdict_of(np.all(ex <= bound + 1e-9) and np.all(ex < 1))
 
 
 EXPERIMENT = regime_experiment(
@@ -190,7 +191,7 @@ def phase_verdict(d, p):
     y = np.asarray(d["y"])
     errs = _crossing_errors(d, p)
     ok = bool(errs) and np.mean([e <= 1.5 for e in errs]) >= 0.8 and np.all(A[y < 0.5][:, 0] > 0.5)
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 _PHASE = phase_params(True)
@@ -236,4 +237,4 @@ def check_result(quick: bool) -> CheckResult:
             bound = inst.measures["best_concept_agreement"]
             ok &= acc <= bound + 1e-12 and acc < 1
             rows.append({"n": n, "m": len(inst.labels), "unlabelled_accuracy": acc, "best_concept_agreement": bound})
-    return CheckResult(check_verdict(ok), {"rows": rows})
+    return CheckResult(verdict_of(ok), {"rows": rows})

@@ -19,8 +19,9 @@ from simulations.experiments.phase import grid, phase_experiment
 from simulations.experiments.regime import first_x, regime_experiment, series
 from theory.statistics import first_crossing, rng_for
 
-from .instance import Instance, scan, truth_and_wrong
-from .verdict import CheckResult, boundary_agrees, check_verdict, figure_verdict, grid_step
+from simulations.experiments.instance import Instance, scan, truth_and_wrong
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult, boundary_agrees, grid_step
 
 #: fraction of the items on which the wrong concept agrees with the truth
 AGREE = 0.5
@@ -70,7 +71,7 @@ def verdict(d) -> str:
     m = first_x(d, ex < 0.999)
     ok = (boundary_agrees(m, d["boundaries"][0]["x"], grid_step(d["x"]))
           and np.all(ex[[j for j, x in enumerate(d["x"]) if x >= m]] < 0.999))
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 _P = params(True)
@@ -125,7 +126,7 @@ def phase_finding(d, p):
 
 
 def phase_verdict(d, p):
-    return figure_verdict(_agreement(d, slope(p)) > 0.95)
+    return verdict_of(_agreement(d, slope(p)) > 0.95)
 
 
 PHASE = phase_experiment(
@@ -158,5 +159,5 @@ def check_result(quick: bool) -> CheckResult:
     measured = first_crossing(ns, flags)
     stays = all(f for n, f in zip(ns, flags) if measured is not None and n >= measured)
     ok = boundary_agrees(measured, star, grid_step(ns)) and stays
-    return CheckResult(check_verdict(ok), {"predicted_n_star": star, "measured_first_n_wrong": measured,
+    return CheckResult(verdict_of(ok), {"predicted_n_star": star, "measured_first_n_wrong": measured,
                                            "wrong_for_all_larger_n": stays, "table_n_coh": rows})

@@ -22,8 +22,9 @@ from theory.decoders import joint_accuracy
 from theory.enumeration import encode
 from theory.statistics import rng_for
 
-from .instance import Instance
-from .verdict import CheckResult, check_verdict, figure_verdict
+from simulations.experiments.instance import Instance
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult
 
 
 def params(quick: bool) -> dict:
@@ -76,7 +77,7 @@ def verdict(d) -> str:
     below = [j for j, x in enumerate(d["x"]) if x < d["boundaries"][0]["x"] - 0.01]
     above = [j for j, x in enumerate(d["x"]) if x > d["boundaries"][0]["x"] + 0.01]
     ok = np.all(ex > 0.999) and np.all(pl[below] < 1e-9) and np.all(sl[below] < 1e-9) and np.all(pl[above] > 0.999)
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 EXPERIMENT = regime_experiment(
@@ -134,4 +135,4 @@ def check_result(quick: bool) -> CheckResult:
         ends[method] = {"truth": sum(bool((b == truth).all()) for b in runs),
                         "negation": sum(bool((b == 1 - truth).all()) for b in runs), "runs": len(runs)}
     res["searches_end_at"] = ends   # local searches from zero-shot seeds mostly stay in the truth's basin
-    return CheckResult(check_verdict(ok), res)
+    return CheckResult(verdict_of(ok), res)

@@ -24,8 +24,9 @@ from theory.coordinate_ascent import bootstrap_sequential
 from theory.enumeration import all_behaviours
 from theory.statistics import rng_for
 
-from .instance import Instance
-from .verdict import CheckResult, figure_verdict
+from simulations.experiments.instance import Instance
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult
 
 #: total variation between the Gibbs chain's stationary law and ``Q_1`` above which the chain no
 #: longer targets ``Q_1`` (the check's tolerance and the figure's verdict)
@@ -105,7 +106,7 @@ def finding(d) -> str:
 
 def verdict(d) -> str:
     tv = measure(d, "tv_gibbs_vs_q1")
-    return figure_verdict(np.all(tv > TV_FLOOR))
+    return verdict_of(np.all(tv > TV_FLOOR))
 
 
 _MEASURES = {"tv_gibbs_vs_q1": ("TV(Gibbs stationary law, Q_1) (exact kernel)", "#CC79A7", "-."),

@@ -18,8 +18,9 @@ from theory import ConceptMixture
 from theory.decoders import tie_set
 from theory.statistics import rng_for
 
-from .instance import Instance
-from .verdict import CheckResult, check_verdict, figure_verdict
+from simulations.experiments.instance import Instance
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult
 
 
 def params(quick: bool) -> dict:
@@ -77,7 +78,7 @@ def verdict(d) -> str:
     many = [j for j, x in enumerate(d["x"]) if x >= 2]
     pred = np.array(d["predicted_curves"][0]["y"])
     ok = np.nanmax(np.abs(conf - pred)) < 1e-3 and np.nanmean(conf[many]) > 0.9 and abs(np.nanmean(ex) - 0.5) < 0.15
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 EXPERIMENT = regime_experiment(
@@ -115,7 +116,7 @@ def check_result(quick: bool) -> CheckResult:
     zs_conf = inst.measures["zero_shot_confidence"]
     predicted = predicted_confidence(x, p["eps"])
     ok = abs(conf - predicted) <= 0.05 and abs(acc_ill - 0.5) <= 1e-9 and conf - acc_ill > 0.4
-    return CheckResult(check_verdict(ok), {"loo_confidence_on_ill_posed": conf, "predicted_loo_confidence": predicted,
+    return CheckResult(verdict_of(ok), {"loo_confidence_on_ill_posed": conf, "predicted_loo_confidence": predicted,
                                            "expected_accuracy_on_ill_posed": acc_ill,
                                            "zero_shot_confidence_on_ill_posed": zs_conf,
                                            "calibration_gap": conf - acc_ill})

@@ -18,8 +18,9 @@ from theory import ConceptMixture
 from theory.decoders import joint_accuracy
 from theory.statistics import rng_for
 
-from .instance import Instance
-from .verdict import CheckResult, check_verdict, figure_verdict
+from simulations.experiments.instance import Instance
+from proofs_check.verdicts import verdict_of
+from .decision_rule import CheckResult
 
 
 METHODS = ("exact", "zero-shot", "gibbs", "annealed-gibbs", "icm", "icm-paper")
@@ -77,7 +78,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     ex, none = series(d, "exact"), measure(d, "exact_without_constraint")
     ok = np.nanmax(np.abs(ex - [closed_form(g) for g in d["x"]])) < 1e-5 and np.nanmax(np.abs(none - 0.5)) < 1e-5
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 EXPERIMENT = regime_experiment(
@@ -110,6 +111,6 @@ def check_result(quick: bool) -> CheckResult:
     at_most = joint_accuracy(B, np.where(inst.constraint_mask, 0.0, -np.inf), truth)
     cf_exact, cf_most = closed_form_exactly_one(g), closed_form(g)
     ok = abs(none - 0.5) <= 1e-12 and abs(exactly - cf_exact) <= 1e-12 and abs(at_most - cf_most) <= 1e-12
-    return CheckResult(check_verdict(ok), {"without_constraint": none, "exactly_one_true": exactly,
+    return CheckResult(verdict_of(ok), {"without_constraint": none, "exactly_one_true": exactly,
                                            "closed_form_exactly_one": cf_exact, "at_most_one_true": at_most,
                                            "closed_form_at_most_one": cf_most, "inflation_exactly_one": exactly - none})

@@ -4,8 +4,9 @@ supervised fitting (the labels, zero-shot elsewhere) shrinks as labels accumulat
 
 The regime's one home (:mod:`simulations.regimes`): the figure ``R13-many-labels`` draws a
 random prior per seed (:func:`params`, :func:`instance`); the check ``C5.R13.many-labels`` draws
-many truths from the one task distribution ``P*`` of claim C3 (:mod:`simulations.task_prior`) at
-``m = 0, 2, ..., n`` labels (:func:`check_params`, :func:`check_instances`, :func:`check_result`).
+many truths from the one task distribution ``P*`` of claim C3
+(:func:`simulations.claims.c3_kl_optimality.task_prior`) at ``m = 0, 2, ..., n`` labels
+(:func:`check_params`, :func:`check_instances`, :func:`check_result`).
 Accuracies and gains are fractions of all items.
 """
 from __future__ import annotations
@@ -17,14 +18,15 @@ from scipy.special import logsumexp
 from simulations.accuracy import METHODS
 from simulations.experiments.base import fmt
 from simulations.experiments.regime import regime_experiment, series
-from simulations.task_prior import task_prior
+from simulations.claims.c3_kl_optimality import task_prior
 from theory import ConceptMixture, all_behaviours
 from theory.decoders import tie_set
 from theory.softmax import log_coherence_table
 from theory.statistics import mean_ci, rng_for
 
-from .instance import Instance
-from .verdict import CheckResult, figure_verdict, under_conditions
+from simulations.experiments.instance import Instance
+from proofs_check.verdicts import under_conditions, verdict_of
+from .decision_rule import CheckResult
 
 
 def params(quick: bool) -> dict:
@@ -81,7 +83,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     g = _gain(d)
     top = int(np.nanargmax(g))
-    return figure_verdict(abs(g[-1]) < 1e-9 and g[top] > 0 and np.all(np.diff(g[top:]) <= 0.03))
+    return verdict_of(abs(g[-1]) < 1e-9 and g[top] > 0 and np.all(np.diff(g[top:]) <= 0.03))
 
 
 EXPERIMENT = regime_experiment(

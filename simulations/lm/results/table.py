@@ -29,13 +29,14 @@ import numpy as np
 
 from simulations.io import atomic_write_json, file_lock
 
-from simulations.lm.searches.chunked import ChunkConfig, constraint_leak, project, run_chunked
+from simulations.lm.searches.chunked import ChunkConfig, project, run_chunked
 from simulations.lm.searches.certified import ASCENTS, POLISH_ORDERS, certified_ascent
 from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, evaluation_orders, paired,
                                                        verdict)
 from simulations.lm.searches.debate import DebateConfig, run_debate
 from simulations.lm.searches.debate_exact import CheckConfig, debate_check
 from simulations.lm.tasks.constraint_choice import resolve
+from simulations.lm.tasks.constraints import constraint_leak
 from simulations.lm.tasks.formats import auc, format_named
 from simulations.lm.backends.knowledge import N_DEV, choose_format, prior_for, zero_shot
 from simulations.lm.results.landscape import gold_climb, landscape

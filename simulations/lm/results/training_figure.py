@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from proofs_check.verdicts import combine
 from simulations.io import atomic_write_bytes, check_writable
 
 FIGURE_ID = "LM-training-coherence"
@@ -24,7 +25,6 @@ PREDICTION = "training and in-context coherence order the landscape's labellings
 #: marker and colour of each landscape labelling (others: a dot)
 MARKS = {"gold": ("o", "tab:green"), "negation": ("x", "tab:red"), "all-0": ("v", "grey"), "all-1": ("^", "grey"),
          "zero-shot": ("D", "tab:blue"), "random": ("s", "tab:orange")}
-MANIFEST_VERDICT = {"holds": "confirms", "fails": "refutes", "not judged": "confirms-under-conditions"}
 
 
 def _se(v) -> float:
@@ -105,9 +105,7 @@ def produce_training_figure(files, out) -> dict:
               "params": params, "predictions": preds, "data": data, "code_version": code_version()}
     atomic_write_bytes(out / "data" / f"{FIGURE_ID}.json", data_bytes(record))
     names = save_figure(_plot(data), out, FIGURE_ID)
-    verdicts = {v["P7"] for v in preds.values()}
-    verdict = ("refutes" if "fails" in verdicts else "confirms" if verdicts == {"holds"}
-               else MANIFEST_VERDICT["not judged"])
+    verdict = combine([v["P7"] for v in preds.values()])
     entry = {"id": FIGURE_ID, "files": names, "claims": ["P7"], "title": TITLE, "finding": finding,
              "prediction": PREDICTION, "verdict": verdict, "seed": 0, "params": params,
              "data": f"data/{FIGURE_ID}.json", "code_version": code_version()}

@@ -24,8 +24,8 @@ Methods (``CHUNKED``):
 * ``coherence`` -- ascent on ``Coh`` itself: the chunk's constrained argmax is proposed and kept
   only when the coherence increases.
 
-Constraints (``constraint``, :data:`CONSTRAINTS`; the same names mean the same sets in every
-search, chunked or faithful, and in the API): ``none``; ``free-groups`` (labels as ``none``);
+Constraints (``constraint``, :data:`simulations.lm.tasks.constraints.CONSTRAINTS`; the same names mean the
+same sets in every search, chunked or faithful, and in the API): ``none``; ``free-groups`` (labels as ``none``);
 ``balance`` (exactly ``floor(n/2)`` items labelled 1: excludes the constant labellings); and the
 grouped relations of :mod:`simulations.lm.tasks.relations`: ``groups`` (exactly one item labelled 1
 per ``consistency_id``: contrast pairs), ``at-most-one``, ``mirror-pairs`` and
@@ -42,21 +42,9 @@ import numpy as np
 from simulations.search.progress import StderrBar, Ticker
 
 from simulations.lm.tasks import relations as R
+from simulations.lm.tasks.constraints import check_constraint
 
 CHUNKED = ("bootstrap", "gibbs", "icm", "coherence")
-CONSTRAINTS = ("none", "free-groups", "balance", "groups", "at-most-one", "mirror-pairs", "same-answer:FIELD")
-#: the constraints that read the consistency groups (by base name: ``same-answer`` takes a field)
-GROUPED = R.GROUPED_RELATIONS
-
-
-def check_constraint(constraint: str) -> str:
-    """``constraint`` itself when it names one of :data:`CONSTRAINTS` (``same-answer`` with a
-    non-empty field); ValueError naming the choices otherwise."""
-    b, field = R.base(constraint), R.field_of(constraint)
-    if constraint in ("none", "free-groups", "balance") or (
-            b in GROUPED and (bool(field) if b == "same-answer" else field is None)):
-        return constraint
-    raise ValueError(f"constraint must be one of {list(CONSTRAINTS)}, got {constraint!r}")
 
 
 @dataclass(frozen=True)
@@ -120,27 +108,6 @@ def violations(b, constraint: str, groups=None) -> int:
     if constraint == "balance":
         return int(abs(int(b.sum()) - b.size // 2))
     return 0
-
-
-def constraint_leak(constraint: str, gold, groups=None) -> float:
-    """Accuracy the constraint gives on its own: the expected accuracy against ``gold`` of a
-    labelling drawn uniformly from the constraint set (a uniform prior restricted to it, R12).
-
-    ``none`` / ``free-groups``: 1/2. ``balance`` (``m = floor(n/2)`` ones): each item is 1 with
-    probability ``m/n``. A grouped relation: each item is 1 with the fraction of its group's
-    allowed patterns that make it 1 (``groups``: ``1/s``; ``at-most-one``: ``1/(s + 1)``),
-    :func:`simulations.lm.tasks.relations.leak_probs`. The expected accuracy is
-    ``mean_i [g_i p_i + (1 - g_i)(1 - p_i)]`` over the labelled items."""
-    g = np.asarray(gold)
-    known = g >= 0
-    check_constraint(constraint)
-    if R.is_grouped(constraint):
-        p = R.leak_probs(constraint, groups)
-    elif constraint == "balance":
-        p = np.full(g.size, (g.size // 2) / g.size)
-    else:
-        p = np.full(g.size, 0.5)
-    return float(np.mean((g * p + (1 - g) * (1 - p))[known])) if known.any() else float("nan")
 
 
 def coherence_orders(n: int, orders: int, seed: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulations.lm.searches.chunked import check_constraint
+from simulations.lm.tasks.constraints import check_constraint
 from simulations.lm.tasks.relations import is_grouped
 from simulations.lm.tasks.relations import moves as grouped_moves
 

@@ -20,6 +20,7 @@ from theory import validation as V
 
 from simulations.lm.searches import chunked as C
 from simulations.lm.tasks import relations as R
+from simulations.lm.tasks.constraints import check_constraint
 from simulations.lm.searches.coherence_estimate import evaluation_orders
 from simulations.lm.searches.prequential_training import (TrainConfig, check_labels,
                                                           coherence_through_training_over_orders, fine_tuned_log_probs,
@@ -48,7 +49,7 @@ def training_bootstrap(lm, task_or_prior, constraint: str, groups, start_labels,
     ``log_odds`` (nats), ``accuracy``, ``violations``, ``losses`` (training loss per epoch, nats per
     item), ``steps``, ``tokens`` and, when asked, ``coh_train`` (``{mean, se, orders, per_order}``
     nats). ``fixed_point`` is whether the last round changed nothing."""
-    C.check_constraint(constraint)
+    check_constraint(constraint)
     rounds = V.positive_int("rounds", rounds, minimum=1)
     coh_orders = V.positive_int("coh_orders", coh_orders, minimum=0)
     prior = local_prior(lm, task_or_prior)

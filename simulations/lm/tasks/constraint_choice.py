@@ -1,6 +1,6 @@
 """Which constraint a real-model search runs under, decided once for every command and search.
 
-A constraint is named by one of :data:`~simulations.lm.searches.chunked.CONSTRAINTS` and means the same
+A constraint is named by one of :data:`~simulations.lm.tasks.constraints.CONSTRAINTS` and means the same
 set of labellings everywhere (``coherence lm run``, ``diagnose``, ``table`` and the API; chunked
 and faithful searches alike):
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulations.lm.searches.chunked import CONSTRAINTS, check_constraint, constraint_leak
+from simulations.lm.tasks.constraints import CONSTRAINTS, check_constraint, constraint_leak
 from simulations.lm.tasks.relations import ALIASES, base, is_grouped
 
 #: what ``--constraint`` accepts (``same-answer:FIELD`` with a field of the items; ``exactly-one``

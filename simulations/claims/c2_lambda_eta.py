@@ -8,14 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from simulations.accuracy import Enumerated, label_loglik
-from simulations.regimes.instance import Instance
-from simulations.regimes.verdict import figure_verdict
+from simulations.experiments.instance import Instance
+from proofs_check.verdicts import verdict_of
 from theory import ConceptMixture, map_lambda
 from theory.decoders import tie_set
 from theory.statistics import rng_for
 
-from .base import fmt
-from .regime import measure, regime_experiment
+from simulations.experiments.base import fmt
+from simulations.experiments.regime import measure, regime_experiment
 
 
 def params(quick: bool) -> dict:
@@ -26,7 +26,7 @@ def params(quick: bool) -> dict:
 def random_task_prior(rng, n: int, K: int, eps: float) -> ConceptMixture:
     """A random task distribution (the model ``Q`` here; C3 contaminates it): ``K`` random concepts
     over ``n`` items with noise ``eps`` (flip probability) and Dirichlet(1) weights, drawn from
-    ``rng``. Not the fixed ``P*`` of :func:`simulations.task_prior.task_prior`."""
+    ``rng``. Not the fixed ``P*`` of :func:`simulations.claims.c3_kl_optimality.task_prior`."""
     return ConceptMixture(F=rng.integers(0, 2, (K, n)), eps=np.full(K, eps), w=rng.dirichlet(np.ones(K)))
 
 
@@ -73,7 +73,7 @@ def finding(d) -> str:
 def verdict(d) -> str:
     x, pr = _peak(d)
     j0 = d["x"].index(0.0)
-    return figure_verdict(pr[j0] >= np.nanmax(pr) - 1e-9)
+    return verdict_of(pr[j0] >= np.nanmax(pr) - 1e-9)
 
 
 EXPERIMENT = regime_experiment(

@@ -4,22 +4,34 @@ is ``P*``). Tempering ``P*^beta`` would not do: it keeps the order of the maps, 
 ``pi* ~ P*``, ``E[-ln Q(pi*)] = H(P*) + KL(P* || Q)`` (checked against its Monte Carlo estimate), and the
 expected accuracy with ``m`` labels (computed exactly from the true posterior) is best at
 ``beta = 1``. Decision-theoretic caveat: there the per-item marginal decoder beats the joint MAP.
+
+``P*`` of the checks of C3 (:func:`task_prior`: a fixed task distribution) is defined here too; the
+checks (:mod:`proofs_check.c3_optimality`) and regime R13 (:mod:`simulations.regimes.r13_many_labels`)
+draw tasks from it. The figure's model ``Q`` is a random task distribution instead
+(:func:`simulations.claims.c2_lambda_eta.random_task_prior`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from simulations.accuracy import Enumerated
-from simulations.regimes.instance import Instance
-from simulations.regimes.verdict import figure_verdict
-from theory import entropy, kl_divergence
+from simulations.experiments.instance import Instance
+from proofs_check.verdicts import verdict_of
+from theory import ConceptMixture, entropy, kl_divergence
 from theory.decoders import tie_set
 from theory.misspecification import contaminate
 from theory.statistics import rng_for
 
-from .base import fmt
-from .c2_lambda_eta import random_task_prior
-from .regime import measure, regime_experiment
+from simulations.experiments.base import fmt
+from simulations.claims.c2_lambda_eta import random_task_prior
+from simulations.experiments.regime import measure, regime_experiment
+
+
+def task_prior(n: int) -> ConceptMixture:
+    """``P*``: four concepts (random maps from ``default_rng(0)``) with noise 0.05..0.3 and weights 0.4..0.1."""
+    rng = np.random.default_rng(0)
+    return ConceptMixture(F=rng.integers(0, 2, (4, n)), eps=[0.05, 0.1, 0.2, 0.3], w=[0.4, 0.3, 0.2, 0.1],
+                          names=("c0", "c1", "c2", "c3"))
 
 
 def params(quick: bool) -> dict:
@@ -85,7 +97,7 @@ def verdict(d) -> str:
     mp, mg = measure(d, "map_accuracy"), measure(d, "marginal_accuracy")
     j1 = d["x"].index(0.0)
     ok = mg[j1] >= np.nanmax(mg) - 1e-9 and mg[j1] >= mp[j1] - 1e-9 and mp[j1] >= np.nanmax(mp) - 0.01
-    return figure_verdict(ok)
+    return verdict_of(ok)
 
 
 EXPERIMENT = regime_experiment(
