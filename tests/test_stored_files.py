@@ -250,13 +250,16 @@ def _strings(x):
         yield x
 
 
-def test_committed_lm_files_name_their_model_file_by_hash_and_no_path():
-    """Every committed figures/data/lm file (a run in progress aside) is free of absolute paths, and
-    one with ``model_info`` records the model file's name and SHA-256, and for a shipped model the
-    package and version it came from; where that version is installed here, the hash is its file's."""
+def test_committed_data_hold_no_path_and_lm_files_name_their_model_file_by_hash():
+    """Every committed figure data file and the manifest (a run in progress aside) is free of absolute
+    paths, and a real-model file with ``model_info`` records the model file's name and SHA-256, and
+    for a shipped model the package and version it came from; where that version is installed here,
+    the hash is its file's."""
     from simulations.lm.backends.loader import PACKAGES, file_sha256, smollm2_gguf_path
 
-    files = [f for f in sorted((ROOT / "figures" / "data" / "lm").rglob("*.json")) if "in-progress" not in f.parts]
+    files = [f for f in sorted((ROOT / "figures" / "data").rglob("*.json")) if "in-progress" not in f.parts]
+    files.append(ROOT / "figures" / "manifest.json")
+    assert len(files) > 30
     with_info = 0
     for f in files:
         data = json.loads(f.read_text())
