@@ -186,6 +186,13 @@ def lm_precision(checks: list, records: dict, figures: list) -> str:
     return precision_table(next(r for r in rows if r["name"] == "lm-forward"))
 
 
+def lm_rerun(checks: list, records: dict, figures: list) -> str:
+    """The tables still being filled (``figures/data/lm/in-progress/``), read from their files."""
+    from simulations.lm.results.rerun_report import rerun_block
+
+    return rerun_block(ROOT / "figures" / "data" / "lm" / "in-progress")
+
+
 #: (file, block name) -> generator
 BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-tables"): _lm(lambda r, f, t: r.model_blocks(t)),
@@ -195,6 +202,7 @@ BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-cost"): _lm(lambda r, f, t: r.cost_table(f)),
           ("docs/lm.md", "lm-diagnose"): _lm(lambda r, f, t: r.diagnose_table(f)),
           ("docs/lm.md", "lm-testbeds"): _lm(lambda r, f, t: r.testbed_table(f / "testbeds")),
+          ("docs/lm.md", "lm-rerun"): lm_rerun,
           ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),
           ("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,
           ("docs/checks.md", "checks"): checks_page, ("docs/figures.md", "figures"): figures_page}
