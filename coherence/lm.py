@@ -26,8 +26,10 @@ from simulations.lm.backends.knowledge import N_DEV
 from simulations.lm.backends.prior import LOO_MODES
 from simulations.lm.results import training_table as TT
 from simulations.lm.results.diagnose import DiagnoseConfig
+from simulations.lm.results.figures import TABLE_FIGURES
 from simulations.lm.results.single_run import RunConfig
 from simulations.lm.results.table import DEFAULT_SEEDS, DEFAULT_TASKS, TableConfig
+from simulations.lm.results.training_figure import FIGURE_ID as TRAINING_FIGURE
 from simulations.lm.searches.coherence_estimate import CohConfig
 from simulations.lm.searches.debate import SCHEDULES, DebateConfig
 from simulations.lm.searches.methods import METHODS
@@ -134,6 +136,9 @@ def _add_reports(sub) -> None:
     p.add_argument("files", nargs="+", help="table JSON files written by `coherence lm table` or "
                                             "`coherence lm train-coherence`")
     p.add_argument("--out", default=FiguresConfig.out, help=f"output folder (default: {FiguresConfig.out})")
+    p.add_argument("--only", nargs="+", choices=(*TABLE_FIGURES, TRAINING_FIGURE), metavar="ID",
+                   help="draw only these figures (default: every figure the files allow): "
+                        f"{', '.join((*TABLE_FIGURES, TRAINING_FIGURE))}; the manifest keeps the others")
     sub.add_parser("tasks", help="list task names")
     sub.add_parser("methods", help="list method names")
 
@@ -201,8 +206,11 @@ def _figures(args) -> int:
     kinds = [is_training(read_any_table(f)) for f in args.files]
     training = [f for f, t in zip(args.files, kinds) if t]
     tables = [f for f, t in zip(args.files, kinds) if not t]
-    entries = (produce(tables, args.out) if tables else []) + \
-        ([produce_training_figure(training, args.out)] if training else [])
+    only = None if args.only is None else set(args.only)
+    want_tables = only is None or bool(only & set(TABLE_FIGURES))
+    want_training = only is None or TRAINING_FIGURE in only
+    entries = (produce(tables, args.out, only) if tables and want_tables else []) + \
+        ([produce_training_figure(training, args.out)] if training and want_training else [])
     for e in entries:
         print(f"{e['id']}: {e['finding']}")
     return 0

@@ -7,6 +7,7 @@ speaking order; Monte Carlo of the sampler against the exact kernels (chi-square
 binomial bounds, fixed seeds); majority votes recomputed from the same seeds.
 """
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -421,6 +422,22 @@ def test_debate_cells_and_the_exact_check_in_a_table(lm, tmp_path):
     ids = [e["id"] for e in produce([path], tmp_path / "figs")]
     assert ids == ["LM-salience", "LM-landscape", "LM-debate-rounds"]
     assert (tmp_path / "figs" / "LM-debate-rounds.png").is_file()
+    # --only draws the figures named and keeps the manifest's other entries as they were
+    from coherence.cli import main
+
+    man = tmp_path / "figs" / "manifest.json"
+    before = {e["id"]: e for e in json.loads(man.read_text())["figures"]}
+    (tmp_path / "figs" / "LM-salience.png").unlink()
+    assert main(["lm", "figures", str(path), "--out", str(tmp_path / "figs"), "--only", "LM-debate-rounds"]) == 0
+    assert not (tmp_path / "figs" / "LM-salience.png").exists()
+    after = {e["id"]: e for e in json.loads(man.read_text())["figures"]}
+    assert after.keys() == before.keys() and after["LM-salience"] == before["LM-salience"]
+    no_debate = {**data, "runs": {k: v for k, v in data["runs"].items() if v["method"] != "debate"}}
+    with pytest.raises(ValueError, match="--only LM-debate-rounds"):
+        produce_from = T.table_path(tmp_path / "nodebate", cfg)
+        produce_from.parent.mkdir()
+        produce_from.write_text(json.dumps(no_debate))
+        produce([produce_from], tmp_path / "figs", only={"LM-debate-rounds"})
 
 
 def test_table_debate_flags_are_refused_by_name(capsys):

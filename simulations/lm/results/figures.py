@@ -189,9 +189,15 @@ def _plot_landscape(d):
     return fig
 
 
-def produce(files, out) -> list:
+#: the figures :func:`produce` draws from table files, in order
+TABLE_FIGURES = ("LM-salience", "LM-landscape", "LM-debate-rounds")
+
+
+def produce(files, out, only=None) -> list:
     """Write the figures (``LM-debate-rounds`` only when some table has debate runs), their data
-    files and manifest entries; returns the entries."""
+    files and manifest entries; returns the entries. ``only``: the ids of :data:`TABLE_FIGURES` to
+    draw (None: all); the manifest keeps every other entry. Naming ``LM-debate-rounds`` when no
+    table has debate runs is a ``ValueError``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -210,11 +216,15 @@ def produce(files, out) -> list:
          "Real models: the coherence landscape of each task",
          "on tasks the model knows gold beats its negation and random labellings; constants beat gold (R6)",
          _landscape_finding(land, preds))]
+    if only is not None and "LM-debate-rounds" in only and not rounds:
+        raise ValueError("--only LM-debate-rounds: none of the table files has a debate run with its rounds")
     if rounds:
         figures.append(("LM-debate-rounds", rounds, _plot_debate_rounds, ["P8"],
                         "Real models: debate's accuracy round by round, against independent answers",
                         "debate moves the agents toward the most coherent consensus (P8); reading the others "
                         "helps where the model knows the task", _debate_rounds_finding(rounds, preds)))
+    if only is not None:
+        figures = [f for f in figures if f[0] in only]
     entries = []
     for fid, data, plot, claims, title, prediction, finding in figures:
         record = {"id": fid, "claims": claims, "title": title, "prediction": prediction, "finding": finding,
