@@ -19,7 +19,8 @@ from theory.statistics import wilson
 from .families import concept_mixture_strategy, describe, random_joint_priors, random_simulator, simulator_strategy
 from .hunt import hunt
 from .oracle_kernels import icm_kernel, mh_power_matrix, training_bootstrap_oracle
-from .registry import Outcome, check, under_conditions
+from .registry import Outcome, check
+from .verdicts import under_conditions
 
 
 def _tv(p, q) -> float:

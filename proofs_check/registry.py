@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from simulations.io import json_safe
-from .verdicts import VERDICTS, under_conditions  # noqa: F401  (the checks import them from here)
+from .verdicts import VERDICTS
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "I", *(f"P{j}" for j in range(1, 9)))
 

@@ -27,7 +27,8 @@ from simulations.stored import (anything, non_negative, nullable, number, obj, o
 from simulations.sweep import code_fingerprint
 
 from .catalogue import all_checks
-from .registry import VERDICTS, run_check, select
+from .registry import run_check, select
+from .verdicts import VERDICTS
 
 #: the packages whose sources key the check cache
 FINGERPRINTED = ("theory", "simulations", "proofs_check")

@@ -11,7 +11,8 @@ import pytest
 
 from proofs_check import registry
 from proofs_check.catalogue import all_checks
-from proofs_check.registry import CLAIMS, VERDICTS, Outcome, run_check, select
+from proofs_check.registry import CLAIMS, Outcome, run_check, select
+from proofs_check.verdicts import VERDICTS
 from proofs_check.runner import format_markdown
 
 FIELDS = {"id": str, "claim": str, "statement": str, "expected": str, "verdict": str, "conditions": str,

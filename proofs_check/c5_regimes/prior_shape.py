@@ -21,7 +21,8 @@ from theory.softmax import log_coherence_table
 
 from ..families import concept_mixture_strategy, describe
 from ..hunt import hunt
-from ..registry import Outcome, check, regime_outcome, under_conditions
+from ..registry import Outcome, check, regime_outcome
+from ..verdicts import under_conditions
 
 
 @check("C5.success-iff-truth-most-coherent", "Coherence optimisation is at least as accurate as zero-shot when the "
