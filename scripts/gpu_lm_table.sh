@@ -11,8 +11,14 @@
 # of TQA_N (default N) items of whole groups of the evaluation subset per model, written to
 # $OUT/diagnose/truthfulqa-MODEL-nTQA_N.json. Nothing is downloaded.
 #
+# The training table (lm train-coherence, docs/lm.md) runs too, on TRAIN_TASKS (default polarity-pairs
+# polarity-high) at TRAIN_N (default 96) items with TRAIN_HELDOUT (32) held-out items, blocks of
+# TRAIN_BLOCK (16) and TRAIN_ORDERS (4) evaluation orders, into $OUT/training; TRAIN=0 skips it.
+# (96 + 32 = 128 items: every contrast pair of the VADER test split.)
+#
 # Each table file is resumable: rerunning after an interruption computes only missing cells.
-# BUDGET (seconds, default 420) bounds the whole run: each model gets an equal share, no table cell
+# BUDGET (seconds, default 420) bounds the whole run: each model gets an equal share (split between
+# the main tasks, the contrast pairs and the training table), no table cell or training record
 # starts once its share is spent (the cell in progress finishes), and cells are seed-major, so a
 # short budget still covers every task and method at the first seed. Rerun to fill the rest;
 # BUDGET=none runs everything.
@@ -30,6 +36,12 @@ TQA_N=${TQA_N:-$N}
 TASKS=${TASKS:-"polarity-high polarity-mid polarity-low polarity-nonsalient polarity-salient-wrong capitals-easy"}
 # the VADER test split holds 64 contrast pairs, so polarity-pairs runs at n = min(N, 128)
 PAIRS_N=$(( N < 128 ? N : 128 ))
+TRAIN=${TRAIN:-1}
+TRAIN_TASKS=${TRAIN_TASKS:-"polarity-pairs polarity-high"}
+TRAIN_N=${TRAIN_N:-96}
+TRAIN_HELDOUT=${TRAIN_HELDOUT:-32}
+TRAIN_BLOCK=${TRAIN_BLOCK:-16}
+TRAIN_ORDERS=${TRAIN_ORDERS:-4}
 PY=${PYTHON:-python}
 START=$(date +%s)
 # shellcheck disable=SC2086
@@ -48,10 +60,16 @@ for m in $MODELS; do
   NT=$(wc -w <<< "$TASKS")
   # shellcheck disable=SC2086,SC2046
   "$PY" -m coherence.cli lm table --model "$m" --device "$DEVICE" --dtype "$DTYPE" -n "$N" --chunk "$CHUNK" \
-      --seeds $SEEDS --tasks $TASKS --out "$OUT" $(budget_until "${END:-0}" "$NT" $(( NT + 1 ))) >&2
+      --seeds $SEEDS --tasks $TASKS --out "$OUT" $(budget_until "${END:-0}" "$NT" $(( NT + 2 ))) >&2
   # shellcheck disable=SC2086,SC2046
   "$PY" -m coherence.cli lm table --model "$m" --device "$DEVICE" --dtype "$DTYPE" -n "$PAIRS_N" --chunk "$CHUNK" \
-      --seeds $SEEDS --tasks polarity-pairs polarity-random-pairs --out "$OUT" $(budget_until "${END:-0}" 1 1) >&2
+      --seeds $SEEDS --tasks polarity-pairs polarity-random-pairs --out "$OUT" $(budget_until "${END:-0}" 1 2) >&2
+  if [ "$TRAIN" != 0 ]; then
+    # shellcheck disable=SC2086,SC2046
+    "$PY" -m coherence.cli lm train-coherence --model "$m" --device "$DEVICE" --dtype "$DTYPE" -n "$TRAIN_N" \
+        --heldout "$TRAIN_HELDOUT" --block "$TRAIN_BLOCK" --coh-orders "$TRAIN_ORDERS" --seeds $SEEDS \
+        --tasks $TRAIN_TASKS --out "$OUT/training" --quiet $(budget_until "${END:-0}" 1 1) >&2
+  fi
   if [ -n "${TRUTHFULQA:-}" ]; then
     mkdir -p "$OUT/diagnose"
     "$PY" -m coherence.cli lm diagnose --model "$m" --device "$DEVICE" --dtype "$DTYPE" --chunk "$CHUNK" --quiet \
@@ -59,4 +77,5 @@ for m in $MODELS; do
         > "$OUT/diagnose/truthfulqa-$m-n$TQA_N.json"
   fi
 done
-"$PY" -m coherence.cli lm predictions "$OUT"/*.json
+# shellcheck disable=SC2046
+"$PY" -m coherence.cli lm predictions "$OUT"/*.json $( [ "$TRAIN" = 0 ] || ls "$OUT"/training/*.json 2>/dev/null )

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_gpu_table_script_on_cpu(tmp_path):
     env = dict(os.environ, MODELS="tiny-random", N="8", DEVICE="cpu", CHUNK="4", SEEDS="0",
                TASKS="polarity-high capitals-easy", OUT=str(tmp_path), PYTHON=sys.executable,
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), TRAIN_N="8", TRAIN_HELDOUT="4", TRAIN_BLOCK="4", TRAIN_ORDERS="3")
     r = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_lm_table.sh")], env=env, capture_output=True,
                        text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -26,6 +26,13 @@ def test_gpu_table_script_on_cpu(tmp_path):
     assert {k.split("|")[0] for k in data["runs"]} == {"polarity-high", "capitals-easy", "polarity-pairs",
                                                         "polarity-random-pairs"}
     assert "P1:" in r.stdout and "P3:" in r.stdout
+    # the training table, at the settings the script passed, judged for P7 in the same report
+    train = list((tmp_path / "training").glob("train-tiny-random-n8-*.json"))
+    assert len(train) == 1
+    t = json.loads(train[0].read_text())
+    assert (t["config"]["n"], t["config"]["heldout"], t["config"]["block"], t["config"]["coh_orders"]) == (8, 4, 4, 3)
+    assert set(t["records"]) == {"polarity-pairs|0", "polarity-high|0"}
+    assert "P7:" in r.stdout
 
 
 def test_gpu_script_adds_the_truthfulqa_testbed_from_a_users_copy(tmp_path):
@@ -57,5 +64,5 @@ def test_gpu_table_script_spent_budget_runs_no_cell_and_still_reports(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     files = list(tmp_path.glob("tiny-random-n8-*.json"))
     assert len(files) == 1 and json.loads(files[0].read_text())["runs"] == {}
-    assert r.stderr.count("--budget-s 0 spent") == 2  # the main tasks and the contrast pairs
+    assert r.stderr.count("--budget-s 0 spent") == 3  # the main tasks, the contrast pairs, the training table
     assert "P1:" in r.stdout

@@ -83,7 +83,8 @@ def test_file_is_written_checked_and_resumes_without_recomputing(lm, table, monk
 def test_record_contents(table):
     cfg, _, data = table
     r = data["records"][f"{TASK}|0"]
-    assert list(r["labellings"]) == ["gold", "negation", "all-0", "all-1", "zero-shot", "random-0", "random-1"]
+    assert list(r["labellings"]) == ["gold", "negation", "all-0", "all-1", "zero-shot", "random-0", "random-1",
+                                     TT.SEARCH_END]
     task = make_task(TASK, cfg.n, 0)
     assert r["task_sha256"] == task.fingerprint()
     for v in r["labellings"].values():
@@ -93,13 +94,80 @@ def test_record_contents(table):
     assert 1 <= b["rounds_run"] == len(b["rounds"]) <= cfg.rounds
     assert b["labels"] == b["rounds"][-1]["labels"] and b["fixed_point"] == (b["rounds"][-1]["changed"] == 0)
     assert all(h["violations"] == 0 for h in b["rounds"])  # the rounds project on the task's constraint
+    assert r["steps"] == parts_of(r)
+
+
+def parts_of(r) -> int:
+    g = r["generalisation"]
+    return sum(v["train"]["steps"] for v in r["labellings"].values()) + r["bootstrap"]["steps"] + \
+        sum(g[k]["steps"] for k in ("bootstrap", "golden", "untouched"))
+
+
+def test_record_holds_the_in_context_search_from_the_training_bootstraps_start(lm, table):
+    """The landscape's search end is the in-context chunked bootstrap run here from the record's
+    own start and constraint; its Coh is recomputed on the record's orders by the prior's scorer."""
+    from simulations.lm.searches.chunked import ChunkConfig, run_chunked
+    from simulations.lm.searches.coherence_estimate import coh
+
+    cfg, _, data = table
+    for seed in (0, 1):
+        r = data["records"][f"{TASK}|{seed}"]
+        task = make_task(TASK, cfg.n, seed)
+        b = r["bootstrap"]
+        prior = prior_for(lm, task)
+        end = run_chunked("bootstrap", prior, constraint=b["constraint"], groups=task.relation_groups(b["constraint"]),
+                          seed=seed, config=ChunkConfig(chunk=8, sweeps=4, orders=2),
+                          init=np.asarray(b["start_labels"]))["labels"]
+        v = r["labellings"][TT.SEARCH_END]
+        assert v["labels"] == b["in_context"]["labels"] == end.tolist()
+        assert v["accuracy"] == b["in_context"]["accuracy"] == float(np.mean(end == task.gold))
+        assert np.allclose(v["in_context"]["per_order"], coh(prior, end, r["orders"])["per_order"], atol=1e-9)
+        assert b["equals_in_context"] == (b["labels"] == end.tolist())
+
+
+def test_an_old_record_is_completed_without_recomputing_the_rest(lm, table, tmp_path, monkeypatch):
+    """A record written before the search end existed gains exactly it (the same numbers, bit for
+    bit, as a record computed whole) and keeps every other number; the completed record replaces
+    the old one on disk."""
+    cfg, out, data = table
+    whole = data["records"][f"{TASK}|0"]
+    old = json.loads(json.dumps(whole))
+    gone = old["labellings"].pop(TT.SEARCH_END)
+    del old["bootstrap"]["in_context"], old["bootstrap"]["equals_in_context"]
+    old["steps"] -= gone["train"]["steps"]
+    path = TT.training_path(tmp_path, cfg)
+    path.write_text(json.dumps({"kind": "training", "config": json.loads(json.dumps(data["config"])),
+                                "records": {f"{TASK}|0": old}}))
+
+    def boom(*a, **k):
+        raise AssertionError("a record was recomputed whole")
+
+    monkeypatch.setattr(TT, "run_record", boom)
+    again = TT.run_training_table(lm, cfg, [TASK], [0], tmp_path, quiet=True)
+    disk = TT.read_training_file(path)["records"][f"{TASK}|0"]
+    assert again["records"][f"{TASK}|0"] == disk
+    assert disk["labellings"][TT.SEARCH_END] == {**gone, "train": {**gone["train"],
+                                                                    "seconds": disk["labellings"][TT.SEARCH_END]
+                                                                    ["train"]["seconds"]}}
+    assert {k: v for k, v in disk["labellings"].items() if k != TT.SEARCH_END} == \
+        {k: v for k, v in whole["labellings"].items() if k != TT.SEARCH_END}
+    assert disk["bootstrap"]["in_context"]["labels"] == whole["bootstrap"]["in_context"]["labels"]
+    assert disk["bootstrap"]["equals_in_context"] == whole["bootstrap"]["equals_in_context"]
+    assert disk["steps"] == parts_of(disk) == whole["steps"]
+    # the items changed since the record was written: refused, naming the record
+    old["task_sha256"] = "0" * 64
+    path.write_text(json.dumps({"kind": "training", "config": data["config"], "records": {f"{TASK}|0": old}}))
+    with pytest.raises(ValueError, match=rf"{TASK}\|0: the task's items changed"):
+        TT.run_training_table(lm, cfg, [TASK], [0], tmp_path, quiet=True)
+
+
+def test_record_generalisation(table):
+    cfg, _, data = table
+    r = data["records"][f"{TASK}|0"]
     g = r["generalisation"]
     assert g["items"] == cfg.heldout and g["untouched"]["steps"] == 0 and g["golden"]["steps"] > 0
     assert g["gap_recovered"] == TT.gap_recovered(g["bootstrap"]["accuracy"], g["golden"]["accuracy"],
                                                   g["untouched"]["accuracy"])
-    parts = sum(v["train"]["steps"] for v in r["labellings"].values()) + b["steps"] + \
-        sum(g[k]["steps"] for k in ("bootstrap", "golden", "untouched"))
-    assert r["steps"] == parts
 
 
 def test_lr_zero_coh_train_is_the_zero_shot_sum_and_p7_differences_too(lm, table_lr0):

@@ -18,13 +18,14 @@ from pathlib import Path
 
 from proofs_check.verdicts import combine
 from simulations.io import atomic_write_bytes, check_writable
+from simulations.lm.results.training_file import SEARCH_END
 
 FIGURE_ID = "LM-training-coherence"
 TITLE = "Real models: in-context coherence against coherence through training"
 PREDICTION = "training and in-context coherence order the landscape's labellings the same way (P7)"
 #: marker and colour of each landscape labelling (others: a dot)
 MARKS = {"gold": ("o", "tab:green"), "negation": ("x", "tab:red"), "all-0": ("v", "grey"), "all-1": ("^", "grey"),
-         "zero-shot": ("D", "tab:blue"), "random": ("s", "tab:orange")}
+         "zero-shot": ("D", "tab:blue"), "random": ("s", "tab:orange"), SEARCH_END: ("*", "tab:purple")}
 
 
 def _se(v) -> float:

@@ -13,6 +13,9 @@ from simulations.stored import (BadStoredFile, dict_of, field_path, integer, lis
 
 #: the ``kind`` field of a training table file (``lm predictions`` tells the two kinds apart by it)
 KIND = "training"
+#: the landscape labelling that is the in-context search's end (written by
+#: :func:`simulations.lm.results.training_table.complete_record`)
+SEARCH_END = "in-context-bootstrap"
 
 
 def record_key(task: str, seed: int) -> str:
@@ -31,9 +34,12 @@ TRAIN_COH = obj({"mean": number, "se": nullable(number), "orders": integer, "per
 LABELLING = obj({"labels": labels, "accuracy": number, "in_context": COH, "train": TRAIN_COH})
 ROUND = obj({"round": integer, "labels": labels, "accuracy": nullable(number), "changed": integer,
              "steps": non_negative, "tokens": non_negative})
+IN_CONTEXT_SEARCH = obj({"method": string, "labels": labels, "accuracy": number, "sweeps_run": integer,
+                         "tokens": non_negative, "seconds": non_negative})
 BOOTSTRAP = obj({"constraint": string, "start_labels": labels, "start_accuracy": nullable(number),
                  "rounds": list_of(ROUND), "labels": labels, "accuracy": nullable(number), "fixed_point": boolean,
-                 "steps": non_negative, "tokens": non_negative, "seconds": non_negative})
+                 "steps": non_negative, "tokens": non_negative, "seconds": non_negative},
+                {"in_context": IN_CONTEXT_SEARCH, "equals_in_context": boolean})
 SCORED = obj({"accuracy": number, "auc": nullable(number), "steps": non_negative, "tokens": non_negative,
               "seconds": non_negative})
 GENERALISATION = obj({"items": integer, "heldout_sha256": string, "bootstrap": SCORED, "golden": SCORED,

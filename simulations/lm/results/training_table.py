@@ -18,7 +18,11 @@ prompt format):
   (prediction P7, :func:`simulations.lm.results.predictions.p7`);
 * ``bootstrap`` -- the training bootstrap (:mod:`simulations.lm.searches.training_bootstrap`) from the
   zero-shot log-odds projected on the task's own constraint
-  (:func:`simulations.lm.tasks.constraint_choice.resolve` ``(task, "auto")``), per round;
+  (:func:`simulations.lm.tasks.constraint_choice.resolve` ``(task, "auto")``), per round, and under
+  ``in_context`` the in-context search from the same start (the chunked bootstrap of
+  :mod:`simulations.lm.searches.chunked` with :data:`SEARCH_CONFIG`, the in-context table's
+  settings), with ``equals_in_context``: whether the two end on the same labelling. That end is
+  also the landscape's labelling :data:`SEARCH_END`, so its Coh_train stands beside its Coh;
 * ``generalisation`` -- a fresh LoRA fine-tuned on the ``n`` items labelled by (a) the
   bootstrap's end and (b) gold, and (c) the untouched model, each scoring ``heldout`` other items
   of the task zero-shot (:func:`split_heldout`: drawn from ``make_task(task, n + heldout, seed)``,
@@ -29,6 +33,10 @@ prompt format):
 
 Every fine-tune uses :class:`~simulations.lm.searches.prequential_training.TrainConfig` with the table's
 ``lr``, ``epochs``, ``rank`` and ``block`` and the record's seed.
+
+A record written before the in-context search's end was part of it is completed in place when
+the file is next run (:func:`complete_record`): only the missing labelling and the comparison are
+computed, on the record's own orders and start; every number already there is kept.
 """
 from __future__ import annotations
 
@@ -43,10 +51,11 @@ import numpy as np
 
 from simulations.io import atomic_write_json, file_lock
 
+from simulations.lm.searches.chunked import ChunkConfig
 from simulations.lm.searches.coherence_estimate import evaluation_orders
 from simulations.lm.searches.prequential_training import (TrainConfig, coherence_through_training_over_orders,
                                                           fine_tuned_log_probs)
-from simulations.lm.results.training_file import KIND, read_training_file, record_key
+from simulations.lm.results.training_file import KIND, SEARCH_END, read_training_file, record_key
 from simulations.lm.results.predictions import fraction_recovered
 
 #: random balanced labellings of every record's landscape
@@ -54,6 +63,8 @@ RANDOM_LABELLINGS = 2
 #: the tasks and seeds of a training table when none are named (``coherence lm train-coherence``)
 DEFAULT_TASKS = ("polarity-pairs", "polarity-high")
 DEFAULT_SEEDS = (0, 1, 2)
+#: the in-context search's settings: the in-context table's chunked bootstrap (chunk 8, 4 sweeps)
+SEARCH_CONFIG = ChunkConfig(chunk=8, sweeps=4, orders=2)
 
 
 @dataclass(frozen=True)
@@ -240,6 +251,58 @@ def run_record(lm, cfg: TrainTableConfig, task_name: str, seed: int, bar=None) -
     rec["generalisation"] = gen
     rec.update({"steps": int(steps), "tokens": int(tokens + rec["in_context_tokens"]),
                 "seconds": time.perf_counter() - t_all})
+    return complete_record(lm, cfg, rec, bar, task=task)
+
+
+def complete_record(lm, cfg: TrainTableConfig, rec: dict, bar=None, *, task=None) -> dict:
+    """``rec`` with the in-context search's end (module docstring): the chunked bootstrap under
+    the training bootstrap's constraint from its start, its in-context Coh and Coh_train on the
+    record's orders as the landscape labelling :data:`SEARCH_END`, and ``bootstrap.in_context`` /
+    ``bootstrap.equals_in_context``; the record's steps, tokens and seconds grow by what this
+    costs. A record that has it is returned unchanged; ``ValueError`` when the task's items are
+    no longer the record's (its ``task_sha256``)."""
+    from simulations.lm.searches.chunked import run_chunked
+    from simulations.lm.searches.coherence_estimate import coh
+    from simulations.lm.backends.knowledge import prior_for
+    from simulations.lm.tasks.registry import make_task
+
+    if SEARCH_END in rec["labellings"]:
+        return rec
+    if bar is not None:
+        bar.set_postfix_str(f"{rec['task']} s{rec['seed']}: in-context search and its Coh_train")
+    t0 = time.perf_counter()
+    task = make_task(rec["task"], rec["n"], rec["seed"]) if task is None else task
+    if task.fingerprint() != rec["task_sha256"]:
+        raise ValueError(f"training record {rec['task']}|{rec['seed']}: the task's items changed since it was "
+                         "written (task_sha256); delete the record or use another --out")
+    boot = rec["bootstrap"]
+    constraint = boot["constraint"]
+    groups = task.relation_groups(constraint)
+    S = np.asarray(rec["orders"], dtype=np.int64)
+    prior = prior_for(lm, task)
+    res = run_chunked("bootstrap", prior, constraint=constraint, groups=groups, seed=rec["seed"],
+                      config=SEARCH_CONFIG, init=np.asarray(boot["start_labels"], dtype=np.int64))
+    labels = np.asarray(res["labels"], dtype=np.int64)
+    search_tokens = int(prior.forward_tokens)
+    ic = coh(prior, labels, S)
+    accuracy = float(np.mean(labels == task.gold))
+    search_seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    tr = coherence_through_training_over_orders(lm, task, labels, S, cfg.train_config(rec["seed"]))
+    rec["labellings"][SEARCH_END] = {
+        "labels": labels.tolist(), "accuracy": accuracy,
+        "in_context": {k: ic[k] for k in ("mean", "se", "orders", "per_order")},
+        "train": {**{k: tr[k] for k in ("mean", "se", "orders", "per_order", "per_block", "steps", "tokens")},
+                  "seconds": time.perf_counter() - t1}}
+    boot["in_context"] = {"method": "chunked-bootstrap", "chunk": SEARCH_CONFIG.chunk, "sweeps": SEARCH_CONFIG.sweeps,
+                          "start": boot.get("start", "zero-shot log-odds projected on the constraint"),
+                          "labels": labels.tolist(), "accuracy": accuracy, "sweeps_run": res["sweeps_run"],
+                          "tokens": int(prior.forward_tokens), "search_tokens": search_tokens,
+                          "seconds": search_seconds}
+    boot["equals_in_context"] = bool(np.array_equal(labels, np.asarray(boot["labels"], dtype=np.int64)))
+    rec.update({"steps": int(rec["steps"] + tr["steps"]),
+                "tokens": int(rec["tokens"] + prior.forward_tokens + tr["tokens"]),
+                "seconds": rec["seconds"] + time.perf_counter() - t0})
     return rec
 
 
@@ -262,7 +325,10 @@ def _save(path: Path, cfg: TrainTableConfig, data: dict) -> None:
     (under a lock), so no process drops another's finished records."""
     with file_lock(path):
         for key, value in _load(path, cfg)["records"].items():
-            data["records"].setdefault(key, value)
+            ours = data["records"].get(key)
+            # another run's record wins unless ours is the same record completed (complete_record)
+            if ours is None or (SEARCH_END in value["labellings"] and SEARCH_END not in ours["labellings"]):
+                data["records"][key] = value
         atomic_write_json(path, data)
 
 
@@ -280,7 +346,8 @@ def run_training_table(lm, cfg: TrainTableConfig, tasks, seeds, out_dir, *, quie
     data["model_info"] = {"name": lm.name, "device": lm.device, "dtype": lm.dtype, "source": lm.source,
                           **{k: v for k, v in lm.info.items() if k != "cached"}}
     wanted = [(t, s) for s in seeds for t in tasks]
-    todo = [c for c in wanted if record_key(*c) not in data["records"]]
+    todo = [c for c in wanted if record_key(*c) not in data["records"]
+            or SEARCH_END not in data["records"][record_key(*c)]["labellings"]]
     bar = None
     if not quiet:
         from tqdm import tqdm
@@ -288,11 +355,15 @@ def run_training_table(lm, cfg: TrainTableConfig, tasks, seeds, out_dir, *, quie
         bar = tqdm(total=len(wanted), initial=len(wanted) - len(todo), desc=f"lm train-coherence {cfg.model}",
                    file=sys.stderr)
     for t, s in todo:
-        if record_key(t, s) in data["records"]:
+        key = record_key(t, s)
+        if key in data["records"] and SEARCH_END in data["records"][key]["labellings"]:
             continue
         if budget_s is not None and clock() - start >= budget_s:
             break
-        data["records"][record_key(t, s)] = run_record(lm, cfg, t, s, bar)
+        if key in data["records"]:
+            data["records"][key] = complete_record(lm, cfg, data["records"][key], bar)
+        else:
+            data["records"][key] = run_record(lm, cfg, t, s, bar)
         _save(path, cfg, data)
         if bar is not None:
             bar.update(1)
@@ -326,6 +397,10 @@ def summary_markdown(data) -> str:
         accs = ", ".join(_acc(h["accuracy"]) for h in b["rounds"])
         lines += ["", f"Training bootstrap ({b['constraint']}): start {_acc(b['start_accuracy'])}, rounds {accs}"
                       f"{' (fixed point)' if b['fixed_point'] else ''}."]
+        if "in_context" in b:
+            same = "the same labelling" if b["equals_in_context"] else "a different labelling"
+            lines.append(f"In-context bootstrap from the same start: accuracy {_acc(b['in_context']['accuracy'])}, "
+                         f"{same} as the training bootstrap's end.")
         g = r["generalisation"]
         if g is not None:
             gap = "n/a" if g["gap_recovered"] is None else f"{g['gap_recovered']:.2f}"
