@@ -66,3 +66,22 @@ def test_gpu_table_script_spent_budget_runs_no_cell_and_still_reports(tmp_path):
     assert len(files) == 1 and json.loads(files[0].read_text())["runs"] == {}
     assert r.stderr.count("--budget-s 0 spent") == 3  # the main tasks, the contrast pairs, the training table
     assert "P1:" in r.stdout
+
+
+def test_docs_state_the_scripts_training_defaults_and_their_interval_widths():
+    """docs/lm.md's GPU paragraph: the training table's n, held-out items and orders are the
+    script's defaults, and the interval half-widths quoted are Student-t quantiles at orders - 1
+    degrees of freedom (2 orders: the default; 4: the script's)."""
+    import re
+
+    from scipy.stats import t
+
+    script = (ROOT / "scripts" / "gpu_lm_table.sh").read_text()
+    default = {k: int(v) for k, v in re.findall(r"^(TRAIN_\w+)=\$\{\w+:-(\d+)\}$", script, re.M)}
+    text = " ".join((ROOT / "docs" / "lm.md").read_text().split())
+    gpu = text[text.index("## GPU"):text.index("## Precision")]
+    assert f"at n = {default['TRAIN_N']} with {default['TRAIN_HELDOUT']} held-out items" in gpu
+    assert default["TRAIN_N"] + default["TRAIN_HELDOUT"] == 128  # every contrast pair of the test split
+    wide = f"{t.ppf(0.975, default['TRAIN_ORDERS'] - 1):.1f} standard errors"
+    assert f"{default['TRAIN_ORDERS']} evaluation orders instead of 2, so P7's intervals are {wide}" in gpu
+    assert f"rather than {t.ppf(0.975, 1):.1f}" in gpu
