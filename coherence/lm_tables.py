@@ -66,6 +66,7 @@ def train_coherence(args) -> int:
     import importlib.util
 
     from simulations.lm.results import training_table as TT
+    from simulations.lm.tasks.heldout import split_heldout
     from simulations.lm.tasks.constraint_choice import resolve
 
     check_numbers(args)
@@ -85,7 +86,7 @@ def train_coherence(args) -> int:
         check_name("--tasks", t, [k for k in TASKS if ":" not in k])
     for s in args.seeds:  # the items, the held-out split and the constraint, before the model loads
         for t in args.tasks:
-            resolve(TT.split_heldout(t, args.n, args.heldout, s)[0], "auto")
+            resolve(split_heldout(t, args.n, args.heldout, s)[0], "auto")
     out = out_folder(args)
     check_writable(out, argument="--out")
     lm = load_model(args)

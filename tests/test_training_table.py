@@ -21,6 +21,7 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
 from simulations.lm.results import training_table as TT  # noqa: E402
+from simulations.lm.tasks.heldout import joined, split_heldout  # noqa: E402
 from simulations.lm.backends.knowledge import prior_for  # noqa: E402
 from simulations.lm.backends.loader import load  # noqa: E402
 from simulations.lm.results.predictions import PREDICTIONS, p7  # noqa: E402
@@ -195,14 +196,14 @@ def test_lr_zero_coh_train_is_the_zero_shot_sum_and_p7_differences_too(lm, table
 # -- held-out items ------------------------------------------------------------------------------
 
 def _disjoint(name, n, h, seed):
-    train, held = TT.split_heldout(name, n, h, seed)
+    train, held = split_heldout(name, n, h, seed)
     assert held.n == h and train.n == n
     assert not set(train.queries()) & set(held.queries())
     # whole groups: every held-out group has all the members it has in the pool
     pool = make_task(name, n + h, seed)
     size = {g: int(np.sum(pool.groups == g)) for g in set(pool.groups.tolist())}
     assert all(int(np.sum(held.groups == g)) == size[g] for g in set(held.groups.tolist()))
-    both = TT.joined(train, held)
+    both = joined(train, held)
     assert both.queries() == train.queries() + held.queries()
     return train, held
 
@@ -211,9 +212,9 @@ def test_heldout_items_are_disjoint_from_the_training_items(table):
     _disjoint("arithmetic", 8, 6, 0)
     _disjoint("comparison", 16, 16, 3)
     cfg, _, data = table
-    _, held = TT.split_heldout(TASK, cfg.n, cfg.heldout, 0)
+    _, held = split_heldout(TASK, cfg.n, cfg.heldout, 0)
     assert data["records"][f"{TASK}|0"]["generalisation"]["heldout_sha256"] == held.fingerprint()
-    assert TT.split_heldout(TASK, 8, 0, 0)[1] is None
+    assert split_heldout(TASK, 8, 0, 0)[1] is None
 
 
 def test_heldout_on_the_lexicon_tasks():
@@ -221,7 +222,7 @@ def test_heldout_on_the_lexicon_tasks():
     _disjoint("polarity-high", 64, 64, 0)
     _disjoint("polarity-pairs", 64, 64, 1)  # all 64 test pairs: the 32 not trained on
     with pytest.raises(ValueError, match="--heldout 66"):
-        TT.split_heldout("polarity-pairs", 64, 66, 0)
+        split_heldout("polarity-pairs", 64, 66, 0)
 
 
 def test_gap_recovered_formula():

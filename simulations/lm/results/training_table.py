@@ -25,8 +25,9 @@ prompt format):
   also the landscape's labelling :data:`SEARCH_END`, so its Coh_train stands beside its Coh;
 * ``generalisation`` -- a fresh LoRA fine-tuned on the ``n`` items labelled by (a) the
   bootstrap's end and (b) gold, and (c) the untouched model, each scoring ``heldout`` other items
-  of the task zero-shot (:func:`split_heldout`: drawn from ``make_task(task, n + heldout, seed)``,
-  every consistency group that shares a prompt with a training item removed), with the fraction
+  of the task zero-shot (:func:`~simulations.lm.tasks.heldout.split_heldout`: drawn from
+  ``make_task(task, n + heldout, seed)``, every consistency group that shares a prompt with a
+  training item removed), with the fraction
   of the zero-shot -> golden gap recovered ``(a - c) / (b - c)`` (``None`` when ``b - c`` is
   below :data:`~simulations.lm.results.predictions.MIN_GAP`);
 * tokens, optimizer steps and seconds of every part.
@@ -44,7 +45,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,7 @@ from simulations.lm.searches.prequential_training import (TrainConfig, coherence
                                                           fine_tuned_log_probs)
 from simulations.lm.results.training_file import KIND, SEARCH_END, read_training_file, record_key
 from simulations.lm.results.predictions import fraction_recovered
+from simulations.lm.tasks.heldout import joined, split_heldout
 
 #: random balanced labellings of every record's landscape
 RANDOM_LABELLINGS = 2
@@ -105,57 +107,6 @@ class TrainTableConfig:
 
 def training_path(out_dir, cfg: TrainTableConfig) -> Path:
     return Path(out_dir) / f"train-{cfg.model}-n{cfg.n}-{cfg.key()}.json"
-
-
-# -- the held-out items ----------------------------------------------------------------------------
-
-def split_heldout(name: str, n: int, heldout: int, seed: int) -> tuple:
-    """``(train, held)``: the table's task ``make_task(name, n, seed)`` and ``heldout`` other items
-    of the same family (``None`` for 0). The held-out items come from ``make_task(name, n +
-    heldout, seed)``: every consistency group holding an item whose prompt is a training item's
-    prompt is dropped, and whole groups are kept in order until ``heldout`` items, so no held-out
-    prompt is a training prompt. ``ValueError`` naming ``--heldout`` when the task cannot give
-    that many."""
-    from simulations.lm.tasks.registry import make_task
-
-    train = make_task(name, n, seed)
-    if heldout == 0:
-        return train, None
-    try:
-        pool = make_task(name, n + heldout, seed)
-    except ValueError as exc:
-        raise ValueError(f"--heldout {heldout}: task {name} cannot give {n} + {heldout} items at seed {seed} "
-                         f"({exc})") from None
-    seen = set(train.queries())
-    queries = pool.queries()
-    tainted = {it.consistency_id for it, q in zip(pool.items, queries) if q in seen}
-    groups: dict = {}
-    for i, it in enumerate(pool.items):
-        if it.consistency_id not in tainted:
-            groups.setdefault(it.consistency_id, []).append(i)
-    keep: list = []
-    for members in groups.values():
-        if len(keep) + len(members) <= heldout:
-            keep += members
-        if len(keep) == heldout:
-            break
-    if len(keep) < heldout:
-        raise ValueError(f"--heldout {heldout}: task {name} at seed {seed} has only {len(keep)} items in whole "
-                         f"groups outside the {n} training items; use a smaller --heldout")
-    idx = np.array(sorted(keep))
-    held = replace(pool, items=[pool.items[i] for i in idx],
-                   salience=None if pool.salience is None else np.asarray(pool.salience)[idx],
-                   params={**pool.params, "n": int(idx.size), "heldout_of": n + heldout})
-    return train, held
-
-
-def joined(train, held):
-    """One task holding the training items (first) and the held-out items (after), in the
-    training task's format: a fine-tune on the first part scores the second."""
-    from simulations.lm.tasks.registry import Task
-
-    return Task(train.name, list(train.items) + list(held.items), train.fmt, train.family,
-                params={**train.params, "n": train.n + held.n})
 
 
 # -- one record --------------------------------------------------------------------------------------
