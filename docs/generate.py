@@ -193,6 +193,13 @@ def lm_rerun(checks: list, records: dict, figures: list) -> str:
     return rerun_block(ROOT / "figures" / "data" / "lm" / "in-progress")
 
 
+def lm_training(checks: list, records: dict, figures: list) -> str:
+    """The committed training tables (``figures/data/lm/training/``), read from their files."""
+    from simulations.lm.results.training_report import training_block
+
+    return training_block(ROOT / "figures" / "data" / "lm" / "training")
+
+
 #: (file, block name) -> generator
 BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-tables"): _lm(lambda r, f, t: r.model_blocks(t)),
@@ -203,6 +210,7 @@ BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-diagnose"): _lm(lambda r, f, t: r.diagnose_table(f)),
           ("docs/lm.md", "lm-testbeds"): _lm(lambda r, f, t: r.testbed_table(f / "testbeds")),
           ("docs/lm.md", "lm-rerun"): lm_rerun,
+          ("docs/lm.md", "lm-training"): lm_training,
           ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),
           ("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,
           ("docs/checks.md", "checks"): checks_page, ("docs/figures.md", "figures"): figures_page}

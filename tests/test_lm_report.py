@@ -335,3 +335,31 @@ def test_docs_sentence_on_the_pair_tasks_gap_holds_in_the_rerun_file():
     for task in ("polarity-pairs", "polarity-random-pairs"):
         acc = {r["method"]: r["accuracy_under_constraint"] for r in rows if r["task"] == task}
         assert acc["golden-few-shot"] < acc["zero-shot"], task
+
+
+def _lab(ic, tr, acc=0.5):
+    return {"labels": [0, 1], "accuracy": acc,
+            "in_context": {"mean": ic, "se": 0.1, "orders": 2, "per_order": [ic, ic]},
+            "train": {"mean": tr, "se": 0.1, "orders": 2, "per_order": [tr, tr], "steps": 1, "tokens": 1,
+                      "seconds": 0.0}}
+
+
+def test_training_report_row_names_the_constant_more_coherent_in_context():
+    """A hand-made record: the best constant is the one with the higher in-context Coh (not the
+    higher Coh_train), the search end and the held-out accuracies are printed as stored, and a
+    record written before the search end existed shows ``--`` there."""
+    from simulations.lm.results.training_report import HEAD, record_row
+
+    r = {"task": "t", "seed": 3, "labellings": {"gold": _lab(-30.0, -5.0, 1.0), "all-0": _lab(-4.0, -1.0),
+                                               "all-1": _lab(-2.0, -20.0)},
+         "bootstrap": {"accuracy": 0.75, "rounds_run": 2, "fixed_point": True, "labels": [1, 1],
+                       "in_context": {"accuracy": 0.5}, "equals_in_context": False},
+         "generalisation": {"bootstrap": {"accuracy": 0.8}, "golden": {"accuracy": 0.9},
+                            "untouched": {"accuracy": 0.6}, "gap_recovered": 2 / 3}}
+    row = record_row(r)
+    assert len(row) == len(HEAD)
+    assert row == ["t", "3", "-30.0 / -5.0", "all-1: -2.0 / -20.0", "0.50 (differs from training end)",
+                   "0.75 after 2 round(s), fixed point", "0.80 / 0.90 / 0.60", "0.67"]
+    del r["bootstrap"]["in_context"], r["bootstrap"]["equals_in_context"]
+    r["generalisation"] = None
+    assert record_row(r)[4:] == ["--", "0.75 after 2 round(s), fixed point", "--", "--"]
