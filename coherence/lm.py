@@ -105,6 +105,9 @@ def _add_tables(sub) -> None:
     p.add_argument("--out", default=None, help="folder of table files (default: the user cache, coherence/lm-tables)")
     p.add_argument("--budget-s", type=float, default=None,
                    help="start no cell after this many seconds (the cell in progress finishes); rerun to resume")
+    p.add_argument("--carry-from", default=None, metavar="FILE",
+                   help="start a new table file from FILE, a table of the same settings whose polish ranked moves "
+                        "by the zero-shot log-odds: its cells that do not depend on the ranking are kept")
     D = TT.TrainTableConfig
     p = sub.add_parser("train-coherence", help="in-context Coh against Coh_train (LoRA fine-tuning), the training "
                                                 "bootstrap and held-out generalisation, per task and seed (resumable)")

@@ -27,6 +27,7 @@ def table(args) -> int:
     """``coherence lm table``: :func:`~simulations.lm.results.table.run_table`."""
     from simulations.lm.results import table as T
     from simulations.lm.results.predictions import summary_markdown, table_path_of
+    from simulations.lm.results.table_file import read_table_file
     from simulations.lm.tasks.constraint_choice import resolve
     from simulations.lm.tasks.registry import make_task
 
@@ -40,6 +41,8 @@ def table(args) -> int:
         check_name("--methods", m, T.TABLE_METHODS)
     for t in args.tasks:  # a constraint a task cannot take is refused before the model loads
         resolve(make_task(t, args.n, args.seeds[0]), args.constraint)
+    if args.carry_from is not None:
+        read_table_file(args.carry_from, records=False)  # a bad or missing file is refused before the model loads
     out = out_folder(args)
     check_writable(out, argument="--out")
     lm = load_model(args)
@@ -49,7 +52,8 @@ def table(args) -> int:
                         coh_orders=args.coh_orders, checks=args.checks, agents=args.agents, tau=args.tau,
                         debate_rounds=args.debate_rounds, debate_check_items=args.debate_check_items,
                         polish_orders=args.polish_orders)
-    data = T.run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s)
+    data = T.run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s,
+                       carry_from=args.carry_from)
     missing = [c for c in T.cells(args.tasks, methods, args.seeds) if T.cell_key(*c) not in data["runs"]]
     if missing:
         print(f"--budget-s {args.budget_s:g} spent: {len(missing)} cell(s) not run; rerun the same command to "

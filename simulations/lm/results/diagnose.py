@@ -112,11 +112,11 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
         _say(progress, f"certified ascent under constraint {name} (several starts)", t0)
         cert = certified_ascent(prior, constraint=name, groups=groups, seed=seed, config=cfg,
                                 max_checks=max_checks, polish=polish)
-        found = ended(cert["labels"], {"constraint": name, "starts": cert["starts"],
+        found = ended(cert["labels"], {"constraint": name, "starts": cert["starts"], "rank": cert["rank"],
                                        "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
     _say(progress, "climb from gold", t0)
     g_climb = gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
-                         polish=polish, seed=seed, max_checks=max_checks)
+                         polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk)
 
     gold_po = land["gold"]["per_order"]
     cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}

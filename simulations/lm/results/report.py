@@ -106,6 +106,12 @@ def formats_table(tables) -> str:
     return "\n".join(lines)
 
 
+def verdict_cell(q) -> str:
+    """A prediction's verdict with the numbers behind it: ``verdict (key value, ...)``."""
+    extra = ", ".join(f"{k} {v}" for k, v in q.items() if k not in ("id", "verdict", "rows", "fails_when"))
+    return f"{q['verdict']}" + (f" ({extra})" if extra else "")
+
+
 def predictions_table(tables) -> str:
     if not tables:
         return "(no table files)"
@@ -115,9 +121,7 @@ def predictions_table(tables) -> str:
     for j, p in enumerate(evals[0]):
         cells = []
         for ev in evals:
-            q = ev[j]
-            extra = ", ".join(f"{k} {v}" for k, v in q.items() if k not in ("id", "verdict", "rows", "fails_when"))
-            cells.append(f"{q['verdict']}" + (f" ({extra})" if extra else ""))
+            cells.append(verdict_cell(ev[j]))
         lines.append(f"| {p['id']} | " + " | ".join(cells) + f" | {p['fails_when']} |")
     return "\n".join(lines)
 

@@ -1,14 +1,16 @@
 """The markdown report of table files still being filled (``figures/data/lm/in-progress/``): what
 each holds so far, its accuracies, the fraction of the zero-shot -> golden gap each method recovers,
-its search failures and debate's exact check (P8). docs/lm.md shows it as a generated block, so
-the numbers of a rerun in progress are read from its file, never copied.
+its search failures, debate's exact check (P8), and which verdicts changed from the committed
+table of the same model and n on the cells both files hold (:func:`verdict_changes`). docs/lm.md
+shows it as a generated block, so the numbers of a rerun in progress are read from its file,
+never copied.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from simulations.lm.results.predictions import p8, summary_rows
-from simulations.lm.results.report import accuracy_table
+from simulations.lm.results.predictions import PREDICTIONS, p8, summary_rows
+from simulations.lm.results.report import accuracy_table, verdict_cell
 from simulations.lm.results.table_file import read_table_file
 
 #: the methods whose gap recovered is shown, in column order
@@ -47,6 +49,37 @@ def gap_and_failures_table(data) -> str:
     return "\n".join(lines)
 
 
+def restricted(data, cells) -> dict:
+    """``data`` with only the runs whose ``task|method|seed`` key is in ``cells``, and only the
+    landscapes and exact debate checks of their ``task|seed``."""
+    runs = {k: v for k, v in data["runs"].items() if k in cells}
+    seeds = {f"{r['task']}|{r['seed']}" for r in runs.values()}
+    return {**data, "runs": runs, "landscapes": {k: v for k, v in data["landscapes"].items() if k in seeds},
+            "debate_checks": {k: v for k, v in data.get("debate_checks", {}).items() if k in seeds}}
+
+
+def verdict_changes(old, new) -> dict:
+    """Each table prediction judged on ``old`` and on ``new`` restricted to the cells (``task|method|
+    seed``) both hold, so like is compared with like: ``{cells, rows: [{id, old, new, changed}]}``
+    (``old``/``new`` the verdicts with their numbers, :func:`~simulations.lm.results.report.verdict_cell`)."""
+    cells = set(old["runs"]) & set(new["runs"])
+    a, b = restricted(old, cells), restricted(new, cells)
+    rows = []
+    for f in PREDICTIONS:
+        pa, pb = f(a), f(b)
+        rows.append({"id": pa["id"], "old": verdict_cell(pa), "new": verdict_cell(pb),
+                     "changed": pa["verdict"] != pb["verdict"]})
+    return {"cells": len(cells), "rows": rows}
+
+
+def changes_table(old, new) -> str:
+    """The markdown table of :func:`verdict_changes`."""
+    ch = verdict_changes(old, new)
+    lines = ["| prediction | committed table | rerun | changed |", "|---|---|---|---|"]
+    lines += [f"| {r['id']} | {r['old']} | {r['new']} | {'**yes**' if r['changed'] else 'no'} |" for r in ch["rows"]]
+    return "\n".join(lines)
+
+
 def rerun_block(folder) -> str:
     """One section per table file in ``folder``: its cells so far, accuracies, gaps and search
     failures, and P8 from its exact debate checks; ``(no table in progress)`` when there is none."""
@@ -67,4 +100,10 @@ def rerun_block(folder) -> str:
                 f"{len(data['runs'])} cells ({seeds}); {fails} search failures in all. {p8_line}.", "",
                 accuracy_table(data), "", "Fraction of the zero-shot -> golden gap recovered (under the task's "
                 "constraint) and search failures:", "", gap_and_failures_table(data), ""]
+        committed = sorted(Path(folder).parent.glob(f"{c['model']}-n{c['n']}-*.json"))
+        for q in committed:
+            old = read_table_file(q)
+            n_common = len(set(old["runs"]) & set(data["runs"]))
+            out += [f"Verdicts on the {n_common} cells this file shares with the committed `{q.name}` (each file "
+                    "judged on those cells only):", "", changes_table(old, data), ""]
     return "\n".join(out).rstrip()

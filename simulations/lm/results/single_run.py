@@ -98,7 +98,8 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
                                config=ChunkConfig(chunk=chunk, sweeps=sweeps), max_checks=checks, given=given,
                                polish=polish, quiet=quiet)
         labels = res["labels"]
-        extras.update({"chunk": chunk, "sweeps": sweeps, "starts": res["starts"], "certificate": res["certificate"],
+        extras.update({"chunk": chunk, "sweeps": sweeps, "starts": res["starts"], "rank": res["rank"],
+                       "certificate": res["certificate"],
                        "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
     elif method in CHUNKED_METHODS:
         ran = "none" if method == "chunked-gibbs" else name

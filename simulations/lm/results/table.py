@@ -30,7 +30,7 @@ import numpy as np
 from simulations.io import atomic_write_json, file_lock
 
 from simulations.lm.searches.chunked import ChunkConfig, project, run_chunked
-from simulations.lm.searches.certified import ASCENTS, POLISH_ORDERS, certified_ascent
+from simulations.lm.searches.certified import ASCENTS, POLISH_ORDERS, RANKS, certified_ascent
 from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, evaluation_orders, paired,
                                                        verdict)
 from simulations.lm.searches.debate import DebateConfig, run_debate
@@ -88,10 +88,42 @@ class TableConfig:
     tau: float = DebateConfig.tau  # debate and self-consistency: the agents' sampling temperature
     debate_check_items: int = 16  # items per (task, seed) of P8's exact check (0: none), the first ones
     polish_orders: int = POLISH_ORDERS  # orders of the certified ascent's final selection and polish, and gold climb
+    move_rank: str = "in-context"  # how the polish and the gold climb rank their moves (certified.RANKS)
+
+    def __post_init__(self):
+        if self.move_rank not in RANKS:
+            raise ValueError(f"move_rank must be one of {RANKS}, got {self.move_rank!r}")
 
     def key(self) -> str:
         d = asdict(self)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]
+
+
+#: the methods whose cells do not depend on how the polish ranks its moves (``move_rank``)
+RANK_FREE = tuple(m for m, (kind, _) in TABLE_METHODS.items() if kind != "certified")
+
+
+def carry_over(old: dict, cfg: TableConfig) -> dict:
+    """A table of ``cfg`` holding what ``old`` (a table file's content) computed that ``cfg``
+    computes alike. ``old``'s settings must differ from ``cfg``'s in ``move_rank`` only (a file
+    without it ranked by the zero-shot log-odds); otherwise a ``ValueError`` names the first
+    setting that differs. Kept: the formats, the landscapes without their climb from gold, the
+    exact debate checks and the cells of :data:`RANK_FREE` methods; :func:`run_table` computes
+    the rest (the climbs from gold and the certified searches), with ``cfg``'s ranking."""
+    want = asdict(cfg)
+    had = {"move_rank": "zero-shot", **old["config"]}
+    for k in sorted(set(want) | set(had)):
+        if k != "move_rank" and had.get(k) != want.get(k):
+            raise ValueError(f"--carry-from: the file's {k} is {had.get(k)!r}, this run's {want.get(k)!r}: only the "
+                             "move ranking may differ")
+    if had["move_rank"] == cfg.move_rank:
+        raise ValueError(f"--carry-from: the file already ranks moves by {cfg.move_rank!r}: resume it instead")
+    return {"config": want, "formats": dict(old["formats"]),
+            "landscapes": {k: {f: v for f, v in land.items() if f != "gold_climb"}
+                           for k, land in old["landscapes"].items()},
+            "runs": {k: r for k, r in old["runs"].items() if r["method"] in RANK_FREE},
+            "debate_checks": dict(old.get("debate_checks", {})),
+            "carried_from": {"config": old["config"]}}
 
 
 def table_path(out_dir, cfg: TableConfig) -> Path:
@@ -122,7 +154,10 @@ def _save(path: Path, cfg: TableConfig, data: dict) -> None:
         disk = _load(path, cfg)
         for part in ("formats", "landscapes", "runs", "debate_checks"):
             for key, value in disk.get(part, {}).items():
-                data.setdefault(part, {}).setdefault(key, value)
+                mine = data.setdefault(part, {}).get(key)
+                # a landscape another process completed with its climb from gold wins over ours without
+                if mine is None or (part == "landscapes" and "gold_climb" in value and "gold_climb" not in mine):
+                    data[part][key] = value
         atomic_write_json(path, data)
 
 
@@ -162,7 +197,7 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         res = certified_ascent(prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed,
                                config=ccfg,
                                random_starts=cfg.random_starts, max_checks=cfg.checks, given=starts,
-                               ascents=cfg.ascents, polish=cfg.polish_orders)
+                               ascents=cfg.ascents, polish=cfg.polish_orders, rank=cfg.move_rank)
         labels = res["labels"]
         rec.update({"constraint": constraint, "starts": res["starts"], "certificate": res["certificate"],
                     "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
@@ -228,8 +263,11 @@ def cells(tasks, methods, seeds) -> list:
 
 
 def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bool = False,
-              budget_s: float | None = None, clock=time.monotonic) -> dict:
+              budget_s: float | None = None, clock=time.monotonic, carry_from=None) -> dict:
     """Fill the table file for ``cfg`` with every (task, method, seed); returns its content.
+
+    ``carry_from`` (a table file's path): when ``cfg``'s file does not exist yet, it starts as
+    :func:`carry_over` of that file (the cells that do not depend on ``move_rank``).
 
     ``budget_s`` (seconds of ``clock`` from the call) stops the run between cells: no cell starts
     once the budget is spent, a cell in progress finishes and is saved. Cells are seed-major, so a
@@ -243,6 +281,11 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
         raise ValueError(f"the table's dtype {cfg.dtype!r} is not the model's ({lm.dtype!r}): build the TableConfig "
                          "with the dtype the model was loaded in")
     path = table_path(out_dir, cfg)
+    if carry_from is not None and not (path.exists() or path.is_symlink()):
+        from simulations.lm.results.table_file import read_table_file
+
+        with file_lock(path):
+            atomic_write_json(path, carry_over(read_table_file(carry_from, records=False), cfg))
     data = _load(path, cfg)
     data["model_info"] = {"name": lm.name, "device": lm.device, "dtype": lm.dtype, "source": lm.source,
                           **{k: v for k, v in lm.info.items() if k != "cached"}}
@@ -276,22 +319,26 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             # task builder changed since): resuming would mix two prompt sets in one table
             raise ValueError(f"{path.name}: the cells of {lkey} were computed from other task items than "
                              "today's builder gives (task_sha256 differs); delete them or use another --out")
-        if lkey not in data["landscapes"]:
+        if lkey not in data["landscapes"] or "gold_climb" not in data["landscapes"][lkey]:
             if bar is not None:
                 bar.set_postfix_str(f"{t} s{s}: landscape and the climb from gold")
             prior = prior_for(lm, task)
             zs = zero_shot(prior, task.gold)
-            land = landscape(prior, task.gold, orders=evaluation_orders(task.n, cfg.coh_orders, s),
-                             zero_shot_labels=zs["labels"], random=cfg.random_labellings, seed=s)
+            land = data["landscapes"].get(lkey)
+            if land is None:
+                land = landscape(prior, task.gold, orders=evaluation_orders(task.n, cfg.coh_orders, s),
+                                 zero_shot_labels=zs["labels"], random=cfg.random_labellings, seed=s)
+                land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
+                             "salience": None if task.salience is None else task.salience.tolist(),
+                             "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name},
+                             "task_sha256": fingerprint})
+            # a landscape carried from a table that ranked moves otherwise (carry_over) lacks only its climb
             cons = resolve(task, cfg.constraint)[0]
             land["gold_climb"] = gold_climb(
                 prior, task.gold, constraint=cons, groups=task.relation_groups(cons), odds=zs["log_odds"], seed=s,
-                max_checks=cfg.checks, polish=cfg.polish_orders,
+                max_checks=cfg.checks, polish=cfg.polish_orders, rank=cfg.move_rank, chunk=cfg.chunk,
                 evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
-            land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
-                         "salience": None if task.salience is None else task.salience.tolist(),
-                         "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name},
-                         "task_sha256": fingerprint, "forward_tokens": int(prior.forward_tokens)})
+            land["forward_tokens"] = int(land.get("forward_tokens", 0) + prior.forward_tokens)
             data["landscapes"][lkey] = land
             _save(path, cfg, data)
         land = data["landscapes"][lkey]

@@ -124,6 +124,31 @@ def polish_orders(n: int, orders: int, seed: int) -> np.ndarray:
     return np.stack([rng.permutation(n) for _ in range(orders)])
 
 
+def rank_orders(n: int, orders: int, seed: int) -> np.ndarray:
+    """``(orders, n)``: the orders of :func:`in_context_odds` in the polish and the climb from
+    gold, fixed by ``seed``: a stream of their own (103)."""
+    rng = np.random.default_rng([seed, 103])
+    return np.stack([rng.permutation(n) for _ in range(orders)])
+
+
+def in_context_odds(prior, b, chunk: int, orders) -> np.ndarray:
+    """``(n,)`` in-context log-odds (nats) of every item at labelling ``b``: ``log P(1) - log
+    P(0)`` of each chunk of ``chunk`` consecutive items of an order given the demonstrations of
+    every item outside it, labelled by ``b`` (one pass over the chunks, as a sweep of the chunked
+    searches computes them), averaged over the rows of ``orders`` (one order: a 1-d array). They
+    rank a local search's moves by what the context favours at ``b``, where the zero-shot
+    log-odds know nothing of ``b``; one order's chunks make them noisy, so several are averaged."""
+    b = np.asarray(b, dtype=np.int64)
+    S = np.atleast_2d(np.asarray(orders))
+    c = max(1, min(int(chunk), S.shape[1]))
+    out = np.zeros(S.shape)
+    for r, s in enumerate(S):
+        for a in range(0, s.size, c):
+            lc = prior.chunk_conditionals(b, s, a, c)
+            out[r, s[a:a + c]] = lc[:, 1] - lc[:, 0]
+    return out.mean(axis=0)
+
+
 def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, seed: int = 0,
                 config: ChunkConfig = ChunkConfig(), quiet: bool = True, init=None) -> dict:
     """Run one chunked search; returns ``{labels, coherence, trace, accepted, sweeps_run,

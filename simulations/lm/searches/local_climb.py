@@ -10,7 +10,10 @@ A *move* changes a labelling ``b`` into another labelling of the same constraint
 
 :func:`climb` takes the first improving move among the ``max_checks`` most promising ones (ranked
 by the per-item log-odds ``odds``: a move whose new ones have high odds and whose new zeros have
-low odds first) until none improves. Its end carries a **certificate**: ``no improving move among
+low odds first) until none improves. ``odds`` may be fixed (the zero-shot log-odds) or a function
+of the current labelling, evaluated at every step: the in-context log-odds of each item given the
+others' current labels (:func:`simulations.lm.searches.chunked.in_context_odds`), which rank the
+moves the objective itself favours there. Its end carries a **certificate**: ``no improving move among
 M checked`` of the ``total`` moves there are (all of them when ``M = total``). The objective is
 any ``f(b) -> float`` (nats); :func:`simulations.lm.results.diagnose` uses Coh over the search's orders.
 """
@@ -62,8 +65,9 @@ def climb(objective, b, constraint: str, groups=None, odds=None, *, max_checks: 
           tol: float = 1e-9) -> dict:
     """Hill-climb ``objective`` from ``b`` over moves that keep ``constraint``.
 
-    Each step evaluates the ``max_checks`` best-ranked moves (:func:`rank`; all when there are
-    fewer) in rank order and takes the **first** that improves by more than ``tol`` nats (the
+    Each step evaluates the ``max_checks`` best-ranked moves (:func:`rank` by ``odds``, an ``(n,)``
+    array or a function ``b -> (n,)`` called with the step's current labelling; all moves when
+    there are fewer) in rank order and takes the **first** that improves by more than ``tol`` nats (the
     ranking puts likely improvements first, so a step usually costs a few evaluations, not
     ``max_checks``). The climb ends when a whole pass finds no improving move, or after
     ``max_steps`` moves. Returns ``{labels, value, start_value, steps, certificate: {checked,
@@ -71,13 +75,17 @@ def climb(objective, b, constraint: str, groups=None, odds=None, *, max_checks: 
     end, which covers every move when ``checked == total``; ``improving == 1`` (with ``steps ==
     max_steps``) says the step cap stopped the climb, so the end is not certified."""
     b = np.asarray(b, dtype=np.int64).copy()
-    odds = np.zeros(b.size) if odds is None else np.asarray(odds, dtype=float)
+    fixed = None if callable(odds) else (np.zeros(b.size) if odds is None else np.asarray(odds, dtype=float))
+
+    def odds_at(current):
+        return fixed if fixed is not None else np.asarray(odds(current), dtype=float)
+
     value = start = float(objective(b))
     steps = 0
     while True:
         cand = moves(b, constraint, groups)
         total = int(cand.shape[0])
-        picked = rank(cand, b, odds)[:max_checks] if total else np.zeros(0, dtype=np.int64)
+        picked = rank(cand, b, odds_at(b))[:max_checks] if total else np.zeros(0, dtype=np.int64)
         better = None
         for checked, m in enumerate(picked, start=1):
             v = float(objective(cand[m]))
