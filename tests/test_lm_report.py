@@ -363,3 +363,12 @@ def test_training_report_row_names_the_constant_more_coherent_in_context():
     del r["bootstrap"]["in_context"], r["bootstrap"]["equals_in_context"]
     r["generalisation"] = None
     assert record_row(r)[4:] == ["--", "0.75 after 2 round(s), fixed point", "--", "--"]
+
+
+def test_verdict_cell_formats_intervals_and_drops_empty_objects():
+    from simulations.lm.results.report import verdict_cell
+
+    q = {"id": "P8", "verdict": "fails", "items": 48, "kl": {"mean": 0.40070089, "lo": 0.2866, "hi": 0.51480, "n": 48},
+         "none": {"mean": None, "lo": None, "hi": None}, "p": 0.006872852, "other": {}, "rows": [1], "fails_when": "x"}
+    assert verdict_cell(q) == "fails (items 48, kl 0.401 [0.287, 0.515], none --, p 0.00687)"
+    assert verdict_cell({"id": "P4", "verdict": "not judged", "rows": [], "fails_when": "y"}) == "not judged"

@@ -106,9 +106,20 @@ def formats_table(tables) -> str:
     return "\n".join(lines)
 
 
+def _value(v) -> str:
+    """A number to 3 significant digits, an interval ``{mean, lo, hi}`` as ``mean [lo, hi]``."""
+    if isinstance(v, dict) and {"mean", "lo", "hi"} <= set(v):
+        return "--" if v["mean"] is None else f"{v['mean']:.3g} [{v['lo']:.3g}, {v['hi']:.3g}]"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
 def verdict_cell(q) -> str:
-    """A prediction's verdict with the numbers behind it: ``verdict (key value, ...)``."""
-    extra = ", ".join(f"{k} {v}" for k, v in q.items() if k not in ("id", "verdict", "rows", "fails_when"))
+    """A prediction's verdict with the numbers behind it: ``verdict (key value, ...)``; empty
+    objects are left out."""
+    extra = ", ".join(f"{k} {_value(v)}" for k, v in q.items()
+                      if k not in ("id", "verdict", "rows", "fails_when") and v != {})
     return f"{q['verdict']}" + (f" ({extra})" if extra else "")
 
 
