@@ -228,8 +228,13 @@ def test_the_rerun_in_progress_holds_the_new_record_format():
     for f in files:
         d = read_table_file(f)
         assert d["config"]["coh_orders"] >= 2
-        for land in d["landscapes"].values():
-            assert len(land["orders"]) == d["config"]["coh_orders"] and "gold_climb" in land
+        certified = {f"{r['task']}|{r['seed']}" for r in d["runs"].values()
+                     if r["method"] in ("coherence", "coherence-free")}
+        for key, land in d["landscapes"].items():
+            assert len(land["orders"]) == d["config"]["coh_orders"]
+            # a landscape carried from a table ranked otherwise waits for its climb, which comes
+            # before any certified search of its task and seed
+            assert "gold_climb" in land or ("carried_from" in d and key not in certified)
         for r in d["runs"].values():
             gold = d["landscapes"][f"{r['task']}|{r['seed']}"]["labellings"]["gold"]["per_order"]
             cmp = paired(r["coherence_per_order"], gold)
@@ -275,19 +280,22 @@ def test_committed_testbed_diagnoses_hold_together():
             assert f"This is {len(d['subset']['consistency_ids'])} groups at seed {d['seed']}" in text
 
 
-def test_the_rerun_in_progress_has_no_search_failure_and_ends_on_gold_on_random_pairs():
-    """docs/lm.md: with the 8-order polish the certified ascent ends on gold on polarity-random-pairs
-    seed 0, and no coherence search of the rerun fails."""
+def test_the_zero_shot_ranked_smollm2_rerun_had_no_search_failure_and_ended_on_gold_on_random_pairs():
+    """docs/lm.md: with the 8-order polish (moves ranked by the zero-shot log-odds) the certified
+    ascent ends on gold on polarity-random-pairs seed 0, and no search cell of SmolLM2's rerun of
+    the pair tasks failed (the superseded file)."""
     from simulations.lm.results.predictions import search_failures
     from simulations.lm.results.table_file import read_table_file
 
-    text = " ".join(_doc("docs/lm.md").split())
-    assert "every coherence search ends with no search failure" in text
-    for f in sorted((TABLES / "in-progress").glob("*-n*-*.json")):
-        d = read_table_file(f)
-        assert d["config"]["polish_orders"] == 8
-        assert search_failures(d)["search_failures"] == 0
-        assert d["runs"]["polarity-random-pairs|coherence|0"]["accuracy"] == 1.0
+    text = _doc("docs/lm.md")
+    d = read_table_file(TABLES / "superseded" / "smollm2-n64-247c447cd7.json")
+    assert d["config"]["polish_orders"] == 8 and "move_rank" not in d["config"]
+    assert search_failures(d)["search_failures"] == 0
+    assert d["runs"]["polarity-random-pairs|coherence|0"]["accuracy"] == 1.0
+    cells = [r for r in d["runs"].values() if r["task"] in ("polarity-pairs", "polarity-random-pairs")
+             and r["method"].startswith(("chunked-", "coherence"))]
+    assert len(cells) == 30 and not any(r.get("search_failure") for r in cells)
+    assert "ended with no search failure in its 30 search cells" in text
 
 
 def test_rerun_report_gap_and_failures_follow_the_records():
