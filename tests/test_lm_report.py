@@ -380,3 +380,17 @@ def test_verdict_cell_formats_intervals_and_drops_empty_objects():
          "none": {"mean": None, "lo": None, "hi": None}, "p": 0.006872852, "other": {}, "rows": [1], "fails_when": "x"}
     assert verdict_cell(q) == "fails (items 48, kl 0.401 [0.287, 0.515], none --, p 0.00687)"
     assert verdict_cell({"id": "P4", "verdict": "not judged", "rows": [], "fails_when": "y"}) == "not judged"
+
+
+def test_the_rerun_reviews_diagnose_says_what_docs_say():
+    """docs/lm.md: SmolLM2's reviews diagnose rerun with moves ranked in context ends where the
+    superseded one did, with the same regimes, at the forward-token counts quoted."""
+    new = json.loads((TABLES / "diagnose-reviews-smollm2.json").read_text())
+    old = json.loads((TABLES / "superseded" / "diagnose-reviews-smollm2.json").read_text())
+    assert new["found_constrained"]["rank"] == new["gold_climb"]["rank"] == "in-context"
+    assert "rank" not in old["found_constrained"]
+    assert new["found_constrained"]["labels"] == old["found_constrained"]["labels"]
+    assert new["regimes"] == old["regimes"] or {k: v["regime"] for k, v in new["regimes"].items()} == {
+        k: v["regime"] for k, v in old["regimes"].items()}
+    text = _doc("docs/lm.md")
+    assert f"{new['forward_tokens']:,} forward tokens instead of {old['forward_tokens']:,}" in text
