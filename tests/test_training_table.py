@@ -101,7 +101,8 @@ def test_record_contents(table):
 def parts_of(r) -> int:
     g = r["generalisation"]
     return sum(v["train"]["steps"] for v in r["labellings"].values()) + r["bootstrap"]["steps"] + \
-        sum(g[k]["steps"] for k in ("bootstrap", "golden", "untouched"))
+        sum(g[k]["steps"] for k in ("bootstrap", "golden", "untouched")) + \
+        sum(h["coh_train"]["steps"] for h in r["bootstrap"]["rounds"])
 
 
 def test_record_holds_the_in_context_search_from_the_training_bootstraps_start(lm, table):
@@ -135,7 +136,8 @@ def test_an_old_record_is_completed_without_recomputing_the_rest(lm, table, tmp_
     old = json.loads(json.dumps(whole))
     gone = old["labellings"].pop(TT.SEARCH_END)
     del old["bootstrap"]["in_context"], old["bootstrap"]["equals_in_context"]
-    old["steps"] -= gone["train"]["steps"]
+    rounds = [h.pop("coh_train") for h in old["bootstrap"]["rounds"]]
+    old["steps"] -= gone["train"]["steps"] + sum(c["steps"] for c in rounds)
     path = TT.training_path(tmp_path, cfg)
     path.write_text(json.dumps({"kind": "training", "config": json.loads(json.dumps(data["config"])),
                                 "records": {f"{TASK}|0": old}}))
@@ -154,6 +156,7 @@ def test_an_old_record_is_completed_without_recomputing_the_rest(lm, table, tmp_
         {k: v for k, v in whole["labellings"].items() if k != TT.SEARCH_END}
     assert disk["bootstrap"]["in_context"]["labels"] == whole["bootstrap"]["in_context"]["labels"]
     assert disk["bootstrap"]["equals_in_context"] == whole["bootstrap"]["equals_in_context"]
+    assert [h["coh_train"] for h in disk["bootstrap"]["rounds"]] == rounds
     assert disk["steps"] == parts_of(disk) == whole["steps"]
     # the items changed since the record was written: refused, naming the record
     old["task_sha256"] = "0" * 64
@@ -188,6 +191,9 @@ def test_lr_zero_coh_train_is_the_zero_shot_sum_and_p7_differences_too(lm, table
     # lr 0: the bootstrap's first round returns its start (a fixed point); every fine-tune is the untouched model
     b = r["bootstrap"]
     assert b["fixed_point"] and b["rounds_run"] == 1 and b["labels"] == b["start_labels"]
+    for h in b["rounds"]:
+        want = float(zs[np.arange(cfg.n), np.asarray(h["labels"])].sum())
+        assert np.allclose(h["coh_train"]["per_order"], want, atol=1e-5)
     g = r["generalisation"]
     assert g["bootstrap"]["accuracy"] == g["golden"]["accuracy"] == g["untouched"]["accuracy"]
     assert g["gap_recovered"] is None

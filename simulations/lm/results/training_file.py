@@ -33,7 +33,9 @@ TRAIN_COH = obj({"mean": number, "se": nullable(number), "orders": integer, "per
                 {"per_block": list_of(list_of(number))})
 LABELLING = obj({"labels": labels, "accuracy": number, "in_context": COH, "train": TRAIN_COH})
 ROUND = obj({"round": integer, "labels": labels, "accuracy": nullable(number), "changed": integer,
-             "steps": non_negative, "tokens": non_negative})
+             "steps": non_negative, "tokens": non_negative},
+            {"coh_train": obj({"mean": number, "se": nullable(number), "orders": integer, "per_order": per_order,
+                               "steps": non_negative, "tokens": non_negative})})
 IN_CONTEXT_SEARCH = obj({"method": string, "labels": labels, "accuracy": number, "sweeps_run": integer,
                          "tokens": non_negative, "seconds": non_negative})
 BOOTSTRAP = obj({"constraint": string, "start_labels": labels, "start_accuracy": nullable(number),

@@ -18,7 +18,8 @@ prompt format):
   (prediction P7, :func:`simulations.lm.results.predictions.p7`);
 * ``bootstrap`` -- the training bootstrap (:mod:`simulations.lm.searches.training_bootstrap`) from the
   zero-shot log-odds projected on the task's own constraint
-  (:func:`simulations.lm.tasks.constraint_choice.resolve` ``(task, "auto")``), per round, and under
+  (:func:`simulations.lm.tasks.constraint_choice.resolve` ``(task, "auto")``), per round with the
+  round's labels' ``Coh_train`` (``coh_train``), and under
   ``in_context`` the in-context search from the same start (the chunked bootstrap of
   :mod:`simulations.lm.searches.chunked` with :data:`SEARCH_CONFIG`, the in-context table's
   settings), with ``equals_in_context``: whether the two end on the same labelling. That end is
@@ -205,54 +206,82 @@ def run_record(lm, cfg: TrainTableConfig, task_name: str, seed: int, bar=None) -
     return complete_record(lm, cfg, rec, bar, task=task)
 
 
+def complete(rec: dict) -> bool:
+    """Whether a record holds every part this version writes: the in-context search's end
+    (:data:`SEARCH_END`) and the ``Coh_train`` of every training-bootstrap round."""
+    return SEARCH_END in rec["labellings"] and all("coh_train" in h for h in rec["bootstrap"]["rounds"])
+
+
 def complete_record(lm, cfg: TrainTableConfig, rec: dict, bar=None, *, task=None) -> dict:
-    """``rec`` with the in-context search's end (module docstring): the chunked bootstrap under
-    the training bootstrap's constraint from its start, its in-context Coh and Coh_train on the
-    record's orders as the landscape labelling :data:`SEARCH_END`, and ``bootstrap.in_context`` /
-    ``bootstrap.equals_in_context``; the record's steps, tokens and seconds grow by what this
-    costs. A record that has it is returned unchanged; ``ValueError`` when the task's items are
-    no longer the record's (its ``task_sha256``)."""
+    """``rec`` with what this version adds to a record (module docstring), each part computed
+    only when missing, on the record's own orders and start:
+
+    * the in-context search's end: the chunked bootstrap under the training bootstrap's
+      constraint from its start, its in-context Coh and Coh_train as the landscape labelling
+      :data:`SEARCH_END`, and ``bootstrap.in_context`` / ``bootstrap.equals_in_context``;
+    * ``coh_train`` of every training-bootstrap round's labels (``{mean, se, orders,
+      per_order}``, nats), taken from the landscape labelling with the same labels when there is
+      one, else computed.
+
+    The record's steps, tokens and seconds grow by what this costs; a complete record
+    (:func:`complete`) is returned unchanged. ``ValueError`` when the task's items are no longer
+    the record's (its ``task_sha256``)."""
     from simulations.lm.searches.chunked import run_chunked
     from simulations.lm.searches.coherence_estimate import coh
     from simulations.lm.backends.knowledge import prior_for
     from simulations.lm.tasks.registry import make_task
 
-    if SEARCH_END in rec["labellings"]:
+    if complete(rec):
         return rec
     if bar is not None:
-        bar.set_postfix_str(f"{rec['task']} s{rec['seed']}: in-context search and its Coh_train")
+        bar.set_postfix_str(f"{rec['task']} s{rec['seed']}: in-context search and the rounds' Coh_train")
     t0 = time.perf_counter()
     task = make_task(rec["task"], rec["n"], rec["seed"]) if task is None else task
     if task.fingerprint() != rec["task_sha256"]:
         raise ValueError(f"training record {rec['task']}|{rec['seed']}: the task's items changed since it was "
                          "written (task_sha256); delete the record or use another --out")
     boot = rec["bootstrap"]
-    constraint = boot["constraint"]
-    groups = task.relation_groups(constraint)
     S = np.asarray(rec["orders"], dtype=np.int64)
-    prior = prior_for(lm, task)
-    res = run_chunked("bootstrap", prior, constraint=constraint, groups=groups, seed=rec["seed"],
-                      config=SEARCH_CONFIG, init=np.asarray(boot["start_labels"], dtype=np.int64))
-    labels = np.asarray(res["labels"], dtype=np.int64)
-    search_tokens = int(prior.forward_tokens)
-    ic = coh(prior, labels, S)
-    accuracy = float(np.mean(labels == task.gold))
-    search_seconds = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    tr = coherence_through_training_over_orders(lm, task, labels, S, cfg.train_config(rec["seed"]))
-    rec["labellings"][SEARCH_END] = {
-        "labels": labels.tolist(), "accuracy": accuracy,
-        "in_context": {k: ic[k] for k in ("mean", "se", "orders", "per_order")},
-        "train": {**{k: tr[k] for k in ("mean", "se", "orders", "per_order", "per_block", "steps", "tokens")},
-                  "seconds": time.perf_counter() - t1}}
-    boot["in_context"] = {"method": "chunked-bootstrap", "chunk": SEARCH_CONFIG.chunk, "sweeps": SEARCH_CONFIG.sweeps,
-                          "start": boot.get("start", "zero-shot log-odds projected on the constraint"),
-                          "labels": labels.tolist(), "accuracy": accuracy, "sweeps_run": res["sweeps_run"],
-                          "tokens": int(prior.forward_tokens), "search_tokens": search_tokens,
-                          "seconds": search_seconds}
-    boot["equals_in_context"] = bool(np.array_equal(labels, np.asarray(boot["labels"], dtype=np.int64)))
-    rec.update({"steps": int(rec["steps"] + tr["steps"]),
-                "tokens": int(rec["tokens"] + prior.forward_tokens + tr["tokens"]),
+    tcfg = cfg.train_config(rec["seed"])
+    steps = tokens = 0
+    if SEARCH_END not in rec["labellings"]:
+        constraint = boot["constraint"]
+        prior = prior_for(lm, task)
+        t1 = time.perf_counter()
+        res = run_chunked("bootstrap", prior, constraint=constraint, groups=task.relation_groups(constraint),
+                          seed=rec["seed"], config=SEARCH_CONFIG,
+                          init=np.asarray(boot["start_labels"], dtype=np.int64))
+        labels = np.asarray(res["labels"], dtype=np.int64)
+        search_tokens = int(prior.forward_tokens)
+        ic = coh(prior, labels, S)
+        accuracy = float(np.mean(labels == task.gold))
+        search_seconds = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        tr = coherence_through_training_over_orders(lm, task, labels, S, tcfg)
+        rec["labellings"][SEARCH_END] = {
+            "labels": labels.tolist(), "accuracy": accuracy,
+            "in_context": {k: ic[k] for k in ("mean", "se", "orders", "per_order")},
+            "train": {**{k: tr[k] for k in ("mean", "se", "orders", "per_order", "per_block", "steps", "tokens")},
+                      "seconds": time.perf_counter() - t1}}
+        boot["in_context"] = {"method": "chunked-bootstrap", "chunk": SEARCH_CONFIG.chunk,
+                              "sweeps": SEARCH_CONFIG.sweeps,
+                              "start": boot.get("start", "zero-shot log-odds projected on the constraint"),
+                              "labels": labels.tolist(), "accuracy": accuracy, "sweeps_run": res["sweeps_run"],
+                              "tokens": int(prior.forward_tokens), "search_tokens": search_tokens,
+                              "seconds": search_seconds}
+        boot["equals_in_context"] = bool(np.array_equal(labels, np.asarray(boot["labels"], dtype=np.int64)))
+        steps, tokens = steps + tr["steps"], tokens + prior.forward_tokens + tr["tokens"]
+    for h in boot["rounds"]:
+        if "coh_train" in h:
+            continue
+        same = next((v for v in rec["labellings"].values() if v["labels"] == h["labels"]), None)
+        if same is not None:  # the landscape already trained on these labels: nothing to run
+            tr = {**same["train"], "steps": 0, "tokens": 0}
+        else:
+            tr = coherence_through_training_over_orders(lm, task, np.asarray(h["labels"], dtype=np.int64), S, tcfg)
+            steps, tokens = steps + tr["steps"], tokens + tr["tokens"]
+        h["coh_train"] = {k: tr[k] for k in ("mean", "se", "orders", "per_order", "steps", "tokens")}
+    rec.update({"steps": int(rec["steps"] + steps), "tokens": int(rec["tokens"] + tokens),
                 "seconds": rec["seconds"] + time.perf_counter() - t0})
     return rec
 
@@ -278,7 +307,7 @@ def _save(path: Path, cfg: TrainTableConfig, data: dict) -> None:
         for key, value in _load(path, cfg)["records"].items():
             ours = data["records"].get(key)
             # another run's record wins unless ours is the same record completed (complete_record)
-            if ours is None or (SEARCH_END in value["labellings"] and SEARCH_END not in ours["labellings"]):
+            if ours is None or (complete(value) and not complete(ours)):
                 data["records"][key] = value
         atomic_write_json(path, data)
 
@@ -297,8 +326,7 @@ def run_training_table(lm, cfg: TrainTableConfig, tasks, seeds, out_dir, *, quie
     data["model_info"] = {"name": lm.name, "device": lm.device, "dtype": lm.dtype, "source": lm.source,
                           **{k: v for k, v in lm.info.items() if k != "cached"}}
     wanted = [(t, s) for s in seeds for t in tasks]
-    todo = [c for c in wanted if record_key(*c) not in data["records"]
-            or SEARCH_END not in data["records"][record_key(*c)]["labellings"]]
+    todo = [c for c in wanted if record_key(*c) not in data["records"] or not complete(data["records"][record_key(*c)])]
     bar = None
     if not quiet:
         from tqdm import tqdm
@@ -307,7 +335,7 @@ def run_training_table(lm, cfg: TrainTableConfig, tasks, seeds, out_dir, *, quie
                    file=sys.stderr)
     for t, s in todo:
         key = record_key(t, s)
-        if key in data["records"] and SEARCH_END in data["records"][key]["labellings"]:
+        if key in data["records"] and complete(data["records"][key]):
             continue
         if budget_s is not None and clock() - start >= budget_s:
             break
@@ -345,7 +373,8 @@ def summary_markdown(data) -> str:
             lines.append(f"| {name} | {v['accuracy']:.2f} | {ic['mean']:.1f} +- {_se(ic)} | "
                          f"{tr['mean']:.1f} +- {_se(tr)} |")
         b = r["bootstrap"]
-        accs = ", ".join(_acc(h["accuracy"]) for h in b["rounds"])
+        accs = ", ".join(_acc(h["accuracy"]) + (f" (Coh_train {h['coh_train']['mean']:.1f})" if "coh_train" in h
+                                                 else "") for h in b["rounds"])
         lines += ["", f"Training bootstrap ({b['constraint']}): start {_acc(b['start_accuracy'])}, rounds {accs}"
                       f"{' (fixed point)' if b['fixed_point'] else ''}."]
         if "in_context" in b:
