@@ -371,6 +371,8 @@ def test_training_report_row_names_the_constant_more_coherent_in_context():
     del r["bootstrap"]["in_context"], r["bootstrap"]["equals_in_context"]
     r["generalisation"] = None
     assert record_row(r)[4:] == ["--", "0.75 after 2 round(s), fixed point", "--", "--"]
+    r["bootstrap"]["rounds"] = [{"coh_train": {"mean": -9.0}}, {"coh_train": {"mean": -7.25}}]
+    assert record_row(r)[5] == "0.75 after 2 round(s), fixed point, Coh_train -7.2"  # the last round's
 
 
 def test_verdict_cell_formats_intervals_and_drops_empty_objects():

@@ -11,7 +11,8 @@ from simulations.lm.results.predictions import p7
 from simulations.lm.results.training_file import SEARCH_END, read_training_file
 
 HEAD = ["task", "seed", "gold Coh / Coh_train", "best constant Coh / Coh_train", "in-context search end",
-        "training bootstrap", "held-out: bootstrap-tuned / gold-tuned / untouched", "gap recovered"]
+        "training bootstrap: accuracy, rounds, Coh_train of its end",
+        "held-out: bootstrap-tuned / gold-tuned / untouched", "gap recovered"]
 
 
 def _num(x, fmt=".1f") -> str:
@@ -36,6 +37,9 @@ def record_row(r) -> list:
     const = max(("all-0", "all-1"), key=lambda c: L[c]["in_context"]["mean"])
     b = r["bootstrap"]
     boot = f"{_num(b['accuracy'], '.2f')} after {b['rounds_run']} round(s){', fixed point' if b['fixed_point'] else ''}"
+    last = b["rounds"][-1] if b.get("rounds") else {}
+    if "coh_train" in last:
+        boot += f", Coh_train {_num(last['coh_train']['mean'])}"
     g = r["generalisation"]
     held = "--" if g is None else " / ".join(_num(g[k]["accuracy"], ".2f") for k in ("bootstrap", "golden",
                                                                                      "untouched"))
