@@ -385,14 +385,18 @@ def test_verdict_cell_formats_intervals_and_drops_empty_objects():
 
 
 def test_the_rerun_reviews_diagnose_says_what_docs_say():
-    """docs/lm.md: SmolLM2's reviews diagnose rerun with moves ranked in context ends where the
-    superseded one did, with the same regimes, at the forward-token counts quoted."""
-    new = json.loads((TABLES / "diagnose-reviews-smollm2.json").read_text())
-    old = json.loads((TABLES / "superseded" / "diagnose-reviews-smollm2.json").read_text())
-    assert new["found_constrained"]["rank"] == new["gold_climb"]["rank"] == "in-context"
-    assert "rank" not in old["found_constrained"]
-    assert new["found_constrained"]["labels"] == old["found_constrained"]["labels"]
-    assert new["regimes"] == old["regimes"] or {k: v["regime"] for k, v in new["regimes"].items()} == {
-        k: v["regime"] for k, v in old["regimes"].items()}
+    """docs/lm.md: both reviews diagnoses rerun with moves ranked in context end where the
+    superseded ones did, with the same regimes, at the forward-token counts quoted."""
     text = _doc("docs/lm.md")
-    assert f"{new['forward_tokens']:,} forward tokens instead of {old['forward_tokens']:,}" in text
+    quoted = []
+    for model in ("smollm2", "gemma3-270m"):
+        new = json.loads((TABLES / f"diagnose-reviews-{model}.json").read_text())
+        old = json.loads((TABLES / "superseded" / f"diagnose-reviews-{model}.json").read_text())
+        assert new["found_constrained"]["rank"] == new["gold_climb"]["rank"] == "in-context"
+        assert "rank" not in old["found_constrained"]
+        assert new["found_constrained"]["labels"] == old["found_constrained"]["labels"]
+        regimes = [{k: v["regime"] for k, v in d["regimes"].items()} for d in (new, old)]
+        assert regimes[0] == regimes[1]
+        quoted.append((f"{new['forward_tokens']:,}", f"{old['forward_tokens']:,}"))
+    (a, b), (c, d) = quoted
+    assert f"with {a} forward tokens instead of {b} on SmolLM2 and {c} instead of {d} on Gemma" in text
