@@ -119,8 +119,19 @@ def debate_rounds_data(tables) -> dict:
 def _plot_debate_rounds(d):
     import matplotlib.pyplot as plt
 
-    panels = [(model, t) for model in d for t in d[model]]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, sharey=True)
+    # one row per model, one column per task (the union of the models' tasks, in order), so the
+    # two models' panels of a task sit one above the other
+    models = list(d)
+    tasks = sorted({t for model in d for t in d[model]})
+    fig, grid = plt.subplots(len(models), len(tasks), figsize=(3.2 * len(tasks), 2.9 * len(models) + 0.5),
+                             squeeze=False, sharey=True)
+    axes = [[]]
+    for i, model in enumerate(models):
+        for j, t in enumerate(tasks):
+            if t not in d[model]:
+                grid[i][j].axis("off")
+    panels = [(model, t) for model in models for t in tasks if t in d[model]]
+    axes[0] = [grid[models.index(model)][tasks.index(t)] for model, t in panels]
     for ax, (model, t) in zip(axes[0], panels):
         row = d[model][t]
         r = np.arange(len(row["debate"]))
@@ -130,10 +141,13 @@ def _plot_debate_rounds(d):
         ax.set_title(f"{model}: {t}", fontsize=9)
         ax.set_xlabel("round")
         ax.set_xticks(r)
-    axes[0][0].set_ylabel("accuracy (mean over seeds)")
+    for i, model in enumerate(models):  # each row's first drawn panel carries the accuracy axis
+        first = grid[i][min(tasks.index(t) for t in d[model])]
+        first.set_ylabel("accuracy (mean over seeds)")
+        first.tick_params(labelleft=True)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=max(1, len(labels)), frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
