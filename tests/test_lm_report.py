@@ -400,3 +400,21 @@ def test_the_rerun_reviews_diagnose_says_what_docs_say():
         quoted.append((f"{new['forward_tokens']:,}", f"{old['forward_tokens']:,}"))
     (a, b), (c, d) = quoted
     assert f"with {a} forward tokens instead of {b} on SmolLM2 and {c} instead of {d} on Gemma" in text
+
+
+def test_gemmas_rerun_cells_on_pairs_and_low_say_what_docs_say():
+    """docs/lm.md: Gemma's rerun (moves ranked in context) ends on gold on polarity-pairs seed 0,
+    and on polarity-low seed 0 ends far from gold yet above it held out (the objective decides)."""
+    from simulations.lm.results.table_file import read_table_file
+
+    d = read_table_file(TABLES / "in-progress" / "gemma3-270m-n64-0aa1c9a1d8.json")
+    assert d["config"]["move_rank"] == "in-context"
+    pairs = d["runs"]["polarity-pairs|coherence|0"]
+    assert pairs["accuracy"] == 1.0 and not pairs["search_failure"]
+    low = d["runs"]["polarity-low|coherence|0"]
+    lo, hi = low["vs_gold"]["ci"]
+    auc = d["landscapes"]["polarity-low|0"]["zero_shot_auc"]
+    assert not low["search_failure"] and lo > 0
+    text = _doc("docs/lm.md")
+    assert (f"on `polarity-low` (seed 0, zero-shot AUC {auc:.2f}) it ends at accuracy {low['accuracy']:.2f} *above* "
+            f"gold by {low['vs_gold']['diff']:.2f} [{lo:.2f}, {hi:.2f}] nats") in text
