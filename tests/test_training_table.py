@@ -146,7 +146,10 @@ def test_an_old_record_is_completed_without_recomputing_the_rest(lm, table, tmp_
         raise AssertionError("a record was recomputed whole")
 
     monkeypatch.setattr(TT, "run_record", boom)
+    stale = TT.read_training_file(path)
+    assert TT.missing(stale, [TASK], [0]) == [(TASK, 0)]  # an incomplete record is still to run
     again = TT.run_training_table(lm, cfg, [TASK], [0], tmp_path, quiet=True)
+    assert TT.missing(again, [TASK], [0]) == []
     disk = TT.read_training_file(path)["records"][f"{TASK}|0"]
     assert again["records"][f"{TASK}|0"] == disk
     assert disk["labellings"][TT.SEARCH_END] == {**gone, "train": {**gone["train"],

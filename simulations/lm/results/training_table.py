@@ -352,8 +352,9 @@ def run_training_table(lm, cfg: TrainTableConfig, tasks, seeds, out_dir, *, quie
 
 
 def missing(data, tasks, seeds) -> list:
-    """The (task, seed) pairs asked for that the file has no record of."""
-    return [(t, s) for s in seeds for t in tasks if record_key(t, s) not in data["records"]]
+    """The (task, seed) pairs asked for that the file has no complete record of (:func:`complete`)."""
+    return [(t, s) for s in seeds for t in tasks
+            if record_key(t, s) not in data["records"] or not complete(data["records"][record_key(t, s)])]
 
 
 def summary_markdown(data) -> str:
