@@ -125,14 +125,14 @@ def _plot_debate_rounds(d):
     tasks = sorted({t for model in d for t in d[model]})
     fig, grid = plt.subplots(len(models), len(tasks), figsize=(3.2 * len(tasks), 2.9 * len(models) + 0.5),
                              squeeze=False, sharey=True)
-    axes = [[]]
+    drawn = []
     for i, model in enumerate(models):
         for j, t in enumerate(tasks):
-            if t not in d[model]:
+            if t in d[model]:
+                drawn.append((grid[i][j], model, t))
+            else:
                 grid[i][j].axis("off")
-    panels = [(model, t) for model in models for t in tasks if t in d[model]]
-    axes[0] = [grid[models.index(model)][tasks.index(t)] for model, t in panels]
-    for ax, (model, t) in zip(axes[0], panels):
+    for ax, model, t in drawn:
         row = d[model][t]
         r = np.arange(len(row["debate"]))
         ax.plot(r, row["debate"], marker="o", label=f"debate ({row['agents']} agents)")
@@ -145,7 +145,7 @@ def _plot_debate_rounds(d):
         first = grid[i][min(tasks.index(t) for t in d[model])]
         first.set_ylabel("accuracy (mean over seeds)")
         first.tick_params(labelleft=True)
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles, labels = drawn[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=max(1, len(labels)), frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig

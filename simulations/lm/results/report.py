@@ -115,6 +115,15 @@ def _value(v) -> str:
     return str(v)
 
 
+def file_sections(folder, pattern: str, empty: str, section) -> str:
+    """The markdown of ``section(path)`` (a list of lines) for every file of ``folder`` matching
+    ``pattern``, in name order, joined; ``empty`` when there is none."""
+    files = sorted(Path(folder).glob(pattern))
+    if not files:
+        return empty
+    return "\n".join(line for f in files for line in section(f)).rstrip()
+
+
 def verdict_cell(q) -> str:
     """A prediction's verdict with the numbers behind it: ``verdict (key value, ...)``; empty
     objects are left out."""

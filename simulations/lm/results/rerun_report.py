@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulations.lm.results.predictions import PREDICTIONS, p8, summary_rows
-from simulations.lm.results.report import accuracy_table, verdict_cell
+from simulations.lm.results.report import accuracy_table, file_sections, verdict_cell
 from simulations.lm.results.table_file import read_table_file
 
 #: the methods whose gap recovered is shown, in column order
@@ -83,27 +83,25 @@ def changes_table(old, new) -> str:
 def rerun_block(folder) -> str:
     """One section per table file in ``folder``: its cells so far, accuracies, gaps and search
     failures, and P8 from its exact debate checks; ``(no table in progress)`` when there is none."""
-    files = sorted(Path(folder).glob("*.json"))
-    if not files:
-        return "(no table in progress)"
-    out = []
-    for p in files:
-        data = read_table_file(p)
-        c = data["config"]
-        seeds = "; ".join(f"{t} seeds {', '.join(map(str, s))}" for t, s in _seeds_by_task(data).items())
-        rows = summary_rows(data)
-        fails = sum(r["search_failures"] for r in rows)
-        pr = p8(data)
-        p8_line = (f"P8 on its {len(data.get('debate_checks', {}))} exact debate checks: {pr['verdict']}"
-                   + (f" ({pr['reason']})" if pr.get("reason") else ""))
-        out += [f"`{p.parent.name}/{p.name}` ({c['model']}, n = {c['n']}, {c['polish_orders']} polish orders): "
-                f"{len(data['runs'])} cells ({seeds}); {fails} search failures in all. {p8_line}.", "",
-                accuracy_table(data), "", "Fraction of the zero-shot -> golden gap recovered (under the task's "
-                "constraint) and search failures:", "", gap_and_failures_table(data), ""]
-        committed = sorted(Path(folder).parent.glob(f"{c['model']}-n{c['n']}-*.json"))
-        for q in committed:
-            old = read_table_file(q)
-            n_common = len(set(old["runs"]) & set(data["runs"]))
-            out += [f"Verdicts on the {n_common} cells this file shares with the committed `{q.name}` (each file "
-                    "judged on those cells only):", "", changes_table(old, data), ""]
-    return "\n".join(out).rstrip()
+    return file_sections(folder, "*.json", "(no table in progress)", _section)
+
+
+def _section(p: Path) -> list:
+    data = read_table_file(p)
+    c = data["config"]
+    seeds = "; ".join(f"{t} seeds {', '.join(map(str, s))}" for t, s in _seeds_by_task(data).items())
+    rows = summary_rows(data)
+    fails = sum(r["search_failures"] for r in rows)
+    pr = p8(data)
+    p8_line = (f"P8 on its {len(data.get('debate_checks', {}))} exact debate checks: {pr['verdict']}"
+               + (f" ({pr['reason']})" if pr.get("reason") else ""))
+    out = [f"`{p.parent.name}/{p.name}` ({c['model']}, n = {c['n']}, {c['polish_orders']} polish orders): "
+           f"{len(data['runs'])} cells ({seeds}); {fails} search failures in all. {p8_line}.", "",
+           accuracy_table(data), "", "Fraction of the zero-shot -> golden gap recovered (under the task's "
+           "constraint) and search failures:", "", gap_and_failures_table(data), ""]
+    for q in sorted(p.parent.parent.glob(f"{c['model']}-n{c['n']}-*.json")):
+        old = read_table_file(q)
+        n_common = len(set(old["runs"]) & set(data["runs"]))
+        out += [f"Verdicts on the {n_common} cells this file shares with the committed `{q.name}` (each file "
+                "judged on those cells only):", "", changes_table(old, data), ""]
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulations.lm.results.predictions import p7
+from simulations.lm.results.report import file_sections
 from simulations.lm.results.training_file import SEARCH_END, read_training_file
 
 HEAD = ["task", "seed", "gold Coh / Coh_train", "best constant Coh / Coh_train", "in-context search end",
@@ -51,21 +52,19 @@ def record_row(r) -> list:
 def training_block(folder) -> str:
     """One section per training table file in ``folder``: its settings, P7, and a row per record
     (:func:`record_row`); ``(no training table)`` when there is none."""
-    files = sorted(Path(folder).glob("train-*.json"))
-    if not files:
-        return "(no training table)"
-    out = []
-    for p in files:
-        data = read_training_file(p)
-        c = data["config"]
-        pr = p7(data)
-        done = sum(SEARCH_END in r["labellings"] for r in data["records"].values())
-        out += [f"`{p.name}` ({c['model']}, n = {c['n']}, block {c['block']}, {c['coh_orders']} orders, "
-                f"{len(data['records'])} records, {done} with the in-context search's end): P7 {pr['verdict']} "
-                f"({pr['cases_ok']} gold-vs-other cases ordered alike, {pr['undecided']} undecided; Kendall tau "
-                f"{_num(pr['kendall_tau'], '.2f')}, {pr['discordant_pairs']} discordant pairs of {pr['pairs']}).", "",
-                "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
-        for key in sorted(data["records"], key=lambda k: (data["records"][k]["task"], data["records"][k]["seed"])):
-            out.append("| " + " | ".join(record_row(data["records"][key])) + " |")
-        out.append("")
-    return "\n".join(out).rstrip()
+    return file_sections(folder, "train-*.json", "(no training table)", _section)
+
+
+def _section(p: Path) -> list:
+    data = read_training_file(p)
+    c = data["config"]
+    pr = p7(data)
+    done = sum(SEARCH_END in r["labellings"] for r in data["records"].values())
+    out = [f"`{p.name}` ({c['model']}, n = {c['n']}, block {c['block']}, {c['coh_orders']} orders, "
+           f"{len(data['records'])} records, {done} with the in-context search's end): P7 {pr['verdict']} "
+           f"({pr['cases_ok']} gold-vs-other cases ordered alike, {pr['undecided']} undecided; Kendall tau "
+           f"{_num(pr['kendall_tau'], '.2f')}, {pr['discordant_pairs']} discordant pairs of {pr['pairs']}).", "",
+           "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    for key in sorted(data["records"], key=lambda k: (data["records"][k]["task"], data["records"][k]["seed"])):
+        out.append("| " + " | ".join(record_row(data["records"][key])) + " |")
+    return out + [""]
