@@ -114,6 +114,9 @@ def add_search_arguments(p, D, shots: int | None = None) -> None:
                    help="moves checked per step of the certified ascent's polish and of the climb from gold")
     p.add_argument("--polish-orders", type=int, default=D.polish_orders,
                    help="orders of the certified ascent's final selection and polish, and of the climb from gold")
+    p.add_argument("--confirm-orders", type=int, default=D.confirm_orders,
+                   help="fresh orders on which each move of the polish and of the climb from gold is confirmed "
+                        "(0 = none; else >= 2)")
 
 
 def add_coh_argument(p, default: int) -> None:
@@ -134,6 +137,9 @@ def check_numbers(args) -> None:
     from simulations.lm.tasks.constraint_choice import check_choice
 
     check_choice(getattr(args, "constraint", "auto"))
+    confirm = getattr(args, "confirm_orders", None)
+    if confirm is not None and (confirm < 0 or confirm == 1):  # a paired standard error needs two orders
+        raise ValueError(f"--confirm-orders must be 0 (no confirmation) or an integer >= 2, got {confirm}")
     budget = getattr(args, "budget_s", None)
     if budget is not None and not budget >= 0:  # also refuses nan
         raise ValueError(f"--budget-s must be a number of seconds >= 0, got {budget}")

@@ -84,7 +84,8 @@ def run_config(args):
                                {"agents": "--agents", "tau": "--tau", "schedule": "--schedule", "rounds": "--steps"})
     return RunConfig(method=args.method, seed=args.seed, shots=args.shots, loo=args.loo, steps=args.steps,
                      chunk=args.chunk, sweeps=args.sweeps, constraint=args.constraint, coh_orders=args.coh_orders,
-                     checks=args.checks, polish_orders=args.polish_orders, debate=debate)
+                     checks=args.checks, polish_orders=args.polish_orders, confirm_orders=args.confirm_orders,
+                     debate=debate)
 
 
 def run(args) -> int:
@@ -134,7 +135,7 @@ def diagnose(args) -> int:
     task, choice = pick_format(lm, task, args)
     config = DiagnoseConfig(seed=args.seed, constraint=args.constraint, coh_orders=args.coh_orders, chunk=args.chunk,
                             sweeps=args.sweeps, checks=args.checks, token_budget=args.token_budget,
-                            polish_orders=args.polish_orders)
+                            polish_orders=args.polish_orders, confirm_orders=args.confirm_orders)
     d = diagnose(lm, task, config, progress=not args.quiet)
     d["format_choice"] = choice
     if d.get("constraint_note"):

@@ -212,7 +212,7 @@ def test_lm_diagnose_json_matches_docs():
                if k != "found (balance)")
     assert set(d["found_free"]) == inline_keys("coherence lm diagnose", "found_free")
     assert set(d["found_constrained"]) == inline_keys("coherence lm diagnose", "found_constrained")
-    assert set(d["found_constrained"]["certificate"]) == {"checked", "total", "improving"}
+    assert set(d["found_constrained"]["certificate"]) == {"checked", "total", "improving", "unconfirmed"}
     rows = documented_rows("coherence lm diagnose")["regimes"]
     assert all(f"`{r['regime']}`" in rows for r in d["regimes"].values())
     assert d["found_constrained"]["constraint"] == d["constraint"] == "balance"

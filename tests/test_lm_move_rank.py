@@ -119,7 +119,7 @@ def test_carry_over_keeps_what_does_not_depend_on_the_ranking(lm, tmp_path, monk
     # other settings, or the same ranking, are refused by name
     with pytest.raises(ValueError, match=r"--carry-from: the file's chunk is 4, this run's 2"):
         T.carry_over(legacy, T.TableConfig(dtype=lm.dtype, **{**SMALL, "chunk": 2}))
-    with pytest.raises(ValueError, match="already ranks moves by 'in-context'"):
+    with pytest.raises(ValueError, match="already takes its moves as this run would \\(move_rank 'in-context'"):
         T.carry_over(new, new_cfg)
     with pytest.raises(ValueError, match="move_rank must be one of"):
         T.TableConfig(move_rank="gold")

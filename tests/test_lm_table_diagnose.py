@@ -368,7 +368,7 @@ def test_records_and_predictions_state_one_search_failure_rule(table):
     assert search_failures(data)["search_failures"] == sum(bool(r["search_failure"]) for r in data["runs"].values())
     for land in data["landscapes"].values():
         c = land["gold_climb"]
-        assert set(c["certificate"]) == {"checked", "total", "improving"} and 0 <= c["accuracy"] <= 1
+        assert set(c["certificate"]) == {"checked", "total", "improving", "unconfirmed"} and 0 <= c["accuracy"] <= 1
         assert len(c["coh"]["per_order"]) == len(land["orders"]) == CFG.coh_orders
 
 

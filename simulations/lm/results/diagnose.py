@@ -24,7 +24,7 @@ import numpy as np
 
 from theory.statistics import auc_interval
 
-from simulations.lm.searches.certified import POLISH_ORDERS, certified_ascent
+from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS, certified_ascent
 from simulations.lm.searches.chunked import ChunkConfig, initial_labels, project, run_chunked
 from simulations.lm.searches.coherence_estimate import CohConfig, coh, decisive, evaluation_orders, paired
 from simulations.lm.tasks.constraint_choice import record, resolve
@@ -48,7 +48,7 @@ class DiagnoseConfig:
     chunked searches; ``random`` random labellings in the landscape; ``checks`` moves per polish
     step; ``token_budget`` forward tokens the decisive comparison may spend growing its orders
     (``None``: no limit); ``polish_orders`` orders of the certified ascent's final selection and
-    polish, and of the gold climb."""
+    polish, and of the gold climb; ``confirm_orders`` fresh orders confirming each of their moves."""
 
     seed: int = 0
     constraint: str = "auto"
@@ -59,6 +59,7 @@ class DiagnoseConfig:
     checks: int = CHECKS
     token_budget: int | None = None
     polish_orders: int = POLISH_ORDERS
+    confirm_orders: int = CONFIRM_ORDERS
 
     def coh_config(self) -> CohConfig:
         """Every Coh over ``coh_orders`` orders; the decisive comparison grows to at least as many."""
@@ -111,12 +112,14 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
     if name != "none":
         _say(progress, f"certified ascent under constraint {name} (several starts)", t0)
         cert = certified_ascent(prior, constraint=name, groups=groups, seed=seed, config=cfg,
-                                max_checks=max_checks, polish=polish)
+                                max_checks=max_checks, polish=polish, confirm=config.confirm_orders)
         found = ended(cert["labels"], {"constraint": name, "starts": cert["starts"], "rank": cert["rank"],
+                                       "confirm_orders": cert["confirm_orders"],
                                        "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
     _say(progress, "climb from gold", t0)
     g_climb = gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
-                         polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk)
+                         polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk,
+                         confirm=config.confirm_orders)
 
     gold_po = land["gold"]["per_order"]
     cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}

@@ -22,7 +22,7 @@ import numpy as np
 
 from simulations.lm.searches.chunked import ChunkConfig, polish_orders
 from simulations.lm.searches.coherence_estimate import coh, paired
-from simulations.lm.searches.certified import POLISH_ORDERS, move_odds
+from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS, confirmation, move_odds
 from simulations.lm.searches.local_climb import CHECKS, climb
 
 
@@ -49,12 +49,13 @@ def landscape(prior, gold, *, orders, zero_shot_labels=None, random: int = 4, se
 
 def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, polish: int = POLISH_ORDERS, seed: int = 0,
                max_checks: int = CHECKS, evaluation=None, level: float = 0.95, rank: str = "in-context",
-               chunk: int = ChunkConfig.chunk) -> dict:
+               chunk: int = ChunkConfig.chunk, confirm: int = CONFIRM_ORDERS) -> dict:
     """Climb from gold to the nearest local maximum of the certified search's final objective
     (Coh over its ``polish`` orders, :func:`~simulations.lm.searches.chunked.polish_orders`) with moves that keep
     ``constraint``, ranked as the search's polish ranks them
     (:func:`~simulations.lm.searches.certified.move_odds`: ``rank`` ``in-context``, chunks of ``chunk``,
-    or ``zero-shot``, the per-item zero-shot log-odds ``odds``).
+    or ``zero-shot``, the per-item zero-shot log-odds ``odds``), each move confirmed on ``confirm``
+    fresh orders as the polish confirms it (:func:`~simulations.lm.searches.certified.confirmation`).
 
     Returns ``{local_maximum, gain (nats, on the polish orders), accuracy, labels, steps,
     certificate}`` and, given ``evaluation`` (the landscape's ``{orders, gold per_order}``), the
@@ -68,8 +69,9 @@ def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, polish: 
     if odds is None:
         lp = prior.log_zero_shot()
         odds = lp[:, 1] - lp[:, 0]
-    c = climb(objective, gold, constraint, groups, move_odds(prior, rank, odds, chunk, seed), max_checks=max_checks)
-    out = {"constraint": constraint, "rank": rank, "local_maximum": c["steps"] == 0,
+    c = climb(objective, gold, constraint, groups, move_odds(prior, rank, odds, chunk, seed), max_checks=max_checks,
+              confirm=confirmation(prior, confirm, seed))
+    out = {"constraint": constraint, "rank": rank, "confirm_orders": confirm, "local_maximum": c["steps"] == 0,
            "gain": c["value"] - c["start_value"], "accuracy": float(np.mean(c["labels"] == gold)),
            "labels": c["labels"].tolist(), "steps": c["steps"], "certificate": c["certificate"]}
     if evaluation is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulations.lm.searches.certified import POLISH_ORDERS
+from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS
 from simulations.lm.searches.chunked import ChunkConfig
 from simulations.lm.searches.coherence_estimate import CohConfig
 from simulations.lm.searches.debate import DebateConfig
@@ -30,7 +30,8 @@ class RunConfig:
     searches; ``chunk`` and ``sweeps`` of the chunked searches; ``constraint``
     (:data:`simulations.lm.tasks.constraint_choice.CHOICES`; ``auto``: the task's own);
     ``coh_orders`` held-out evaluation orders of the reported Coh; ``checks`` moves per polish
-    step and ``polish_orders`` orders of the certified ascent (``coherence``,
+    step, ``polish_orders`` orders and ``confirm_orders`` confirmation orders of each polish
+    move of the certified ascent (``coherence``,
     ``coherence-free``: :mod:`simulations.lm.searches.certified`); ``debate`` the settings of
     ``debate`` and ``self-consistency`` (:mod:`simulations.lm.searches.debate`; ``None``: its
     defaults)."""
@@ -46,6 +47,7 @@ class RunConfig:
     coh_orders: int = CohConfig.orders
     checks: int = CHECKS
     polish_orders: int = POLISH_ORDERS
+    confirm_orders: int = CONFIRM_ORDERS
     debate: DebateConfig | None = None
 
 
@@ -96,9 +98,10 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
         given = {"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)} if ran == "none" else None
         res = certified_ascent(prior, constraint=ran, groups=task.relation_groups(ran), seed=seed,
                                config=ChunkConfig(chunk=chunk, sweeps=sweeps), max_checks=checks, given=given,
-                               polish=polish, quiet=quiet)
+                               polish=polish, confirm=config.confirm_orders, quiet=quiet)
         labels = res["labels"]
         extras.update({"chunk": chunk, "sweeps": sweeps, "starts": res["starts"], "rank": res["rank"],
+                       "confirm_orders": res["confirm_orders"],
                        "certificate": res["certificate"],
                        "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
     elif method in CHUNKED_METHODS:

@@ -30,7 +30,8 @@ import numpy as np
 from simulations.io import atomic_write_json, file_lock
 
 from simulations.lm.searches.chunked import ChunkConfig, project, run_chunked
-from simulations.lm.searches.certified import ASCENTS, POLISH_ORDERS, RANKS, certified_ascent
+from simulations.lm.searches.certified import (ASCENTS, CONFIRM_ORDERS, POLISH_ORDERS, RANKS, certified_ascent,
+                                               confirmation)
 from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, evaluation_orders, paired,
                                                        verdict)
 from simulations.lm.searches.debate import DebateConfig, run_debate
@@ -89,35 +90,41 @@ class TableConfig:
     debate_check_items: int = 16  # items per (task, seed) of P8's exact check (0: none), the first ones
     polish_orders: int = POLISH_ORDERS  # orders of the certified ascent's final selection and polish, and gold climb
     move_rank: str = "in-context"  # how the polish and the gold climb rank their moves (certified.RANKS)
+    confirm_orders: int = CONFIRM_ORDERS  # fresh orders confirming each polish and gold-climb move (0: none)
 
     def __post_init__(self):
         if self.move_rank not in RANKS:
             raise ValueError(f"move_rank must be one of {RANKS}, got {self.move_rank!r}")
+        confirmation(None, self.confirm_orders, 0)  # the same check and message as the search's
 
     def key(self) -> str:
         d = asdict(self)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]
 
 
-#: the methods whose cells do not depend on how the polish ranks its moves (``move_rank``)
+#: the methods whose cells do not depend on how the polish and the gold climb take their moves
 RANK_FREE = tuple(m for m, (kind, _) in TABLE_METHODS.items() if kind != "certified")
+#: the settings only the polish and the gold climb read, with the value a file written before the
+#: setting existed ran with (moves ranked by the zero-shot log-odds, taken unconfirmed)
+MOVE_SETTINGS = {"move_rank": "zero-shot", "confirm_orders": 0}
 
 
 def carry_over(old: dict, cfg: TableConfig) -> dict:
     """A table of ``cfg`` holding what ``old`` (a table file's content) computed that ``cfg``
-    computes alike. ``old``'s settings must differ from ``cfg``'s in ``move_rank`` only (a file
-    without it ranked by the zero-shot log-odds); otherwise a ``ValueError`` names the first
+    computes alike. ``old``'s settings must differ from ``cfg``'s in :data:`MOVE_SETTINGS` only (a
+    file without one ran with the value given there); otherwise a ``ValueError`` names the first
     setting that differs. Kept: the formats, the landscapes without their climb from gold, the
     exact debate checks and the cells of :data:`RANK_FREE` methods; :func:`run_table` computes
-    the rest (the climbs from gold and the certified searches), with ``cfg``'s ranking."""
+    the rest (the climbs from gold and the certified searches), with ``cfg``'s move settings."""
     want = asdict(cfg)
-    had = {"move_rank": "zero-shot", **old["config"]}
+    had = {**MOVE_SETTINGS, **old["config"]}
     for k in sorted(set(want) | set(had)):
-        if k != "move_rank" and had.get(k) != want.get(k):
-            raise ValueError(f"--carry-from: the file's {k} is {had.get(k)!r}, this run's {want.get(k)!r}: only the "
-                             "move ranking may differ")
-    if had["move_rank"] == cfg.move_rank:
-        raise ValueError(f"--carry-from: the file already ranks moves by {cfg.move_rank!r}: resume it instead")
+        if k not in MOVE_SETTINGS and had.get(k) != want.get(k):
+            raise ValueError(f"--carry-from: the file's {k} is {had.get(k)!r}, this run's {want.get(k)!r}: only "
+                             f"{' and '.join(MOVE_SETTINGS)} may differ")
+    if all(had[k] == want[k] for k in MOVE_SETTINGS):
+        raise ValueError(f"--carry-from: the file already takes its moves as this run would "
+                         f"({', '.join(f'{k} {want[k]!r}' for k in MOVE_SETTINGS)}): resume it instead")
     return {"config": want, "formats": dict(old["formats"]),
             "landscapes": {k: {f: v for f, v in land.items() if f != "gold_climb"}
                            for k, land in old["landscapes"].items()},
@@ -197,7 +204,8 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         res = certified_ascent(prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed,
                                config=ccfg,
                                random_starts=cfg.random_starts, max_checks=cfg.checks, given=starts,
-                               ascents=cfg.ascents, polish=cfg.polish_orders, rank=cfg.move_rank)
+                               ascents=cfg.ascents, polish=cfg.polish_orders, rank=cfg.move_rank,
+                               confirm=cfg.confirm_orders)
         labels = res["labels"]
         rec.update({"constraint": constraint, "starts": res["starts"], "certificate": res["certificate"],
                     "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
@@ -267,7 +275,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
     """Fill the table file for ``cfg`` with every (task, method, seed); returns its content.
 
     ``carry_from`` (a table file's path): when ``cfg``'s file does not exist yet, it starts as
-    :func:`carry_over` of that file (the cells that do not depend on ``move_rank``).
+    :func:`carry_over` of that file (the cells that do not depend on the :data:`MOVE_SETTINGS`).
 
     ``budget_s`` (seconds of ``clock`` from the call) stops the run between cells: no cell starts
     once the budget is spent, a cell in progress finishes and is saved. Cells are seed-major, so a
@@ -332,11 +340,12 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                              "salience": None if task.salience is None else task.salience.tolist(),
                              "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name},
                              "task_sha256": fingerprint})
-            # a landscape carried from a table that ranked moves otherwise (carry_over) lacks only its climb
+            # a landscape carried from a table that took its moves otherwise (carry_over) lacks only its climb
             cons = resolve(task, cfg.constraint)[0]
             land["gold_climb"] = gold_climb(
                 prior, task.gold, constraint=cons, groups=task.relation_groups(cons), odds=zs["log_odds"], seed=s,
                 max_checks=cfg.checks, polish=cfg.polish_orders, rank=cfg.move_rank, chunk=cfg.chunk,
+                confirm=cfg.confirm_orders,
                 evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
             land["forward_tokens"] = int(land.get("forward_tokens", 0) + prior.forward_tokens)
             data["landscapes"][lkey] = land

@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulations.lm.searches.chunked import (ChunkConfig, coherence_orders, in_context_odds, initial_labels,
-                                             polish_orders, project, rank_orders, run_chunked, violations)
+from simulations.lm.searches.chunked import (ChunkConfig, coherence_orders, confirmation_orders, in_context_odds,
+                                             initial_labels, polish_orders, project, rank_orders, run_chunked,
+                                             violations)
 from simulations.lm.searches.local_climb import CHECKS, climb
 
 #: starts the chunked ascent climbs, by default: the best ones by Coh (each ascent costs about as
@@ -54,12 +55,18 @@ RANK_ORDERS = 4
 #: orders of the final selection and the polish, by default (each Coh there costs about 650
 #: forward tokens per order at n = 64; 2 orders were overfitted, see the module docstring)
 POLISH_ORDERS = 8
+#: fresh orders on which a polish move is confirmed, by default (0: none, the earlier rule); see
+#: :func:`confirmation`
+CONFIRM_ORDERS = 8
+#: a move is confirmed when its mean paired gain on the fresh orders exceeds this many standard
+#: errors of that mean
+CONFIRM_T = 1.0
 
 
 def certified_ascent(prior, *, constraint: str = "none", groups=None, seed: int = 0,
                      config: ChunkConfig = ChunkConfig(), random_starts: int = 1, max_checks: int = CHECKS,
                      given=None, ascents: int | None = ASCENTS, polish: int = POLISH_ORDERS,
-                     rank: str = "in-context", quiet: bool = True) -> dict:
+                     rank: str = "in-context", confirm: int = CONFIRM_ORDERS, quiet: bool = True) -> dict:
     """The best constrained labelling found from several starts, polished and certified.
 
     Returns ``{labels, coherence, starts: [{start, coherence_start, coherence_end,
@@ -115,10 +122,31 @@ def certified_ascent(prior, *, constraint: str = "none", groups=None, seed: int 
                 best = (res["labels"], entry["polish_end"])
         runs.append(entry)
     polished = climb(final, best[0], constraint, groups, move_odds(prior, rank, odds, config.chunk, seed),
-                     max_checks=max_checks)
+                     max_checks=max_checks, confirm=confirmation(prior, confirm, seed))
     return {"labels": polished["labels"], "coherence": polished["value"], "starts": runs,
             "certificate": polished["certificate"], "polish_steps": polished["steps"], "orders": S.tolist(),
-            "polish_orders": P.tolist(), "rank": rank}
+            "polish_orders": P.tolist(), "rank": rank, "confirm_orders": confirm}
+
+
+def confirmation(prior, orders: int, seed: int):
+    """The second opinion a polish move needs (:func:`~simulations.lm.searches.local_climb.climb`'s
+    ``confirm``), or ``None`` when ``orders`` is 0: a function ``(candidate, current, step) ->
+    bool`` that is true when the mean over ``orders`` fresh orders of ``Coh_s(candidate) -
+    Coh_s(current)`` (nats, paired; :func:`~simulations.lm.searches.chunked.confirmation_orders` of
+    ``seed`` and ``step``) exceeds :data:`CONFIRM_T` standard errors of that mean."""
+    if isinstance(orders, bool) or not isinstance(orders, int) or orders < 0 or orders == 1:
+        raise ValueError(f"confirm orders must be 0 (no confirmation) or an integer >= 2 (a paired standard error "
+                         f"needs two orders), got {orders!r}")
+    if orders == 0:
+        return None
+
+    def confirm(candidate, current, step: int) -> bool:
+        F = confirmation_orders(prior.n, orders, seed, step)
+        d = (prior.coherence_over_orders(np.asarray(candidate, dtype=np.int64), F)
+             - prior.coherence_over_orders(np.asarray(current, dtype=np.int64), F))
+        return bool(d.mean() > CONFIRM_T * d.std(ddof=1) / np.sqrt(orders))
+
+    return confirm
 
 
 def move_odds(prior, rank: str, zero_shot_odds, chunk: int, seed: int):

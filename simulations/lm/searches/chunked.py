@@ -131,6 +131,14 @@ def rank_orders(n: int, orders: int, seed: int) -> np.ndarray:
     return np.stack([rng.permutation(n) for _ in range(orders)])
 
 
+def confirmation_orders(n: int, orders: int, seed: int, step: int) -> np.ndarray:
+    """``(orders, n)``: the fresh orders on which step ``step`` of a polish or a climb from gold
+    confirms a move (:func:`simulations.lm.searches.certified.confirmation`): a stream of their own
+    (107) and new orders at every step, so no move is confirmed on the orders it was chosen on."""
+    rng = np.random.default_rng([seed, 107, step])
+    return np.stack([rng.permutation(n) for _ in range(orders)])
+
+
 def in_context_odds(prior, b, chunk: int, orders) -> np.ndarray:
     """``(n,)`` in-context log-odds (nats) of every item at labelling ``b``: ``log P(1) - log
     P(0)`` of each chunk of ``chunk`` consecutive items of an order given the demonstrations of

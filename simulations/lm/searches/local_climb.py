@@ -62,7 +62,7 @@ def rank(candidates, b, odds) -> np.ndarray:
 
 
 def climb(objective, b, constraint: str, groups=None, odds=None, *, max_checks: int = CHECKS, max_steps: int = STEPS,
-          tol: float = 1e-9) -> dict:
+          tol: float = 1e-9, confirm=None) -> dict:
     """Hill-climb ``objective`` from ``b`` over moves that keep ``constraint``.
 
     Each step evaluates the ``max_checks`` best-ranked moves (:func:`rank` by ``odds``, an ``(n,)``
@@ -73,7 +73,14 @@ def climb(objective, b, constraint: str, groups=None, odds=None, *, max_checks: 
     ``max_steps`` moves. Returns ``{labels, value, start_value, steps, certificate: {checked,
     total, improving}}``: when ``improving == 0``, none of the ``checked`` moves improves at the
     end, which covers every move when ``checked == total``; ``improving == 1`` (with ``steps ==
-    max_steps``) says the step cap stopped the climb, so the end is not certified."""
+    max_steps``) says the step cap stopped the climb, so the end is not certified.
+
+    ``confirm`` (``(candidate, current, step) -> bool``), when given, must also accept a move that
+    improves ``objective`` before it is taken: the first improving move among several checked on
+    the same orders is flattered by them (the winner's curse), so a second opinion on other
+    orders keeps noise from being climbed. A move it refuses counts as not improving; the
+    certificate then also gives ``unconfirmed``, the moves of the last pass that improved
+    ``objective`` but were refused."""
     b = np.asarray(b, dtype=np.int64).copy()
     fixed = None if callable(odds) else (np.zeros(b.size) if odds is None else np.asarray(odds, dtype=float))
 
@@ -86,15 +93,20 @@ def climb(objective, b, constraint: str, groups=None, odds=None, *, max_checks: 
         cand = moves(b, constraint, groups)
         total = int(cand.shape[0])
         picked = rank(cand, b, odds_at(b))[:max_checks] if total else np.zeros(0, dtype=np.int64)
-        better = None
+        better, refused = None, 0
         for checked, m in enumerate(picked, start=1):
             v = float(objective(cand[m]))
             if v > value + tol:
+                if confirm is not None and not confirm(cand[m], b, steps):
+                    refused += 1
+                    continue
                 better = (cand[m].copy(), v)
                 break
         if better is None or steps >= max_steps:
-            return {"labels": b, "value": value, "start_value": start, "steps": steps,
-                    "certificate": {"checked": int(picked.size) if better is None else checked, "total": total,
-                                    "improving": 0 if better is None else 1}}
+            cert = {"checked": int(picked.size) if better is None else checked, "total": total,
+                    "improving": 0 if better is None else 1}
+            if confirm is not None:
+                cert["unconfirmed"] = refused
+            return {"labels": b, "value": value, "start_value": start, "steps": steps, "certificate": cert}
         b, value = better
         steps += 1
