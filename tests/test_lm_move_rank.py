@@ -175,7 +175,7 @@ def test_the_superseded_gemma_cell_says_what_docs_say():
             "lay 1.81 +- 0.92 nats below gold" in text)
 
 
-NEW = "figures/data/lm/in-progress/gemma3-270m-n64-0aa1c9a1d8.json"
+NEW = "figures/data/lm/superseded/gemma3-270m-n64-0aa1c9a1d8.json"
 
 
 @pytest.mark.slow

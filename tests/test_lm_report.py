@@ -407,7 +407,7 @@ def test_gemmas_rerun_cells_on_pairs_and_low_say_what_docs_say():
     and on polarity-low seed 0 ends far from gold yet above it held out (the objective decides)."""
     from simulations.lm.results.table_file import read_table_file
 
-    d = read_table_file(TABLES / "in-progress" / "gemma3-270m-n64-0aa1c9a1d8.json")
+    d = read_table_file(TABLES / "superseded" / "gemma3-270m-n64-0aa1c9a1d8.json")
     assert d["config"]["move_rank"] == "in-context"
     pairs = d["runs"]["polarity-pairs|coherence|0"]
     assert pairs["accuracy"] == 1.0 and not pairs["search_failure"]

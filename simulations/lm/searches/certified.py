@@ -32,6 +32,15 @@ its many proposals but noisy enough to be overfitted. On SmolLM2's ``polarity-ra
 [1.26, 4.48] nats below gold on the held-out evaluation orders; polished on 8 orders the same
 end climbed to accuracy 0.969, tied with gold (-0.79 [-2.53, 0.94] nats).
 
+Why each polish move is confirmed (``confirm``, :func:`confirmation`): the polish takes the first
+of its checked moves that improves Coh on the polish orders, so the move's gain there is biased
+upward by the choice (the winner's curse). Ranked in context, Gemma's ``polarity-high`` polish
+(seed 0) took 2 moves that gained 2.46 nats on its 8 polish orders and nothing held out: it
+ended 3.10 [1.07, 5.13] nats below gold there, as the unpolished end had. A move is therefore
+taken only when :data:`CONFIRM_ORDERS` fresh orders, new at every step, give it a mean paired
+gain above :data:`CONFIRM_T` standard errors; with that rule the same cell ends one swap from
+gold, -0.83 [-3.37, 1.71] nats from it held out (docs/lm.md). ``confirm=0`` is the earlier rule.
+
 So the end is never below, on the polish orders, any labelling the search evaluated or was
 given: every start and end is scored there, the best is kept, and the polish only climbs.
 """
