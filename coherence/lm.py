@@ -80,6 +80,9 @@ def _add_diagnose_and_formats(sub) -> None:
     p.add_argument("--token-budget", type=int, default=D.token_budget,
                    help="forward tokens the decisive comparison may spend growing its orders (default: no limit; "
                         f"it stops at a standard error of {CohConfig.target_se} nats or {CohConfig.max_orders} orders)")
+    p.add_argument("--checkpoint", default=None, metavar="FILE",
+                   help="write each finished stage to FILE and read the stages FILE holds: rerun the same command "
+                        "to resume an interrupted diagnosis")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p = sub.add_parser("formats", help="zero-shot AUC of every prompt format on the task's dev split")
     add_model_arguments(p)

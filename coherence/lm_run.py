@@ -131,12 +131,20 @@ def diagnose(args) -> int:
     task = build_task(args)
     needs_labels(task, args, diagnose=True)
     constraint_fits(task, args)
+    if args.checkpoint is not None:  # a bad or unwritable checkpoint is refused before the model loads
+        from pathlib import Path
+
+        from simulations.io import check_writable
+        from simulations.lm.results.checkpoint import read_checkpoint
+
+        read_checkpoint(args.checkpoint)
+        check_writable(Path(args.checkpoint).absolute().parent, argument="--checkpoint")
     lm = load_model(args)
     task, choice = pick_format(lm, task, args)
     config = DiagnoseConfig(seed=args.seed, constraint=args.constraint, coh_orders=args.coh_orders, chunk=args.chunk,
                             sweeps=args.sweeps, checks=args.checks, token_budget=args.token_budget,
                             polish_orders=args.polish_orders, confirm_orders=args.confirm_orders)
-    d = diagnose(lm, task, config, progress=not args.quiet)
+    d = diagnose(lm, task, config, progress=not args.quiet, checkpoint=args.checkpoint)
     d["format_choice"] = choice
     if d.get("constraint_note"):
         print(f"note: {d['constraint_note']}", file=sys.stderr)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from simulations.lm.searches.chunked import ChunkConfig, initial_labels, project
 from simulations.lm.searches.coherence_estimate import CohConfig, coh, decisive, evaluation_orders, paired
 from simulations.lm.tasks.constraint_choice import record, resolve
 from simulations.lm.backends.knowledge import prior_for, zero_shot
+from simulations.lm.results.checkpoint import Checkpoint
 from simulations.lm.results.landscape import gold_climb
 from simulations.lm.tasks.prompt_length import prompt_lengths
 from simulations.lm.searches.local_climb import CHECKS
@@ -66,12 +67,19 @@ class DiagnoseConfig:
         return CohConfig(orders=self.coh_orders, max_orders=max(self.coh_orders, CohConfig.max_orders))
 
 
-def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: bool = False) -> dict:
+def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: bool = False,
+             checkpoint=None) -> dict:
     """The landscape, both searches, the gold climb, the paired comparisons and both regimes
     (settings: :class:`DiagnoseConfig`; ``progress``: one line on stderr per stage).
     The decisive comparison (the search's end against gold) grows its orders until its standard
     error is at most ``CohConfig.target_se`` nats, ``CohConfig.max_orders`` are used, or
-    ``config.token_budget`` forward tokens were spent on it."""
+    ``config.token_budget`` forward tokens were spent on it.
+
+    ``checkpoint`` (a file path): every stage is written there when done
+    (:class:`~simulations.lm.results.checkpoint.Checkpoint`, keyed by the model, its precision,
+    the task's fingerprint and ``config``), and a stage already there is read instead of
+    computed, so an interrupted diagnosis resumes at the stage it stopped in and ends with the
+    same result; ``forward_tokens`` and ``seconds`` then total every run's."""
     seed, constraint, coh_config = config.seed, config.constraint, config.coh_config()
     chunk, sweeps, random, max_checks = config.chunk, config.sweeps, config.random, config.checks
     token_budget, polish = config.token_budget, config.polish_orders
@@ -83,8 +91,26 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
     if np.any(gold < 0):
         raise ValueError("diagnose needs gold labels for every item (the task file has unlabelled items)")
     n = task.n
-    _say(progress, f"zero-shot scores of {n} items", t0)
-    zs = zero_shot(prior, gold)
+    store = None if checkpoint is None else Checkpoint(checkpoint, {
+        "model": lm.name, "dtype": lm.dtype, "task": task.name, "task_sha256": task.fingerprint(),
+        "config": asdict(config)})
+    spent = (0, 0.0) if store is None else (store.forward_tokens, store.seconds)
+
+    def stage(key: str, compute, text: str):
+        """Stage ``key``: read from the checkpoint when it holds it, else computed (saying
+        ``text`` on stderr) and saved; with a checkpoint the value is its JSON form either way."""
+        if store is not None and key in store:
+            _say(progress, f"{text}: read from {store.path}", t0)
+            return store[key]
+        _say(progress, text, t0)
+        value = compute()
+        if store is None:
+            return value
+        store.save(key, value, forward_tokens=spent[0] + prior.forward_tokens,
+                   seconds=spent[1] + time.perf_counter() - t0)
+        return store[key]
+
+    zs = stage("zero_shot", lambda: zero_shot(prior, gold), f"zero-shot scores of {n} items")
     lo, hi = auc_interval(zs["auc"], int(gold.sum()), int(n - gold.sum()))
     S = evaluation_orders(n, coh_config.orders, seed)
     named = {"gold": gold, "negation": 1 - gold, "all-0": np.zeros(n, np.int64), "all-1": np.ones(n, np.int64),
@@ -94,9 +120,9 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
     rng = np.random.default_rng([seed, 5])
     for r in range(random):
         named[f"random-{r}"] = initial_labels(n, name, groups, rng) if name != "none" else rng.integers(0, 2, n)
-    _say(progress, f"Coh of {len(named)} labellings over {coh_config.orders} held-out orders", t0)
-    land = {k: {**coh(prior, b, S), "accuracy": float(np.mean(b == gold)), "labels": b.tolist()}
-            for k, b in named.items()}
+    land = stage("landscape", lambda: {k: {**coh(prior, b, S), "accuracy": float(np.mean(b == gold)),
+                                           "labels": b.tolist()} for k, b in named.items()},
+                 f"Coh of {len(named)} labellings over {coh_config.orders} held-out orders")
 
     cfg = ChunkConfig(chunk=chunk, sweeps=sweeps, orders=2)
 
@@ -105,30 +131,37 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
         return {"labels": np.asarray(labels).tolist(), "coherence": c, "accuracy": float(np.mean(labels == gold)),
                 "ones": int(np.sum(labels)), **extra}
 
-    _say(progress, "free coherence ascent (no constraint)", t0)
-    free = run_chunked("coherence", prior, constraint="none", seed=seed, config=cfg)
-    found_free = ended(free["labels"], {"constraint": "none", "sweeps_run": free["sweeps_run"]})
-    found = None
-    if name != "none":
-        _say(progress, f"certified ascent under constraint {name} (several starts)", t0)
+    def free_ascent():
+        free = run_chunked("coherence", prior, constraint="none", seed=seed, config=cfg)
+        return ended(free["labels"], {"constraint": "none", "sweeps_run": free["sweeps_run"]})
+
+    def certified():
         cert = certified_ascent(prior, constraint=name, groups=groups, seed=seed, config=cfg,
                                 max_checks=max_checks, polish=polish, confirm=config.confirm_orders)
-        found = ended(cert["labels"], {"constraint": name, "starts": cert["starts"], "rank": cert["rank"],
-                                       "confirm_orders": cert["confirm_orders"],
-                                       "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
-    _say(progress, "climb from gold", t0)
-    g_climb = gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
-                         polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk,
-                         confirm=config.confirm_orders)
+        return ended(cert["labels"], {"constraint": name, "starts": cert["starts"], "rank": cert["rank"],
+                                      "confirm_orders": cert["confirm_orders"],
+                                      "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
+
+    found_free = stage("found_free", free_ascent, "free coherence ascent (no constraint)")
+    found = None
+    if name != "none":
+        found = stage("found_constrained", certified, f"certified ascent under constraint {name} (several starts)")
+    g_climb = stage("gold_climb", lambda: gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
+                                                     polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk,
+                                                     confirm=config.confirm_orders), "climb from gold")
 
     gold_po = land["gold"]["per_order"]
     cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}
     cmp["found (none)"] = paired(found_free["coherence"]["per_order"], gold_po, coh_config.level)
     end = found if found is not None else found_free
     # the comparison the constrained verdict rests on: K grows until its error bar is small
-    _say(progress, f"the decisive comparison (paired standard error <= {coh_config.target_se} nats)", t0)
-    dec = decisive(prior, end["labels"], gold, seed, coh_config, token_budget=token_budget)
-    cmp[f"found ({name})"] = {**{k: v for k, v in dec.items() if k not in ("a", "b")}, "token_budget": token_budget}
+
+    def decided():
+        dec = decisive(prior, np.asarray(end["labels"]), gold, seed, coh_config, token_budget=token_budget)
+        return {**{k: v for k, v in dec.items() if k not in ("a", "b")}, "token_budget": token_budget}
+
+    cmp[f"found ({name})"] = stage("decisive", decided,
+                                   f"the decisive comparison (paired standard error <= {coh_config.target_se} nats)")
     knowledge = {"auc": zs["auc"], "auc_interval": [lo, hi], "accuracy": zs["accuracy"]}
     regimes = {"unconstrained": unconstrained_regime(land, found_free, cmp),
                "constrained": constrained_regime(name, knowledge, land, end, cmp, g_climb)}
@@ -140,8 +173,8 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
             "landscape": land, "found_free": found_free, "found_constrained": found, "gold_climb": g_climb,
             "comparisons": cmp, "regimes": regimes,
             "prompt_lengths": prompt_lengths(prior) if hasattr(prior, "query_tokens") else None,
-            "forward_tokens": int(prior.forward_tokens),
-            "seconds": time.perf_counter() - t0}
+            "forward_tokens": int(spent[0] + prior.forward_tokens),
+            "seconds": spent[1] + time.perf_counter() - t0}
 
 
 def render(d: dict) -> str:

@@ -1,0 +1,83 @@
+"""``lm diagnose --checkpoint``: an interrupted diagnosis resumes at the stage it stopped in.
+
+* interrupted in the certified ascent, a rerun reads the stages done (the zero-shot scores, the
+  landscape, the free ascent) without recomputing them and ends with the same result as a run
+  never interrupted, its tokens totalling both runs';
+* a checkpoint of another run (other settings) or a file that is not a checkpoint is refused by
+  name, exit 2, before the model loads.
+"""
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from coherence.cli import main  # noqa: E402
+from simulations.lm.results import diagnose as D  # noqa: E402
+from simulations.lm.results.checkpoint import Checkpoint  # noqa: E402
+
+DIAG = ["lm", "diagnose", "--model", "tiny-random", "--task", "polarity-high", "-n", "8", "--chunk", "2",
+        "--sweeps", "1", "--device", "cpu", "--threads", "1", "--json", "--quiet", "--confirm-orders", "2",
+        "--polish-orders", "2", "--checks", "2"]
+TIMING = ("seconds", "forward_tokens")
+
+
+def _untimed(d):
+    return json.loads(json.dumps({k: v for k, v in d.items() if k not in TIMING}))
+
+
+def test_an_interrupted_diagnosis_resumes_at_its_stage_and_ends_alike(capsys, tmp_path, monkeypatch):
+    assert main(DIAG) == 0
+    whole = json.loads(capsys.readouterr().out)
+    path = tmp_path / "diag.json"
+    real = D.certified_ascent
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(D, "certified_ascent", interrupted)
+    assert main(DIAG + ["--checkpoint", str(path)]) == 130
+    assert "interrupted (finished work is kept; rerun to resume)" in capsys.readouterr().err
+    kept = json.loads(path.read_text())
+    assert list(kept["stages"]) == ["zero_shot", "landscape", "found_free"] and kept["forward_tokens"] > 0
+    first_tokens = kept["forward_tokens"]
+    monkeypatch.setattr(D, "certified_ascent", real)
+    ran = []
+    for name in ("zero_shot", "run_chunked"):
+        fn = getattr(D, name)
+        monkeypatch.setattr(D, name, lambda *a, _f=fn, _n=name, **k: (ran.append(_n), _f(*a, **k))[1])
+    assert main(DIAG + ["--checkpoint", str(path)]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert ran == []  # the zero-shot scores and the free ascent were read, not recomputed
+    assert _untimed(resumed) == _untimed(whole)
+    done = json.loads(path.read_text())
+    assert list(done["stages"]) == ["zero_shot", "landscape", "found_free", "found_constrained", "gold_climb",
+                                    "decisive"]
+    assert resumed["forward_tokens"] == done["forward_tokens"] > first_tokens
+    # both runs' tokens: at least the uninterrupted run's (the interruption came before the certified ascent
+    # spent any), and a little more, since the second process starts with no prefix in the scorer's stores
+    assert whole["forward_tokens"] <= resumed["forward_tokens"] <= 1.05 * whole["forward_tokens"]
+    # a finished checkpoint answers a rerun at once, with the same result
+    assert main(DIAG + ["--checkpoint", str(path)]) == 0
+    assert _untimed(json.loads(capsys.readouterr().out)) == _untimed(whole)
+
+
+def test_a_checkpoint_of_other_settings_or_no_checkpoint_is_refused(capsys, tmp_path, monkeypatch):
+    path = tmp_path / "diag.json"
+    other = Checkpoint(path, {"model": "tiny-random", "config": {"seed": 5}})
+    other.save("zero_shot", {"labels": np.zeros(8)}, forward_tokens=1, seconds=0.1)
+    assert main(DIAG + ["--checkpoint", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"checkpoint {path}: its config is" in err and "delete the file or name another" in err
+    assert "Traceback" not in err
+    monkeypatch.setattr("simulations.lm.backends.loader.load", lambda *a, **k: pytest.fail("the model loaded"))
+    bad = tmp_path / "bad.json"
+    for text in ("[1, 2]", "not json", '{"stages": {}}'):
+        bad.write_text(text)
+        assert main(DIAG + ["--checkpoint", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert f"checkpoint {bad}: not a" in err and "Traceback" not in err
+    assert main(DIAG + ["--checkpoint", str(tmp_path)]) == 2  # a folder
+    assert "not a readable checkpoint file" in capsys.readouterr().err
