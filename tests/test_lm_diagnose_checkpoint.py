@@ -81,3 +81,32 @@ def test_a_checkpoint_of_other_settings_or_no_checkpoint_is_refused(capsys, tmp_
         assert f"checkpoint {bad}: not a" in err and "Traceback" not in err
     assert main(DIAG + ["--checkpoint", str(tmp_path)]) == 2  # a folder
     assert "not a readable checkpoint file" in capsys.readouterr().err
+
+
+def test_the_text_report_counts_the_moves_confirmation_refused(capsys):
+    """Without ``--json`` the certificate line says how many moves improved on the polish orders
+    alone (a certificate with ``unconfirmed`` 0, or without it, says nothing more)."""
+    assert main([a for a in DIAG if a != "--json"] + ["--confirm-orders", "2"]) == 0
+    out = capsys.readouterr().out
+    line = next(r for r in out.splitlines() if "certificate: no improving move among" in r)
+    assert main(DIAG) == 0
+    c = json.loads(capsys.readouterr().out)["found_constrained"]["certificate"]
+    assert f"among {c['checked']} checked (of {c['total']})" in line
+    assert ("more improved on the polish orders but not on fresh ones" in line) == (c["unconfirmed"] > 0)
+    record = {**json.loads(json.dumps(c)), "unconfirmed": 3}
+    assert "3 more improved" in _certificate_line(record)
+    assert "more improved" not in _certificate_line({**record, "unconfirmed": 0})
+
+
+def _certificate_line(certificate):
+    """The certificate line of :func:`render` for a minimal record holding ``certificate``."""
+    land = {"gold": {"mean": -1.0, "se": 0.1, "accuracy": 1.0}}
+    found = {"constraint": "balance", "coherence": {"mean": -1.0, "se": 0.1}, "accuracy": 1.0,
+             "certificate": certificate, "starts": [{}]}
+    d = {"model": "m", "task": "t", "n": 2, "seed": 0, "format": {"name": "f"}, "constraint": "balance",
+         "constraint_leak_accuracy": 0.5, "zero_shot": {"accuracy": 0.5, "auc": 0.5, "auc_interval": [0.1, 0.9]},
+         "coh": {"orders": 2}, "landscape": land, "comparisons": {}, "found_free": None, "found_constrained": found,
+         "gold_climb": {"local_maximum": True, "gain": 0.0, "accuracy": 1.0},
+         "regimes": {"unconstrained": {"regime": "r", "reason": "x"}, "constrained": {"regime": "r", "reason": "x"}},
+         "forward_tokens": 1, "seconds": 1.0}
+    return next(r for r in D.render(d).splitlines() if "certificate:" in r)

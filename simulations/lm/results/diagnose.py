@@ -203,8 +203,10 @@ def render(d: dict) -> str:
             rows.append(row(label, f["coherence"], d["comparisons"].get(label), f["accuracy"]))
             if f.get("certificate"):
                 c = f["certificate"]
+                refused = (f"; {c['unconfirmed']} more improved on the polish orders but not on fresh ones"
+                           if c.get("unconfirmed") else "")
                 rows.append(f"{'':26s} certificate: no improving move among {c['checked']} checked "
-                            f"(of {c['total']}); {len(f['starts'])} starts")
+                            f"(of {c['total']}){refused}; {len(f['starts'])} starts")
     gc = d["gold_climb"]
     rows.append(f"climb from gold: {'gold is a local maximum' if gc['local_maximum'] else 'gains'} "
                 f"{gc['gain']:.2f} nats, accuracy {gc['accuracy']:.3f}")
