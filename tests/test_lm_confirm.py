@@ -161,3 +161,24 @@ def test_the_confirmed_gemma_cell_says_what_docs_say():
     doc = " ".join((root / "simulations/lm/searches/certified.py").read_text().split())
     assert f"gold, {r['vs_gold']['diff']:.2f} [{lo:.2f}, {hi:.2f}] nats from it held out" in doc
     assert "took 2 moves that gained 2.46 nats on its 8 polish orders" in doc
+
+
+def test_a_step_scores_its_current_labelling_once_for_all_its_candidates():
+    calls = []
+
+    class Counting(NoisyFlat):
+        def coherence_over_orders(self, b, orders):
+            calls.append(np.asarray(b).tolist())
+            return super().coherence_over_orders(b, orders)
+
+    confirm = confirmation(Counting(), 4, seed=0)
+    current = np.zeros(8, dtype=np.int64)
+    a, b = current.copy(), current.copy()
+    a[0], b[1] = 1, 1
+    first = [confirm(a, current, 0), confirm(b, current, 0)]
+    assert calls == [current.tolist(), a.tolist(), b.tolist()]
+    # the same answers as a fresh rule, which scores the current labelling again
+    assert first == [confirmation(NoisyFlat(), 4, seed=0)(a, current, 0),
+                     confirmation(NoisyFlat(), 4, seed=0)(b, current, 0)]
+    confirm(a, current, 1)  # a new step: new orders, so the current labelling is scored again
+    assert calls[3:] == [current.tolist(), a.tolist()]

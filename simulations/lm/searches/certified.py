@@ -148,11 +148,18 @@ def confirmation(prior, orders: int, seed: int):
                          f"needs two orders), got {orders!r}")
     if orders == 0:
         return None
+    # the current labelling's Coh on a step's orders, kept for the step's other candidates
+    # (a step confirms its candidates against one current labelling on one set of orders)
+    kept = {}
 
     def confirm(candidate, current, step: int) -> bool:
         F = confirmation_orders(prior.n, orders, seed, step)
-        d = (prior.coherence_over_orders(np.asarray(candidate, dtype=np.int64), F)
-             - prior.coherence_over_orders(np.asarray(current, dtype=np.int64), F))
+        current = np.asarray(current, dtype=np.int64)
+        key = (step, current.tobytes())
+        if key not in kept:
+            kept.clear()
+            kept[key] = prior.coherence_over_orders(current, F)
+        d = prior.coherence_over_orders(np.asarray(candidate, dtype=np.int64), F) - kept[key]
         return bool(d.mean() > CONFIRM_T * d.std(ddof=1) / np.sqrt(orders))
 
     return confirm
