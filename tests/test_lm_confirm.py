@@ -182,3 +182,23 @@ def test_a_step_scores_its_current_labelling_once_for_all_its_candidates():
                      confirmation(NoisyFlat(), 4, seed=0)(b, current, 0)]
     confirm(a, current, 1)  # a new step: new orders, so the current labelling is scored again
     assert calls[3:] == [current.tolist(), a.tolist()]
+
+
+def test_the_rerun_report_names_how_each_file_took_its_moves(tmp_path):
+    """A file written before ``confirm_orders`` (and ``move_rank``) existed is reported with the values it
+    ran with: moves ranked by the zero-shot log-odds, confirmed on 0 fresh orders."""
+    import shutil
+    from pathlib import Path
+
+    from simulations.lm.results.rerun_report import rerun_block
+
+    root = Path(__file__).resolve().parents[1] / "figures/data/lm"
+    folder = tmp_path / "in-progress"
+    folder.mkdir()
+    for name in ("superseded/gemma3-270m-n64-fbbf9bf83a.json", "in-progress/gemma3-270m-n64-67de312543.json"):
+        shutil.copy(root / name, folder)
+    text = rerun_block(folder)
+    assert ("`in-progress/gemma3-270m-n64-fbbf9bf83a.json` (gemma3-270m, n = 64, 8 polish orders, moves ranked "
+            "zero-shot and confirmed on 0 fresh orders)") in text
+    assert ("`in-progress/gemma3-270m-n64-67de312543.json` (gemma3-270m, n = 64, 8 polish orders, moves ranked "
+            "in-context and confirmed on 8 fresh orders)") in text
