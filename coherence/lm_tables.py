@@ -26,7 +26,8 @@ def out_folder(args) -> str:
 def table(args) -> int:
     """``coherence lm table``: :func:`~simulations.lm.results.table.run_table`."""
     from simulations.lm.results import table as T
-    from simulations.lm.results.predictions import summary_markdown, table_path_of
+    from simulations.lm.results.predictions import table_path_of
+    from simulations.lm.results.table_summary import summary_markdown
     from simulations.lm.results.table_file import read_table_file
     from simulations.lm.tasks.constraint_choice import resolve
     from simulations.lm.tasks.registry import make_task

@@ -333,7 +333,7 @@ def test_rerun_report_gap_and_failures_follow_the_records():
 def test_docs_sentence_on_the_pair_tasks_gap_holds_in_the_rerun_file():
     """docs/lm.md says the pair tasks have no zero-shot -> golden gap under their constraint: the
     seed-mean accuracies in the rerun file must say so."""
-    from simulations.lm.results.predictions import summary_rows
+    from simulations.lm.results.table_summary import summary_rows
     from simulations.lm.results.table_file import read_table_file
 
     assert "On both pair tasks the task's constraint alone lifts zero-shot above golden 8-shot" in _doc("docs/lm.md")

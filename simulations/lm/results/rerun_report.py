@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulations.lm.results.predictions import PREDICTIONS, p8, summary_rows
+from simulations.lm.results.predictions import PREDICTIONS, p8
+from simulations.lm.results.table_summary import summary_rows
 from simulations.lm.results.report import accuracy_table, file_sections, verdict_cell
 from simulations.lm.results.table_file import read_table_file
 from simulations.lm.results.table import MOVE_SETTINGS
@@ -32,7 +33,7 @@ def _fraction(x) -> str:
 def gap_and_failures_table(data) -> str:
     """Task: the zero-shot -> golden gap (seed-mean accuracies under the task's constraint), the
     fraction of it each of :data:`GAP_METHODS` recovers (``--`` where the gap is below
-    :data:`~simulations.lm.results.predictions.MIN_GAP`: nothing to recover), and the search
+    :data:`~simulations.lm.results.table_summary.MIN_GAP`: nothing to recover), and the search
     failures among the task's search cells."""
     rows = summary_rows(data)
     head = ["task", "gap (golden - zero-shot)", *GAP_METHODS, "search failures / search cells"]
