@@ -10,6 +10,7 @@ across commands, and the certified search checked by brute force.
 """
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,6 +184,9 @@ def test_certified_search_against_enumeration(lm, constraint, task, n):
           f"summed gap to the best on {TRUTH_ORDERS} orders {gap} nats")
     assert hits[0] >= 2
     assert gap[CONFIRM_ORDERS] >= gap[0] - 1e-9
+    row = (f"| `{constraint}` ({n}) | {hits[0]}/4 | {hits[CONFIRM_ORDERS]}/4 | {gap[0]:.2f} | "
+           f"{gap[CONFIRM_ORDERS]:.2f} |").replace("-0.00", "0.00")
+    assert row in (Path(__file__).resolve().parents[1] / "docs" / "lm.md").read_text()
 
 
 REVIEWS = "tests/data/reviews-pairs.jsonl"
