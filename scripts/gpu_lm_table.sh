@@ -9,7 +9,9 @@
 # TRUTHFULQA=PATH (a copy of hyeok9855/large-language-gibbs consistent_reasoning/data/truthfulqa.json)
 # with TRUTHFULQA_EVAL=PATH (its eval_sets/truthfulQA.json) adds ICM's TruthfulQA testbed: lm diagnose
 # of TQA_N (default N) items of whole groups of the evaluation subset per model, written to
-# $OUT/diagnose/truthfulqa-MODEL-nTQA_N.json. Nothing is downloaded.
+# $OUT/diagnose/truthfulqa-MODEL-nTQA_N.json. Nothing is downloaded. Each diagnosis keeps its finished
+# stages in $OUT/diagnose/truthfulqa-MODEL-nTQA_N.checkpoint.json (lm diagnose --checkpoint), so a
+# rerun after an interruption resumes it.
 #
 # The training table (lm train-coherence, docs/lm.md) runs too, on TRAIN_TASKS (default polarity-pairs
 # polarity-high) at TRAIN_N (default 96) items with TRAIN_HELDOUT (32) held-out items, blocks of
@@ -74,6 +76,7 @@ for m in $MODELS; do
     mkdir -p "$OUT/diagnose"
     "$PY" -m coherence.cli lm diagnose --model "$m" --device "$DEVICE" --dtype "$DTYPE" --chunk "$CHUNK" --quiet \
         --task "icm:truthfulqa:$TRUTHFULQA" --eval-ids "$TRUTHFULQA_EVAL" --subset "$TQA_N" --json \
+        --checkpoint "$OUT/diagnose/truthfulqa-$m-n$TQA_N.checkpoint.json" \
         > "$OUT/diagnose/truthfulqa-$m-n$TQA_N.json"
   fi
 done

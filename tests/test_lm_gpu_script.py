@@ -52,6 +52,10 @@ def test_gpu_script_adds_the_truthfulqa_testbed_from_a_users_copy(tmp_path):
     d = json.loads((out / "diagnose" / "truthfulqa-tiny-random-n8.json").read_text())
     assert d["preset"] == "truthfulqa" and d["constraint"] == "free-groups" and d["n"] == 8
     assert set(d["subset"]["consistency_ids"]) <= {10, 11, 12, 13} and len(d["subset"]["consistency_ids"]) == 2
+    # its stages are kept, so a rerun of the script resumes the diagnosis instead of repeating it
+    ckpt = json.loads((out / "diagnose" / "truthfulqa-tiny-random-n8.checkpoint.json").read_text())
+    assert list(ckpt["stages"])[-1] == "decisive" and ckpt["identity"]["task_sha256"] == d["task_sha256"]
+    assert ckpt["forward_tokens"] == d["forward_tokens"]
 
 
 def test_gpu_table_script_spent_budget_runs_no_cell_and_still_reports(tmp_path):
