@@ -193,6 +193,13 @@ def lm_rerun(checks: list, records: dict, figures: list) -> str:
     return rerun_block(ROOT / "figures" / "data" / "lm" / "in-progress")
 
 
+def lm_p8(checks: list, records: dict, figures: list) -> str:
+    """P8 pooled over the exact debate checks of the tables still being filled."""
+    from simulations.lm.results.rerun_report import p8_pooled_table
+
+    return p8_pooled_table(ROOT / "figures" / "data" / "lm" / "in-progress")
+
+
 def lm_training(checks: list, records: dict, figures: list) -> str:
     """The committed training tables (``figures/data/lm/training/``), read from their files."""
     from simulations.lm.results.training_report import training_block
@@ -209,7 +216,7 @@ BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-cost"): _lm(lambda r, f, t: r.cost_table(f)),
           ("docs/lm.md", "lm-diagnose"): _lm(lambda r, f, t: r.diagnose_table(f)),
           ("docs/lm.md", "lm-testbeds"): _lm(lambda r, f, t: r.testbed_table(f / "testbeds")),
-          ("docs/lm.md", "lm-rerun"): lm_rerun,
+          ("docs/lm.md", "lm-rerun"): lm_rerun, ("docs/lm.md", "lm-p8"): lm_p8,
           ("docs/lm.md", "lm-training"): lm_training,
           ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),
           ("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,

@@ -179,6 +179,32 @@ def test_models_without_a_gguf_file_record_no_provenance(lm, tmp_path):
     assert local.tokenizer.encode("a True b") == [1, 3, 2]
 
 
+def test_local_models_load_without_hub_kernels(tmp_path, monkeypatch):
+    """Loading never asks transformers for hub kernels: transformers 5 turns them on by default,
+    and on a CUDA device it then needs the ``kernels`` package and a download (an offline GPU
+    machine failed there). The flag transformers receives is recorded; it must be False."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedModel, PreTrainedTokenizerFast
+
+    from simulations.lm.backends.loader import tiny_random_model
+
+    words = ["[UNK]", "a", "True", "False"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(str(tmp_path))
+    tiny_random_model()[0].save_pretrained(str(tmp_path))
+    seen = []
+    original = PreTrainedModel.set_use_kernels
+
+    def spy(self, use_kernels, *args, **kwargs):
+        seen.append(bool(use_kernels))
+        return original(self, use_kernels, *args, **kwargs)
+
+    monkeypatch.setattr(PreTrainedModel, "set_use_kernels", spy)
+    load(str(tmp_path), device="cpu", threads=1)
+    assert seen == [False]
+
+
 @pytest.mark.gpu
 def test_cuda_matches_cpu():
     if not torch.cuda.is_available():

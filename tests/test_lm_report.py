@@ -278,6 +278,10 @@ def test_committed_testbed_diagnoses_hold_together():
             assert end["accuracy"] == d["constraint_leak_accuracy"] == 0.5
             assert not d["gold_climb"]["local_maximum"] and d["gold_climb"]["gain"] > 0
             assert f"This is {len(d['subset']['consistency_ids'])} groups at seed {d['seed']}" in text
+            if d["device"] == "cuda":  # the GPU measurement's own sentence
+                assert f"GPU in {d['seconds']:.0f} seconds ({d['forward_tokens'] / 1e6:.2f} million" in text
+                assert f"({d['gold_climb']['gain']:.1f} nats)" in text
+                assert d["gold_climb"]["accuracy"] == 7 / 8 and "7/8 of gold's labels" in text
 
 
 def test_the_zero_shot_ranked_smollm2_rerun_had_no_search_failure_and_ended_on_gold_on_random_pairs():

@@ -58,6 +58,9 @@ def test_budget_stops_between_cells_and_a_rerun_resumes(lm, tmp_path):
     whole = T.run_table(lm, CFG, TASKS, METHODS, [0, 1], tmp_path / "b", quiet=True)
     assert _stable(done["runs"]) == _stable(whole["runs"])
     assert len(whole["runs"]) == len(TASKS) * len(METHODS) * 2
+    # each cell and each climb from gold names the device it ran on: a resumed file may mix machines
+    assert {r["device"] for r in done["runs"].values()} == {"cpu"}
+    assert {v["gold_climb"]["device"] for v in done["landscapes"].values()} == {"cpu"}
 
 
 def test_zero_budget_runs_no_cell(lm, tmp_path):

@@ -221,7 +221,7 @@ def convert_gguf(gguf: Path, out_dir: Path) -> float:
     print(f"[lm] converting {gguf.name} once (cached in {out_dir}) ...", file=sys.stderr, flush=True)
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32,
-                                                 local_files_only=True)
+                                                 local_files_only=True, use_kernels=False)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=out_dir.name + ".tmp-", dir=out_dir.parent))
     try:
@@ -308,7 +308,8 @@ def load(name_or_path: str = "smollm2", device: str = "auto", dtype: str = "floa
             model_dir = path
             source = str(path)
         tok = HFTokenizer(AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True))
-        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=tdtype, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=tdtype, local_files_only=True,
+                                                     use_kernels=False)
     if auto:
         from simulations.lm.backends.dtype_choice import choose_dtype
 

@@ -110,3 +110,21 @@ def _section(p: Path) -> list:
         out += [f"Verdicts on the {n_common} cells this file shares with the committed `{q.name}` (each file "
                 "judged on those cells only):", "", changes_table(old, data), ""]
     return out
+
+
+def p8_pooled_table(folder) -> str:
+    """P8 pooled over each table file's exact debate checks in ``folder``, one row per file's model:
+    the KL (nats) from a round's stationary law to the coherence softmax with its 95% interval, the
+    KL to the best joint's softmax, the conditionals' incompatibility (rms, nats) and how often the
+    stationary law's mode is the most coherent joint answer."""
+    rows = ["| model | items | KL(stationary law, coherence softmax), nats [95%] | KL to the best joint's softmax "
+            "| incompatibility (rms, nats) | mode = most coherent joint answer |", "|---|---|---|---|---|---|"]
+    for p in sorted(Path(folder).glob("*.json")):
+        d = read_table_file(p)
+        r = p8(d)
+        if "kl_coherence" not in r:
+            continue
+        k, b, i = r["kl_coherence"], r["kl_best_joint"], r["incompatibility_rms"]
+        rows.append(f"| {d['config']['model']} | {r['items']} | {k['mean']:.2f} [{k['lo']:.2f}, {k['hi']:.2f}] | "
+                    f"{b['mean']:.4f} | {i['mean']:.2f} | {r['mode_agrees']} |")
+    return "\n".join(rows)

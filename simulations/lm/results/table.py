@@ -348,6 +348,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                 confirm=cfg.confirm_orders,
                 evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
             land["forward_tokens"] = int(land.get("forward_tokens", 0) + prior.forward_tokens)
+            land["gold_climb"]["device"] = lm.device  # a file's cells may come from several machines
             data["landscapes"][lkey] = land
             _save(path, cfg, data)
         land = data["landscapes"][lkey]
@@ -357,7 +358,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                  if cell_key(t, mm, s) in data["runs"]}
         if bar is not None:
             bar.set_postfix_str(f"{t} {m} s{s}")
-        rec = run_cell(lm, task, m, s, cfg, evaluation, given)
+        rec = run_cell(lm, task, m, s, cfg, evaluation, given) | {"device": lm.device}
         data["runs"][cell_key(t, m, s)] = rec
         _save(path, cfg, data)
         if bar is not None:
@@ -373,7 +374,8 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             break
         if bar is not None:
             bar.set_postfix_str(f"{t} s{s}: debate's exact check (P8)")
-        data.setdefault("debate_checks", {})[lkey] = run_debate_check(lm, t, s, cfg, data["formats"][t]["chosen"])
+        data.setdefault("debate_checks", {})[lkey] = (run_debate_check(lm, t, s, cfg, data["formats"][t]["chosen"])
+                                                      | {"device": lm.device})
         _save(path, cfg, data)
     if bar is not None:
         bar.close()
