@@ -107,26 +107,35 @@ def gallery(checks: list, records: dict, figures: list) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _short(v):
+#: below this a measured residual is rounding: its digits change with the BLAS's summation order
+#: from run to run, so the page prints the bound and stays current after a rerun of the checks
+ROUNDING = 1e-12
+
+
+def _short(v, bound=ROUNDING):
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return f"< {bound:g}" if 0 < abs(v) < bound else f"{v:.4g}"
     if isinstance(v, list) and len(v) <= 8 and all(isinstance(x, (int, float)) for x in v):
-        return "[" + ", ".join(_short(x) for x in v) + "]"
+        return "[" + ", ".join(_short(x, bound) for x in v) + "]"
     if isinstance(v, (int, bool, str)) and len(str(v)) <= 80:
         return str(v)
     return None
 
 
-def measured_lines(measured) -> list:
-    """The scalar (and short list) entries of a check's ``measured``, one level of nesting."""
+def measured_lines(measured, tolerance=None) -> list:
+    """The scalar (and short list) entries of a check's ``measured``, one level of nesting. A
+    float below the check's ``tolerance`` (at least :data:`ROUNDING`) prints as that bound: its
+    digits are a solver's or the rounding's and differ between runs (the exact value is in
+    ``figures/claims.json``)."""
+    bound = max(ROUNDING, tolerance) if isinstance(tolerance, (int, float)) else ROUNDING
     if not isinstance(measured, dict):
-        s = _short(measured)
+        s = _short(measured, bound)
         return [f"`{s}`"] if s is not None else []
     out = []
     for k, v in measured.items():
         if isinstance(v, dict):
-            out += [f"`{k}.{k2}` = {s}" for k2, v2 in v.items() if (s := _short(v2)) is not None]
-        elif (s := _short(v)) is not None:
+            out += [f"`{k}.{k2}` = {s}" for k2, v2 in v.items() if (s := _short(v2, bound)) is not None]
+        elif (s := _short(v, bound)) is not None:
             out.append(f"`{k}` = {s}")
     return out
 
@@ -149,7 +158,7 @@ def checks_page(checks: list, records: dict, figures: list) -> str:
         bullets = [f"expected `{c.expected}`, committed verdict `{rec.get('verdict', 'not run')}`;"
                    f" module `{c.module}`; reproduce: `coherence check --quick --only {c.id}`",
                    f"conditions: {rec.get('conditions') or c.conditions or '-'}"]
-        meas = measured_lines(rec.get("measured"))
+        meas = measured_lines(rec.get("measured"), rec.get("tolerance"))
         if meas:
             bullets.append("measured (quick run): " + "; ".join(meas))
         if rec.get("counterexample") is not None:

@@ -27,6 +27,20 @@ def test_generated_blocks_are_current():
     assert not stale, f"run `python docs/generate.py`: stale blocks {stale}"
 
 
+def test_rounding_level_residuals_read_the_same_after_a_rerun():
+    """The checks page must stay current after `coherence all` reruns the checks: two runs of one
+    check gave 1.874e-16 and 1.956e-16 for the same residual (the BLAS's summation order), so
+    residuals below 1e-12 print as one bound, while larger values keep their digits."""
+    g = generator()
+    first = g.measured_lines({"residual": 1.8735013540549517e-16, "tv": 7.164e-16, "gap": 0.0301, "zero": 0.0})
+    again = g.measured_lines({"residual": 1.95590071916385e-16, "tv": 5.479e-16, "gap": 0.0301, "zero": 0.0})
+    assert first == again == ["`residual` = < 1e-12", "`tv` = < 1e-12", "`gap` = 0.0301", "`zero` = 0"]
+    assert g.measured_lines({"gap": 2e-12}) == ["`gap` = 2e-12"]
+    # a solver's residual below the check's tolerance: BFGS gave 1.460e-07, then 2.033e-07
+    assert (g.measured_lines({"bfgs": 1.460343053150126e-07, "n": 8}, 1e-06)
+            == g.measured_lines({"bfgs": 2.0332404157205608e-07, "n": 8}, 1e-06) == ["`bfgs` = < 1e-06", "`n` = 8"])
+
+
 def test_render_replaces_only_the_block():
     gen = generator()
     begin, end = gen.markers("x")
