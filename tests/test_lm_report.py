@@ -269,7 +269,7 @@ def test_committed_testbed_diagnoses_hold_together():
             lo, hi = d["zero_shot"]["auc_interval"]
             assert lo <= 0.5 <= hi
             assert all(verdict(c) != "below" for k, c in d["comparisons"].items() if k.startswith("random-"))
-        # what docs/lm.md says of SmolLM2 on TruthfulQA
+        # what docs/lm.md says of each model on TruthfulQA
         if d["model"] == "smollm2":
             assert "SmolLM2 does not know TruthfulQA" in text
             assert d["regimes"]["constrained"]["regime"] == "no-knowledge"
@@ -282,6 +282,20 @@ def test_committed_testbed_diagnoses_hold_together():
                 assert f"GPU in {d['seconds']:.0f} seconds ({d['forward_tokens'] / 1e6:.2f} million" in text
                 assert f"({d['gold_climb']['gain']:.1f} nats)" in text
                 assert d["gold_climb"]["accuracy"] == 7 / 8 and "7/8 of gold's labels" in text
+        if d["model"] == "gemma3-270m":
+            flat = " ".join(text.split())
+            assert "Gemma does not know TruthfulQA either" in flat
+            assert d["regimes"]["constrained"]["regime"] == "no-knowledge"
+            rnd = {k: c for k, c in d["comparisons"].items() if k.startswith("random-")}
+            above = [c for c in rnd.values() if verdict(c) == "above"]
+            best = max(rnd.values(), key=lambda c: c["diff"])
+            assert len(above) == 2 and len(rnd) == 3 and "*less* coherent than two of the three random" in flat
+            assert f"(the best by {best['diff']:+.2f} [{best['ci'][0]:+.2f}, +{best['ci'][1]:.2f}] nats)" in flat
+            found = d["comparisons"]["found (free-groups)"]["diff"]
+            assert f"ends at accuracy {end['accuracy']:.2f} on a labelling {found:.1f} nats more coherent" in flat
+            assert f"the climb from gold gains {d['gold_climb']['gain']:.1f} nats" in flat
+            assert d["gold_climb"]["accuracy"] == 7 / 8
+            assert f"in {d['seconds']:.0f} s ({d['forward_tokens'] / 1e6:.2f} million forward tokens)" in flat
 
 
 def test_the_kept_stages_of_a_diagnosis_in_progress_are_what_docs_say():
