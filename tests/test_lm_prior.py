@@ -160,20 +160,25 @@ def test_bad_arguments_raise_value_error(lm):
 PROVENANCE = {"package", "file", "sha256"}
 
 
-def test_models_without_a_gguf_file_record_no_provenance(lm, tmp_path):
-    """tiny-random (no file) and a local model directory (no single .gguf to hash) load as before:
-    no package, file or SHA-256 in ``info``; the directory is named by its path."""
+def _local_model_dir(path, words) -> None:
+    """Write a local model directory at ``path``: the tiny random model and a whitespace word-level
+    tokenizer over ``words`` (the first is the unknown token)."""
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     from simulations.lm.backends.loader import tiny_random_model
 
-    assert not PROVENANCE & set(lm.info) and lm.source == "random config"
-    words = ["[UNK]", "a", "b", "True", "False"]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token=words[0]))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(str(tmp_path))
-    tiny_random_model()[0].save_pretrained(str(tmp_path))
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token=words[0]).save_pretrained(str(path))
+    tiny_random_model()[0].save_pretrained(str(path))
+
+
+def test_models_without_a_gguf_file_record_no_provenance(lm, tmp_path):
+    """tiny-random (no file) and a local model directory (no single .gguf to hash) load as before:
+    no package, file or SHA-256 in ``info``; the directory is named by its path."""
+    assert not PROVENANCE & set(lm.info) and lm.source == "random config"
+    _local_model_dir(tmp_path, ["[UNK]", "a", "b", "True", "False"])
     local = load(str(tmp_path), device="cpu", threads=1)
     assert not PROVENANCE & set(local.info) and local.source == str(tmp_path)
     assert local.tokenizer.encode("a True b") == [1, 3, 2]
@@ -183,16 +188,9 @@ def test_local_models_load_without_hub_kernels(tmp_path, monkeypatch):
     """Loading never asks transformers for hub kernels: transformers 5 turns them on by default,
     and on a CUDA device it then needs the ``kernels`` package and a download (an offline GPU
     machine failed there). The flag transformers receives is recorded; it must be False."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedModel, PreTrainedTokenizerFast
+    from transformers import PreTrainedModel
 
-    from simulations.lm.backends.loader import tiny_random_model
-
-    words = ["[UNK]", "a", "True", "False"]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(str(tmp_path))
-    tiny_random_model()[0].save_pretrained(str(tmp_path))
+    _local_model_dir(tmp_path, ["[UNK]", "a", "True", "False"])
     seen = []
     original = PreTrainedModel.set_use_kernels
 

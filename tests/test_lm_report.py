@@ -298,23 +298,6 @@ def test_committed_testbed_diagnoses_hold_together():
             assert f"in {d['seconds']:.0f} s ({d['forward_tokens'] / 1e6:.2f} million forward tokens)" in flat
 
 
-def test_the_kept_stages_of_a_diagnosis_in_progress_are_what_docs_say():
-    """docs/lm.md: a testbed diagnosis still running keeps its finished stages in the repository;
-    the stages, tokens and seconds quoted are the file's, and its identity is the documented run's."""
-    text = " ".join(_doc("docs/lm.md").split())
-    for p in sorted((TABLES / "testbeds" / "checkpoints").glob("*.json")):
-        d = json.loads(p.read_text())
-        ident = d["identity"]
-        assert ident["task"] == "icm:truthfulqa:truthfulqa.json" and ident["dtype"] == "float32"
-        assert ident["config"]["seed"] == 0 and ident["config"]["constraint"] == "auto"  # the preset decides
-        if (TABLES / "testbeds" / f"diagnose-truthfulqa-{ident['model']}-n64.json").exists():
-            continue  # finished: the diagnosis itself is committed and documented
-        assert list(d["stages"]) == ["zero_shot", "landscape", "found_free", "found_constrained"]
-        assert f"`figures/data/lm/testbeds/checkpoints/{p.name}`" in text
-        assert f"{d['forward_tokens']:,} forward tokens in {d['seconds']:.0f} s" in text
-        assert f"--model {ident['model']} --dtype float32 --task icm:truthfulqa:truthfulqa.json" in text
-
-
 def test_the_zero_shot_ranked_smollm2_rerun_had_no_search_failure_and_ended_on_gold_on_random_pairs():
     """docs/lm.md: with the 8-order polish (moves ranked by the zero-shot log-odds) the certified
     ascent ends on gold on polarity-random-pairs seed 0, and no search cell of SmolLM2's rerun of

@@ -178,7 +178,8 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
     prior = prior_for(lm, task)
     gold = task.gold
     t0 = time.perf_counter()
-    rec: dict = {"task": task.name, "method": method, "seed": seed, "n": task.n}
+    # the device too: a file's cells may come from several machines
+    rec: dict = {"task": task.name, "method": method, "seed": seed, "n": task.n, "device": lm.device}
     constraint = resolve(task, cfg.constraint)[0] if rule == "task" else "none"
     ccfg = ChunkConfig(chunk=cfg.chunk, sweeps=cfg.sweeps, orders=2)
     if kind == "baseline":
@@ -358,7 +359,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                  if cell_key(t, mm, s) in data["runs"]}
         if bar is not None:
             bar.set_postfix_str(f"{t} {m} s{s}")
-        rec = run_cell(lm, task, m, s, cfg, evaluation, given) | {"device": lm.device}
+        rec = run_cell(lm, task, m, s, cfg, evaluation, given)
         data["runs"][cell_key(t, m, s)] = rec
         _save(path, cfg, data)
         if bar is not None:
@@ -374,8 +375,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             break
         if bar is not None:
             bar.set_postfix_str(f"{t} s{s}: debate's exact check (P8)")
-        data.setdefault("debate_checks", {})[lkey] = (run_debate_check(lm, t, s, cfg, data["formats"][t]["chosen"])
-                                                      | {"device": lm.device})
+        data.setdefault("debate_checks", {})[lkey] = run_debate_check(lm, t, s, cfg, data["formats"][t]["chosen"])
         _save(path, cfg, data)
     if bar is not None:
         bar.close()
@@ -390,4 +390,4 @@ def run_debate_check(lm, task_name: str, seed: int, cfg: TableConfig, format_nam
     task = task.with_format(format_named(task.family, format_name))
     items = np.arange(min(cfg.debate_check_items, task.n))
     res = debate_check(lm, task, CheckConfig(agents=cfg.agents, tau=cfg.tau), seed=seed, items=items)
-    return {k: v for k, v in res.items() if k != "prompts"}
+    return {k: v for k, v in res.items() if k != "prompts"} | {"device": lm.device}
