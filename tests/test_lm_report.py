@@ -456,3 +456,22 @@ def test_the_p8_table_of_docs_is_read_from_the_exact_checks_in_progress():
         models.add(d["config"]["model"])
     assert models == {"smollm2", "gemma3-270m"}
     assert "**P8 fails on both models.**" in text and "yet within 0.01 nats of the softmax" in " ".join(text.split())
+
+
+def test_rerun_report_names_the_committed_cells_a_rerun_still_lacks():
+    """The cells a rerun lacks are the committed file's keys minus the rerun's, grouped by task and
+    by the seeds each method lacks; a rerun holding them all says so."""
+    from simulations.lm.results.rerun_report import missing_cells, missing_line
+
+    def table(keys):
+        return {"runs": {k: dict(zip(("task", "method", "seed"), (*k.split("|")[:2], int(k.split("|")[2]))))
+                         for k in keys}}
+
+    old = table([f"{t}|{m}|{s}" for t in ("a", "b") for m in ("x", "y") for s in (0, 1, 2)])
+    new = table(["a|x|0", "a|x|1", "a|x|2", "a|y|0", "b|x|1", "b|extra|0"])
+    assert missing_cells(old, new) == {"a": {"y": [1, 2]}, "b": {"x": [0, 2], "y": [0, 1, 2]}}
+    text = missing_line(old, new)
+    assert "(7 cells)" in text
+    assert "* a: seeds 1, 2 of y" in text
+    assert "* b: seeds 0, 2 of x; seeds 0, 1, 2 of y" in text
+    assert missing_cells(old, old) == {} and missing_line(old, old) == "It holds every cell of the committed table."

@@ -74,6 +74,33 @@ def verdict_changes(old, new) -> dict:
     return {"cells": len(cells), "rows": rows}
 
 
+def missing_cells(old, new) -> dict:
+    """The cells (``task|method|seed``) ``old`` holds and ``new`` does not, grouped:
+    ``{task: {method: [seeds]}}``, sorted. Empty when ``new`` can replace ``old``."""
+    out: dict = {}
+    for k in sorted(set(old["runs"]) - set(new["runs"])):
+        r = old["runs"][k]
+        out.setdefault(r["task"], {}).setdefault(r["method"], []).append(r["seed"])
+    return {t: {m: sorted(s) for m, s in sorted(ms.items())} for t, ms in sorted(out.items())}
+
+
+def missing_line(old, new) -> str:
+    """Markdown naming what ``new`` still lacks of ``old``'s cells (:func:`missing_cells`): one
+    bullet per task, its methods grouped by the seeds they lack."""
+    miss = missing_cells(old, new)
+    if not miss:
+        return "It holds every cell of the committed table."
+    n = sum(len(s) for ms in miss.values() for s in ms.values())
+    lines = [f"Still to compute before it can replace the committed table ({n} cells):", ""]
+    for t, ms in miss.items():
+        by_seeds: dict = {}
+        for m, s in ms.items():
+            by_seeds.setdefault(tuple(s), []).append(m)
+        lines.append(f"* {t}: " + "; ".join(f"seed{'s' if len(s) > 1 else ''} {', '.join(map(str, s))} of "
+                                             + ", ".join(m) for s, m in by_seeds.items()))
+    return "\n".join(lines)
+
+
 def changes_table(old, new) -> str:
     """The markdown table of :func:`verdict_changes`."""
     ch = verdict_changes(old, new)
@@ -108,7 +135,7 @@ def _section(p: Path) -> list:
         old = read_table_file(q)
         n_common = len(set(old["runs"]) & set(data["runs"]))
         out += [f"Verdicts on the {n_common} cells this file shares with the committed `{q.name}` (each file "
-                "judged on those cells only):", "", changes_table(old, data), ""]
+                "judged on those cells only):", "", changes_table(old, data), "", missing_line(old, data), ""]
     return out
 
 
