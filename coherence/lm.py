@@ -40,8 +40,8 @@ from . import lm_run, lm_tables
 from .lm_options import add_coh_argument, add_model_arguments, add_search_arguments, add_task_arguments
 
 #: the subcommands, in --help order
-SUBCOMMANDS = ("run", "diagnose", "formats", "table", "train-coherence", "predictions", "figures", "tasks", "methods",
-               "train", "agreement", "fastpath")
+SUBCOMMANDS = ("run", "diagnose", "formats", "table", "decide", "train-coherence", "predictions", "figures", "tasks",
+               "methods", "train", "agreement", "fastpath")
 
 
 def _debate_arguments(p, D) -> None:
@@ -111,6 +111,17 @@ def _add_tables(sub) -> None:
     p.add_argument("--carry-from", default=None, metavar="FILE",
                    help="start a new table file from FILE, a table of the same settings whose polish ranked moves "
                         "by the zero-shot log-odds: its cells that do not depend on the ranking are kept")
+    p = sub.add_parser("decide", help="grow the evaluation orders of a table file's P3 comparisons until each "
+                                      "paired standard error is at most --target-se nats (resumable)")
+    p.add_argument("file", help="a table file written by `coherence lm table`; its model loads by --model")
+    add_model_arguments(p)
+    p.add_argument("--target-se", type=float, default=CohConfig.target_se,
+                   help=f"stop growing a comparison at its paired standard error (nats, default {CohConfig.target_se})")
+    p.add_argument("--max-orders", type=int, default=CohConfig.max_orders,
+                   help=f"grow no comparison past this many orders (default {CohConfig.max_orders})")
+    p.add_argument("--token-budget", type=int, default=None,
+                   help="forward tokens each task and seed may spend growing (default: no bound)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     D = TT.TrainTableConfig
     p = sub.add_parser("train-coherence", help="in-context Coh against Coh_train (LoRA fine-tuning), the training "
                                                 "bootstrap and held-out generalisation, per task and seed (resumable)")
@@ -254,8 +265,8 @@ def run(args) -> int:
 
         return report(args.files, as_json=args.json)
     commands = {"run": lm_run.run, "diagnose": lm_run.diagnose, "formats": lm_run.formats, "table": lm_tables.table,
-                "train-coherence": lm_tables.train_coherence, "figures": _figures, "train": _train,
-                "agreement": _agreement, "fastpath": _fastpath}
+                "decide": lm_tables.decide, "train-coherence": lm_tables.train_coherence, "figures": _figures,
+                "train": _train, "agreement": _agreement, "fastpath": _fastpath}
     if cmd in commands:
         return commands[cmd](args)
     print(f"usage: coherence lm {{{','.join(SUBCOMMANDS)}}} ... (see --help)", file=sys.stderr)

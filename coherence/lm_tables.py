@@ -65,6 +65,45 @@ def table(args) -> int:
     return 0
 
 
+def decide(args) -> int:
+    """``coherence lm decide``: :func:`~simulations.lm.results.decisive_orders.decide_table` on the
+    file's constrained searches that P3 judges; the file, its model and every number are checked
+    before the model loads."""
+    import math
+
+    from simulations.lm.results.decisive_orders import decide_table
+    from simulations.lm.results.predictions import SEARCHES, p3
+    from simulations.lm.results.table_file import read_table_file
+    from simulations.lm.searches.coherence_estimate import CohConfig
+
+    data = read_table_file(args.file, records=False)
+    cfg = data["config"]
+    if not (isinstance(args.target_se, float) and math.isfinite(args.target_se) and args.target_se > 0):
+        raise ValueError(f"--target-se must be a positive number of nats, got {args.target_se}")
+    if "coh_orders" not in cfg:
+        raise ValueError(f"{args.file}: the file predates evaluation orders (no coh_orders): its Coh cannot be grown")
+    if args.max_orders < cfg["coh_orders"]:
+        raise ValueError(f"--max-orders must be an integer >= the file's coh_orders ({cfg['coh_orders']}), "
+                         f"got {args.max_orders}")
+    if args.token_budget is not None and args.token_budget < 1:
+        raise ValueError(f"--token-budget must be an integer >= 1, got {args.token_budget}")
+    if args.model != cfg["model"]:
+        raise ValueError(f"--model must be the file's model ({cfg['model']}), got {args.model}")
+    config = CohConfig(orders=cfg["coh_orders"], target_se=args.target_se, max_orders=args.max_orders)
+    lm = load_model(args)
+    if lm.dtype != cfg.get("dtype", lm.dtype):
+        raise ValueError(f"--dtype: the file's cells ran in {cfg['dtype']}, the model loaded in {lm.dtype}")
+    decide_table(lm, args.file, SEARCHES, config=config, token_budget=args.token_budget, quiet=args.quiet)
+    res = p3(read_table_file(args.file))
+    if args.json:
+        print(dumps({k: v for k, v in res.items() if k != "rows"}))
+    else:
+        print(f"P3 {res['verdict']}: agreement {res['agreement']}, climb agreement {res['climb_agreement']}, "
+              f"decided {res['decided']}, below the climb from gold {res['below_gold_climb']}, "
+              f"search failures {res['search_failures']}")
+    return 0
+
+
 def train_coherence(args) -> int:
     """``coherence lm train-coherence``: every argument checked by flag name before the model
     loads, then :func:`simulations.lm.results.training_table.run_training_table`."""

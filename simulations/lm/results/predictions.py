@@ -51,6 +51,7 @@ from simulations.io import dumps
 from theory.statistics import mean_ci, prediction_interval
 from simulations.lm.searches.coherence_estimate import below_references, lies_below, paired, verdict
 from simulations.lm.searches.debate_exact import p8_verdict
+from simulations.lm.results.decisive_orders import REFERENCES, comparison_key
 from simulations.lm.searches.methods import COHERENCE_SEARCHES
 from simulations.lm.tasks.registry import SALIENCE_TASKS
 
@@ -195,32 +196,45 @@ def p2(data) -> dict:
             "rows": rows, "fails_when": "the task's own logic already makes a non-constant labelling most coherent"}
 
 
+def _grown(data, run) -> dict:
+    """The comparisons of ``run`` with ``gold`` and ``gold_climb`` grown to their target standard
+    error (:mod:`simulations.lm.results.decisive_orders`), where the file has them: reference -> comparison."""
+    d = data.get("decisive", {}).get(f"{run['task']}|{run['seed']}", {}).get("comparisons", {})
+    keys = {ref: comparison_key(f"{run['task']}|{run['method']}|{run['seed']}", ref) for ref in REFERENCES}
+    return {ref: d[k] for ref, k in keys.items() if k in d}
+
+
 def p3(data) -> dict:
     """C5 on a real model. Runs that ended below gold are counted apart (the objective was not
     optimised; a search failure for the coherence search). On the others, success (accuracy >=
     GOLD_LEVEL) must coincide with gold not lying below what the search found; and where the
     landscape holds the climb from gold, a search end tied with the climb's end in Coh must
-    agree with it in accuracy (both at gold level or both not)."""
+    agree with it in accuracy (both at gold level or both not). Where the file holds the two
+    comparisons grown to a target standard error (``decisive``), they replace the ones over the
+    landscape's orders, and ``decided`` counts the rows judged on them."""
     rows, agree, climb_agree, failures = [], [], [], 0
     for r in _runs(data):
         if r["method"] not in SEARCHES or r["constraint"] == "none":
             continue
         land = _land(data, r)
         g = land["labellings"]["gold"]
-        vs_gold = _cmp(r["coherence_per_order"], g["per_order"])
+        grown = _grown(data, r)
+        vs_gold = grown.get("gold") or _cmp(r["coherence_per_order"], g["per_order"])
         below = vs_gold["verdict"] == "below"
         success = r["accuracy"] >= GOLD_LEVEL
         row = {"task": r["task"], "method": r["method"], "seed": r["seed"], "accuracy": r["accuracy"],
                "coh_found": r["coherence"], "coh_gold": g["mean"], "vs_gold": vs_gold,
                "gold_at_least_as_coherent": vs_gold["verdict"] != "above", "success": success, "below_gold": below,
-               "search_failure": search_failed(data, r)}
+               # grown orders may show a coherence search below gold that the landscape's orders tied
+               "search_failure": search_failed(data, r) or (below and r["method"] in COHERENCE_SEARCHES)}
         climb = land.get("gold_climb")
         if climb is not None and not below:
-            vs_climb = _cmp(r["coherence_per_order"], climb["coh"]["per_order"])
+            vs_climb = grown.get("gold_climb") or _cmp(r["coherence_per_order"], climb["coh"]["per_order"])
             row.update({"vs_gold_climb": vs_climb, "gold_climb_accuracy": climb["accuracy"]})
             if vs_climb["verdict"] == "tied":
                 row["agrees_with_gold_climb"] = success == (climb["accuracy"] >= GOLD_LEVEL)
                 climb_agree.append(row["agrees_with_gold_climb"])
+        row["grown"] = sorted(grown)
         rows.append(row)
         if row["search_failure"]:
             failures += 1
@@ -230,7 +244,10 @@ def p3(data) -> dict:
     verdict_ = "not judged" if not judged else ("holds" if all(judged) else "fails")
     return {"id": "P3", "verdict": verdict_, "agreement": f"{sum(agree)}/{len(agree)}",
             "climb_agreement": f"{sum(climb_agree)}/{len(climb_agree)}", "search_failures": failures,
-            "below_gold": sum(r["below_gold"] for r in rows), "rows": rows,
+            "decided": f"{sum(bool(r['grown']) for r in rows)}/{len(rows)}",
+            "below_gold": sum(r["below_gold"] for r in rows),
+            # ends the objective ranks below the climb from gold: the search, not the objective, fell short
+            "below_gold_climb": sum(r.get("vs_gold_climb", {}).get("verdict") == "below" for r in rows), "rows": rows,
             "fails_when": "a labelling far from gold is as coherent as gold (the objective, not the search, decides)"}
 
 

@@ -12,9 +12,10 @@ Two depths of check:
   negation and the constants, the evaluation orders, gold labels, zero-shot AUC) and every run
   record (task, method, seed, labels, accuracy, Coh per order, constraint, tokens, seconds; the
   log-odds of the in-context baselines), each run's key ``task|method|seed`` and its landscape
-  ``task|seed`` present; P8's debate checks (``debate_checks``, per ``task|seed``) where the
-  file has them. Files written before the current settings existed (no ``coh_orders``,
-  no ``gold_climb``) pass: only what the readers use is required.
+  ``task|seed`` present; P8's debate checks (``debate_checks``, per ``task|seed``) and P3's grown
+  comparisons (``decisive``, per ``task|seed``) where the file has them. Files written before
+  the current settings existed (no ``coh_orders``, no ``gold_climb``) pass: only what the readers
+  use is required.
 * ``records=False`` (``lm table`` resuming a file) -- the same, but run records only need to be
   objects: resuming reads a run's ``labels`` at most, and other runs of the same table (another
   process) may add records of their own.
@@ -53,12 +54,19 @@ DEBATE_CHECK = obj({"records": list_of(obj(
     {"forward_tokens": non_negative, "seconds": non_negative})
 
 
+#: P3's comparisons of one (task, seed) grown to a target standard error
+#: (:func:`simulations.lm.results.decisive_orders.decide_table`)
+COMPARISON = obj({"diff": number, "se": number, "ci": list_of(number, min_len=2), "orders": integer,
+                  "verdict": one_of("above", "below", "tied")})
+DECISIVE = obj({"target_se": number, "per_order": dict_of(per_order), "comparisons": dict_of(COMPARISON)})
+
+
 def check_table(data, *, records: bool = True) -> None:
     """:class:`~simulations.stored.BadStoredFile` (the first bad field) unless ``data`` is a table
     file's content: see the module docstring for what each depth requires."""
     obj({"config": CONFIG, "formats": dict_of(FORMAT), "landscapes": dict_of(LANDSCAPE),
          "runs": dict_of(RUN if records else obj())},
-        {"model_info": obj(), "debate_checks": dict_of(DEBATE_CHECK)})(data, "")
+        {"model_info": obj(), "debate_checks": dict_of(DEBATE_CHECK), "decisive": dict_of(DECISIVE)})(data, "")
     if not records:
         return
     for key, r in data["runs"].items():
