@@ -209,6 +209,13 @@ def lm_p8(checks: list, records: dict, figures: list) -> str:
     return p8_pooled_table(ROOT / "figures" / "data" / "lm" / "in-progress")
 
 
+def lm_decisive(checks: list, records: dict, figures: list) -> str:
+    """What growing P3's comparisons changed in the tables still being filled."""
+    from simulations.lm.results.rerun_report import decisive_table
+
+    return decisive_table(ROOT / "figures" / "data" / "lm" / "in-progress")
+
+
 def lm_training(checks: list, records: dict, figures: list) -> str:
     """The committed training tables (``figures/data/lm/training/``), read from their files."""
     from simulations.lm.results.training_report import training_block
@@ -226,6 +233,7 @@ BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-diagnose"): _lm(lambda r, f, t: r.diagnose_table(f)),
           ("docs/lm.md", "lm-testbeds"): _lm(lambda r, f, t: r.testbed_table(f / "testbeds")),
           ("docs/lm.md", "lm-rerun"): lm_rerun, ("docs/lm.md", "lm-p8"): lm_p8,
+          ("docs/lm.md", "lm-decisive"): lm_decisive,
           ("docs/lm.md", "lm-training"): lm_training,
           ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),
           ("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,

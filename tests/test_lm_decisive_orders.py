@@ -212,3 +212,39 @@ def test_a_missing_file_is_refused(tmp_path, capsys):
 
     assert main(["lm", "decide", str(tmp_path / "none.json"), "--model", "tiny-random"]) == 2
     assert "table file" in capsys.readouterr().err
+
+
+def _table_with_grown(tmp_path):
+    """A minimal valid table file: one landscape with its climb from gold, the certified ascent and
+    ICM both tied with the climb on 3 orders; grown, the ascent lies below the climb, ICM ties."""
+    gold, end = [0, 1] * 4, [1, 1, 0, 1, 0, 1, 0, 0]
+    lab = {"mean": -11.0, "per_order": [-10.0, -12.0, -11.0]}
+    const = {"mean": -40.0, "per_order": [-40.0, -41.0, -39.0]}
+    land = {"labellings": {"gold": lab, "negation": const, "all-0": const, "all-1": const},
+            "orders": [list(range(8))] * 3, "gold": gold, "zero_shot_auc": 0.9,
+            "gold_climb": {"accuracy": 1.0, "labels": gold, "coh": {"per_order": lab["per_order"]}}}
+    runs = {f"t|{m}|0": {"task": "t", "method": m, "seed": 0, "labels": end, "accuracy": 0.5, "coherence": -11.5,
+                         "coherence_per_order": [-9.0, -13.5, -12.0], "constraint": "balance",
+                         "constraint_leak_accuracy": 0.5, "forward_tokens": 1, "seconds": 1.0}
+            for m in ("coherence", "chunked-icm")}
+    below = {"diff": -2.0, "se": 0.4, "ci": [-2.9, -1.1], "orders": 12, "verdict": "below", "target_se": 0.5}
+    tied = {"diff": -0.1, "se": 0.6, "ci": [-1.4, 1.2], "orders": 24, "verdict": "tied", "target_se": 0.5}
+    comps = {comparison_key("t|coherence|0", "gold"): tied, comparison_key("t|coherence|0", "gold_climb"): below,
+             comparison_key("t|chunked-icm|0", "gold"): tied, comparison_key("t|chunked-icm|0", "gold_climb"): tied}
+    data = {"config": {"model": "m", "n": 8, "coh_orders": 3}, "formats": {"t": {"chosen": "f"}},
+            "landscapes": {"t|0": land}, "runs": runs,
+            "decisive": {"t|0": {"target_se": 0.5, "per_order": {}, "comparisons": comps, "forward_tokens": 777}}}
+    (tmp_path / "m-n8-x.json").write_text(json.dumps(data))
+    return data
+
+
+def test_the_decisive_report_says_where_the_tied_ends_lie_once_grown(tmp_path):
+    from simulations.lm.results.rerun_report import decisive_table
+
+    assert decisive_table(tmp_path) == "(no grown comparisons)"
+    _table_with_grown(tmp_path)
+    text = decisive_table(tmp_path)
+    # 2 ends, both tied with the climb on 3 orders; grown: 1 tied, 1 below; orders 12, 24, 24, 24
+    assert "| m | t | 2 | 2 | 1 / 1 / 0 / 0 | 24 | 1/4 | 777 |" in text
+    assert "P3 on the landscape's orders fails (" in text and "decided 0/2" in text
+    assert "decided 2/2" in text and "below_gold_climb 1" in text

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from simulations.lm.results.predictions import PREDICTIONS, p8
 from simulations.lm.results.table_summary import summary_rows
 from simulations.lm.results.report import accuracy_table, file_sections, verdict_cell
@@ -155,3 +157,40 @@ def p8_pooled_table(folder) -> str:
         rows.append(f"| {d['config']['model']} | {r['items']} | {k['mean']:.2f} [{k['lo']:.2f}, {k['hi']:.2f}] | "
                     f"{b['mean']:.4f} | {i['mean']:.2f} | {r['mode_agrees']} |")
     return "\n".join(rows)
+
+
+def decisive_table(folder) -> str:
+    """What growing P3's comparisons (``lm decide``, :mod:`~simulations.lm.results.decisive_orders`)
+    changed in each table file of ``folder`` that holds them: per task, the search ends judged on
+    grown comparisons, how many tied with the climb from gold on the landscape's orders and where
+    those lie once grown (still tied, below the climb, above it, below gold), the median orders and how many
+    comparisons met their target standard error, the forward tokens spent; then P3's verdict on
+    the landscape's orders and on the grown ones. ``(no grown comparisons)`` when no file has any."""
+    from simulations.lm.results.predictions import p3
+
+    lines = ["| model | task | search ends grown | tied with the climb from gold on the landscape's orders | "
+             "of those, grown: tied / below the climb / above it / below gold | orders (median) | "
+             "comparisons at target | forward tokens |", "|---|---|---|---|---|---|---|---|"]
+    verdicts = []
+    for p in sorted(Path(folder).glob("*.json")):
+        d = read_table_file(p)
+        if not d.get("decisive"):
+            continue
+        model = d["config"]["model"]
+        before, after = p3({k: v for k, v in d.items() if k != "decisive"}), p3(d)
+        was = {(r["task"], r["method"], r["seed"]): r for r in before["rows"]}
+        for t in sorted({r["task"] for r in after["rows"] if r["grown"]}):
+            rows = [r for r in after["rows"] if r["task"] == t and r["grown"]]
+            tied = [r for r in rows
+                    if was[(r["task"], r["method"], r["seed"])].get("vs_gold_climb", {}).get("verdict") == "tied"]
+            now = [r.get("vs_gold_climb", {}).get("verdict", "below gold") for r in tied]
+            comps = [c for k, e in d["decisive"].items() if k.rsplit("|", 1)[0] == t for c in e["comparisons"].values()]
+            tokens = sum(e.get("forward_tokens", 0) for k, e in d["decisive"].items() if k.rsplit("|", 1)[0] == t)
+            k = int(np.median([c["orders"] for c in comps]))
+            lines.append(f"| {model} | {t} | {len(rows)} | {len(tied)} | {now.count('tied')} / {now.count('below')} / "
+                         f"{now.count('above')} / {now.count('below gold')} | {k} | "
+                         f"{sum(c['se'] <= c['target_se'] for c in comps)}/{len(comps)} | {tokens} |")
+        verdicts.append(f"{model}: P3 on the landscape's orders {verdict_cell(before)}; grown {verdict_cell(after)}.")
+    if not verdicts:
+        return "(no grown comparisons)"
+    return "\n".join(lines + [""] + verdicts)
