@@ -248,3 +248,16 @@ def test_the_decisive_report_says_where_the_tied_ends_lie_once_grown(tmp_path):
     assert "| m | t | 2 | 2 | 1 / 1 / 0 / 0 | 24 | 1/4 | 777 |" in text
     assert "P3 on the landscape's orders fails (" in text and "decided 0/2" in text
     assert "decided 2/2" in text and "below_gold_climb 1" in text
+
+
+def test_the_docs_state_the_growth_rule_the_code_follows():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    lm_md = " ".join((root / "docs" / "lm.md").read_text().split())
+    cli_md = " ".join((root / "docs" / "cli.md").read_text().split())
+    c = CohConfig()
+    assert (f"doubling them while the paired standard error exceeds {c.target_se} nats, up to {c.max_orders} "
+            f"orders") in lm_md
+    assert f"on the landscape's {c.orders} evaluation orders" in lm_md
+    assert f"`--target-se` nats (default {c.target_se})" in cli_md and f"(default {c.max_orders})" in cli_md
