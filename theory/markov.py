@@ -103,14 +103,29 @@ def transition_matrix(model, tau: float = 1.0, scan: str = "random", rho: float 
 
 
 def stationary(T) -> np.ndarray:
-    """The stationary distribution ``pi T = pi`` of an irreducible chain (dense solve)."""
-    T = T.toarray() if sparse.issparse(T) else np.asarray(T)
-    N = T.shape[0]
-    A = T.T - np.eye(N)
-    A[-1, :] = 1.0
-    rhs = np.zeros(N)
-    rhs[-1] = 1.0
-    return np.linalg.solve(A, rhs)
+    """The stationary distribution ``pi T = pi`` of an irreducible chain, by the
+    Grassmann-Taksar-Heyman elimination (state reduction).
+
+    Why not a linear solve of ``pi (T - I) = 0``: for a nearly decomposable chain (tempered Gibbs
+    at tau = 0.3 on a 3-label mixture, spectral gap 5e-8) that solve's error grows as the gap
+    shrinks (total variation 1e-9 from the exact law, whose residual ``||pi T - pi||_1`` is
+    4e-18). GTH computes every state's mass from sums of nonnegative numbers only, with no
+    subtraction, so its error stays at rounding size (5e-18 on that chain) whatever the gap.
+    ``O(N^3 / 3)`` operations on a dense copy."""
+    P = np.array(T.toarray() if sparse.issparse(T) else T, dtype=float, copy=True)
+    N = P.shape[0]
+    for k in range(N - 1, 0, -1):
+        # fold state k into states 0..k-1: the chain watched only on those states
+        out = P[k, :k].sum()  # = 1 - P[k, k] for a stochastic row, without the cancellation
+        if not out > 0:
+            raise ValueError(f"the chain is not irreducible: state {k} cannot reach states 0..{k - 1}")
+        P[:k, k] /= out
+        P[:k, :k] += np.outer(P[:k, k], P[k, :k])
+    pi = np.zeros(N)
+    pi[0] = 1.0
+    for k in range(1, N):
+        pi[k] = pi[:k] @ P[:k, k]
+    return pi / pi.sum()
 
 
 def spectral_gap(T, pi) -> float:
