@@ -248,6 +248,7 @@ def test_the_decisive_report_says_where_the_tied_ends_lie_once_grown(tmp_path):
     assert "| m | t | 2 | 2 | 1 / 1 / 0 / 0 | 24 | 1/4 | 777 |" in text
     assert "P3 on the landscape's orders fails (" in text and "decided 0/2" in text
     assert "decided 2/2" in text and "below_gold_climb 1" in text
+    assert "m, the certified ascent's 1 grown ends against gold: 0 above, 1 tied, 0 below." in text
 
 
 def test_the_docs_state_the_growth_rule_the_code_follows():
@@ -261,3 +262,26 @@ def test_the_docs_state_the_growth_rule_the_code_follows():
             f"orders") in lm_md
     assert f"on the landscape's {c.orders} evaluation orders" in lm_md
     assert f"`--target-se` nats (default {c.target_se})" in cli_md and f"(default {c.max_orders})" in cli_md
+
+
+def test_docs_reading_of_smollm2s_grown_comparisons_holds_in_its_file():
+    """docs/lm.md: SmolLM2's certified ascent ends below gold nowhere once grown, above it only on
+    polarity-low and polarity-high, and every end on capitals-easy stays tied with gold and with
+    the climb from gold."""
+    from pathlib import Path
+
+    from simulations.lm.results.predictions import p3
+    from simulations.lm.results.table_file import read_table_file
+
+    root = Path(__file__).resolve().parents[1]
+    text = " ".join((root / "docs" / "lm.md").read_text().split())
+    assert "SmolLM2's certified ascent ends below gold in none of its cells once grown" in text
+    assert "every end stays tied with gold and with the climb's end" in text
+    (f,) = sorted((root / "figures" / "data" / "lm" / "in-progress").glob("smollm2-n64-*.json"))
+    rows = [r for r in p3(read_table_file(f))["rows"] if r["grown"]]
+    ascent = [r for r in rows if r["method"] == "coherence"]
+    assert ascent and all(r["vs_gold"]["verdict"] != "below" for r in ascent)
+    above = {r["task"] for r in ascent if r["vs_gold"]["verdict"] == "above"}
+    assert above and above <= {"polarity-low", "polarity-high"}
+    capitals = [r for r in rows if r["task"] == "capitals-easy"]
+    assert capitals and all(r["vs_gold"]["verdict"] == r["vs_gold_climb"]["verdict"] == "tied" for r in capitals)

@@ -159,6 +159,18 @@ def p8_pooled_table(folder) -> str:
     return "\n".join(rows)
 
 
+def _ascent_against_gold(model: str, rows) -> str:
+    """One sentence: where the certified ascent's grown ends lie against gold (above, with their
+    task, seed and accuracy; tied; below)."""
+    mine = [r for r in rows if r["method"] == "coherence" and r["grown"]]
+    by = {v: [r for r in mine if r["vs_gold"]["verdict"] == v] for v in ("above", "tied", "below")}
+    above = "; ".join(f"{r['task']} seed {r['seed']} at accuracy {r['accuracy']:.2f}, "
+                      f"{r['vs_gold']['diff']:+.2f} [{r['vs_gold']['ci'][0]:+.2f}, {r['vs_gold']['ci'][1]:+.2f}] nats"
+                      for r in by["above"])
+    return (f"{model}, the certified ascent's {len(mine)} grown ends against gold: {len(by['above'])} above"
+            + (f" ({above})" if above else "") + f", {len(by['tied'])} tied, {len(by['below'])} below.")
+
+
 def decisive_table(folder) -> str:
     """What growing P3's comparisons (``lm decide``, :mod:`~simulations.lm.results.decisive_orders`)
     changed in each table file of ``folder`` that holds them: per task, the search ends judged on
@@ -191,6 +203,7 @@ def decisive_table(folder) -> str:
                          f"{now.count('above')} / {now.count('below gold')} | {k} | "
                          f"{sum(c['se'] <= c['target_se'] for c in comps)}/{len(comps)} | {tokens} |")
         verdicts.append(f"{model}: P3 on the landscape's orders {verdict_cell(before)}; grown {verdict_cell(after)}.")
+        verdicts.append(_ascent_against_gold(model, after["rows"]))
     if not verdicts:
         return "(no grown comparisons)"
     return "\n".join(lines + [""] + verdicts)
