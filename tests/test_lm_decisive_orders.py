@@ -186,6 +186,15 @@ def test_decide_on_a_tiny_model_stores_the_models_own_coh_and_resumes(tiny_table
     assert json.loads(path.read_text())["decisive"] == data["decisive"]
     T.run_table(lm, cfg, ["polarity-high"], ["zero-shot", "golden-few-shot"], [0], path.parent, quiet=True)
     assert json.loads(path.read_text())["decisive"] == data["decisive"]
+    # a search cell added after the decision is decided by the next run; what was grown is kept
+    T.run_table(lm, cfg, ["polarity-high"], ["chunked-icm"], [0], path.parent, quiet=True)
+    assert main(argv) == 0
+    capsys.readouterr()
+    again = json.loads(path.read_text())["decisive"]["polarity-high|0"]
+    assert comparison_key("polarity-high|chunked-icm|0", "gold_climb") in again["comparisons"]
+    for k, c in entry["comparisons"].items():
+        assert again["comparisons"][k] == c
+    assert again["per_order"]["gold"] == entry["per_order"]["gold"]
 
 
 @pytest.mark.parametrize("extra, message", [

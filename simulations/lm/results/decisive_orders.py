@@ -104,10 +104,23 @@ def landscape_comparisons(data, lkey: str, methods) -> dict:
     return {"labellings": labellings, "known": known, "pairs": [(k, ref) for k in cells for ref in REFERENCES]}
 
 
+def _undecided(data, lkey: str, methods, config: CohConfig) -> bool:
+    """Whether ``task|seed`` ``lkey`` has comparisons to grow that the file does not hold with
+    ``config``'s target (none yet, another target, or cells added since it was decided)."""
+    pairs = landscape_comparisons(data, lkey, methods)["pairs"]
+    entry = data.get("decisive", {}).get(lkey)
+    if not pairs:
+        return False
+    if entry is None or entry.get("target_se") != config.target_se or entry.get("max_orders") != config.max_orders:
+        return True
+    return any(comparison_key(a, b) not in entry["comparisons"] for a, b in pairs)
+
+
 def decide_table(lm, path, methods, *, config: CohConfig = CohConfig(), token_budget: int | None = None,
                  quiet: bool = False) -> dict:
     """Grow P3's comparisons (:func:`landscape_comparisons`, :func:`grow`) in every ``task|seed`` of
-    the table file at ``path`` not yet decided with ``config``'s target; each is written to the
+    the table file at ``path`` not yet decided with ``config``'s target and maximum (or with cells
+    added since it was); each is written to the
     file under its lock as soon as it is done (``decisive[task|seed]``), so an interrupted run
     resumes. ``token_budget`` bounds each ``task|seed``. Returns the file's ``decisive`` part."""
     from simulations.lm.backends.knowledge import prior_for
@@ -119,8 +132,7 @@ def decide_table(lm, path, methods, *, config: CohConfig = CohConfig(), token_bu
     n, k0 = data["config"]["n"], data["config"]["coh_orders"]
     if k0 != config.orders:
         raise ValueError(f"{path}: the file's landscapes hold {k0} evaluation orders; the growth must start there")
-    todo = [k for k in sorted(data["landscapes"]) if landscape_comparisons(data, k, methods)["pairs"]
-            and data.get("decisive", {}).get(k, {}).get("target_se") != config.target_se]
+    todo = [k for k in sorted(data["landscapes"]) if _undecided(data, k, methods, config)]
     bar = None
     if not quiet:
         from tqdm import tqdm
@@ -141,8 +153,13 @@ def decide_table(lm, path, methods, *, config: CohConfig = CohConfig(), token_bu
             bar.set_postfix_str(lkey)
         prior = prior_for(lm, task)
         what = landscape_comparisons(data, lkey, methods)
+        # a task and seed decided before some of its cells existed: the orders grown then are reused
+        known = dict(what["known"])
+        for name, po in data.get("decisive", {}).get(lkey, {}).get("per_order", {}).items():
+            if name in known and len(po) > len(known[name]):
+                known[name] = po
         t0, tok0 = time.perf_counter(), prior.forward_tokens
-        res = grow(prior.coherence_over_orders, what["labellings"], what["known"], what["pairs"], n=n, seed=int(s),
+        res = grow(prior.coherence_over_orders, what["labellings"], known, what["pairs"], n=n, seed=int(s),
                    config=config, tokens=lambda: prior.forward_tokens, token_budget=token_budget)
         entry = {"target_se": config.target_se, "max_orders": config.max_orders, "budget_spent": res["budget_spent"],
                  "per_order": res["per_order"],
