@@ -440,7 +440,7 @@ def test_gemmas_rerun_cells_on_pairs_and_low_say_what_docs_say():
 
 def test_the_p8_table_of_docs_is_read_from_the_exact_checks_in_progress():
     """docs/lm.md: P8 pooled over each in-progress file's exact debate checks fails on both models,
-    with the KL to the best joint's softmax under 0.01 nats."""
+    with the KL to the best joint's softmax under 0.02 nats."""
     from simulations.lm.results.predictions import p8
     from simulations.lm.results.table_file import read_table_file
 
@@ -450,12 +450,12 @@ def test_the_p8_table_of_docs_is_read_from_the_exact_checks_in_progress():
         d = read_table_file(f)
         r = p8(d)
         k, b, i = r["kl_coherence"], r["kl_best_joint"], r["incompatibility_rms"]
-        assert r["verdict"] == "fails" and k["lo"] > r["tol"] == 0.05 and b["mean"] < 0.01
+        assert r["verdict"] == "fails" and k["lo"] > r["tol"] == 0.05 and b["mean"] < 0.02
         assert (f"| {d['config']['model']} | {r['items']} | {k['mean']:.2f} [{k['lo']:.2f}, {k['hi']:.2f}] | "
                 f"{b['mean']:.4f} | {i['mean']:.2f} | {r['mode_agrees']} |") in text
         models.add(d["config"]["model"])
     assert models == {"smollm2", "gemma3-270m"}
-    assert "**P8 fails on both models.**" in text and "yet within 0.01 nats of the softmax" in " ".join(text.split())
+    assert "**P8 fails on both models.**" in text and "yet within 0.02 nats of the softmax" in " ".join(text.split())
 
 
 def test_rerun_report_names_the_committed_cells_a_rerun_still_lacks():
