@@ -20,6 +20,7 @@ reads them in place of the stored 6-order comparisons.
 """
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -136,7 +137,6 @@ def decide_table(lm, path, methods, *, config: CohConfig = CohConfig(), token_bu
     bar = None
     if not quiet:
         from tqdm import tqdm
-        import sys
 
         bar = tqdm(total=len(todo), desc="lm decide", file=sys.stderr)
     for lkey in todo:
