@@ -297,3 +297,25 @@ def test_docs_reading_of_smollm2s_grown_comparisons_holds_in_its_file():
     boot = [r for r in rows if r["task"] == "capitals-easy" and r["method"] == "chunked-bootstrap"]
     assert [r["vs_gold"]["verdict"] for r in boot].count("below") == 1
     assert "(one bootstrap end lies below gold)" in text
+
+
+def test_a_table_run_keeps_comparisons_decided_while_it_ran(tiny_table, monkeypatch):
+    """Another process (lm decide) rewrites a task and seed's grown comparisons while a table run
+    that loaded the older ones is computing a cell: the table's save keeps the newer ones."""
+    from simulations.lm.results import table as T
+
+    lm, cfg, path = tiny_table
+    real = T.run_cell
+    disk = json.loads(path.read_text())  # the table run starts from a file with an older decision
+    disk.setdefault("decisive", {})["polarity-high|0"] = {"target_se": 0.5, "per_order": {}, "comparisons": {}}
+    path.write_text(json.dumps(disk))
+
+    def meanwhile(*a, **k):
+        disk = json.loads(path.read_text())
+        disk.setdefault("decisive", {})["polarity-high|0"] = {"target_se": 0.25, "per_order": {}, "comparisons": {}}
+        path.write_text(json.dumps(disk))
+        return real(*a, **k)
+
+    monkeypatch.setattr(T, "run_cell", meanwhile)
+    T.run_table(lm, cfg, ["polarity-high"], ["random-few-shot"], [0], path.parent, quiet=True)
+    assert json.loads(path.read_text())["decisive"]["polarity-high|0"]["target_se"] == 0.25

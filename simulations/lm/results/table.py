@@ -159,7 +159,10 @@ def _save(path: Path, cfg: TableConfig, data: dict) -> None:
     lacks are added to it, so no process drops another's finished cells."""
     with file_lock(path):
         disk = _load(path, cfg)
-        for part in ("formats", "landscapes", "runs", "debate_checks", "decisive"):
+        # `lm decide` alone writes the grown comparisons: the file's are always the newest
+        if "decisive" in disk:
+            data["decisive"] = disk["decisive"]
+        for part in ("formats", "landscapes", "runs", "debate_checks"):
             for key, value in disk.get(part, {}).items():
                 mine = data.setdefault(part, {}).get(key)
                 # a landscape another process completed with its climb from gold wins over ours without
