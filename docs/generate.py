@@ -203,17 +203,24 @@ def lm_rerun(checks: list, records: dict, figures: list) -> str:
 
 
 def lm_p8(checks: list, records: dict, figures: list) -> str:
-    """P8 pooled over the exact debate checks of the tables still being filled."""
-    from simulations.lm.results.rerun_report import p8_pooled_table
+    """P8 pooled over the exact debate checks of the rerun tables, committed or still being filled."""
+    from simulations.lm.results.rerun_report import committed_tables, p8_pooled_table
 
-    return p8_pooled_table(ROOT / "figures" / "data" / "lm" / "in-progress")
+    return p8_pooled_table(committed_tables(ROOT / "figures" / "data" / "lm"))
 
 
 def lm_decisive(checks: list, records: dict, figures: list) -> str:
-    """What growing P3's comparisons changed in the tables still being filled."""
-    from simulations.lm.results.rerun_report import decisive_table
+    """What growing P3's comparisons changed in the rerun tables, committed or still being filled."""
+    from simulations.lm.results.rerun_report import committed_tables, decisive_table
 
-    return decisive_table(ROOT / "figures" / "data" / "lm" / "in-progress")
+    return decisive_table(committed_tables(ROOT / "figures" / "data" / "lm"))
+
+
+def lm_changes(checks: list, records: dict, figures: list) -> str:
+    """The verdicts each committed table changed from the one it replaced."""
+    from simulations.lm.results.rerun_report import changes_block
+
+    return changes_block(ROOT / "figures" / "data" / "lm")
 
 
 def lm_training(checks: list, records: dict, figures: list) -> str:
@@ -233,7 +240,7 @@ BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-diagnose"): _lm(lambda r, f, t: r.diagnose_table(f)),
           ("docs/lm.md", "lm-testbeds"): _lm(lambda r, f, t: r.testbed_table(f / "testbeds")),
           ("docs/lm.md", "lm-rerun"): lm_rerun, ("docs/lm.md", "lm-p8"): lm_p8,
-          ("docs/lm.md", "lm-decisive"): lm_decisive,
+          ("docs/lm.md", "lm-decisive"): lm_decisive, ("docs/lm.md", "lm-changes"): lm_changes,
           ("docs/lm.md", "lm-training"): lm_training,
           ("README.md", "lm-summary"): _lm(lambda r, f, t: r.readme_summary(t)),
           ("README.md", "claim-index"): claim_index, ("README.md", "gallery"): gallery,

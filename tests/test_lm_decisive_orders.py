@@ -280,13 +280,14 @@ def test_docs_reading_of_smollm2s_grown_comparisons_holds_in_its_file():
     from pathlib import Path
 
     from simulations.lm.results.predictions import p3
+    from simulations.lm.results.rerun_report import committed_tables
     from simulations.lm.results.table_file import read_table_file
 
     root = Path(__file__).resolve().parents[1]
     text = " ".join((root / "docs" / "lm.md").read_text().split())
     assert "SmolLM2's certified ascent ends below gold in none of its cells once grown" in text
     assert "every end of the certified ascent and of ICM stays tied with gold and with the climb's end" in text
-    (f,) = sorted((root / "figures" / "data" / "lm" / "in-progress").glob("smollm2-n64-*.json"))
+    (f,) = [p for p in committed_tables(root / "figures" / "data" / "lm") if p.name.startswith("smollm2-n64-")]
     rows = [r for r in p3(read_table_file(f))["rows"] if r["grown"]]
     ascent = [r for r in rows if r["method"] == "coherence"]
     assert ascent and all(r["vs_gold"]["verdict"] != "below" for r in ascent)

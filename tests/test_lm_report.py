@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from simulations.lm.results.report import cost_table
+from simulations.lm.results.rerun_report import committed_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ROOT / "figures" / "data" / "lm"
@@ -223,7 +224,7 @@ def test_the_rerun_in_progress_holds_the_new_record_format():
     from simulations.lm.results.predictions import search_failed
     from simulations.lm.results.table_file import read_table_file
 
-    files = sorted((TABLES / "in-progress").glob("*-n*-*.json"))
+    files = committed_tables(TABLES)
     assert files
     for f in files:
         d = read_table_file(f)
@@ -355,7 +356,7 @@ def test_docs_sentence_on_the_pair_tasks_gap_holds_in_the_rerun_file():
     from simulations.lm.results.table_file import read_table_file
 
     assert "On both pair tasks the task's constraint alone lifts zero-shot above golden 8-shot" in _doc("docs/lm.md")
-    files = sorted((TABLES / "in-progress").glob("smollm2-n64-*.json"))
+    files = [f for f in committed_tables(TABLES) if f.name.startswith("smollm2-n64-")]
     assert files
     rows = summary_rows(read_table_file(files[0]))
     for task in ("polarity-pairs", "polarity-random-pairs"):
@@ -446,7 +447,7 @@ def test_the_p8_table_of_docs_is_read_from_the_exact_checks_in_progress():
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "lm.md").read_text()
     models = set()
-    for f in sorted((TABLES / "in-progress").glob("*.json")):
+    for f in committed_tables(TABLES):
         d = read_table_file(f)
         r = p8(d)
         k, b, i = r["kl_coherence"], r["kl_best_joint"], r["incompatibility_rms"]

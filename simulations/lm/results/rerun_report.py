@@ -7,9 +7,12 @@ never copied.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
+
+from simulations.io import atomic_write_json, file_lock
 
 from simulations.lm.results.predictions import PREDICTIONS, p8
 from simulations.lm.results.table_summary import summary_rows
@@ -141,14 +144,67 @@ def _section(p: Path) -> list:
     return out
 
 
-def p8_pooled_table(folder) -> str:
+def committed_tables(lm_folder, n: int = 64) -> list:
+    """The committed table files of ``lm_folder`` at ``n`` items that a rerun wrote (their config
+    holds ``confirm_orders``, which no older table has), then every file in ``lm_folder/in-progress``:
+    the files whose grown comparisons and exact debate checks the docs report."""
+    lm_folder = Path(lm_folder)
+    done = [p for p in sorted(lm_folder.glob(f"*-n{n}-*.json"))
+            if "confirm_orders" in read_table_file(p)["config"]]
+    return done + sorted((lm_folder / "in-progress").glob("*.json"))
+
+
+def promote(path, lm_folder) -> Path:
+    """Move the finished rerun at ``path`` (in ``lm_folder/in-progress``) into ``lm_folder``, in
+    place of the committed table(s) of its model and n, which move to ``lm_folder/superseded``; the
+    promoted file records their names under ``replaces``. ``ValueError`` (nothing moved) while the
+    rerun lacks a cell of a table it would replace (:func:`missing_cells`)."""
+    path, lm_folder = Path(path), Path(lm_folder)
+    with file_lock(path):
+        data = read_table_file(path)
+        c = data["config"]
+        olds = sorted(lm_folder.glob(f"{c['model']}-n{c['n']}-*.json"))
+        for q in olds:
+            miss = missing_cells(read_table_file(q), data)
+            if miss:
+                n = sum(len(s) for ms in miss.values() for s in ms.values())
+                raise ValueError(f"{path.name} lacks {n} cells of {q.name}; finish the rerun first")
+        target = lm_folder / path.name
+        (lm_folder / "superseded").mkdir(exist_ok=True)
+        for q in olds:
+            os.replace(q, lm_folder / "superseded" / q.name)
+        atomic_write_json(target, {**data, "replaces": [q.name for q in olds]})
+        path.unlink()
+    return target
+
+
+def changes_block(lm_folder) -> str:
+    """For each committed table of ``lm_folder`` that replaced others (:func:`promote`): the
+    verdicts of the table it replaced and its own, judged on the cells both hold
+    (:func:`changes_table`); ``(no table replaced)`` when none did."""
+    lm_folder = Path(lm_folder)
+    out = []
+    for p in sorted(lm_folder.glob("*-n*-*.json")):
+        new = read_table_file(p)
+        for name in new.get("replaces", []):
+            old = read_table_file(lm_folder / "superseded" / name)
+            n_common = len(set(old["runs"]) & set(new["runs"]))
+            out += [f"`{p.name}` replaced `superseded/{name}` ({new['config']['model']}): verdicts on the "
+                    f"{n_common} cells both hold ({len(new['runs'])} and {len(old['runs'])} in all):", "",
+                    changes_table(old, new).replace("| committed table | rerun |", "| replaced table | rerun |"),
+                    ""]
+    return "\n".join(out).rstrip() or "(no table replaced)"
+
+
+def p8_pooled_table(paths) -> str:
     """P8 pooled over each table file's exact debate checks in ``folder``, one row per file's model:
     the KL (nats) from a round's stationary law to the coherence softmax with its 95% interval, the
     KL to the best joint's softmax, the conditionals' incompatibility (rms, nats) and how often the
-    stationary law's mode is the most coherent joint answer."""
+    stationary law's mode is the most coherent joint answer. ``paths``: table files, or a folder
+    (its ``*.json``)."""
     rows = ["| model | items | KL(stationary law, coherence softmax), nats [95%] | KL to the best joint's softmax "
             "| incompatibility (rms, nats) | mode = most coherent joint answer |", "|---|---|---|---|---|---|"]
-    for p in sorted(Path(folder).glob("*.json")):
+    for p in _paths(paths):
         d = read_table_file(p)
         r = p8(d)
         if "kl_coherence" not in r:
@@ -171,7 +227,14 @@ def _ascent_against_gold(model: str, rows) -> str:
             + (f" ({above})" if above else "") + f", {len(by['tied'])} tied, {len(by['below'])} below.")
 
 
-def decisive_table(folder) -> str:
+def _paths(paths) -> list:
+    """``paths`` as a list of files: a folder stands for its ``*.json``, in name order."""
+    if isinstance(paths, (str, Path)):
+        return sorted(Path(paths).glob("*.json"))
+    return [Path(p) for p in paths]
+
+
+def decisive_table(paths) -> str:
     """What growing P3's comparisons (``lm decide``, :mod:`~simulations.lm.results.decisive_orders`)
     changed in each table file of ``folder`` that holds them: per task, the search ends judged on
     grown comparisons, how many tied with the climb from gold on the landscape's orders and where
@@ -184,7 +247,7 @@ def decisive_table(folder) -> str:
              "of those, grown: tied / below the climb / above it / below gold | orders (median) | "
              "comparisons at target | forward tokens |", "|---|---|---|---|---|---|---|---|"]
     verdicts = []
-    for p in sorted(Path(folder).glob("*.json")):
+    for p in _paths(paths):
         d = read_table_file(p)
         if not d.get("decisive"):
             continue

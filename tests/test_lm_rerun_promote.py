@@ -1,0 +1,59 @@
+"""A finished rerun replaces the committed table of its model (``rerun_report.promote``), and the
+docs read the verdicts it changed (``changes_block``) and the reruns' own blocks
+(``committed_tables``) from the files. No model: a committed table stands in for both files."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from simulations.lm.results.rerun_report import changes_block, committed_tables, promote
+
+LM = Path(__file__).resolve().parents[1] / "figures" / "data" / "lm"
+OLD = "smollm2-n64-e2aebb02dc.json"
+SOURCE = LM / OLD if (LM / OLD).exists() else LM / "superseded" / OLD
+
+
+def _folder(tmp_path, drop: int = 0):
+    """A table folder holding the committed table ``OLD`` and, in ``in-progress/``, a rerun of it
+    (the same cells, a rerun's config) less its first ``drop`` cells."""
+    lm = tmp_path / "lm"
+    (lm / "in-progress").mkdir(parents=True)
+    shutil.copy(SOURCE, lm / OLD)
+    data = json.loads(SOURCE.read_text())
+    data["config"]["confirm_orders"] = 8
+    for key in sorted(data["runs"])[:drop]:
+        del data["runs"][key]
+    rerun = lm / "in-progress" / "smollm2-n64-0123456789.json"
+    rerun.write_text(json.dumps(data))
+    return lm, rerun
+
+
+def test_a_rerun_lacking_a_committed_cell_is_not_promoted(tmp_path):
+    lm, rerun = _folder(tmp_path, drop=2)
+    with pytest.raises(ValueError, match="lacks 2 cells of smollm2-n64-e2aebb02dc.json"):
+        promote(rerun, lm)
+    assert rerun.exists() and (lm / OLD).exists() and not (lm / "superseded").exists()
+    assert changes_block(lm) == "(no table replaced)"
+    # the rerun is read from in-progress, the older table (no confirm_orders) is not a rerun's
+    assert committed_tables(lm) == [rerun]
+
+
+def test_a_finished_rerun_takes_the_committed_tables_place(tmp_path):
+    lm, rerun = _folder(tmp_path)
+    n_runs = len(json.loads(rerun.read_text())["runs"])
+    target = promote(rerun, lm)
+    assert target == lm / rerun.name and not rerun.exists()
+    assert (lm / "superseded" / OLD).read_bytes() == SOURCE.read_bytes()
+    assert not (lm / OLD).exists()
+    assert json.loads(target.read_text())["replaces"] == [OLD]
+    assert committed_tables(lm) == [target]
+    text = changes_block(lm)
+    assert text.startswith(f"`{target.name}` replaced `superseded/{OLD}` (smollm2): verdicts on the {n_runs} "
+                           f"cells both hold ({n_runs} and {n_runs} in all):")
+    # the same cells judged twice: no verdict can change
+    rows = [line for line in text.splitlines() if line.startswith("| P")]
+    assert len(rows) == 7 and all(line.endswith("| no |") for line in rows)
+    assert "| prediction | replaced table | rerun | changed |" in text
