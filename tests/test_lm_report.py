@@ -188,6 +188,16 @@ def test_committed_landscapes_were_computed_from_todays_tasks():
     assert checked >= 2 * 6 * 3
 
 
+def _first_n64_tables() -> list:
+    """The n = 64 tables committed before the rerun: each committed one, or the tables a rerun
+    that replaced it names (``replaces``, in ``superseded/``)."""
+    out = []
+    for f in sorted(TABLES.glob("*-n64-*.json")):
+        names = json.loads(f.read_text()).get("replaces")
+        out += [TABLES / "superseded" / n for n in names] if names else [f]
+    return out
+
+
 def test_docs_paragraph_on_the_paired_verdicts_matches_the_committed_tables():
     """docs/lm.md says why the paired rules changed the committed verdicts: 3 search-overlapping
     orders, t = 4.3, P1 (both) and P6 (SmolLM2) not judged, P6 failing on Gemma with an order that
@@ -201,7 +211,7 @@ def test_docs_paragraph_on_the_paired_verdicts_matches_the_committed_tables():
     assert "a t-interval spans 4.3 standard errors each side" in text
     assert round(float(stats.t.ppf(0.975, 2)), 1) == 4.3
     verdicts = {}
-    for f in sorted(TABLES.glob("*-n64-*.json")):
+    for f in _first_n64_tables():
         data = json.loads(f.read_text())
         assert orders_kind(data) == "search-overlapping" and data["config"]["orders"] == 3
         ps = {p["id"]: p for p in evaluate(data)}
@@ -476,3 +486,28 @@ def test_rerun_report_names_the_committed_cells_a_rerun_still_lacks():
     assert "* a: seeds 1, 2 of y" in text
     assert "* b: seeds 0, 2 of x; seeds 0, 1, 2 of y" in text
     assert missing_cells(old, old) == {} and missing_line(old, old) == "It holds every cell of the committed table."
+
+
+def test_docs_cost_of_the_certified_ascent_is_read_from_the_smollm2_rerun():
+    """docs/lm.md's cost paragraph: the certified ascent's token range on capitals-easy, the
+    costliest landscape, the slowest shared run, the seed-2 cell run alone on both cores (its
+    seconds and rate) and the costliest cell's seconds at that rate, from SmolLM2's rerun file."""
+    from simulations.lm.results.table_file import read_table_file
+
+    (f,) = [p for p in committed_tables(TABLES) if p.name.startswith("smollm2-n64-")]
+    d = read_table_file(f)
+    cap = [r for r in d["runs"].values() if r["task"] == "capitals-easy" and r["method"] == "coherence"]
+    assert len(cap) == 3
+    tokens = sorted(r["forward_tokens"] for r in cap)
+    alone = d["runs"]["capitals-easy|coherence|2"]
+    rate = alone["forward_tokens"] / alone["seconds"]
+    slowest = max(r["seconds"] for r in cap if r is not alone)
+    land = max(v["forward_tokens"] for v in d["landscapes"].values())
+    text = " ".join(_doc("docs/lm.md").split())
+    assert (f"on SmolLM2's `capitals-easy` its cells spend {tokens[0]:,}-{tokens[-1]:,} forward tokens, and the "
+            f"landscape of a task and seed, whose climb from gold uses the same moves, up to {land:,}.") in text
+    assert f"took up to {slowest:.0f} s for one such cell" in text
+    assert (f"the seed-2 cell took {alone['seconds']:.0f} s for {alone['forward_tokens']:,} forward tokens "
+            f"({rate:.0f} tokens/s). At that rate the costliest cell, {tokens[-1]:,} tokens, takes about "
+            f"{tokens[-1] / rate:.0f} s: the budget's edge, not within it.") in text
+    assert 900 <= tokens[-1] / rate < 950
