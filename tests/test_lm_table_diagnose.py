@@ -516,7 +516,8 @@ def test_file_lock_serialises_writers(tmp_path):
 
 def test_p5_lock_in_judged_over_runs():
     """P5 by hand: a run locks when its last sweep flips fewer items than its chains disagree on;
-    the prediction holds when at least half of the Gibbs runs lock."""
+    the prediction holds when the Wilson 95% interval of the fraction of runs that lock lies at
+    or above 1/2, fails when it lies below, and is not judged when it holds 1/2."""
     def gibbs(seed, last_flips, chains):
         trace = [[0] * 10, [1] * last_flips + [0] * (10 - last_flips)]
         return {**_run("polarity-high", "chunked-gibbs", 0.5, [-5.0, -5.0, -5.0], constraint="none", seed=seed),
@@ -524,11 +525,53 @@ def test_p5_lock_in_judged_over_runs():
 
     apart = [[0] * 10, [1] * 10, [0] * 5 + [1] * 5]   # pairwise disagreement (1 + 0.5 + 0.5) / 3 = 2/3
     same = [[0] * 10, [0] * 10, [0] * 9 + [1]]         # pairwise disagreement 1/15
-    land = {f"polarity-high|{s}": _lrow(0.9, G, _po(G, -10), _rands([-28.0])) for s in range(3)}
+    land = {f"polarity-high|{s}": _lrow(0.9, G, _po(G, -10), _rands([-28.0])) for s in range(12)}
     locked, mixing = (1, apart), (3, same)            # flips 0.1 < 2/3; flips 0.3 > 1/15
-    for cases, verdict, ok in (((locked, locked, mixing), "holds", "2/3"), ((locked, mixing, mixing), "fails", "1/3")):
-        runs = [gibbs(s, *c) for s, c in enumerate(cases)]
+
+    def wilson_by_hand(k, n, z=1.959964):
+        p, d = k / n, 1 + z * z / n
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+        return (p + z * z / (2 * n)) / d - half, (p + z * z / (2 * n)) / d + half
+
+    # 10/12: Wilson (0.552, 0.953); 2/12: (0.047, 0.448); 6/12: (0.254, 0.746); 2/3: (0.208, 0.939)
+    for k, n, verdict in ((10, 12, "holds"), (2, 12, "fails"), (6, 12, "not judged"), (2, 3, "not judged")):
+        runs = [gibbs(s, *(locked if s < k else mixing)) for s in range(n)]
         p5 = _by_id(_data(land, runs))["P5"]
-        assert (p5["verdict"], p5["cases_ok"]) == (verdict, ok)
+        lo, hi = wilson_by_hand(k, n)
+        assert (p5["verdict"], p5["cases_ok"]) == (verdict, f"{k}/{n}")
+        assert (p5["locked_fraction"]["lo"], p5["locked_fraction"]["hi"]) == (pytest.approx(lo), pytest.approx(hi))
         assert (p5["rows"][0]["across_chains"] == pytest.approx(2 / 3)
                 and p5["rows"][0]["within_chain_last_sweep"] == 0.1)
+
+
+def test_p4_judges_each_searchs_fall_with_salience_by_its_welch_interval():
+    """P4 by hand: each search's accuracy over 3 seeds on the most and the least salient bin; the
+    fall (first minus last) with its Welch 95% interval computed here from the formula: above 0
+    confirms, below 0 refutes, holding 0 leaves it undecided."""
+    from scipy import stats
+
+    def data(high, low):
+        lands = {f"{t}|{s}": _lrow(0.9, G, _po(G, -10), _rands([-28.0])) for t in ("polarity-high", "polarity-low")
+                 for s in range(3)}
+        runs = [_run(t, "coherence", a, G, seed=s) for t, accs in (("polarity-high", high), ("polarity-low", low))
+                for s, a in enumerate(accs)]
+        return _by_id(_data(lands, runs))["P4"]
+
+    def welch(a, b):
+        va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+        df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+        half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
+        return np.mean(a) - np.mean(b) - half, np.mean(a) - np.mean(b) + half
+
+    high, low = [0.9, 0.95, 1.0], [0.5, 0.55, 0.6]   # equal spreads: df 4, +0.4 +- 2.776 * 0.0408
+    p4 = data(high, low)
+    lo, hi = welch(high, low)
+    assert (p4["verdict"], p4["cases_ok"], p4["undecided"]) == ("holds", "1/1", 0)
+    assert p4["falls"]["coherence"]["lo"] == pytest.approx(lo) and p4["falls"]["coherence"]["hi"] == pytest.approx(hi)
+    assert lo == pytest.approx(0.4 - 2.776445 * np.sqrt(2 * 0.0025 / 3), rel=1e-5)
+    assert data(low, high)["verdict"] == "fails"
+    assert (data([0.9, 0.5, 0.7], [0.6, 0.8, 0.7])["verdict"], data([0.9, 0.5, 0.7], [0.6, 0.8, 0.7])["undecided"]) \
+        == ("not judged", 1)
+    # no spread on either side: the difference itself decides
+    assert data([1.0] * 3, [0.5] * 3)["falls"]["coherence"] == {"diff": 0.5, "lo": 0.5, "hi": 0.5,
+                                                                 "outcome": "confirmed"}

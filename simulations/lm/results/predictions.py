@@ -20,9 +20,12 @@ searches' own, which the output states (``orders``).
 * P3 (C5) -- a constrained search reaches gold-level accuracy (>= 0.95) exactly when gold is not
   below what it found; and, judged by the objective alone, where the search's end and the climb
   from gold (:func:`~simulations.lm.results.landscape.gold_climb`) tie in Coh they agree in accuracy.
-* P4 -- the coherence searches' accuracy falls toward chance as salience ``|valence|`` falls.
+* P4 -- the coherence searches' accuracy falls toward chance as salience ``|valence|`` falls:
+  per search, the fall of its accuracy from the most to the least salient bin over seeds, with
+  its Welch 95% interval (above 0 confirms, below 0 refutes, else undecided).
 * P5 (C4) -- Gibbs chains lock in: flips per item in the last sweep are rarer than the
-  disagreement between chains, in at least half of the Gibbs runs.
+  disagreement between chains, in at least half of the Gibbs runs (the fraction's Wilson 95%
+  interval at or above 1/2; below 1/2 fails it; else not judged).
 * P6 (R10) -- on tasks the model knows, every order ranks gold above its negation.
 * P7 (training) -- coherence through training orders the landscape's labellings as in-context
   coherence does: for gold against each other labelling of a training table file's record, the
@@ -46,9 +49,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from simulations.io import dumps
-from theory.statistics import mean_ci, prediction_interval
+from theory.statistics import mean_ci, prediction_interval, wilson
 from simulations.lm.searches.coherence_estimate import below_references, lies_below, paired, verdict
 from simulations.lm.searches.debate_exact import p8_verdict
 from simulations.lm.results.decisive_orders import REFERENCES, comparison_key
@@ -251,7 +255,31 @@ def p3(data) -> dict:
             "fails_when": "a labelling far from gold is as coherent as gold (the objective, not the search, decides)"}
 
 
+def _difference_interval(a, b, level: float = 0.95) -> dict:
+    """``mean(a) - mean(b)`` with its Welch t-interval (unequal variances): ``{diff, lo, hi}``.
+    Two samples without spread give the point; fewer than 2 values on a side give ``None`` bounds."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    diff = float(a.mean() - b.mean())
+    if a.size < 2 or b.size < 2:
+        return {"diff": diff, "lo": None, "hi": None}
+    if a.var() == 0 and b.var() == 0:
+        return {"diff": diff, "lo": diff, "hi": diff}
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+    return {"diff": diff, "lo": float(ci.low), "hi": float(ci.high)}
+
+
+def _outcome(lo, hi) -> str:
+    """A case whose interval lies above 0 confirms, below 0 refutes; one that holds 0 (or has no
+    interval) is undecided."""
+    if lo is None or hi is None:
+        return "undecided"
+    return "confirmed" if lo > 0 else "refuted" if hi < 0 else "undecided"
+
+
 def p4(data) -> dict:
+    """Per search run in the most and the least salient bin: the accuracy's fall from the first
+    to the last, over seeds, with its Welch 95% interval; a fall whose interval lies above 0
+    confirms, a rise whose interval lies below 0 refutes, the rest are undecided."""
     bins = [t for t in SALIENCE_TASKS if t in _tasks(data)]
     rows = []
     for t in bins:
@@ -266,12 +294,22 @@ def p4(data) -> dict:
     both = [m for m in SEARCHES if rows[0][m] is not None and rows[-1][m] is not None]
     if not both:
         return {"id": "P4", "verdict": "not judged", "rows": rows, "fails_when": "no search ran in both bins"}
-    ok = all(rows[0][m] >= rows[-1][m] for m in both)
-    return {"id": "P4", "verdict": "holds" if ok else "fails", "rows": rows,
+    falls, cases = {}, []
+    for m in both:
+        falls[m] = _difference_interval([r["accuracy"] for r in _runs(data, bins[0], m)],
+                                        [r["accuracy"] for r in _runs(data, bins[-1], m)])
+        falls[m]["outcome"] = _outcome(falls[m]["lo"], falls[m]["hi"])
+        cases.append(falls[m]["outcome"])
+    verdict_, undecided = _judge(cases)
+    return {"id": "P4", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
+            "undecided": undecided, "bins": f"{bins[0]} - {bins[-1]}", "falls": falls, "rows": rows,
             "fails_when": "salience does not govern what the model knows"}
 
 
 def p5(data) -> dict:
+    """Per Gibbs run: whether it locks in (flips per item in its last sweep rarer than the
+    disagreement between its chains); the fraction of runs that do, with its Wilson 95% interval.
+    It holds when that interval lies at or above 1/2, fails when it lies below, else undecided."""
     rows, ok = [], []
     for r in _runs(data, method="chunked-gibbs"):
         C = np.asarray(r.get("chains_final", []))
@@ -283,8 +321,13 @@ def p5(data) -> dict:
         rows.append({"task": r["task"], "seed": r["seed"], "within_chain_last_sweep": within,
                      "across_chains": across})
         ok.append(within < across)
-    verdict = "not judged" if not ok else ("holds" if np.mean(ok) >= 0.5 else "fails")
-    return {"id": "P5", "verdict": verdict, "cases_ok": f"{sum(ok)}/{len(ok)}", "rows": rows,
+    if not ok:
+        return {"id": "P5", "verdict": "not judged", "cases_ok": "0/0", "rows": rows,
+                "fails_when": "the conditionals are weak enough that chains keep mixing"}
+    lo, hi = wilson(sum(ok), len(ok))
+    verdict_ = "holds" if lo >= 0.5 else "fails" if hi < 0.5 else "not judged"
+    return {"id": "P5", "verdict": verdict_, "cases_ok": f"{sum(ok)}/{len(ok)}",
+            "locked_fraction": {"mean": float(np.mean(ok)), "lo": lo, "hi": hi}, "rows": rows,
             "fails_when": "the conditionals are weak enough that chains keep mixing"}
 
 

@@ -107,9 +107,14 @@ def formats_table(tables) -> str:
 
 
 def _value(v) -> str:
-    """A number to 3 significant digits, an interval ``{mean, lo, hi}`` as ``mean [lo, hi]``."""
+    """A number to 3 significant digits, an interval ``{mean, lo, hi}`` as ``mean [lo, hi]``, a
+    difference ``{diff, lo, hi}`` as ``+diff [lo, hi]``, and a dict of those as ``key value; ...``."""
     if isinstance(v, dict) and {"mean", "lo", "hi"} <= set(v):
         return "--" if v["mean"] is None else f"{v['mean']:.3g} [{v['lo']:.3g}, {v['hi']:.3g}]"
+    if isinstance(v, dict) and {"diff", "lo", "hi"} <= set(v):
+        return f"{v['diff']:+.3g}" + ("" if v["lo"] is None else f" [{v['lo']:+.3g}, {v['hi']:+.3g}]")
+    if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
+        return "; ".join(f"{k} {_value(x)}" for k, x in v.items())
     if isinstance(v, float):
         return f"{v:.3g}"
     return str(v)
