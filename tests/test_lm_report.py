@@ -515,3 +515,60 @@ def test_docs_cost_of_the_certified_ascent_is_read_from_the_smollm2_rerun():
             f"({rate:.0f} tokens/s). At that rate the costliest cell, {tokens[-1]:,} tokens, takes about "
             f"{tokens[-1] / rate:.0f} s: the budget's edge, not within it.") in text
     assert 900 <= tokens[-1] / rate < 950
+
+
+def _rerun_pairs() -> dict:
+    """model -> (the table its rerun replaces or will replace, the rerun), read from the files."""
+    from simulations.lm.results.table_file import read_table_file
+
+    out = {}
+    for f in committed_tables(TABLES):
+        new = read_table_file(f)
+        m = new["config"]["model"]
+        olds = ([TABLES / "superseded" / n for n in new["replaces"]] if new.get("replaces")
+                else [q for q in TABLES.glob(f"{m}-n64-*.json") if q != f])
+        (old,) = olds
+        out[m] = (read_table_file(old), new)
+    return out
+
+
+def test_docs_reasons_for_the_changed_verdicts_hold_in_the_files():
+    """docs/lm.md's "Why the verdicts changed": which predictions change on the shared cells of
+    each model, and which cases moved (undecided -> confirmed on SmolLM2, refuted on Gemma)."""
+    from simulations.lm.results.predictions import p1, p6
+    from simulations.lm.results.rerun_report import restricted, verdict_changes
+
+    text = " ".join(_doc("docs/lm.md").split())
+    assert "P8 goes from not judged to fails on both models" in text
+    assert "SmolLM2's P1 and P6 go from not judged to holds" in text
+    assert "Gemma's P6 goes from not judged to fails: 3 of its 8 known cases are refuted" in text
+    pairs = _rerun_pairs()
+    want = {"smollm2": {"P1": ("not judged", "holds"), "P6": ("not judged", "holds"), "P8": ("not judged", "fails")},
+            "gemma3-270m": {"P6": ("not judged", "fails"), "P8": ("not judged", "fails")}}
+    for model, (old, new) in pairs.items():
+        rows = verdict_changes(old, new)["rows"]
+        got = {r["id"]: (r["old"].split(" (")[0], r["new"].split(" (")[0]) for r in rows if r["changed"]}
+        assert got == want[model], model
+    cells = {m: set(o["runs"]) & set(n["runs"]) for m, (o, n) in pairs.items()}
+
+    def moved(model, fn):
+        old, new = (fn(restricted(d, cells[model]))["rows"] for d in pairs[model])
+        a = {(r["task"], int(r["seed"])): r.get("outcome") for r in old}
+        b = {(r["task"], int(r["seed"])): r.get("outcome") for r in new}
+        return {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
+
+    assert moved("smollm2", p1) == {("polarity-low", 0): ("undecided", "confirmed"),
+                                    ("polarity-low", 2): ("undecided", "confirmed")}
+    assert moved("smollm2", p6) == {("polarity-low", 0): ("undecided", "confirmed")}
+    p6_new = p6(restricted(pairs["gemma3-270m"][1], cells["gemma3-270m"]))
+    refuted = {(r["task"], int(r["seed"])) for r in p6_new["rows"] if r.get("outcome") == "refuted"}
+    assert refuted == {("polarity-high", 1), ("polarity-high", 2), ("polarity-low", 1)}
+    assert p6_new["cases_ok"] == "5/8"
+    assert moved("gemma3-270m", p6)[("polarity-high", 2)] == ("confirmed", "refuted")
+    assert "polarity-high seed 2 had been confirmed by its 3 committed orders" in text
+    from scipy import stats
+
+    for model, (old, new) in pairs.items():
+        assert old["config"]["orders"] == 3 and new["config"]["coh_orders"] == 6
+    assert "(a 95% t-interval spans 4.30 standard errors each side), the reruns on 6 held-out orders (2.57)" in text
+    assert (f"{stats.t.ppf(0.975, 2):.2f}", f"{stats.t.ppf(0.975, 5):.2f}") == ("4.30", "2.57")
