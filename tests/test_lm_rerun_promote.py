@@ -57,3 +57,11 @@ def test_a_finished_rerun_takes_the_committed_tables_place(tmp_path):
     rows = [line for line in text.splitlines() if line.startswith("| P")]
     assert len(rows) == 7 and all(line.endswith("| no |") for line in rows)
     assert "| prediction | replaced table | rerun | changed |" in text
+
+
+def test_docs_name_the_promotion_step_that_exists():
+    """docs/lm.md's steps to finish a rerun call this module's promote with the committed folder."""
+    text = " ".join((LM.parents[2] / "docs" / "lm.md").read_text().split())
+    assert ("`python -c \"from simulations.lm.results.rerun_report import promote; "
+            "promote('FILE', 'figures/data/lm')\"`") in text
+    assert "`coherence lm decide FILE --model M`" in text
