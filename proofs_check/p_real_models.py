@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulations.lm.results.predictions import evaluate, p7
+from simulations.lm.results.predictions import evaluate
+from simulations.lm.results.training_prediction import p7
 from simulations.lm.results.table_file import read_table_file
 from simulations.lm.results.training_file import read_training_file
 

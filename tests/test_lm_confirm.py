@@ -138,11 +138,13 @@ def test_the_confirmed_gemma_cell_says_what_docs_say():
     out; with each move confirmed it ends one swap from gold, tied with gold held out."""
     from pathlib import Path
 
+    from simulations.lm.results.rerun_report import committed_tables
     from simulations.lm.results.table_file import read_table_file
 
     root = Path(__file__).resolve().parents[1]
     old = read_table_file(root / "figures/data/lm/superseded/gemma3-270m-n64-0aa1c9a1d8.json")
-    new = read_table_file(root / "figures/data/lm/in-progress/gemma3-270m-n64-67de312543.json")
+    (path,) = [f for f in committed_tables(root / "figures/data/lm") if f.name == "gemma3-270m-n64-67de312543.json"]
+    new = read_table_file(path)
     assert "confirm_orders" not in old["config"] and new["config"]["confirm_orders"] == 8
     was, r = old["runs"]["polarity-high|coherence|0"], new["runs"]["polarity-high|coherence|0"]
     start = max(s["polish_end"] for s in was["starts"] if s["polish_end"] is not None)
@@ -195,8 +197,11 @@ def test_the_rerun_report_names_how_each_file_took_its_moves(tmp_path):
     root = Path(__file__).resolve().parents[1] / "figures/data/lm"
     folder = tmp_path / "in-progress"
     folder.mkdir()
-    for name in ("superseded/gemma3-270m-n64-fbbf9bf83a.json", "in-progress/gemma3-270m-n64-67de312543.json"):
-        shutil.copy(root / name, folder)
+    from simulations.lm.results.rerun_report import committed_tables
+
+    (rerun,) = [f for f in committed_tables(root) if f.name == "gemma3-270m-n64-67de312543.json"]
+    for src in (root / "superseded/gemma3-270m-n64-fbbf9bf83a.json", rerun):
+        shutil.copy(src, folder)
     text = rerun_block(folder)
     assert ("`in-progress/gemma3-270m-n64-fbbf9bf83a.json` (gemma3-270m, n = 64, 8 polish orders, moves ranked "
             "zero-shot and confirmed on 0 fresh orders)") in text

@@ -572,3 +572,16 @@ def test_docs_reasons_for_the_changed_verdicts_hold_in_the_files():
         assert old["config"]["orders"] == 3 and new["config"]["coh_orders"] == 6
     assert "(a 95% t-interval spans 4.30 standard errors each side), the reruns on 6 held-out orders (2.57)" in text
     assert (f"{stats.t.ppf(0.975, 2):.2f}", f"{stats.t.ppf(0.975, 5):.2f}") == ("4.30", "2.57")
+
+
+def test_verdict_cells_show_intervals_differences_and_their_dicts():
+    """A prediction's numbers in the docs: an interval as ``mean [lo, hi]``, a difference as
+    ``+diff [+lo, +hi]`` (bare when it has no interval), a dict of differences as ``key value; ...``."""
+    from simulations.lm.results.report import verdict_cell
+
+    q = {"id": "P4", "verdict": "holds", "rows": [], "fails_when": "x",
+         "locked_fraction": {"mean": 0.5, "lo": 0.25, "hi": 0.75},
+         "falls": {"a": {"diff": 0.25, "lo": 0.125, "hi": 0.375, "outcome": "confirmed"},
+                   "b": {"diff": -0.5, "lo": None, "hi": None}}}
+    assert verdict_cell(q) == ("holds (locked_fraction 0.5 [0.25, 0.75], falls a +0.25 [+0.125, +0.375]; "
+                               "b -0.5)")

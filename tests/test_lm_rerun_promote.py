@@ -52,7 +52,7 @@ def test_a_finished_rerun_takes_the_committed_tables_place(tmp_path):
     assert committed_tables(lm) == [target]
     text = changes_block(lm)
     assert text.startswith(f"`{target.name}` replaced `superseded/{OLD}` (smollm2): verdicts on the {n_runs} "
-                           f"cells both hold ({n_runs} and {n_runs} in all):")
+                           f"cells both hold (the replaced table has {n_runs}, the rerun {n_runs}):")
     # the same cells judged twice: no verdict can change
     rows = [line for line in text.splitlines() if line.startswith("| P")]
     assert len(rows) == 7 and all(line.endswith("| no |") for line in rows)
@@ -65,3 +65,34 @@ def test_docs_name_the_promotion_step_that_exists():
     assert ("`python -c \"from simulations.lm.results.rerun_report import promote; "
             "promote('FILE', 'figures/data/lm')\"`") in text
     assert "`coherence lm decide FILE --model M`" in text
+
+
+def test_promote_refuses_a_file_outside_in_progress_and_a_second_promotion(tmp_path):
+    """A rerun promoted twice (an interrupted promotion run again) or a committed table passed by
+    mistake is refused with nothing moved, so the table a rerun replaced is never lost."""
+    lm, rerun = _folder(tmp_path)
+    with pytest.raises(ValueError, match="is not in"):
+        promote(lm / OLD, lm)
+    assert (lm / OLD).exists()
+    copy = rerun.read_bytes()
+    target = promote(rerun, lm)
+    rerun.write_bytes(copy)  # the rerun is back in in-progress, as after an interruption
+    with pytest.raises(ValueError, match="was promoted already"):
+        promote(rerun, lm)
+    assert json.loads(target.read_text())["replaces"] == [OLD] and (lm / "superseded" / OLD).exists()
+
+
+def test_a_rerun_lacking_cells_of_one_of_two_committed_tables_is_refused(tmp_path):
+    """Every committed table of the model and n is checked, and with a cell missing from any of
+    them the first refusal leaves all files where they were."""
+    lm, rerun = _folder(tmp_path)
+    data = json.loads(SOURCE.read_text())
+    key = sorted(data["runs"])[0]
+    r = data["runs"][key]
+    extra = {**r, "seed": 7}
+    data["runs"][f"{r['task']}|{r['method']}|7"] = extra
+    data["landscapes"][f"{r['task']}|7"] = data["landscapes"][f"{r['task']}|{r['seed']}"]
+    (lm / "smollm2-n64-ffffffffff.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="lacks 1 cells of smollm2-n64-ffffffffff.json"):
+        promote(rerun, lm)
+    assert rerun.exists() and (lm / OLD).exists() and (lm / "smollm2-n64-ffffffffff.json").exists()

@@ -11,7 +11,8 @@ import pytest
 from proofs_check import p_real_models as P
 from proofs_check.catalogue import all_checks
 from proofs_check.registry import run_check
-from simulations.lm.results.predictions import evaluate, p7
+from simulations.lm.results.predictions import evaluate
+from simulations.lm.results.training_prediction import p7
 from simulations.lm.results.table_file import read_table_file
 from simulations.lm.results.training_file import read_training_file
 

@@ -24,7 +24,8 @@ from simulations.lm.results import training_table as TT  # noqa: E402
 from simulations.lm.tasks.heldout import joined, split_heldout  # noqa: E402
 from simulations.lm.backends.knowledge import prior_for  # noqa: E402
 from simulations.lm.backends.loader import load  # noqa: E402
-from simulations.lm.results.predictions import PREDICTIONS, p7  # noqa: E402
+from simulations.lm.results.predictions import PREDICTIONS  # noqa: E402
+from simulations.lm.results.training_prediction import p7  # noqa: E402
 from simulations.lm.tasks.registry import make_task  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -71,6 +71,20 @@ def auc_interval(auc: float, n_pos: int, n_neg: int, level: float = 0.95) -> tup
     return (max(0.0, a - z * s), min(1.0, a + z * s))
 
 
+def welch_interval(a, b, level: float = 0.95) -> dict:
+    """``mean(a) - mean(b)`` (in the samples' unit) with its Welch t-interval at ``level``
+    (unequal variances): ``{diff, lo, hi}``. Two samples without spread give the point; fewer than
+    2 values on a side give ``None`` bounds."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    diff = float(a.mean() - b.mean())
+    if a.size < 2 or b.size < 2:
+        return {"diff": diff, "lo": None, "hi": None}
+    if a.var() == 0 and b.var() == 0:
+        return {"diff": diff, "lo": diff, "hi": diff}
+    ci = _st.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+    return {"diff": diff, "lo": float(ci.low), "hi": float(ci.high)}
+
+
 def wilson(successes: int, trials: int, z: float = 1.959964) -> tuple:
     """Wilson score interval ``(lo, hi)`` for ``successes / trials`` (95% by default).
 

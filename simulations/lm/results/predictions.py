@@ -28,13 +28,8 @@ searches' own, which the output states (``orders``).
   interval at or above 1/2; below 1/2 fails it; else not judged).
 * P6 (R10) -- on tasks the model knows, every order ranks gold above its negation.
 * P7 (training) -- coherence through training orders the landscape's labellings as in-context
-  coherence does: for gold against each other labelling of a training table file's record, the
-  paired in-context difference ``Coh(gold) - Coh(b)`` and the paired training difference
-  ``Coh_train(gold) - Coh_train(b)`` (:mod:`simulations.lm.searches.prequential_training`, over the same
-  orders) have the same sign. A pair whose two intervals exclude 0 with opposite signs refutes
-  it, with the same sign confirms it, any other is undecided; Kendall's tau between the two
-  orderings of the labellings (by mean) and the discordant pairs are reported beside it. Only
-  training table files have P7; table files have no P7, training files only P7.
+  coherence does (:mod:`simulations.lm.results.training_prediction`). Only training table files
+  have P7; table files have no P7, training files only P7.
 * P8 (debate) -- debate samples the most coherent consensus: the exact stationary law of a
   debate round is the softmax of the joint answers' coherence (mean KL within 0.05 nats), from
   the file's exact checks (:mod:`simulations.lm.searches.debate_exact`).
@@ -49,11 +44,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from simulations.io import dumps
-from theory.statistics import mean_ci, prediction_interval, wilson
-from simulations.lm.searches.coherence_estimate import below_references, lies_below, paired, verdict
+from theory.statistics import mean_ci, prediction_interval, welch_interval, wilson
+from simulations.lm.searches.coherence_estimate import below_references, lies_below
+from simulations.lm.results.cases import compare, interval_outcome, judge
+from simulations.lm.results.training_prediction import p7
 from simulations.lm.searches.debate_exact import p8_verdict
 from simulations.lm.results.decisive_orders import REFERENCES, comparison_key
 from simulations.lm.searches.methods import COHERENCE_SEARCHES
@@ -83,12 +79,6 @@ def _tasks(data):
 
 def _land(data, run) -> dict:
     return data["landscapes"][f"{run['task']}|{run['seed']}"]
-
-
-def _cmp(a, b) -> dict:
-    """Paired comparison of two per-order Coh lists (nats) with its verdict word."""
-    c = paired(a, b)
-    return {**c, "verdict": verdict(c)}
 
 
 def _below_gold(data, run) -> bool:
@@ -123,19 +113,6 @@ def orders_kind(data) -> str:
     return "held-out" if "coh_orders" in data["config"] else "search-overlapping"
 
 
-def _judge(cases) -> tuple:
-    """``(verdict, undecided)`` from per-case outcomes ``"confirmed"``, ``"refuted"`` or
-    ``"undecided"`` (a paired interval that holds 0): any refuted case fails the prediction, all
-    confirmed hold it; undecided cases and none refuted leave it ``not judged`` at this many orders
-    (more orders would decide it), as does no case at all."""
-    if not cases:
-        return "not judged", 0
-    undecided = sum(c == "undecided" for c in cases)
-    if "refuted" in cases:
-        return "fails", undecided
-    return ("holds" if not undecided else "not judged"), undecided
-
-
 def p1(data) -> dict:
     rows, known, ok_control = [], [], []
     for key, land in sorted(data["landscapes"].items()):
@@ -145,8 +122,8 @@ def p1(data) -> dict:
         rand = {k: v for k, v in L.items() if k.startswith("random-")}
         rmeans = [v["mean"] for v in rand.values()]
         pi = prediction_interval(rmeans, CONTROL_LEVEL) if len(rmeans) > 1 else None
-        vs_neg = _cmp(g["per_order"], L["negation"]["per_order"])
-        vs_rand = [_cmp(g["per_order"], v["per_order"]) for v in rand.values()]
+        vs_neg = compare(g["per_order"], L["negation"]["per_order"])
+        vs_rand = [compare(g["per_order"], v["per_order"]) for v in rand.values()]
         row = {"task": task, "seed": key.split("|")[1], "zero_shot_auc": land["zero_shot_auc"], "coh_gold": g["mean"],
                "gold_vs_negation": vs_neg, "gold_vs_random_lowest": min(vs_rand, key=lambda c: c["diff"])
                if vs_rand else None, "random_prediction_interval": pi}
@@ -160,7 +137,7 @@ def p1(data) -> dict:
             row["outcome"] = ("refuted" if "below" in sides else "confirmed" if set(sides) == {"above"}
                               else "undecided")
             known.append(row["outcome"])
-    verdict_, undecided = _judge(known + ["confirmed" if ok else "refuted" for ok in ok_control] if known else [])
+    verdict_, undecided = judge(known + ["confirmed" if ok else "refuted" for ok in ok_control] if known else [])
     return {"id": "P1", "verdict": verdict_, "known_cases_ok": f"{known.count('confirmed')}/{len(known)}",
             "undecided": undecided, "control_cases_ok": f"{sum(ok_control)}/{len(ok_control)}", "rows": rows,
             "fails_when": f"the model does not know the task (zero-shot AUC < {KNOWS})"}
@@ -182,11 +159,11 @@ def p2(data) -> dict:
         land = _land(data, r)
         L = land["labellings"]
         const = max((L[c] for c in ("all-0", "all-1")), key=lambda v: v["mean"])
-        vs_const = _cmp(r["coherence_per_order"], const["per_order"])
+        vs_const = compare(r["coherence_per_order"], const["per_order"])
         stuck = search_failed(data, r)
         failures += stuck
         best_maj, best_po = (1.0, const["per_order"]) if stuck else (_majority(r["labels"]), r["coherence_per_order"])
-        vs_gold = _cmp(best_po, L["gold"]["per_order"])
+        vs_gold = compare(best_po, L["gold"]["per_order"])
         con = data["runs"].get(f"{r['task']}|coherence|{r['seed']}")
         con_maj = None if con is None else _majority(con["labels"])
         rows.append({"task": r["task"], "seed": r["seed"], "free_majority": _majority(r["labels"]),
@@ -223,7 +200,7 @@ def p3(data) -> dict:
         land = _land(data, r)
         g = land["labellings"]["gold"]
         grown = _grown(data, r)
-        vs_gold = grown.get("gold") or _cmp(r["coherence_per_order"], g["per_order"])
+        vs_gold = grown.get("gold") or compare(r["coherence_per_order"], g["per_order"])
         below = vs_gold["verdict"] == "below"
         success = r["accuracy"] >= GOLD_LEVEL
         row = {"task": r["task"], "method": r["method"], "seed": r["seed"], "accuracy": r["accuracy"],
@@ -233,7 +210,7 @@ def p3(data) -> dict:
                "search_failure": search_failed(data, r) or (below and r["method"] in COHERENCE_SEARCHES)}
         climb = land.get("gold_climb")
         if climb is not None and not below:
-            vs_climb = grown.get("gold_climb") or _cmp(r["coherence_per_order"], climb["coh"]["per_order"])
+            vs_climb = grown.get("gold_climb") or compare(r["coherence_per_order"], climb["coh"]["per_order"])
             row.update({"vs_gold_climb": vs_climb, "gold_climb_accuracy": climb["accuracy"]})
             if vs_climb["verdict"] == "tied":
                 row["agrees_with_gold_climb"] = success == (climb["accuracy"] >= GOLD_LEVEL)
@@ -255,31 +232,12 @@ def p3(data) -> dict:
             "fails_when": "a labelling far from gold is as coherent as gold (the objective, not the search, decides)"}
 
 
-def _difference_interval(a, b, level: float = 0.95) -> dict:
-    """``mean(a) - mean(b)`` with its Welch t-interval (unequal variances): ``{diff, lo, hi}``.
-    Two samples without spread give the point; fewer than 2 values on a side give ``None`` bounds."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    diff = float(a.mean() - b.mean())
-    if a.size < 2 or b.size < 2:
-        return {"diff": diff, "lo": None, "hi": None}
-    if a.var() == 0 and b.var() == 0:
-        return {"diff": diff, "lo": diff, "hi": diff}
-    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
-    return {"diff": diff, "lo": float(ci.low), "hi": float(ci.high)}
-
-
-def _outcome(lo, hi) -> str:
-    """A case whose interval lies above 0 confirms, below 0 refutes; one that holds 0 (or has no
-    interval) is undecided."""
-    if lo is None or hi is None:
-        return "undecided"
-    return "confirmed" if lo > 0 else "refuted" if hi < 0 else "undecided"
-
-
 def p4(data) -> dict:
-    """Per search run in the most and the least salient bin: the accuracy's fall from the first
-    to the last, over seeds, with its Welch 95% interval; a fall whose interval lies above 0
-    confirms, a rise whose interval lies below 0 refutes, the rest are undecided."""
+    """Per search run in the most and the least salient bin: its accuracy (the fraction of items
+    labelled as gold) on the first minus on the last, mean over seeds, with its Welch 95%
+    interval; a fall whose interval lies above 0 confirms, a rise whose interval lies below 0
+    refutes, the rest (and a search with one seed on a side: no interval) are undecided. Any
+    refuted search fails the prediction (no correction for the 3 searches judged at once)."""
     bins = [t for t in SALIENCE_TASKS if t in _tasks(data)]
     rows = []
     for t in bins:
@@ -296,11 +254,11 @@ def p4(data) -> dict:
         return {"id": "P4", "verdict": "not judged", "rows": rows, "fails_when": "no search ran in both bins"}
     falls, cases = {}, []
     for m in both:
-        falls[m] = _difference_interval([r["accuracy"] for r in _runs(data, bins[0], m)],
+        falls[m] = welch_interval([r["accuracy"] for r in _runs(data, bins[0], m)],
                                         [r["accuracy"] for r in _runs(data, bins[-1], m)])
-        falls[m]["outcome"] = _outcome(falls[m]["lo"], falls[m]["hi"])
+        falls[m]["outcome"] = interval_outcome(falls[m]["lo"], falls[m]["hi"])
         cases.append(falls[m]["outcome"])
-    verdict_, undecided = _judge(cases)
+    verdict_, undecided = judge(cases)
     return {"id": "P4", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
             "undecided": undecided, "bins": f"{bins[0]} - {bins[-1]}", "falls": falls, "rows": rows,
             "fails_when": "salience does not govern what the model knows"}
@@ -309,7 +267,8 @@ def p4(data) -> dict:
 def p5(data) -> dict:
     """Per Gibbs run: whether it locks in (flips per item in its last sweep rarer than the
     disagreement between its chains); the fraction of runs that do, with its Wilson 95% interval.
-    It holds when that interval lies at or above 1/2, fails when it lies below, else undecided."""
+    It holds when that interval lies at or above 1/2, fails when it lies below 1/2, and is not
+    judged when it holds 1/2."""
     rows, ok = [], []
     for r in _runs(data, method="chunked-gibbs"):
         C = np.asarray(r.get("chains_final", []))
@@ -335,7 +294,7 @@ def p6(data) -> dict:
     rows, cases = [], []
     for key, land in sorted(data["landscapes"].items()):
         L = land["labellings"]
-        gap = _cmp(L["gold"]["per_order"], L["negation"]["per_order"])
+        gap = compare(L["gold"]["per_order"], L["negation"]["per_order"])
         d = np.subtract(L["gold"]["per_order"], L["negation"]["per_order"])
         rows.append({"task": key.split("|")[0], "seed": key.split("|")[1], "gold_vs_negation": gap,
                      "orders_ranking_gold_above": f"{int(np.sum(d > 0))}/{d.size}",
@@ -346,7 +305,7 @@ def p6(data) -> dict:
             rows[-1]["outcome"] = ("refuted" if np.any(d <= 0) else "confirmed" if gap["verdict"] == "above"
                                    else "undecided")
             cases.append(rows[-1]["outcome"])
-    verdict_, undecided = _judge(cases)
+    verdict_, undecided = judge(cases)
     return {"id": "P6", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
             "undecided": undecided, "rows": rows,
             "fails_when": "the gold-vs-negation gap is within the order-to-order variation "
@@ -367,64 +326,6 @@ def p8(data) -> dict:
             for key in sorted(checks)]
     return {**out, "rows": [{k: r[k] for k in ("task", "seed", "items", "verdict", "kl_coherence",
                                                "incompatibility_rms", "mode_agrees")} for r in rows]}
-
-
-def _kendall(x, y) -> dict:
-    """Kendall's tau-b between two scorings of the same labellings, with the discordant pairs
-    (opposite signs of the two differences) among ``pairs`` pairs; ``tau`` is ``None`` when one
-    scoring ties every pair."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    i, j = np.triu_indices(x.size, 1)
-    sx, sy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
-    conc, disc = int(np.sum(sx * sy > 0)), int(np.sum(sx * sy < 0))
-    den = np.sqrt(float(np.sum(sx != 0)) * float(np.sum(sy != 0)))
-    return {"tau": (conc - disc) / den if den > 0 else None, "discordant": disc, "pairs": int(i.size)}
-
-
-def _distinct(labellings: dict) -> dict:
-    """The labellings with distinct labels (the first name of each; gold first)."""
-    out, seen = {}, set()
-    for name, v in sorted(labellings.items(), key=lambda kv: kv[0] != "gold"):
-        if tuple(v["labels"]) not in seen:
-            seen.add(tuple(v["labels"]))
-            out[name] = v
-    return out
-
-
-def p7(train_data) -> dict:
-    """P7 (module docstring) over a training table file's records: one case per (task, seed,
-    labelling other than gold), judged by :func:`_judge`; per (task, seed) Kendall's tau between
-    the in-context and the training orderings of its distinct labellings (by mean) and the
-    discordant pairs. ``kendall_tau`` is the mean of the records' taus."""
-    rows, cases, orderings = [], [], []
-    for key in sorted(train_data.get("records", {})):
-        r = train_data["records"][key]
-        L = _distinct(r["labellings"])
-        g = L["gold"]
-        for name, v in L.items():
-            if name == "gold":
-                continue
-            ic = _cmp(g["in_context"]["per_order"], v["in_context"]["per_order"])
-            tr = _cmp(g["train"]["per_order"], v["train"]["per_order"])
-            sides = {ic["verdict"], tr["verdict"]}
-            outcome = ("undecided" if "tied" in sides else "confirmed" if len(sides) == 1 else "refuted")
-            rows.append({"task": r["task"], "seed": r["seed"], "labelling": name, "in_context": ic, "train": tr,
-                         "outcome": outcome})
-            cases.append(outcome)
-        k = _kendall([v["in_context"]["mean"] for v in L.values()], [v["train"]["mean"] for v in L.values()])
-        orderings.append({"task": r["task"], "seed": r["seed"], "labellings": list(L), "kendall_tau": k["tau"],
-                          "discordant_pairs": k["discordant"], "pairs": k["pairs"]})
-    verdict_, undecided = _judge(cases)
-    taus = [o["kendall_tau"] for o in orderings if o["kendall_tau"] is not None]
-    out = {"id": "P7", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
-           "undecided": undecided, "kendall_tau": float(np.mean(taus)) if taus else None,
-           "discordant_pairs": sum(o["discordant_pairs"] for o in orderings),
-           "pairs": sum(o["pairs"] for o in orderings), "rows": rows, "orderings": orderings,
-           "fails_when": "fine-tuning learns some labellings that demonstrations in context do not teach, or the "
-                         "reverse (the weights and the context are different learners)"}
-    if not cases:
-        out["reason"] = "no training record with a labelling other than gold"
-    return out
 
 
 PREDICTIONS = (p1, p2, p3, p4, p5, p6, p8)

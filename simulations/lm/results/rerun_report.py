@@ -146,8 +146,8 @@ def _section(p: Path) -> list:
 
 def committed_tables(lm_folder, n: int = 64) -> list:
     """The committed table files of ``lm_folder`` at ``n`` items that a rerun wrote (their config
-    holds ``confirm_orders``, which no older table has), then every file in ``lm_folder/in-progress``:
-    the files whose grown comparisons and exact debate checks the docs report."""
+    holds ``confirm_orders``, which no older table has), then every file in ``lm_folder/in-progress``
+    whatever its n: the files whose grown comparisons and exact debate checks the docs report."""
     lm_folder = Path(lm_folder)
     done = [p for p in sorted(lm_folder.glob(f"*-n{n}-*.json"))
             if "confirm_orders" in read_table_file(p)["config"]]
@@ -157,9 +157,18 @@ def committed_tables(lm_folder, n: int = 64) -> list:
 def promote(path, lm_folder) -> Path:
     """Move the finished rerun at ``path`` (in ``lm_folder/in-progress``) into ``lm_folder``, in
     place of the committed table(s) of its model and n, which move to ``lm_folder/superseded``; the
-    promoted file records their names under ``replaces``. ``ValueError`` (nothing moved) while the
-    rerun lacks a cell of a table it would replace (:func:`missing_cells`)."""
+    promoted file records their names under ``replaces``. ``ValueError`` (nothing moved) when
+    ``path`` is not in ``lm_folder/in-progress``, when a file of its name is already committed, or
+    while the rerun lacks a cell of a table it would replace (:func:`missing_cells`). The new
+    table is written (atomically) before anything moves, so an interruption leaves at worst the
+    rerun in both places, never a model without a committed table. Stop every table job writing
+    to ``path`` first: a job's next save would write its file back into ``in-progress``."""
     path, lm_folder = Path(path), Path(lm_folder)
+    if path.parent.resolve() != (lm_folder / "in-progress").resolve():
+        raise ValueError(f"{path} is not in {lm_folder / 'in-progress'}")
+    target = lm_folder / path.name
+    if target.exists():
+        raise ValueError(f"{target} exists: {path.name} was promoted already")
     with file_lock(path):
         data = read_table_file(path)
         c = data["config"]
@@ -169,11 +178,10 @@ def promote(path, lm_folder) -> Path:
             if miss:
                 n = sum(len(s) for ms in miss.values() for s in ms.values())
                 raise ValueError(f"{path.name} lacks {n} cells of {q.name}; finish the rerun first")
-        target = lm_folder / path.name
+        atomic_write_json(target, {**data, "replaces": [q.name for q in olds]})
         (lm_folder / "superseded").mkdir(exist_ok=True)
         for q in olds:
             os.replace(q, lm_folder / "superseded" / q.name)
-        atomic_write_json(target, {**data, "replaces": [q.name for q in olds]})
         path.unlink()
     return target
 
@@ -190,14 +198,15 @@ def changes_block(lm_folder) -> str:
             old = read_table_file(lm_folder / "superseded" / name)
             n_common = len(set(old["runs"]) & set(new["runs"]))
             out += [f"`{p.name}` replaced `superseded/{name}` ({new['config']['model']}): verdicts on the "
-                    f"{n_common} cells both hold ({len(new['runs'])} and {len(old['runs'])} in all):", "",
+                    f"{n_common} cells both hold (the replaced table has {len(old['runs'])}, the rerun "
+                    f"{len(new['runs'])}):", "",
                     changes_table(old, new).replace("| committed table | rerun |", "| replaced table | rerun |"),
                     ""]
     return "\n".join(out).rstrip() or "(no table replaced)"
 
 
 def p8_pooled_table(paths) -> str:
-    """P8 pooled over each table file's exact debate checks in ``folder``, one row per file's model:
+    """P8 pooled over each table file's exact debate checks, one row per file's model:
     the KL (nats) from a round's stationary law to the coherence softmax with its 95% interval, the
     KL to the best joint's softmax, the conditionals' incompatibility (rms, nats) and how often the
     stationary law's mode is the most coherent joint answer. ``paths``: table files, or a folder
@@ -236,7 +245,7 @@ def _paths(paths) -> list:
 
 def decisive_table(paths) -> str:
     """What growing P3's comparisons (``lm decide``, :mod:`~simulations.lm.results.decisive_orders`)
-    changed in each table file of ``folder`` that holds them: per task, the search ends judged on
+    changed in each table file of ``paths`` (files, or a folder: its ``*.json``) that holds them: per task, the search ends judged on
     grown comparisons, how many tied with the climb from gold on the landscape's orders and where
     those lie once grown (still tied, below the climb, above it, below gold), the median orders and how many
     comparisons met their target standard error, the forward tokens spent; then P3's verdict on

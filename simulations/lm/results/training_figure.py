@@ -92,7 +92,7 @@ def produce_training_figure(files, out) -> dict:
 
     matplotlib.use("Agg")
     from simulations.figures import code_version, data_bytes, read_manifest, save_figure
-    from simulations.lm.results.predictions import p7
+    from simulations.lm.results.training_prediction import p7
     from simulations.lm.results.training_file import read_training_file
 
     out = check_writable(Path(out), argument="--out")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulations.lm.results.predictions import p7
+from simulations.lm.results.training_prediction import p7
 from simulations.lm.results.report import file_sections
 from simulations.lm.results.training_file import SEARCH_END, read_training_file
 

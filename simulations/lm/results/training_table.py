@@ -15,7 +15,7 @@ prompt format):
   (:func:`~simulations.lm.searches.prequential_training.coherence_through_training_over_orders`) over the
   same ``coh_orders`` evaluation orders (:func:`~simulations.lm.searches.coherence_estimate.evaluation_orders`
   of the seed), each ``{mean, se, orders, per_order}`` in nats, so the two compare paired
-  (prediction P7, :func:`simulations.lm.results.predictions.p7`);
+  (prediction P7, :func:`simulations.lm.results.training_prediction.p7`);
 * ``bootstrap`` -- the training bootstrap (:mod:`simulations.lm.searches.training_bootstrap`) from the
   zero-shot log-odds projected on the task's own constraint
   (:func:`simulations.lm.tasks.constraint_choice.resolve` ``(task, "auto")``), per round with the
@@ -360,7 +360,7 @@ def missing(data, tasks, seeds) -> list:
 def summary_markdown(data) -> str:
     """A short markdown summary: per task and seed, Coh in context and Coh_train per labelling,
     the training bootstrap's accuracy per round, held-out accuracies and the gap recovered; P7."""
-    from simulations.lm.results.predictions import p7
+    from simulations.lm.results.training_prediction import p7
 
     cfg = data["config"]
     lines = [f"Model `{cfg['model']}`, n = {cfg['n']}, block {cfg['block']}, lr {cfg['lr']:g}, epochs "
