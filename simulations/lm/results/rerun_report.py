@@ -245,7 +245,8 @@ def _paths(paths) -> list:
 
 def decisive_table(paths) -> str:
     """What growing P3's comparisons (``lm decide``, :mod:`~simulations.lm.results.decisive_orders`)
-    changed in each table file of ``paths`` (files, or a folder: its ``*.json``) that holds them: per task, the search ends judged on
+    changed in each table file of ``paths`` (files, or a folder: its ``*.json``) that holds
+    them: per task, the search ends judged on
     grown comparisons, how many tied with the climb from gold on the landscape's orders and where
     those lie once grown (still tied, below the climb, above it, below gold), the median orders and how many
     comparisons met their target standard error, the forward tokens spent; then P3's verdict on
