@@ -292,7 +292,12 @@ def test_docs_reading_of_smollm2s_grown_comparisons_holds_in_its_file():
     ascent = [r for r in rows if r["method"] == "coherence"]
     assert ascent and all(r["vs_gold"]["verdict"] != "below" for r in ascent)
     above = {r["task"] for r in ascent if r["vs_gold"]["verdict"] == "above"}
-    assert above and above <= {"polarity-low", "polarity-high"}
+    assert above and above <= {"polarity-low", "polarity-high", "polarity-salient-wrong"}
+    (sw,) = [r for r in ascent if r["task"] == "polarity-salient-wrong" and r["seed"] == 0]
+    lo, hi = sw["vs_gold"]["ci"]
+    assert sw["vs_gold"]["verdict"] == "above" and 0.5 < sw["accuracy"] < 0.95
+    assert (f"(seed 0: accuracy {sw['accuracy']:.2f}, {sw['vs_gold']['diff']:+.2f} [{lo:+.2f}, {hi:+.2f}] nats "
+            "above gold)") in text
     capitals = [r for r in rows if r["task"] == "capitals-easy" and r["method"] in ("coherence", "chunked-icm")]
     assert capitals and all(r["vs_gold"]["verdict"] == r["vs_gold_climb"]["verdict"] == "tied" for r in capitals)
     boot = [r for r in rows if r["task"] == "capitals-easy" and r["method"] == "chunked-bootstrap"]
