@@ -106,10 +106,10 @@ def missing_line(old, new) -> str:
     return "\n".join(lines)
 
 
-def changes_table(old, new) -> str:
-    """The markdown table of :func:`verdict_changes`."""
+def changes_table(old, new, old_name: str = "committed table") -> str:
+    """The markdown table of :func:`verdict_changes`; ``old_name`` heads ``old``'s column."""
     ch = verdict_changes(old, new)
-    lines = ["| prediction | committed table | rerun | changed |", "|---|---|---|---|"]
+    lines = [f"| prediction | {old_name} | rerun | changed |", "|---|---|---|---|"]
     lines += [f"| {r['id']} | {r['old']} | {r['new']} | {'**yes**' if r['changed'] else 'no'} |" for r in ch["rows"]]
     return "\n".join(lines)
 
@@ -200,7 +200,7 @@ def changes_block(lm_folder) -> str:
             out += [f"`{p.name}` replaced `superseded/{name}` ({new['config']['model']}): verdicts on the "
                     f"{n_common} cells both hold (the replaced table has {len(old['runs'])}, the rerun "
                     f"{len(new['runs'])}):", "",
-                    changes_table(old, new).replace("| committed table | rerun |", "| replaced table | rerun |"),
+                    changes_table(old, new, "replaced table"),
                     ""]
     return "\n".join(out).rstrip() or "(no table replaced)"
 
