@@ -2,14 +2,15 @@
 
 Subcommands: ``run`` (one method on one task), ``diagnose`` (the coherence landscape and the
 regime the theory predicts), ``formats`` (zero-shot AUC per prompt format on the dev split),
-``table`` (methods x tasks x seeds, resumable), ``train-coherence`` (coherence through
+``table`` (methods x tasks x seeds, resumable), ``decide`` (grow a table's decisive comparisons),
+``recheck`` (one stored cell computed again), ``train-coherence`` (coherence through
 fine-tuning, the training bootstrap and held-out accuracy, resumable), ``predictions`` (P1-P8
 from table files), ``figures``, ``tasks``, ``methods``, ``train`` (a small transformer trained on
 a synthetic prior), ``agreement`` (a served model against local weights) and ``fastpath`` (how
 exact the chunked fast paths are).
 
 This module holds the parser and the dispatch; ``run``, ``diagnose`` and ``formats`` are in
-:mod:`coherence.lm_run`, ``table`` and ``train-coherence`` in :mod:`coherence.lm_tables`, the
+:mod:`coherence.lm_run`, ``table``, ``decide``, ``recheck`` and ``train-coherence`` in :mod:`coherence.lm_tables`, the
 shared options and checks in :mod:`coherence.lm_options`. Every default is read from the
 configuration the option fills (docs/development.md).
 """
@@ -40,8 +41,8 @@ from . import lm_run, lm_tables
 from .lm_options import add_coh_argument, add_model_arguments, add_search_arguments, add_task_arguments
 
 #: the subcommands, in --help order
-SUBCOMMANDS = ("run", "diagnose", "formats", "table", "decide", "train-coherence", "predictions", "figures", "tasks",
-               "methods", "train", "agreement", "fastpath")
+SUBCOMMANDS = ("run", "diagnose", "formats", "table", "decide", "recheck", "train-coherence", "predictions",
+               "figures", "tasks", "methods", "train", "agreement", "fastpath")
 
 
 def _debate_arguments(p, D) -> None:
@@ -122,6 +123,14 @@ def _add_tables(sub) -> None:
     p.add_argument("--token-budget", type=int, default=None,
                    help="forward tokens each task and seed may spend growing (default: no bound)")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p = sub.add_parser("recheck", help="compute one stored cell of a table file again with today's code: are the "
+                                       "labels and Coh the same, and what does it cost now")
+    p.add_argument("file", help="a table file written by `coherence lm table`; its model loads by --model")
+    add_model_arguments(p)
+    p.add_argument("--cell", nargs=3, required=True, metavar=("TASK", "METHOD", "SEED"),
+                   help="the cell: a task, a table method or `landscape` (the landscape and its climb from gold), "
+                        "and a seed")
+    p.add_argument("--out", default=None, metavar="JSON", help="also write the result to this file (atomically)")
     D = TT.TrainTableConfig
     p = sub.add_parser("train-coherence", help="in-context Coh against Coh_train (LoRA fine-tuning), the training "
                                                 "bootstrap and held-out generalisation, per task and seed (resumable)")
@@ -265,7 +274,8 @@ def run(args) -> int:
 
         return report(args.files, as_json=args.json)
     commands = {"run": lm_run.run, "diagnose": lm_run.diagnose, "formats": lm_run.formats, "table": lm_tables.table,
-                "decide": lm_tables.decide, "train-coherence": lm_tables.train_coherence, "figures": _figures,
+                "decide": lm_tables.decide, "recheck": lm_tables.recheck,
+                "train-coherence": lm_tables.train_coherence, "figures": _figures,
                 "train": _train, "agreement": _agreement, "fastpath": _fastpath}
     if cmd in commands:
         return commands[cmd](args)

@@ -104,6 +104,45 @@ def decide(args) -> int:
     return 0
 
 
+def recheck(args) -> int:
+    """``coherence lm recheck``: :func:`~simulations.lm.results.recheck.recheck` of one cell; the
+    file, the cell and the output path are checked before the model loads."""
+    from simulations.figures import code_version
+    from simulations.io import atomic_write_json
+    from simulations.lm.results.recheck import recheck as recheck_cell
+    from simulations.lm.results.table import TABLE_METHODS, cell_key
+    from simulations.lm.results.table_file import read_table_file
+
+    data = read_table_file(args.file)
+    task, method, seed = args.cell
+    try:
+        seed = int(seed)
+    except ValueError:
+        raise ValueError(f"--cell: SEED must be an integer, got {seed!r}") from None
+    if method != "landscape" and method not in TABLE_METHODS:
+        raise ValueError(f"--cell: METHOD must be `landscape` or one of {sorted(TABLE_METHODS)}, got {method!r}")
+    if f"{task}|{seed}" not in data["landscapes"] or (method != "landscape"
+                                                      and cell_key(task, method, seed) not in data["runs"]):
+        raise ValueError(f"--cell: {args.file} holds no cell {task} {method} {seed}")
+    if args.model != data["config"]["model"]:
+        raise ValueError(f"--model must be the file's model ({data['config']['model']}), got {args.model}")
+    if args.out is not None:
+        check_writable(args.out, argument="--out")
+    lm = load_model(args)
+    res = recheck_cell(lm, data, task, method, seed)
+    res.update({"file": str(args.file), "code_version": code_version()})
+    if args.out is not None:
+        atomic_write_json(args.out, res)
+    if args.json:
+        print(dumps(res))
+    else:
+        t, c = res["forward_tokens"], res["coherence"]
+        print(f"{task} {method} s{seed}: labels {'equal' if res['labels_equal'] else 'DIFFER'}, Coh {c['now']:.3f} "
+              f"(stored {c['stored']:.3f}, largest difference over orders {c['max_abs_diff']:.2g} nats), forward "
+              f"tokens {t['now']:,} (stored {t['stored']:,}), {res['seconds']['now']:.0f} s")
+    return 0 if res["labels_equal"] else 1
+
+
 def train_coherence(args) -> int:
     """``coherence lm train-coherence``: every argument checked by flag name before the model
     loads, then :func:`simulations.lm.results.training_table.run_training_table`."""

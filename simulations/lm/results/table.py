@@ -334,30 +334,9 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
         if lkey not in data["landscapes"] or "gold_climb" not in data["landscapes"][lkey]:
             if bar is not None:
                 bar.set_postfix_str(f"{t} s{s}: landscape and the climb from gold")
-            prior = prior_for(lm, task)
-            zs = zero_shot(prior, task.gold)
-            land = data["landscapes"].get(lkey)
-            if land is None:
-                land = landscape(prior, task.gold, orders=evaluation_orders(task.n, cfg.coh_orders, s),
-                                 zero_shot_labels=zs["labels"], random=cfg.random_labellings, seed=s)
-                land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
-                             "salience": None if task.salience is None else task.salience.tolist(),
-                             "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name},
-                             "task_sha256": fingerprint})
-            # a landscape carried from a table that took its moves otherwise (carry_over) lacks only its climb
-            cons = resolve(task, cfg.constraint)[0]
-            land["gold_climb"] = gold_climb(
-                prior, task.gold, constraint=cons, groups=task.relation_groups(cons), odds=zs["log_odds"], seed=s,
-                max_checks=cfg.checks, polish=cfg.polish_orders, rank=cfg.move_rank, chunk=cfg.chunk,
-                confirm=cfg.confirm_orders,
-                evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
-            land["forward_tokens"] = int(land.get("forward_tokens", 0) + prior.forward_tokens)
-            land["gold_climb"]["device"] = lm.device  # a file's cells may come from several machines
-            data["landscapes"][lkey] = land
+            data["landscapes"][lkey] = task_landscape(lm, task, cfg, s, data["landscapes"].get(lkey))
             _save(path, cfg, data)
-        land = data["landscapes"][lkey]
-        evaluation = {"orders": np.asarray(land["orders"]), "gold_per_order": land["labellings"]["gold"]["per_order"],
-                      "constants": {c: land["labellings"][c]["per_order"] for c in ("all-0", "all-1")}}
+        evaluation = evaluation_of(data["landscapes"][lkey])
         given = {mm: data["runs"][cell_key(t, mm, s)]["labels"] for mm in methods
                  if cell_key(t, mm, s) in data["runs"]}
         if bar is not None:
@@ -383,6 +362,41 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
     if bar is not None:
         bar.close()
     return data
+
+
+def task_landscape(lm, task, cfg: TableConfig, seed: int, land: dict | None = None) -> dict:
+    """The landscape of ``task`` at ``seed`` (:func:`~simulations.lm.results.landscape.landscape` on the
+    table's evaluation orders, with the zero-shot scores, salience, gold, format and task
+    fingerprint) and its climb from gold (``gold_climb``); ``land``, a landscape carried from a table
+    that took its moves otherwise (:func:`carry_over`), gets only its climb. ``forward_tokens`` adds
+    what this call spent."""
+    prior = prior_for(lm, task)
+    zs = zero_shot(prior, task.gold)
+    if land is None:
+        land = landscape(prior, task.gold, orders=evaluation_orders(task.n, cfg.coh_orders, seed),
+                         zero_shot_labels=zs["labels"], random=cfg.random_labellings, seed=seed)
+        land.update({"zero_shot_auc": zs["auc"], "zero_shot_accuracy": zs["accuracy"],
+                     "salience": None if task.salience is None else task.salience.tolist(),
+                     "gold": task.gold.tolist(), "format": task.params["format"] | {"name": task.fmt.name},
+                     "task_sha256": task.fingerprint()})
+    else:
+        land = dict(land)
+    cons = resolve(task, cfg.constraint)[0]
+    land["gold_climb"] = gold_climb(
+        prior, task.gold, constraint=cons, groups=task.relation_groups(cons), odds=zs["log_odds"], seed=seed,
+        max_checks=cfg.checks, polish=cfg.polish_orders, rank=cfg.move_rank, chunk=cfg.chunk,
+        confirm=cfg.confirm_orders,
+        evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
+    land["forward_tokens"] = int(land.get("forward_tokens", 0) + prior.forward_tokens)
+    land["gold_climb"]["device"] = lm.device  # a file's cells may come from several machines
+    return land
+
+
+def evaluation_of(land: dict) -> dict:
+    """What a cell's Coh is evaluated and compared on: the landscape's evaluation orders, gold's and
+    the constants' Coh per order (nats)."""
+    return {"orders": np.asarray(land["orders"]), "gold_per_order": land["labellings"]["gold"]["per_order"],
+            "constants": {c: land["labellings"][c]["per_order"] for c in ("all-0", "all-1")}}
 
 
 def run_debate_check(lm, task_name: str, seed: int, cfg: TableConfig, format_name: str) -> dict:
