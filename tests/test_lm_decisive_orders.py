@@ -292,7 +292,14 @@ def test_docs_reading_of_smollm2s_grown_comparisons_holds_in_its_file():
     ascent = [r for r in rows if r["method"] == "coherence"]
     assert ascent and all(r["vs_gold"]["verdict"] != "below" for r in ascent)
     above = {r["task"] for r in ascent if r["vs_gold"]["verdict"] == "above"}
-    assert above and above <= {"polarity-low", "polarity-high", "polarity-salient-wrong"}
+    assert above and above <= {"polarity-low", "polarity-high", "polarity-salient-wrong", "polarity-nonsalient"}
+    # the control: gold agrees with the words' polarity on half the words, and every seed's end lies above it
+    control = [r for r in ascent if r["task"] == "polarity-nonsalient"]
+    assert len(control) == 3 and all(r["vs_gold"]["verdict"] == "above" for r in control)
+    accs = sorted(r["accuracy"] for r in control)
+    diffs = sorted(r["vs_gold"]["diff"] for r in control)
+    assert (f"it ends above gold at every seed (accuracy {accs[0]:.2f}-{accs[-1]:.2f}, {diffs[0]:+.2f} to "
+            f"{diffs[-1]:+.2f} nats)") in text
     (sw,) = [r for r in ascent if r["task"] == "polarity-salient-wrong" and r["seed"] == 0]
     lo, hi = sw["vs_gold"]["ci"]
     assert sw["vs_gold"]["verdict"] == "above" and 0.5 < sw["accuracy"] < 0.95
