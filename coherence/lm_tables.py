@@ -128,9 +128,10 @@ def recheck(args) -> int:
         raise ValueError(f"--model must be the file's model ({data['config']['model']}), got {args.model}")
     if args.out is not None:
         check_writable(args.out, argument="--out")
+    version = code_version()  # of the code as it starts: a long run may outlive later edits
     lm = load_model(args)
     res = recheck_cell(lm, data, task, method, seed)
-    res.update({"file": str(args.file), "code_version": code_version()})
+    res.update({"file": str(args.file), "code_version": version})
     if args.out is not None:
         atomic_write_json(args.out, res)
     if args.json:

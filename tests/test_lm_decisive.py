@@ -278,7 +278,8 @@ def test_the_decisive_comparison_grows_its_orders_within_a_token_budget(lm):
         b, evaluation_orders(8, 8, 0))
     assert grown["diff"] == pytest.approx(per.mean(), abs=1e-6)
     assert grown["se"] == pytest.approx(per.std(ddof=1) / np.sqrt(8), abs=1e-6)
-    capped = decisive(prior, a, b, 0, cfg, token_budget=1)
+    # a fresh prior: the first one's stores still hold every order, which would cost no token at all
+    capped = decisive(prior_for(lm, t), a, b, 0, cfg, token_budget=1)
     assert capped["orders"] == 2 and 0 < capped["tokens"] < grown["tokens"]
     # a reachable target stops the growth as soon as it is met
     easy = decisive(prior, a, b, 0, CohConfig(orders=2, target_se=1e9, max_orders=8))
