@@ -109,8 +109,8 @@ def recheck(args) -> int:
     file, the cell and the output path are checked before the model loads."""
     from simulations.figures import code_version
     from simulations.io import atomic_write_json
+    from simulations.lm.results.recheck import check_cell
     from simulations.lm.results.recheck import recheck as recheck_cell
-    from simulations.lm.results.table import TABLE_METHODS, cell_key
     from simulations.lm.results.table_file import read_table_file
 
     data = read_table_file(args.file)
@@ -119,11 +119,10 @@ def recheck(args) -> int:
         seed = int(seed)
     except ValueError:
         raise ValueError(f"--cell: SEED must be an integer, got {seed!r}") from None
-    if method != "landscape" and method not in TABLE_METHODS:
-        raise ValueError(f"--cell: METHOD must be `landscape` or one of {sorted(TABLE_METHODS)}, got {method!r}")
-    if f"{task}|{seed}" not in data["landscapes"] or (method != "landscape"
-                                                      and cell_key(task, method, seed) not in data["runs"]):
-        raise ValueError(f"--cell: {args.file} holds no cell {task} {method} {seed}")
+    try:
+        check_cell(data, task, method, seed, where=str(args.file))
+    except ValueError as exc:
+        raise ValueError(f"--cell: {exc}") from None
     if args.model != data["config"]["model"]:
         raise ValueError(f"--model must be the file's model ({data['config']['model']}), got {args.model}")
     if args.out is not None:

@@ -33,6 +33,17 @@ def _coherence_compare(stored, now) -> dict:
     return {"stored": float(stored.mean()), "now": float(now.mean()), "max_abs_diff": float(np.abs(now - stored).max())}
 
 
+def check_cell(data: dict, task_name: str, method: str, seed: int, where: str = "the file") -> None:
+    """Refuse (``ValueError``) a cell :func:`recheck` cannot run on the table ``data`` (named
+    ``where`` in the message): a method that is neither a table method nor ``landscape``, or a
+    task and seed with no landscape or no such cell."""
+    if method != "landscape" and method not in TABLE_METHODS:
+        raise ValueError(f"METHOD must be `landscape` or one of {sorted(TABLE_METHODS)}, got {method!r}")
+    if f"{task_name}|{seed}" not in data["landscapes"] or (method != "landscape"
+                                                           and cell_key(task_name, method, seed) not in data["runs"]):
+        raise ValueError(f"{where} holds no cell {task_name} {method} {seed}")
+
+
 def recheck(lm, data: dict, task_name: str, method: str, seed: int) -> dict:
     """Cell ``(task_name, method, seed)`` of the table ``data`` (a table file's content) computed
     again on ``lm`` (the file's model, loaded in its dtype): ``{task, method, seed, labels_equal,
@@ -41,12 +52,9 @@ def recheck(lm, data: dict, task_name: str, method: str, seed: int) -> dict:
     cfg = TableConfig(**data["config"])
     if cfg.dtype != lm.dtype:
         raise ValueError(f"the file's cells ran in {cfg.dtype}, the model loaded in {lm.dtype}")
+    check_cell(data, task_name, method, seed)
     lkey = f"{task_name}|{seed}"
-    land = data["landscapes"].get(lkey)
-    if land is None:
-        raise ValueError(f"the file holds no landscape of {lkey}")
-    if method != "landscape" and cell_key(task_name, method, seed) not in data["runs"]:
-        raise ValueError(f"the file holds no cell {cell_key(task_name, method, seed)}")
+    land = data["landscapes"][lkey]
     task = make_task(task_name, cfg.n, seed)
     task = task.with_format(format_named(task.family, data["formats"][task_name]["chosen"]))
     if task.fingerprint() != land["task_sha256"]:
