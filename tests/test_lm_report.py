@@ -551,17 +551,19 @@ def _rerun_pairs() -> dict:
 
 def test_docs_reasons_for_the_changed_verdicts_hold_in_the_files():
     """docs/lm.md's "Why the verdicts changed": which predictions change on the shared cells of
-    each model, and which cases moved (undecided -> confirmed on SmolLM2, refuted on Gemma)."""
+    each model, and which cases moved (undecided -> confirmed on SmolLM2; on Gemma P6 fails on both
+    sides, on other cases)."""
     from simulations.lm.results.predictions import p1, p6
     from simulations.lm.results.rerun_report import restricted, verdict_changes
 
     text = " ".join(_doc("docs/lm.md").split())
     assert "P8 goes from not judged to fails on both models" in text
     assert "SmolLM2's P1 and P6 go from not judged to holds" in text
-    assert "Gemma's P6 goes from not judged to fails: 3 of its 8 known cases are refuted" in text
+    assert "Gemma's P6 fails before and after, on other cases" in text
+    assert "the 6 held-out orders decide all 11 and refute 4" in text
     pairs = _rerun_pairs()
     want = {"smollm2": {"P1": ("not judged", "holds"), "P6": ("not judged", "holds"), "P8": ("not judged", "fails")},
-            "gemma3-270m": {"P6": ("not judged", "fails"), "P8": ("not judged", "fails")}}
+            "gemma3-270m": {"P8": ("not judged", "fails")}}
     for model, (old, new) in pairs.items():
         rows = verdict_changes(old, new)["rows"]
         got = {r["id"]: (r["old"].split(" (")[0], r["new"].split(" (")[0]) for r in rows if r["changed"]}
@@ -579,10 +581,14 @@ def test_docs_reasons_for_the_changed_verdicts_hold_in_the_files():
     assert moved("smollm2", p6) == {("polarity-low", 0): ("undecided", "confirmed")}
     p6_new = p6(restricted(pairs["gemma3-270m"][1], cells["gemma3-270m"]))
     refuted = {(r["task"], int(r["seed"])) for r in p6_new["rows"] if r.get("outcome") == "refuted"}
-    assert refuted == {("polarity-high", 1), ("polarity-high", 2), ("polarity-low", 1)}
-    assert p6_new["cases_ok"] == "5/8"
+    assert refuted == {("polarity-high", 1), ("polarity-high", 2), ("polarity-low", 1), ("polarity-salient-wrong", 0)}
+    assert p6_new["cases_ok"] == "7/11" and p6_new["undecided"] == 0
+    p6_old = p6(restricted(pairs["gemma3-270m"][0], cells["gemma3-270m"]))
+    assert p6_old["cases_ok"] == "5/11" and p6_old["undecided"] == 4
     assert moved("gemma3-270m", p6)[("polarity-high", 2)] == ("confirmed", "refuted")
-    assert "polarity-high seed 2 had been confirmed by its 3 committed orders" in text
+    assert moved("gemma3-270m", p6)[("polarity-salient-wrong", 1)] == ("refuted", "confirmed")
+    assert "Polarity-high seed 2 had been confirmed by its 3 committed orders" in text
+    assert "polarity-salient-wrong seed 1, refuted by them, is confirmed on the 6" in text
     from scipy import stats
 
     for model, (old, new) in pairs.items():
