@@ -521,8 +521,8 @@ def test_docs_cost_of_the_certified_ascent_is_read_from_the_smollm2_rerun():
     assert 900 <= tokens[-1] / rate < 950
     # the costliest cell computed again with today's scorer (`coherence lm recheck`, its record committed)
     costliest = max(cap, key=lambda r: r["forward_tokens"])
-    (rc,) = [json.loads(p.read_text()) for p in (TABLES / "recheck").glob("*.json")
-             if json.loads(p.read_text())["method"] == "coherence"]
+    (rc,) = [r for r in (json.loads(p.read_text()) for p in (TABLES / "recheck").glob("*.json"))
+             if r["method"] == "coherence"]
     assert (rc["task"], rc["seed"]) == (costliest["task"], costliest["seed"])
     assert rc["labels_equal"] is True and rc["forward_tokens"]["stored"] == costliest["forward_tokens"]
     now = rc["forward_tokens"]["now"]
@@ -585,8 +585,9 @@ def test_docs_reasons_for_the_changed_verdicts_hold_in_the_files():
     assert p6_new["cases_ok"] == "7/11" and p6_new["undecided"] == 0
     p6_old = p6(restricted(pairs["gemma3-270m"][0], cells["gemma3-270m"]))
     assert p6_old["cases_ok"] == "5/11" and p6_old["undecided"] == 4
-    assert moved("gemma3-270m", p6)[("polarity-high", 2)] == ("confirmed", "refuted")
-    assert moved("gemma3-270m", p6)[("polarity-salient-wrong", 1)] == ("refuted", "confirmed")
+    gemma_p6 = moved("gemma3-270m", p6)
+    assert gemma_p6[("polarity-high", 2)] == ("confirmed", "refuted")
+    assert gemma_p6[("polarity-salient-wrong", 1)] == ("refuted", "confirmed")
     assert "Polarity-high seed 2 had been confirmed by its 3 committed orders" in text
     assert "polarity-salient-wrong seed 1, refuted by them, is confirmed on the 6" in text
     from scipy import stats
