@@ -117,6 +117,9 @@ def add_search_arguments(p, D, shots: int | None = None) -> None:
     p.add_argument("--confirm-orders", type=int, default=D.confirm_orders,
                    help="fresh orders on which each move of the polish and of the climb from gold is confirmed "
                         "(0 = none; else >= 2)")
+    p.add_argument("--fresh-orders", type=int, default=D.fresh_orders,
+                   help="most fresh orders the fresh check after the polish and the climb from gold screens a move "
+                        "on (0 = no fresh check; else a power of two >= 4)")
 
 
 def add_coh_argument(p, default: int) -> None:
@@ -140,6 +143,14 @@ def check_numbers(args) -> None:
     confirm = getattr(args, "confirm_orders", None)
     if confirm is not None and (confirm < 0 or confirm == 1):  # a paired standard error needs two orders
         raise ValueError(f"--confirm-orders must be 0 (no confirmation) or an integer >= 2, got {confirm}")
+    fresh = getattr(args, "fresh_orders", None)
+    if fresh is not None:
+        from simulations.lm.searches.fresh_check import check_fresh_orders
+
+        try:
+            check_fresh_orders(fresh)
+        except ValueError as e:
+            raise ValueError(f"--{e}".replace("--fresh orders", "--fresh-orders", 1)) from None
     budget = getattr(args, "budget_s", None)
     if budget is not None and not budget >= 0:  # also refuses nan
         raise ValueError(f"--budget-s must be a number of seconds >= 0, got {budget}")

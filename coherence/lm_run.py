@@ -85,7 +85,7 @@ def run_config(args):
     return RunConfig(method=args.method, seed=args.seed, shots=args.shots, loo=args.loo, steps=args.steps,
                      chunk=args.chunk, sweeps=args.sweeps, constraint=args.constraint, coh_orders=args.coh_orders,
                      checks=args.checks, polish_orders=args.polish_orders, confirm_orders=args.confirm_orders,
-                     debate=debate)
+                     fresh_orders=args.fresh_orders, debate=debate)
 
 
 def run(args) -> int:
@@ -143,7 +143,8 @@ def diagnose(args) -> int:
     task, choice = pick_format(lm, task, args)
     config = DiagnoseConfig(seed=args.seed, constraint=args.constraint, coh_orders=args.coh_orders, chunk=args.chunk,
                             sweeps=args.sweeps, checks=args.checks, token_budget=args.token_budget,
-                            polish_orders=args.polish_orders, confirm_orders=args.confirm_orders)
+                            polish_orders=args.polish_orders, confirm_orders=args.confirm_orders,
+                            fresh_orders=args.fresh_orders)
     d = diagnose(lm, task, config, progress=not args.quiet, checkpoint=args.checkpoint)
     d["format_choice"] = choice
     if d.get("constraint_note"):

@@ -52,7 +52,8 @@ def table(args) -> int:
                         chains=args.chains, dtype=lm.dtype, constraint=args.constraint,
                         coh_orders=args.coh_orders, checks=args.checks, agents=args.agents, tau=args.tau,
                         debate_rounds=args.debate_rounds, debate_check_items=args.debate_check_items,
-                        polish_orders=args.polish_orders, confirm_orders=args.confirm_orders)
+                        polish_orders=args.polish_orders, confirm_orders=args.confirm_orders,
+                        fresh_orders=args.fresh_orders)
     data = T.run_table(lm, cfg, args.tasks, methods, args.seeds, out, budget_s=args.budget_s,
                        carry_from=args.carry_from)
     missing = [c for c in T.cells(args.tasks, methods, args.seeds) if T.cell_key(*c) not in data["runs"]]

@@ -98,6 +98,7 @@ def test_a_confirmed_polish_does_not_climb_the_noise_of_its_orders():
 
 def test_the_table_keys_its_confirmation_and_carries_a_file_of_the_earlier_rule():
     from simulations.lm.results import table as T
+    from simulations.lm.results import table_carry as C
 
     cfg = T.TableConfig(model="tiny-random", n=8)
     assert cfg.confirm_orders == 8 and T.TableConfig(model="tiny-random", n=8, confirm_orders=0).key() != cfg.key()
@@ -109,26 +110,30 @@ def test_the_table_keys_its_confirmation_and_carries_a_file_of_the_earlier_rule(
               "landscapes": {"polarity-high|0": {"orders": [[0]], "gold_climb": {}}},
               "runs": {"polarity-high|coherence|0": {"method": "coherence"},
                        "polarity-high|zero-shot|0": {"method": "zero-shot"}}}
-    new = T.carry_over(legacy, cfg)  # ranked in context, taken unconfirmed: only the confirmation differs
+    new = C.carry_over(legacy, cfg)  # ranked in context, taken unconfirmed: only the confirmation differs
     assert set(new["runs"]) == {"polarity-high|zero-shot|0"}
     assert "gold_climb" not in new["landscapes"]["polarity-high|0"]
     with pytest.raises(ValueError, match="already takes its moves as this run would"):
-        T.carry_over({**legacy, "config": asdict(cfg)}, cfg)
-    with pytest.raises(ValueError, match="only move_rank and confirm_orders may differ"):
-        T.carry_over(legacy, T.TableConfig(model="tiny-random", n=8, chunk=2))
+        C.carry_over({**legacy, "config": asdict(cfg)}, cfg)
+    with pytest.raises(ValueError, match="only move_rank, confirm_orders, fresh_orders may differ"):
+        C.carry_over(legacy, T.TableConfig(model="tiny-random", n=8, chunk=2))
     assert json.dumps(new["carried_from"]["config"], sort_keys=True) == json.dumps(legacy["config"], sort_keys=True)
 
 
-def test_confirm_orders_one_is_refused_by_name_before_the_model_loads(monkeypatch, capsys, tmp_path):
+@pytest.mark.parametrize("flag, value, words", [
+    ("--confirm-orders", "1", "--confirm-orders must be 0 (no confirmation) or an integer >= 2, got 1"),
+    ("--fresh-orders", "3", "--fresh-orders must be 0 (no fresh check) or a power of two >= 4, got 3")])
+def test_move_settings_out_of_range_are_refused_by_name_before_the_model_loads(monkeypatch, capsys, tmp_path, flag,
+                                                                               value, words):
     from coherence.cli import main
 
     monkeypatch.setattr("simulations.lm.backends.loader.load", lambda *a, **k: pytest.fail("the model loaded"))
     for argv in (["lm", "table", "--model", "tiny-random", "--tasks", "polarity-high", "--out", str(tmp_path)],
                  ["lm", "run", "--model", "tiny-random", "--task", "polarity-high", "--method", "coherence"],
                  ["lm", "diagnose", "--model", "tiny-random", "--task", "polarity-high"]):
-        assert main(argv + ["--confirm-orders", "1"]) == 2
+        assert main(argv + [flag, value]) == 2
         err = capsys.readouterr().err
-        assert "--confirm-orders must be 0 (no confirmation) or an integer >= 2, got 1" in err
+        assert words in err
         assert "Traceback" not in err
 
 

@@ -22,6 +22,7 @@ from coherence.cli import main  # noqa: E402
 from simulations.lm.backends.knowledge import prior_for  # noqa: E402
 from simulations.lm.backends.loader import load  # noqa: E402
 from simulations.lm.results import table as T  # noqa: E402
+from simulations.lm.results import table_carry as C  # noqa: E402
 from simulations.lm.searches.chunked import in_context_odds, rank_orders  # noqa: E402
 from simulations.lm.tasks.registry import make_task  # noqa: E402
 
@@ -118,9 +119,9 @@ def test_carry_over_keeps_what_does_not_depend_on_the_ranking(lm, tmp_path, monk
     assert ran == []
     # other settings, or the same ranking, are refused by name
     with pytest.raises(ValueError, match=r"--carry-from: the file's chunk is 4, this run's 2"):
-        T.carry_over(legacy, T.TableConfig(dtype=lm.dtype, **{**SMALL, "chunk": 2}))
+        C.carry_over(legacy, T.TableConfig(dtype=lm.dtype, **{**SMALL, "chunk": 2}))
     with pytest.raises(ValueError, match="already takes its moves as this run would \\(move_rank 'in-context'"):
-        T.carry_over(new, new_cfg)
+        C.carry_over(new, new_cfg)
     with pytest.raises(ValueError, match="move_rank must be one of"):
         T.TableConfig(move_rank="gold")
 

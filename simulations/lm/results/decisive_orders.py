@@ -105,16 +105,31 @@ def landscape_comparisons(data, lkey: str, methods) -> dict:
     return {"labellings": labellings, "known": known, "pairs": [(k, ref) for k in cells for ref in REFERENCES]}
 
 
+def stale(entry: dict, known: dict) -> list:
+    """The labellings whose grown per-order Coh in a ``decisive`` ``entry`` no longer starts with
+    the file's stored per-order Coh ``known`` (name -> nats): a cell or climb whose labels changed
+    since it was decided (the fresh check, :mod:`simulations.lm.results.fresh_extension`, moves
+    ends), so its grown orders are not reused."""
+    out = []
+    for name, po in entry.get("per_order", {}).items():
+        k = known.get(name)
+        if k is not None and (len(po) < len(k) or not np.allclose(po[:len(k)], k, rtol=0, atol=1e-6)):
+            out.append(name)
+    return out
+
+
 def _undecided(data, lkey: str, methods, config: CohConfig) -> bool:
     """Whether ``task|seed`` ``lkey`` has comparisons to grow that the file does not hold with
-    ``config``'s target (none yet, another target, or cells added since it was decided)."""
-    pairs = landscape_comparisons(data, lkey, methods)["pairs"]
+    ``config``'s target (none yet, another target, cells added since it was decided, or
+    labellings changed since: :func:`stale`)."""
+    what = landscape_comparisons(data, lkey, methods)
     entry = data.get("decisive", {}).get(lkey)
-    if not pairs:
+    if not what["pairs"]:
         return False
     if entry is None or entry.get("target_se") != config.target_se or entry.get("max_orders") != config.max_orders:
         return True
-    return any(comparison_key(a, b) not in entry["comparisons"] for a, b in pairs)
+    return (any(comparison_key(a, b) not in entry["comparisons"] for a, b in what["pairs"])
+            or bool(stale(entry, what["known"])))
 
 
 def decide_table(lm, path, methods, *, config: CohConfig = CohConfig(), token_budget: int | None = None,
@@ -155,8 +170,10 @@ def decide_table(lm, path, methods, *, config: CohConfig = CohConfig(), token_bu
         what = landscape_comparisons(data, lkey, methods)
         # a task and seed decided before some of its cells existed: the orders grown then are reused
         known = dict(what["known"])
-        for name, po in data.get("decisive", {}).get(lkey, {}).get("per_order", {}).items():
-            if name in known and len(po) > len(known[name]):
+        entry = data.get("decisive", {}).get(lkey, {})
+        changed = stale(entry, what["known"])
+        for name, po in entry.get("per_order", {}).items():
+            if name in known and name not in changed and len(po) > len(known[name]):
                 known[name] = po
         t0, tok0 = time.perf_counter(), prior.forward_tokens
         res = grow(prior.coherence_over_orders, what["labellings"], known, what["pairs"], n=n, seed=int(s),

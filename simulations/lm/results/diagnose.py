@@ -32,6 +32,7 @@ from simulations.lm.backends.knowledge import prior_for, zero_shot
 from simulations.lm.results.checkpoint import Checkpoint
 from simulations.lm.results.landscape import gold_climb
 from simulations.lm.tasks.prompt_length import prompt_lengths
+from simulations.lm.searches.fresh_check import FRESH_ORDERS
 from simulations.lm.searches.local_climb import CHECKS
 from simulations.lm.results.verdict import constrained_regime, unconstrained_regime
 
@@ -49,7 +50,9 @@ class DiagnoseConfig:
     chunked searches; ``random`` random labellings in the landscape; ``checks`` moves per polish
     step; ``token_budget`` forward tokens the decisive comparison may spend growing its orders
     (``None``: no limit); ``polish_orders`` orders of the certified ascent's final selection and
-    polish, and of the gold climb; ``confirm_orders`` fresh orders confirming each of their moves."""
+    polish, and of the gold climb; ``confirm_orders`` fresh orders confirming each of their moves;
+    ``fresh_orders`` most screen orders of the fresh check after both
+    (:mod:`simulations.lm.searches.fresh_check`; 0: none)."""
 
     seed: int = 0
     constraint: str = "auto"
@@ -61,6 +64,7 @@ class DiagnoseConfig:
     token_budget: int | None = None
     polish_orders: int = POLISH_ORDERS
     confirm_orders: int = CONFIRM_ORDERS
+    fresh_orders: int = FRESH_ORDERS
 
     def coh_config(self) -> CohConfig:
         """Every Coh over ``coh_orders`` orders; the decisive comparison grows to at least as many."""
@@ -137,9 +141,10 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
 
     def certified():
         cert = certified_ascent(prior, constraint=name, groups=groups, seed=seed, config=cfg,
-                                max_checks=max_checks, polish=polish, confirm=config.confirm_orders)
+                                max_checks=max_checks, polish=polish, confirm=config.confirm_orders,
+                                fresh=config.fresh_orders)
         return ended(cert["labels"], {"constraint": name, "starts": cert["starts"], "rank": cert["rank"],
-                                      "confirm_orders": cert["confirm_orders"],
+                                      "confirm_orders": cert["confirm_orders"], "fresh": cert["fresh"],
                                       "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
 
     found_free = stage("found_free", free_ascent, "free coherence ascent (no constraint)")
@@ -148,7 +153,8 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
         found = stage("found_constrained", certified, f"certified ascent under constraint {name} (several starts)")
     g_climb = stage("gold_climb", lambda: gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
                                                      polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk,
-                                                     confirm=config.confirm_orders), "climb from gold")
+                                                     confirm=config.confirm_orders, fresh=config.fresh_orders),
+                    "climb from gold")
 
     gold_po = land["gold"]["per_order"]
     cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}

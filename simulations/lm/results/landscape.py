@@ -22,7 +22,8 @@ import numpy as np
 
 from simulations.lm.searches.chunked import ChunkConfig, polish_orders
 from simulations.lm.searches.coherence_estimate import coh, paired
-from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS, confirmation, move_odds
+from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS, confirmation, fresh_record, move_odds
+from simulations.lm.searches.fresh_check import FRESH_ORDERS, fresh_climb
 from simulations.lm.searches.local_climb import CHECKS, climb
 
 
@@ -49,17 +50,20 @@ def landscape(prior, gold, *, orders, zero_shot_labels=None, random: int = 4, se
 
 def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, polish: int = POLISH_ORDERS, seed: int = 0,
                max_checks: int = CHECKS, evaluation=None, level: float = 0.95, rank: str = "in-context",
-               chunk: int = ChunkConfig.chunk, confirm: int = CONFIRM_ORDERS) -> dict:
+               chunk: int = ChunkConfig.chunk, confirm: int = CONFIRM_ORDERS, fresh: int = FRESH_ORDERS) -> dict:
     """Climb from gold to the nearest local maximum of the certified search's final objective
     (Coh over its ``polish`` orders, :func:`~simulations.lm.searches.chunked.polish_orders`) with moves that keep
     ``constraint``, ranked as the search's polish ranks them
     (:func:`~simulations.lm.searches.certified.move_odds`: ``rank`` ``in-context``, chunks of ``chunk``,
     or ``zero-shot``, the per-item zero-shot log-odds ``odds``), each move confirmed on ``confirm``
-    fresh orders as the polish confirms it (:func:`~simulations.lm.searches.certified.confirmation`).
+    fresh orders as the polish confirms it (:func:`~simulations.lm.searches.certified.confirmation`),
+    then on by the search's fresh check (:func:`~simulations.lm.searches.fresh_check.fresh_climb`,
+    ``fresh`` screen orders; 0: none).
 
     Returns ``{local_maximum, gain (nats, on the polish orders), accuracy, labels, steps,
-    certificate}`` and, given ``evaluation`` (the landscape's ``{orders, gold per_order}``), the
-    end's held-out ``coh`` and its paired comparison ``vs_gold``."""
+    certificate, fresh}`` (``local_maximum``: neither climb moved) and, given ``evaluation`` (the
+    landscape's ``{orders, gold per_order}``), the end's held-out ``coh`` and its paired comparison
+    ``vs_gold``."""
     S = polish_orders(prior.n, polish, seed)
 
     def objective(b):
@@ -69,13 +73,30 @@ def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, polish: 
     if odds is None:
         lp = prior.log_zero_shot()
         odds = lp[:, 1] - lp[:, 0]
-    c = climb(objective, gold, constraint, groups, move_odds(prior, rank, odds, chunk, seed), max_checks=max_checks,
+    ranker = move_odds(prior, rank, odds, chunk, seed)
+    c = climb(objective, gold, constraint, groups, ranker, max_checks=max_checks,
               confirm=confirmation(prior, confirm, seed))
-    out = {"constraint": constraint, "rank": rank, "confirm_orders": confirm, "local_maximum": c["steps"] == 0,
-           "gain": c["value"] - c["start_value"], "accuracy": float(np.mean(c["labels"] == gold)),
-           "labels": c["labels"].tolist(), "steps": c["steps"], "certificate": c["certificate"]}
+    out = {"constraint": constraint, "rank": rank, "confirm_orders": confirm, "steps": c["steps"],
+           "certificate": c["certificate"]}
+    out.update(fresh_part(prior, c, gold, objective, constraint=constraint, groups=groups, ranker=ranker, seed=seed,
+                          fresh=fresh, max_checks=max_checks))
     if evaluation is not None:
-        end = coh(prior, c["labels"], evaluation["orders"])
+        end = coh(prior, np.asarray(out["labels"], dtype=np.int64), evaluation["orders"])
         out["coh"] = {k: end[k] for k in ("mean", "se", "orders", "per_order")}
         out["vs_gold"] = paired(end["per_order"], evaluation["gold_per_order"], level)
     return out
+
+
+def fresh_part(prior, climbed: dict, gold, objective, *, constraint: str, groups=None, ranker=None, seed: int = 0,
+               fresh: int = FRESH_ORDERS, max_checks: int = CHECKS) -> dict:
+    """The part of a climb from gold that the fresh check decides, from the polish-order climb's
+    result ``climbed`` (:func:`~simulations.lm.searches.local_climb.climb`'s ``{labels, value,
+    start_value, steps}``): ``{local_maximum, gain (nats, on the polish orders of ``objective``),
+    accuracy, labels, fresh}``."""
+    checked = fresh_climb(prior, climbed["labels"], constraint, groups, ranker, seed=seed, orders=fresh,
+                          max_checks=max_checks)
+    end = checked["labels"]
+    value = climbed["value"] if checked["steps"] == 0 else float(objective(end))
+    return {"local_maximum": climbed["steps"] == 0 and checked["steps"] == 0, "gain": value - climbed["start_value"],
+            "accuracy": float(np.mean(end == np.asarray(gold))), "labels": end.tolist(),
+            "fresh": fresh_record(checked, fresh)}

@@ -18,7 +18,7 @@ from simulations.lm.results.predictions import PREDICTIONS, p8
 from simulations.lm.results.table_summary import summary_rows
 from simulations.lm.results.report import accuracy_table, file_sections, verdict_cell
 from simulations.lm.results.table_file import read_table_file
-from simulations.lm.results.table import MOVE_SETTINGS
+from simulations.lm.results.table_carry import MOVE_SETTINGS
 
 #: the methods whose gap recovered is shown, in column order
 GAP_METHODS = ("chunked-bootstrap", "chunked-icm", "coherence", "debate", "self-consistency")
@@ -129,10 +129,12 @@ def _section(p: Path) -> list:
     pr = p8(data)
     p8_line = (f"P8 on its {len(data.get('debate_checks', {}))} exact debate checks: {pr['verdict']}"
                + (f" ({pr['reason']})" if pr.get("reason") else ""))
-    # files written before a move setting existed ran with its earlier value (table.MOVE_SETTINGS)
+    # files written before a move setting existed ran with its earlier value (table_carry.MOVE_SETTINGS)
     moves = {**MOVE_SETTINGS, **c}
     out = [f"`{p.parent.name}/{p.name}` ({c['model']}, n = {c['n']}, {c['polish_orders']} polish orders, moves "
-           f"ranked {moves['move_rank']} and confirmed on {moves['confirm_orders']} fresh orders): "
+           f"ranked {moves['move_rank']} and confirmed on {moves['confirm_orders']} fresh orders, "
+           + (f"fresh check on up to {moves['fresh_orders']} orders" if moves["fresh_orders"] else "no fresh check")
+           + f"): "
            f"{len(data['runs'])} cells ({seeds}); {fails} search failures in all. {p8_line}.", "",
            accuracy_table(data), "", "Fraction of the zero-shot -> golden gap recovered (under the task's "
            "constraint) and search failures:", "", gap_and_failures_table(data), ""]

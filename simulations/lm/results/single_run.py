@@ -18,6 +18,7 @@ from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS
 from simulations.lm.searches.chunked import ChunkConfig
 from simulations.lm.searches.coherence_estimate import CohConfig
 from simulations.lm.searches.debate import DebateConfig
+from simulations.lm.searches.fresh_check import FRESH_ORDERS
 from simulations.lm.searches.local_climb import CHECKS
 from simulations.lm.searches.methods import BASELINES, CHUNKED_METHODS, COHERENCE_SEARCHES, DEBATE_METHODS
 
@@ -31,7 +32,7 @@ class RunConfig:
     (:data:`simulations.lm.tasks.constraint_choice.CHOICES`; ``auto``: the task's own);
     ``coh_orders`` held-out evaluation orders of the reported Coh; ``checks`` moves per polish
     step, ``polish_orders`` orders and ``confirm_orders`` confirmation orders of each polish
-    move of the certified ascent (``coherence``,
+    move, and ``fresh_orders`` most screen orders of the fresh check, of the certified ascent (``coherence``,
     ``coherence-free``: :mod:`simulations.lm.searches.certified`); ``debate`` the settings of
     ``debate`` and ``self-consistency`` (:mod:`simulations.lm.searches.debate`; ``None``: its
     defaults)."""
@@ -48,6 +49,7 @@ class RunConfig:
     checks: int = CHECKS
     polish_orders: int = POLISH_ORDERS
     confirm_orders: int = CONFIRM_ORDERS
+    fresh_orders: int = FRESH_ORDERS
     debate: DebateConfig | None = None
 
 
@@ -98,10 +100,10 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
         given = {"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)} if ran == "none" else None
         res = certified_ascent(prior, constraint=ran, groups=task.relation_groups(ran), seed=seed,
                                config=ChunkConfig(chunk=chunk, sweeps=sweeps), max_checks=checks, given=given,
-                               polish=polish, confirm=config.confirm_orders, quiet=quiet)
+                               polish=polish, confirm=config.confirm_orders, fresh=config.fresh_orders, quiet=quiet)
         labels = res["labels"]
         extras.update({"chunk": chunk, "sweeps": sweeps, "starts": res["starts"], "rank": res["rank"],
-                       "confirm_orders": res["confirm_orders"],
+                       "confirm_orders": res["confirm_orders"], "fresh": res["fresh"],
                        "certificate": res["certificate"],
                        "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
     elif method in CHUNKED_METHODS:

@@ -40,7 +40,9 @@ from simulations.lm.tasks.constraint_choice import resolve
 from simulations.lm.tasks.constraints import constraint_leak
 from simulations.lm.tasks.formats import auc, format_named
 from simulations.lm.backends.knowledge import N_DEV, choose_format, prior_for, zero_shot
+from simulations.lm.results.fresh_extension import extend_cell, extend_climb, extended_over, pending
 from simulations.lm.results.landscape import gold_climb, landscape
+from simulations.lm.searches.fresh_check import FRESH_ORDERS, check_fresh_orders
 from simulations.lm.searches.local_climb import CHECKS
 from simulations.lm.searches.methods import COHERENCE_SEARCHES, baseline_log_probs
 from simulations.lm.tasks.registry import make_task
@@ -91,46 +93,21 @@ class TableConfig:
     polish_orders: int = POLISH_ORDERS  # orders of the certified ascent's final selection and polish, and gold climb
     move_rank: str = "in-context"  # how the polish and the gold climb rank their moves (certified.RANKS)
     confirm_orders: int = CONFIRM_ORDERS  # fresh orders confirming each polish and gold-climb move (0: none)
+    fresh_orders: int = FRESH_ORDERS  # most screen orders of the fresh check after the polish and gold climb (0: none)
 
     def __post_init__(self):
         if self.move_rank not in RANKS:
             raise ValueError(f"move_rank must be one of {RANKS}, got {self.move_rank!r}")
         confirmation(None, self.confirm_orders, 0)  # the same check and message as the search's
+        check_fresh_orders(self.fresh_orders)
 
     def key(self) -> str:
         d = asdict(self)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]
 
 
-#: the methods whose cells do not depend on how the polish and the gold climb take their moves
-RANK_FREE = tuple(m for m, (kind, _) in TABLE_METHODS.items() if kind != "certified")
-#: the settings only the polish and the gold climb read, with the value a file written before the
-#: setting existed ran with (moves ranked by the zero-shot log-odds, taken unconfirmed)
-MOVE_SETTINGS = {"move_rank": "zero-shot", "confirm_orders": 0}
-
-
-def carry_over(old: dict, cfg: TableConfig) -> dict:
-    """A table of ``cfg`` holding what ``old`` (a table file's content) computed that ``cfg``
-    computes alike. ``old``'s settings must differ from ``cfg``'s in :data:`MOVE_SETTINGS` only (a
-    file without one ran with the value given there); otherwise a ``ValueError`` names the first
-    setting that differs. Kept: the formats, the landscapes without their climb from gold, the
-    exact debate checks and the cells of :data:`RANK_FREE` methods; :func:`run_table` computes
-    the rest (the climbs from gold and the certified searches), with ``cfg``'s move settings."""
-    want = asdict(cfg)
-    had = {**MOVE_SETTINGS, **old["config"]}
-    for k in sorted(set(want) | set(had)):
-        if k not in MOVE_SETTINGS and had.get(k) != want.get(k):
-            raise ValueError(f"--carry-from: the file's {k} is {had.get(k)!r}, this run's {want.get(k)!r}: only "
-                             f"{' and '.join(MOVE_SETTINGS)} may differ")
-    if all(had[k] == want[k] for k in MOVE_SETTINGS):
-        raise ValueError(f"--carry-from: the file already takes its moves as this run would "
-                         f"({', '.join(f'{k} {want[k]!r}' for k in MOVE_SETTINGS)}): resume it instead")
-    return {"config": want, "formats": dict(old["formats"]),
-            "landscapes": {k: {f: v for f, v in land.items() if f != "gold_climb"}
-                           for k, land in old["landscapes"].items()},
-            "runs": {k: r for k, r in old["runs"].items() if r["method"] in RANK_FREE},
-            "debate_checks": dict(old.get("debate_checks", {})),
-            "carried_from": {"config": old["config"]}}
+#: the methods of the certified ascent
+CERTIFIED = tuple(m for m, (kind, _) in TABLE_METHODS.items() if kind == "certified")
 
 
 def table_path(out_dir, cfg: TableConfig) -> Path:
@@ -165,8 +142,11 @@ def _save(path: Path, cfg: TableConfig, data: dict) -> None:
         for part in ("formats", "landscapes", "runs", "debate_checks"):
             for key, value in disk.get(part, {}).items():
                 mine = data.setdefault(part, {}).get(key)
-                # a landscape another process completed with its climb from gold wins over ours without
-                if mine is None or (part == "landscapes" and "gold_climb" in value and "gold_climb" not in mine):
+                # a landscape another process completed with its climb from gold wins over ours
+                # without, and a cell or climb another process extended by the fresh check
+                # (fresh_extension) wins over ours without
+                if (mine is None or (part == "landscapes" and "gold_climb" in value and "gold_climb" not in mine)
+                        or extended_over(part, value, mine)):
                     data[part][key] = value
         atomic_write_json(path, data)
 
@@ -209,10 +189,10 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
                                config=ccfg,
                                random_starts=cfg.random_starts, max_checks=cfg.checks, given=starts,
                                ascents=cfg.ascents, polish=cfg.polish_orders, rank=cfg.move_rank,
-                               confirm=cfg.confirm_orders)
+                               confirm=cfg.confirm_orders, fresh=cfg.fresh_orders)
         labels = res["labels"]
         rec.update({"constraint": constraint, "starts": res["starts"], "certificate": res["certificate"],
-                    "polish_steps": res["polish_steps"], "search_coherence": res["coherence"]})
+                    "polish_steps": res["polish_steps"], "fresh": res["fresh"], "search_coherence": res["coherence"]})
     elif kind == "debate":
         # the labels are the agents' majority (no constraint); the decision under the task's
         # constraint projects the vote fractions, as the baselines' decisions are projected
@@ -240,17 +220,24 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
             rec["trace"] = res["trace"]
     seconds = time.perf_counter() - t0
     tokens = prior.forward_tokens + rec.get("debate", {}).get("forward_tokens", 0)
-    labels = np.asarray(labels, dtype=np.int64)
-    held_out = coh(prior, labels, evaluation["orders"])
-    cmp = paired(held_out["per_order"], evaluation["gold_per_order"])
     leak = constraint_leak(rec["constraint"], gold, task.relation_groups(rec["constraint"]))
-    rec.update({"labels": labels.tolist(), "accuracy": float(np.mean(labels == gold)),
-                "coherence": held_out["mean"], "coherence_per_order": held_out["per_order"],
-                "coh": {k: held_out[k] for k in ("mean", "se", "orders")}, "vs_gold": cmp,
-                "below_gold": verdict(cmp) == "below", **failure(method, constraint, held_out["per_order"], evaluation),
+    rec.update({**held_out_part(prior, labels, gold, method, constraint, evaluation),
                 "constraint_leak_accuracy": leak, "forward_tokens": int(tokens), "seconds": seconds,
                 "tokens_per_s": tokens / seconds if seconds > 0 else None})
     return rec
+
+
+def held_out_part(prior, labels, gold, method: str, constraint: str, evaluation: dict) -> dict:
+    """The part of a record that its labels' Coh on the evaluation orders decides: ``{labels,
+    accuracy, coherence, coherence_per_order, coh, vs_gold, below_gold, search_failure, ...}``
+    (nats; :func:`failure`)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    held_out = coh(prior, labels, evaluation["orders"])
+    cmp = paired(held_out["per_order"], evaluation["gold_per_order"])
+    return {"labels": labels.tolist(), "accuracy": float(np.mean(labels == np.asarray(gold))),
+            "coherence": held_out["mean"], "coherence_per_order": held_out["per_order"],
+            "coh": {k: held_out[k] for k in ("mean", "se", "orders")}, "vs_gold": cmp,
+            "below_gold": verdict(cmp) == "below", **failure(method, constraint, held_out["per_order"], evaluation)}
 
 
 def failure(method: str, constraint: str, per_order, evaluation: dict) -> dict:
@@ -279,7 +266,8 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
     """Fill the table file for ``cfg`` with every (task, method, seed); returns its content.
 
     ``carry_from`` (a table file's path): when ``cfg``'s file does not exist yet, it starts as
-    :func:`carry_over` of that file (the cells that do not depend on the :data:`MOVE_SETTINGS`).
+    :func:`~simulations.lm.results.table_carry.carry_over` of that file (the cells that do not
+    depend on the move settings, or all of them where only the fresh check is new).
 
     ``budget_s`` (seconds of ``clock`` from the call) stops the run between cells: no cell starts
     once the budget is spent, a cell in progress finishes and is saved. Cells are seed-major, so a
@@ -294,6 +282,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                          "with the dtype the model was loaded in")
     path = table_path(out_dir, cfg)
     if carry_from is not None and not (path.exists() or path.is_symlink()):
+        from simulations.lm.results.table_carry import carry_over
         from simulations.lm.results.table_file import read_table_file
 
         with file_lock(path):
@@ -316,6 +305,24 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             chosen = cfg.formats.get(t)
             data["formats"][t] = ({"chosen": chosen, "auc": None} if chosen else choose_format(lm, t, n_dev=cfg.n_dev))
             _save(path, cfg, data)
+    # a file carried from one without the fresh check: the check runs from every stored end first
+    for part, key in pending(data, CERTIFIED):
+        if budget_s is not None and clock() - start >= budget_s:
+            break
+        if bar is not None:
+            bar.set_postfix_str(f"{key}: the fresh check")
+        t, s = key.split("|")[0], int(key.rsplit("|", 1)[1])
+        task = make_task(t, cfg.n, s)
+        task = task.with_format(format_named(task.family, data["formats"][t]["chosen"]))
+        lkey = f"{t}|{s}"
+        if data["landscapes"][lkey]["task_sha256"] != task.fingerprint():
+            raise ValueError(f"{path.name}: the cells of {lkey} were computed from other task items than "
+                             "today's builder gives (task_sha256 differs)")
+        if part == "landscapes":
+            data["landscapes"][key] = extend_climb(lm, task, data["landscapes"][key], cfg, s)
+        else:
+            data["runs"][key] = extend_cell(lm, task, data["runs"][key], cfg, evaluation_of(data["landscapes"][lkey]))
+        _save(path, cfg, data)
     for t, m, s in todo:
         if cell_key(t, m, s) in data["runs"]:  # another run of this table finished it meanwhile
             continue
@@ -368,8 +375,8 @@ def task_landscape(lm, task, cfg: TableConfig, seed: int, land: dict | None = No
     """The landscape of ``task`` at ``seed`` (:func:`~simulations.lm.results.landscape.landscape` on the
     table's evaluation orders, with the zero-shot scores, salience, gold, format and task
     fingerprint) and its climb from gold (``gold_climb``); ``land``, a landscape carried from a table
-    that took its moves otherwise (:func:`carry_over`), gets only its climb. ``forward_tokens`` adds
-    what this call spent."""
+    that took its moves otherwise (:func:`~simulations.lm.results.table_carry.carry_over`), gets only
+    its climb. ``forward_tokens`` adds what this call spent."""
     prior = prior_for(lm, task)
     zs = zero_shot(prior, task.gold)
     if land is None:
@@ -385,7 +392,7 @@ def task_landscape(lm, task, cfg: TableConfig, seed: int, land: dict | None = No
     land["gold_climb"] = gold_climb(
         prior, task.gold, constraint=cons, groups=task.relation_groups(cons), odds=zs["log_odds"], seed=seed,
         max_checks=cfg.checks, polish=cfg.polish_orders, rank=cfg.move_rank, chunk=cfg.chunk,
-        confirm=cfg.confirm_orders,
+        confirm=cfg.confirm_orders, fresh=cfg.fresh_orders,
         evaluation={"orders": land["orders"], "gold_per_order": land["labellings"]["gold"]["per_order"]})
     land["forward_tokens"] = int(land.get("forward_tokens", 0) + prior.forward_tokens)
     land["gold_climb"]["device"] = lm.device  # a file's cells may come from several machines

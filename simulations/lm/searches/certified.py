@@ -14,7 +14,10 @@
    best there is polished by :func:`~simulations.lm.searches.local_climb.climb` on those orders: single
    moves that keep the constraint, ranked by :data:`RANKS` ``rank``, until none of the
    ``max_checks`` best-ranked ones improves. That end's certificate says how many moves were
-   checked of how many there are.
+   checked of how many there are;
+4. the polished end climbs on by the fresh check
+   (:func:`~simulations.lm.searches.fresh_check.fresh_climb`, ``fresh`` screen orders; 0: none):
+   the same moves judged on orders new at every step, where the polish orders flatter the end.
 
 Why moves are ranked in context (``rank="in-context"``, the default): the polish checks only
 ``max_checks`` of the moves (1,024 swaps at n = 64 under ``balance``). Ranked by the zero-shot
@@ -41,16 +44,19 @@ taken only when :data:`CONFIRM_ORDERS` fresh orders, new at every step, give it 
 gain above :data:`CONFIRM_T` standard errors; with that rule the same cell ends one swap from
 gold, -0.83 [-3.37, 1.71] nats from it held out (docs/lm.md). ``confirm=0`` is the earlier rule.
 
-So the end is never below, on the polish orders, any labelling the search evaluated or was
-given: every start and end is scored there, the best is kept, and the polish only climbs.
+So the polished end is never below, on the polish orders, any labelling the search evaluated or
+was given: every start and end is scored there, the best is kept, and the polish only climbs. The
+fresh check then moves only where orders the end was not chosen on confirm a gain.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from simulations.lm.searches.chunked import (ChunkConfig, coherence_orders, confirmation_orders, in_context_odds,
+from simulations.lm.searches.chunked import (CONFIRM_STREAM, ChunkConfig, coherence_orders, confirmation_orders,
+                                             in_context_odds,
                                              initial_labels, polish_orders, project, rank_orders, run_chunked,
                                              violations)
+from simulations.lm.searches.fresh_check import FRESH_ORDERS, fresh_climb
 from simulations.lm.searches.local_climb import CHECKS, climb
 
 #: starts the chunked ascent climbs, by default: the best ones by Coh (each ascent costs about as
@@ -75,11 +81,13 @@ CONFIRM_T = 1.0
 def certified_ascent(prior, *, constraint: str = "none", groups=None, seed: int = 0,
                      config: ChunkConfig = ChunkConfig(), random_starts: int = 1, max_checks: int = CHECKS,
                      given=None, ascents: int | None = ASCENTS, polish: int = POLISH_ORDERS,
-                     rank: str = "in-context", confirm: int = CONFIRM_ORDERS, quiet: bool = True) -> dict:
+                     rank: str = "in-context", confirm: int = CONFIRM_ORDERS, fresh: int = FRESH_ORDERS,
+                     quiet: bool = True) -> dict:
     """The best constrained labelling found from several starts, polished and certified.
 
     Returns ``{labels, coherence, starts: [{start, coherence_start, coherence_end,
-    polish_start, polish_end}], certificate, polish_steps, orders, polish_orders}``; coherences
+    polish_start, polish_end}], certificate, polish_steps, fresh, orders, polish_orders}``
+    (``fresh``: :func:`fresh_record` of the fresh check); coherences
     in nats, ``coherence_*`` over the search's orders, ``polish_*`` and ``coherence`` over the
     ``polish`` polish orders (``*_end`` is ``None`` for a start not climbed: only the ``ascents``
     best are). ``given`` is a dict of
@@ -130,19 +138,30 @@ def certified_ascent(prior, *, constraint: str = "none", groups=None, seed: int 
             if entry["polish_end"] > best[1]:
                 best = (res["labels"], entry["polish_end"])
         runs.append(entry)
-    polished = climb(final, best[0], constraint, groups, move_odds(prior, rank, odds, config.chunk, seed),
-                     max_checks=max_checks, confirm=confirmation(prior, confirm, seed))
-    return {"labels": polished["labels"], "coherence": polished["value"], "starts": runs,
-            "certificate": polished["certificate"], "polish_steps": polished["steps"], "orders": S.tolist(),
-            "polish_orders": P.tolist(), "rank": rank, "confirm_orders": confirm}
+    ranker = move_odds(prior, rank, odds, config.chunk, seed)
+    polished = climb(final, best[0], constraint, groups, ranker, max_checks=max_checks,
+                     confirm=confirmation(prior, confirm, seed))
+    checked = fresh_climb(prior, polished["labels"], constraint, groups, ranker, seed=seed, orders=fresh,
+                          max_checks=max_checks)
+    labels = checked["labels"]
+    return {"labels": labels, "coherence": polished["value"] if checked["steps"] == 0 else final(labels),
+            "starts": runs, "certificate": polished["certificate"], "polish_steps": polished["steps"],
+            "fresh": fresh_record(checked, fresh), "orders": S.tolist(), "polish_orders": P.tolist(), "rank": rank,
+            "confirm_orders": confirm}
 
 
-def confirmation(prior, orders: int, seed: int):
+def fresh_record(checked: dict, orders: int) -> dict:
+    """What a record keeps of a :func:`~simulations.lm.searches.fresh_check.fresh_climb`: its
+    screen orders, steps and certificate (``None`` with no fresh check)."""
+    return {"orders": orders, "steps": checked["steps"], "certificate": checked["certificate"]}
+
+
+def confirmation(prior, orders: int, seed: int, stream: int = CONFIRM_STREAM):
     """The second opinion a polish move needs (:func:`~simulations.lm.searches.local_climb.climb`'s
     ``confirm``), or ``None`` when ``orders`` is 0: a function ``(candidate, current, step) ->
     bool`` that is true when the mean over ``orders`` fresh orders of ``Coh_s(candidate) -
     Coh_s(current)`` (nats, paired; :func:`~simulations.lm.searches.chunked.confirmation_orders` of
-    ``seed`` and ``step``) exceeds :data:`CONFIRM_T` standard errors of that mean."""
+    ``seed``, ``step`` and ``stream``) exceeds :data:`CONFIRM_T` standard errors of that mean."""
     if isinstance(orders, bool) or not isinstance(orders, int) or orders < 0 or orders == 1:
         raise ValueError(f"confirm orders must be 0 (no confirmation) or an integer >= 2 (a paired standard error "
                          f"needs two orders), got {orders!r}")
@@ -153,7 +172,7 @@ def confirmation(prior, orders: int, seed: int):
     kept = {}
 
     def confirm(candidate, current, step: int) -> bool:
-        F = confirmation_orders(prior.n, orders, seed, step)
+        F = confirmation_orders(prior.n, orders, seed, step, stream)
         current = np.asarray(current, dtype=np.int64)
         key = (step, current.tobytes())
         if key not in kept:
@@ -175,4 +194,14 @@ def move_odds(prior, rank: str, zero_shot_odds, chunk: int, seed: int):
     if rank == "zero-shot":
         return np.asarray(zero_shot_odds, dtype=float)
     orders = rank_orders(prior.n, RANK_ORDERS, seed)
-    return lambda b: in_context_odds(prior, b, chunk, orders)
+    # the polish's last pass and the fresh check rank the moves of the same end: computed once
+    last: dict = {}
+
+    def odds_at(b):
+        key = np.asarray(b, dtype=np.int64).tobytes()
+        if key not in last:
+            last.clear()
+            last[key] = in_context_odds(prior, b, chunk, orders)
+        return last[key]
+
+    return odds_at

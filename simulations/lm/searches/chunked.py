@@ -131,11 +131,18 @@ def rank_orders(n: int, orders: int, seed: int) -> np.ndarray:
     return np.stack([rng.permutation(n) for _ in range(orders)])
 
 
-def confirmation_orders(n: int, orders: int, seed: int, step: int) -> np.ndarray:
+#: the random streams of the fresh orders: the polish's confirmations, and the fresh check's
+#: screen and confirmations (:mod:`simulations.lm.searches.fresh_check`)
+CONFIRM_STREAM, SCREEN_STREAM, FRESH_CONFIRM_STREAM = 107, 109, 113
+
+
+def confirmation_orders(n: int, orders: int, seed: int, step: int, stream: int = CONFIRM_STREAM) -> np.ndarray:
     """``(orders, n)``: the fresh orders on which step ``step`` of a polish or a climb from gold
     confirms a move (:func:`simulations.lm.searches.certified.confirmation`): a stream of their own
-    (107) and new orders at every step, so no move is confirmed on the orders it was chosen on."""
-    rng = np.random.default_rng([seed, 107, step])
+    (``stream``, 107 by default) and new orders at every step, so no move is confirmed on the orders
+    it was chosen on. The rows are prefix-stable: the first ``k`` of ``orders`` rows do not depend
+    on ``orders``."""
+    rng = np.random.default_rng([seed, stream, step])
     return np.stack([rng.permutation(n) for _ in range(orders)])
 
 
