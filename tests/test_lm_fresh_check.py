@@ -12,6 +12,7 @@
 """
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,8 +164,39 @@ def test_extending_a_table_gives_what_the_searches_with_the_check_give(lm, tmp_p
     assert json.dumps(again["runs"], sort_keys=True) == json.dumps(ext["runs"], sort_keys=True)
 
 
-#: the table whose certified end on polarity-random-pairs, seed 1, was a search failure before the fresh check
-BEFORE = "figures/data/lm/gemma3-270m-n64-67de312543.json"
+#: the table whose certified end on polarity-random-pairs, seed 1, was a search failure before the
+#: fresh check (committed, or superseded by its extension)
+BEFORE = "gemma3-270m-n64-67de312543.json"
+
+
+def _before():
+    from pathlib import Path
+
+    from simulations.lm.results.table_file import read_table_file
+
+    lm_dir = Path(__file__).resolve().parents[1] / "figures" / "data" / "lm"
+    (path,) = [p for p in (lm_dir / BEFORE, lm_dir / "superseded" / BEFORE) if p.exists()]
+    return read_table_file(path)
+
+
+def test_docs_state_the_search_failure_the_fresh_check_answers():
+    """docs/lm.md: the certified end's accuracy, its grown comparison with gold, and its polish
+    certificate, read from the table it was computed in."""
+    d = _before()
+    r = d["runs"]["polarity-random-pairs|coherence|1"]
+    c = d["decisive"]["polarity-random-pairs|1"]["comparisons"]["polarity-random-pairs|coherence|1~gold"]
+    lo, hi = c["ci"]
+    assert c["verdict"] == "below" and c["orders"] == 24
+    cert = r["certificate"]
+    assert cert["improving"] == 0
+    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "lm.md").read_text().split())
+    assert (f"the certified ascent ended three pairs from gold (accuracy {r['accuracy']:.3f}), tied with gold on the "
+            f"landscape's {len(r['coherence_per_order'])} orders and {-c['diff']:.2f} [{-hi:.2f}, {-lo:.2f}] nats "
+            f"below it on {c['orders']}. Its polish had checked the {cert['checked']} best-ranked of its "
+            f"{cert['total']} moves and found none that improved on its {d['config']['polish_orders']} polish "
+            "orders.") in text
+    assert r["vs_gold"]["ci"][1] > 0  # tied on the landscape's orders
+    assert np.sum(np.asarray(r["labels"]) != np.asarray(d["landscapes"]["polarity-random-pairs|1"]["gold"])) == 6
 
 
 @pytest.mark.slow
@@ -173,17 +205,14 @@ def test_the_gemma_end_the_polish_orders_flatter_says_what_docs_say():
     (seed 1, accuracy 0.906) the move towards gold ranks first in context, reads -0.30 +- 1.03
     nats on the 8 polish orders, -0.58 +- 0.74 on the first 2 screen orders and +1.26 +- 0.53 on
     the first 8 (seed 1's stream, step 0)."""
-    from pathlib import Path
-
     from simulations.lm.backends.knowledge import prior_for
     from simulations.lm.backends.loader import load
-    from simulations.lm.results.table_file import read_table_file
     from simulations.lm.searches.certified import move_odds
     from simulations.lm.searches.local_climb import moves, rank
     from simulations.lm.tasks.formats import format_named
     from simulations.lm.tasks.registry import make_task
 
-    d = read_table_file(Path(__file__).resolve().parents[1] / BEFORE)
+    d = _before()
     r = d["runs"]["polarity-random-pairs|coherence|1"]
     assert round(r["accuracy"], 3) == 0.906 and r["certificate"]["improving"] == 0
     task = make_task("polarity-random-pairs", 64, 1)
