@@ -159,6 +159,14 @@ def test_extending_a_table_gives_what_the_searches_with_the_check_give(lm, tmp_p
         assert _without_cost(a["fresh"]) == _without_cost(b["fresh"])
         assert a["gain"] == pytest.approx(b["gain"], abs=1e-6)
     assert moved >= 1  # the check moved some end, so the comparison above is not of unchanged files
+    # a file written before the setting existed ran without the check, and is computed again so
+    from simulations.lm.results.recheck import recheck
+
+    legacy = json.loads(T.table_path(tmp_path / "old", old_cfg).read_text())
+    del legacy["config"]["fresh_orders"]
+    (key,) = [k for k, r in full["runs"].items() if r["labels"] != old["runs"][k]["labels"]]
+    t, m, s = key.split("|")
+    assert recheck(lm, legacy, t, m, int(s))["labels_equal"] is True
     # nothing is left to extend: a rerun computes nothing
     again = T.run_table(lm, new_cfg, TASKS, METHODS, [0, 2], tmp_path / "ext", quiet=True)
     assert json.dumps(again["runs"], sort_keys=True) == json.dumps(ext["runs"], sort_keys=True)

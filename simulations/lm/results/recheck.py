@@ -21,6 +21,7 @@ import numpy as np
 
 from simulations.lm.results.table import (TABLE_METHODS, TableConfig, cell_key, evaluation_of, run_cell,
                                           task_landscape)
+from simulations.lm.results.table_carry import MOVE_SETTINGS
 from simulations.lm.tasks.formats import format_named
 from simulations.lm.tasks.registry import make_task
 
@@ -49,7 +50,8 @@ def recheck(lm, data: dict, task_name: str, method: str, seed: int) -> dict:
     again on ``lm`` (the file's model, loaded in its dtype): ``{task, method, seed, labels_equal,
     coherence: {stored, now, max_abs_diff}, forward_tokens: {stored, now}, seconds: {stored, now},
     tokens_per_s, device, threads}``. ``method`` is a table method or ``landscape``."""
-    cfg = TableConfig(**data["config"])
+    # a file written before a move setting existed ran with its earlier value
+    cfg = TableConfig(**{**MOVE_SETTINGS, **data["config"]})
     if cfg.dtype != lm.dtype:
         raise ValueError(f"the file's cells ran in {cfg.dtype}, the model loaded in {lm.dtype}")
     check_cell(data, task_name, method, seed)
