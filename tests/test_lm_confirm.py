@@ -137,19 +137,28 @@ def test_move_settings_out_of_range_are_refused_by_name_before_the_model_loads(m
         assert "Traceback" not in err
 
 
+def _confirmed_rerun(lm_folder):
+    """Gemma's rerun with confirmed moves and no fresh check: committed, or superseded by the file
+    that extends it with the fresh check."""
+    from simulations.lm.results.rerun_report import committed_tables
+
+    name = "gemma3-270m-n64-67de312543.json"
+    (path,) = [f for f in [*committed_tables(lm_folder), lm_folder / "superseded" / name]
+               if f.name == name and f.exists()]
+    return path
+
+
 def test_the_confirmed_gemma_cell_says_what_docs_say():
     """docs/lm.md and certified.py: Gemma's polarity-high seed-0 cell, ranked in context, gained
     2.46 nats on its polish orders unconfirmed and ended 3.10 [1.07, 5.13] nats below gold held
     out; with each move confirmed it ends one swap from gold, tied with gold held out."""
     from pathlib import Path
 
-    from simulations.lm.results.rerun_report import committed_tables
     from simulations.lm.results.table_file import read_table_file
 
     root = Path(__file__).resolve().parents[1]
     old = read_table_file(root / "figures/data/lm/superseded/gemma3-270m-n64-0aa1c9a1d8.json")
-    (path,) = [f for f in committed_tables(root / "figures/data/lm") if f.name == "gemma3-270m-n64-67de312543.json"]
-    new = read_table_file(path)
+    new = read_table_file(_confirmed_rerun(root / "figures/data/lm"))
     assert "confirm_orders" not in old["config"] and new["config"]["confirm_orders"] == 8
     was, r = old["runs"]["polarity-high|coherence|0"], new["runs"]["polarity-high|coherence|0"]
     start = max(s["polish_end"] for s in was["starts"] if s["polish_end"] is not None)
@@ -202,16 +211,14 @@ def test_the_rerun_report_names_how_each_file_took_its_moves(tmp_path):
     root = Path(__file__).resolve().parents[1] / "figures/data/lm"
     folder = tmp_path / "in-progress"
     folder.mkdir()
-    from simulations.lm.results.rerun_report import committed_tables
-
-    (rerun,) = [f for f in committed_tables(root) if f.name == "gemma3-270m-n64-67de312543.json"]
+    rerun = _confirmed_rerun(root)
     for src in (root / "superseded/gemma3-270m-n64-fbbf9bf83a.json", rerun):
         shutil.copy(src, folder)
     text = rerun_block(folder)
     assert ("`in-progress/gemma3-270m-n64-fbbf9bf83a.json` (gemma3-270m, n = 64, 8 polish orders, moves ranked "
-            "zero-shot and confirmed on 0 fresh orders)") in text
+            "zero-shot and confirmed on 0 fresh orders, no fresh check)") in text
     assert ("`in-progress/gemma3-270m-n64-67de312543.json` (gemma3-270m, n = 64, 8 polish orders, moves ranked "
-            "in-context and confirmed on 8 fresh orders)") in text
+            "in-context and confirmed on 8 fresh orders, no fresh check)") in text
 
 
 def test_the_committed_reviews_diagnoses_took_no_move_confirmation_could_refuse():

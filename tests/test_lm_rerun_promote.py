@@ -59,6 +59,24 @@ def test_a_finished_rerun_takes_the_committed_tables_place(tmp_path):
     assert "| prediction | replaced table | rerun | changed |" in text
 
 
+def test_a_table_extended_by_the_fresh_check_inherits_what_its_table_replaced(tmp_path):
+    """A rerun extended by the fresh check (``carried_from.extended``) takes the place of the rerun
+    it extends, which moves to superseded/, and is compared with the table that one replaced."""
+    lm, rerun = _folder(tmp_path)
+    first = promote(rerun, lm)
+    data = json.loads(first.read_text())
+    data["config"]["fresh_orders"] = 16
+    data["carried_from"] = {"config": json.loads(first.read_text())["config"], "extended": ["fresh_orders"]}
+    del data["replaces"]
+    ext = lm / "in-progress" / "smollm2-n64-9876543210.json"
+    ext.write_text(json.dumps(data))
+    target = promote(ext, lm)
+    got = json.loads(target.read_text())
+    assert got["replaces"] == [OLD] and got["extends"] == [first.name]
+    assert not first.exists() and (lm / "superseded" / first.name).exists() and (lm / "superseded" / OLD).exists()
+    assert changes_block(lm).startswith(f"`{target.name}` replaced `superseded/{OLD}` (smollm2)")
+
+
 def test_docs_name_the_promotion_step_that_exists():
     """docs/lm.md's steps to finish a rerun call this module's promote with the committed folder."""
     text = " ".join((LM.parents[2] / "docs" / "lm.md").read_text().split())

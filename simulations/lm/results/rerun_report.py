@@ -164,7 +164,12 @@ def promote(path, lm_folder) -> Path:
     while the rerun lacks a cell of a table it would replace (:func:`missing_cells`). The new
     table is written (atomically) before anything moves, so an interruption leaves at worst the
     rerun in both places, never a model without a committed table. Stop every table job writing
-    to ``path`` first: a job's next save would write its file back into ``in-progress``."""
+    to ``path`` first: a job's next save would write its file back into ``in-progress``.
+
+    A file that extends a committed table by the fresh check (``carried_from.extended``,
+    :mod:`simulations.lm.results.fresh_extension`) records that table under ``extends`` and
+    inherits its ``replaces``: the verdicts it changed are still read against the table the
+    rerun replaced."""
     path, lm_folder = Path(path), Path(lm_folder)
     if path.parent.resolve() != (lm_folder / "in-progress").resolve():
         raise ValueError(f"{path} is not in {lm_folder / 'in-progress'}")
@@ -180,7 +185,13 @@ def promote(path, lm_folder) -> Path:
             if miss:
                 n = sum(len(s) for ms in miss.values() for s in ms.values())
                 raise ValueError(f"{path.name} lacks {n} cells of {q.name}; finish the rerun first")
-        atomic_write_json(target, {**data, "replaces": [q.name for q in olds]})
+        replaced = {"replaces": [q.name for q in olds]}
+        if (data.get("carried_from") or {}).get("extended"):
+            # a table extended by the fresh check is the table it extends, completed: it takes that
+            # table's place in the line of reruns, so it replaces what that one replaced
+            replaced = {"replaces": [n for q in olds for n in read_table_file(q).get("replaces", [])],
+                        "extends": [q.name for q in olds]}
+        atomic_write_json(target, {**data, **replaced})
         (lm_folder / "superseded").mkdir(exist_ok=True)
         for q in olds:
             os.replace(q, lm_folder / "superseded" / q.name)
