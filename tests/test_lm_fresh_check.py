@@ -273,6 +273,19 @@ def test_docs_state_what_the_fresh_check_did_to_gemmas_table():
     assert (f"The end on `polarity-random-pairs` (seed 1) took the move that mends one pair and ends two pairs from "
             f"gold (accuracy {r['accuracy']:.3f}), {c['diff']:.2f} [{lo:.2f}, {hi:.2f}] nats from gold on "
             f"{c['orders']} grown orders: tied, no longer a search failure.") in text
+    was = read_table_file(path.parent / "superseded" / BEFORE)
+    r0, w0 = d["runs"]["polarity-random-pairs|coherence|0"], was["runs"]["polarity-random-pairs|coherence|0"]
+    assert r0["fresh"]["steps"] == 1
+    assert (f"on seed 0 the same task's end went from accuracy {w0['accuracy']:.3f} to {r0['accuracy']:.3f}.") in text
+    ns = [d["landscapes"][f"polarity-nonsalient|{s}"]["gold_climb"] for s in (0, 2)]
+    assert all(c["fresh"]["steps"] > 0 and c["gain"] > 0 for c in ns)
+    assert (f"on the nonsalient control (seeds 0 and 2) they reach accuracies {ns[0]['accuracy']:.2f} and "
+            f"{ns[1]['accuracy']:.2f}.") in text
+    grown = [row for row in res["rows"] if row["method"] == "coherence" and row["grown"]]
+    above = sum(row["vs_gold"]["verdict"] == "above" for row in grown)
+    assert sum(row["vs_gold"]["verdict"] == "below" for row in grown) == 0
+    assert f"The certified ascent's grown ends lie above gold in {above} of {len(grown)} cases, never below." in text
     assert res["search_failures"] == 0
+    assert [p3(read_table_file(f))["search_failures"] for f in sorted(lm_dir.glob("*-n64-*.json"))] == [0, 0]
     assert (f"P3 still fails on Gemma (agreement {res['agreement']}, climb agreement {res['climb_agreement']}), "
             f"with {res['search_failures']} search failures") in text
