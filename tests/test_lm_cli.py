@@ -41,13 +41,14 @@ def test_bad_method_is_usage_error(capsys):
 @pytest.mark.parametrize("method", ["bootstrap", "icm", "icm-paper", "gibbs"])
 def test_searches_run_on_lm_and_report_true_coherence(capsys, method):
     """The reported coherence is Coh of the returned labels, the mean over the held-out evaluation
-    orders with its standard error, recomputed here from explicit prompt chains."""
+    orders with its standard error, recomputed here from explicit prompt chains (both in float32:
+    ``--dtype auto`` measures the speed, and on a loaded CPU may pick bfloat16)."""
     from simulations.lm.backends.loader import load
     from simulations.lm.backends.prior import LMPrior, PromptFormat
     from simulations.lm.tasks.registry import make_task
 
     rc = main(["lm", "run", "--model", "tiny-random", "--task", "comparison", "--method", method,
-               "-n", "6", "--seed", "2", "--steps", "2", "--device", "cpu", "--json"])
+               "-n", "6", "--seed", "2", "--steps", "2", "--device", "cpu", "--dtype", "float32", "--json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     task = make_task("comparison", 6, 2)

@@ -19,6 +19,7 @@ import pytest
 
 from simulations.lm.results.decisive_orders import stale
 from simulations.lm.searches.chunked import SCREEN_STREAM, confirmation_orders, polish_orders
+from simulations.lm.searches.certified import run_fresh_check
 from simulations.lm.searches.fresh_check import FIRST_LOOK, SCREEN_T, check_fresh_orders, fresh_climb, screen
 from simulations.lm.searches.local_climb import climb
 
@@ -80,9 +81,20 @@ def test_the_fresh_check_leaves_the_end_the_polish_orders_flatter():
 
     stuck = climb(on_polish, end, "none", odds=np.zeros(n), max_checks=n)
     assert stuck["steps"] == 0  # the polish orders hold it: the step to TARGET reads -2 nats there
-    out = fresh_climb(prior, end, "none", odds=np.zeros(n), seed=seed, max_checks=n)
+    out = run_fresh_check(prior, end, "none", np.zeros(n), seed=seed, max_checks=n)
     assert out["labels"].tolist() == TARGET.tolist() and out["steps"] == 1
     assert out["certificate"] == {"checked": n, "total": n, "improving": 0, "screened": 0, "orders": 16}
+
+
+def test_without_its_confirmation_the_screen_alone_moves_more_often_on_a_flat_prior():
+    alone = confirmed = 0
+    for seed in range(40):
+        start = np.random.default_rng(seed).integers(0, 2, 6)
+        alone += fresh_climb(Tabled(6, lambda b: 0.0, sd=1.0), start, "none", np.zeros(6), seed=seed,
+                             max_checks=6)["steps"]
+        confirmed += run_fresh_check(Tabled(6, lambda b: 0.0, sd=1.0), start, "none", np.zeros(6), seed=seed,
+                                     max_checks=6)["steps"]
+    assert alone > confirmed, (alone, confirmed)
 
 
 def test_the_fresh_check_rarely_moves_on_a_flat_prior():
@@ -90,7 +102,7 @@ def test_the_fresh_check_rarely_moves_on_a_flat_prior():
     for seed in range(40):
         prior = Tabled(6, lambda b: 0.0, sd=1.0)
         start = np.random.default_rng(seed).integers(0, 2, 6)
-        moved += fresh_climb(prior, start, "none", odds=np.zeros(6), seed=seed, max_checks=6)["steps"] > 0
+        moved += run_fresh_check(prior, start, "none", np.zeros(6), seed=seed, max_checks=6)["steps"] > 0
     # each of 6 null moves must pass a screen at 2 standard errors and a confirmation at 1
     assert moved <= 8, moved
 

@@ -19,11 +19,11 @@ import time
 import numpy as np
 
 from simulations.lm.backends.knowledge import prior_for
+from simulations.lm.results.held_out import held_out_part
 from simulations.lm.results.landscape import fresh_part
-from simulations.lm.searches.certified import fresh_record, move_odds
+from simulations.lm.searches.certified import fresh_record, move_odds, run_fresh_check
 from simulations.lm.searches.chunked import polish_orders
 from simulations.lm.searches.coherence_estimate import coh, paired
-from simulations.lm.searches.fresh_check import fresh_climb
 
 
 def checked_fresh(rec: dict) -> bool:
@@ -70,13 +70,11 @@ def extend_cell(lm, task, rec: dict, cfg, evaluation: dict) -> dict:
     """The certified cell ``rec`` of ``task`` extended by the fresh check from its labels, with the
     table's settings ``cfg`` and the landscape's ``evaluation``
     (:func:`~simulations.lm.results.table.evaluation_of`)."""
-    from simulations.lm.results.table import held_out_part
-
     prior = prior_for(lm, task)
     seed = rec["seed"]
     t0 = time.perf_counter()
-    checked = fresh_climb(prior, rec["labels"], rec["constraint"], task.relation_groups(rec["constraint"]),
-                          _ranker(prior, cfg, seed), seed=seed, orders=cfg.fresh_orders, max_checks=cfg.checks)
+    checked = run_fresh_check(prior, rec["labels"], rec["constraint"], task.relation_groups(rec["constraint"]),
+                              _ranker(prior, cfg, seed), seed=seed, orders=cfg.fresh_orders, max_checks=cfg.checks)
     out = dict(rec)
     out["fresh"] = fresh_record(checked, cfg.fresh_orders)
     if checked["steps"]:

@@ -22,8 +22,9 @@ import numpy as np
 
 from simulations.lm.searches.chunked import ChunkConfig, polish_orders
 from simulations.lm.searches.coherence_estimate import coh, paired
-from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS, confirmation, fresh_record, move_odds
-from simulations.lm.searches.fresh_check import FRESH_ORDERS, fresh_climb
+from simulations.lm.searches.certified import (CONFIRM_ORDERS, POLISH_ORDERS, confirmation, fresh_record, move_odds,
+                                               run_fresh_check)
+from simulations.lm.searches.fresh_check import FRESH_ORDERS
 from simulations.lm.searches.local_climb import CHECKS, climb
 
 
@@ -93,8 +94,8 @@ def fresh_part(prior, climbed: dict, gold, objective, *, constraint: str, groups
     result ``climbed`` (:func:`~simulations.lm.searches.local_climb.climb`'s ``{labels, value,
     start_value, steps}``): ``{local_maximum, gain (nats, on the polish orders of ``objective``),
     accuracy, labels, fresh}``."""
-    checked = fresh_climb(prior, climbed["labels"], constraint, groups, ranker, seed=seed, orders=fresh,
-                          max_checks=max_checks)
+    checked = run_fresh_check(prior, climbed["labels"], constraint, groups, ranker, seed=seed, orders=fresh,
+                              max_checks=max_checks)
     end = checked["labels"]
     value = climbed["value"] if checked["steps"] == 0 else float(objective(end))
     return {"local_maximum": climbed["steps"] == 0 and checked["steps"] == 0, "gain": value - climbed["start_value"],

@@ -32,8 +32,7 @@ from simulations.io import atomic_write_json, file_lock
 from simulations.lm.searches.chunked import ChunkConfig, project, run_chunked
 from simulations.lm.searches.certified import (ASCENTS, CONFIRM_ORDERS, POLISH_ORDERS, RANKS, certified_ascent,
                                                confirmation)
-from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, evaluation_orders, paired,
-                                                       verdict)
+from simulations.lm.searches.coherence_estimate import (CohConfig, evaluation_orders)
 from simulations.lm.searches.debate import DebateConfig, run_debate
 from simulations.lm.searches.debate_exact import CheckConfig, debate_check
 from simulations.lm.tasks.constraint_choice import resolve
@@ -41,25 +40,15 @@ from simulations.lm.tasks.constraints import constraint_leak
 from simulations.lm.tasks.formats import auc, format_named
 from simulations.lm.backends.knowledge import N_DEV, choose_format, prior_for, zero_shot
 from simulations.lm.results.fresh_extension import extend_cell, extend_climb, extended_over, pending
+from simulations.lm.results.held_out import held_out_part
+from simulations.lm.results.table_carry import carry_over
+from simulations.lm.results.table_methods import CERTIFIED, TABLE_METHODS
 from simulations.lm.results.landscape import gold_climb, landscape
 from simulations.lm.searches.fresh_check import FRESH_ORDERS, check_fresh_orders
 from simulations.lm.searches.local_climb import CHECKS
-from simulations.lm.searches.methods import COHERENCE_SEARCHES, baseline_log_probs
+from simulations.lm.searches.methods import baseline_log_probs
 from simulations.lm.tasks.registry import make_task
 
-#: method -> (kind, constraint rule); "task" = the task's own constraint
-TABLE_METHODS = {
-    "zero-shot": ("baseline", None),
-    "random-few-shot": ("baseline", None),
-    "golden-few-shot": ("baseline", None),
-    "chunked-bootstrap": ("chunked", "task"),
-    "chunked-icm": ("chunked", "task"),
-    "chunked-gibbs": ("chunked", "none"),
-    "coherence": ("certified", "task"),
-    "coherence-free": ("certified", "none"),
-    "debate": ("debate", "task"),
-    "self-consistency": ("debate", "task"),
-}
 #: the tasks and seeds of a table when none are named (``coherence lm table``)
 DEFAULT_TASKS = ("polarity-high", "polarity-low", "polarity-nonsalient", "polarity-salient-wrong", "capitals-easy")
 DEFAULT_SEEDS = (0, 1, 2)
@@ -104,10 +93,6 @@ class TableConfig:
     def key(self) -> str:
         d = asdict(self)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]
-
-
-#: the methods of the certified ascent
-CERTIFIED = tuple(m for m, (kind, _) in TABLE_METHODS.items() if kind == "certified")
 
 
 def table_path(out_dir, cfg: TableConfig) -> Path:
@@ -227,29 +212,6 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
     return rec
 
 
-def held_out_part(prior, labels, gold, method: str, constraint: str, evaluation: dict) -> dict:
-    """The part of a record that its labels' Coh on the evaluation orders decides: ``{labels,
-    accuracy, coherence, coherence_per_order, coh, vs_gold, below_gold, search_failure, ...}``
-    (nats; :func:`failure`)."""
-    labels = np.asarray(labels, dtype=np.int64)
-    held_out = coh(prior, labels, evaluation["orders"])
-    cmp = paired(held_out["per_order"], evaluation["gold_per_order"])
-    return {"labels": labels.tolist(), "accuracy": float(np.mean(labels == np.asarray(gold))),
-            "coherence": held_out["mean"], "coherence_per_order": held_out["per_order"],
-            "coh": {k: held_out[k] for k in ("mean", "se", "orders")}, "vs_gold": cmp,
-            "below_gold": verdict(cmp) == "below", **failure(method, constraint, held_out["per_order"], evaluation)}
-
-
-def failure(method: str, constraint: str, per_order, evaluation: dict) -> dict:
-    """``{search_failure, below}`` of a record: the references its labels lie below (gold; with no
-    constraint also the constants, in ``evaluation["constants"]``); ``search_failure`` is set for
-    the searches that maximise Coh only (``None`` for the others, as in ``lm run``)."""
-    if method not in COHERENCE_SEARCHES:
-        return {"search_failure": None}
-    below = below_references(per_order, evaluation["gold_per_order"], evaluation.get("constants", {}), constraint)
-    return {"search_failure": bool(below), "below": below}
-
-
 def cell_key(task: str, method: str, seed: int) -> str:
     """The ``runs`` key of one cell: ``"task|method|seed"``."""
     return f"{task}|{method}|{seed}"
@@ -282,7 +244,6 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
                          "with the dtype the model was loaded in")
     path = table_path(out_dir, cfg)
     if carry_from is not None and not (path.exists() or path.is_symlink()):
-        from simulations.lm.results.table_carry import carry_over
         from simulations.lm.results.table_file import read_table_file
 
         with file_lock(path):

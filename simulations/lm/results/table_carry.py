@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from simulations.lm.results.table import TABLE_METHODS, TableConfig
+from simulations.lm.results.table_methods import TABLE_METHODS
 
 #: the methods whose cells do not depend on how the polish and the gold climb take their moves
 RANK_FREE = tuple(m for m, (kind, _) in TABLE_METHODS.items() if kind != "certified")
@@ -23,12 +23,13 @@ MOVE_SETTINGS = {"move_rank": "zero-shot", "confirm_orders": 0, "fresh_orders": 
 APPENDED_SETTINGS = ("fresh_orders",)
 
 
-def carry_over(old: dict, cfg: TableConfig) -> dict:
-    """A table of ``cfg`` holding what ``old`` (a table file's content) computed that ``cfg``
-    computes alike. ``old``'s settings must differ from ``cfg``'s in :data:`MOVE_SETTINGS` only (a
-    file without one ran with the value given there); otherwise a ``ValueError`` names the first
-    setting that differs. Kept: the formats, the landscapes without their climb from gold, the
-    exact debate checks and the cells of :data:`RANK_FREE` methods; :func:`run_table` computes
+def carry_over(old: dict, cfg) -> dict:
+    """A table of ``cfg`` (a :class:`~simulations.lm.results.table.TableConfig`) holding what
+    ``old`` (a table file's content) computed that ``cfg`` computes alike. ``old``'s settings
+    must differ from ``cfg``'s in :data:`MOVE_SETTINGS` only (a file without one ran with the
+    value given there); otherwise a ``ValueError`` names the first setting that differs. Kept:
+    the formats, the landscapes without their climb from gold, the exact debate checks and the
+    cells of :data:`RANK_FREE` methods; :func:`~simulations.lm.results.table.run_table` computes
     the rest (the climbs from gold and the certified searches), with ``cfg``'s move settings.
 
     When only the :data:`APPENDED_SETTINGS` differ, and ``old`` ran without the fresh check, every

@@ -52,11 +52,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulations.lm.searches.chunked import (CONFIRM_STREAM, ChunkConfig, coherence_orders, confirmation_orders,
-                                             in_context_odds,
-                                             initial_labels, polish_orders, project, rank_orders, run_chunked,
-                                             violations)
-from simulations.lm.searches.fresh_check import FRESH_ORDERS, fresh_climb
+from simulations.lm.searches.chunked import (CONFIRM_STREAM, FRESH_CONFIRM_STREAM, ChunkConfig, coherence_orders,
+                                             confirmation_orders, in_context_odds, initial_labels, polish_orders,
+                                             project, rank_orders, run_chunked, violations)
+from simulations.lm.searches.fresh_check import FRESH_CONFIRM, FRESH_ORDERS, fresh_climb
 from simulations.lm.searches.local_climb import CHECKS, climb
 
 #: starts the chunked ascent climbs, by default: the best ones by Coh (each ascent costs about as
@@ -141,13 +140,24 @@ def certified_ascent(prior, *, constraint: str = "none", groups=None, seed: int 
     ranker = move_odds(prior, rank, odds, config.chunk, seed)
     polished = climb(final, best[0], constraint, groups, ranker, max_checks=max_checks,
                      confirm=confirmation(prior, confirm, seed))
-    checked = fresh_climb(prior, polished["labels"], constraint, groups, ranker, seed=seed, orders=fresh,
-                          max_checks=max_checks)
+    checked = run_fresh_check(prior, polished["labels"], constraint, groups, ranker, seed=seed, orders=fresh,
+                              max_checks=max_checks)
     labels = checked["labels"]
     return {"labels": labels, "coherence": polished["value"] if checked["steps"] == 0 else final(labels),
             "starts": runs, "certificate": polished["certificate"], "polish_steps": polished["steps"],
             "fresh": fresh_record(checked, fresh), "orders": S.tolist(), "polish_orders": P.tolist(), "rank": rank,
             "confirm_orders": confirm}
+
+
+def run_fresh_check(prior, b, constraint: str, groups=None, ranker=None, *, seed: int = 0,
+                    orders: int = FRESH_ORDERS, max_checks: int = CHECKS) -> dict:
+    """The fresh check from ``b`` (:func:`~simulations.lm.searches.fresh_check.fresh_climb`, at
+    most ``orders`` screen orders; 0: none), each move that passes its screen confirmed on
+    :data:`~simulations.lm.searches.fresh_check.FRESH_CONFIRM` fresh orders of their own stream
+    (:func:`confirmation`): what the certified ascent and the climb from gold run last."""
+    second = confirmation(prior, FRESH_CONFIRM, seed, FRESH_CONFIRM_STREAM)
+    return fresh_climb(prior, b, constraint, groups, ranker, seed=seed, orders=orders, confirm=second,
+                       max_checks=max_checks)
 
 
 def fresh_record(checked: dict, orders: int) -> dict:

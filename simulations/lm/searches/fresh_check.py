@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulations.lm.searches.chunked import FRESH_CONFIRM_STREAM, SCREEN_STREAM, confirmation_orders
+from simulations.lm.searches.chunked import SCREEN_STREAM, confirmation_orders
 from simulations.lm.searches.local_climb import CHECKS, STEPS, moves, rank
 
 #: most screen orders a candidate is looked at on, by default (0: no fresh check)
@@ -77,22 +77,22 @@ def screen(coherence, candidate, current: dict, orders) -> dict:
 
 
 def fresh_climb(prior, b, constraint: str, groups=None, odds=None, *, seed: int = 0, orders: int = FRESH_ORDERS,
-                confirm: int = FRESH_CONFIRM, max_checks: int = CHECKS, max_steps: int = STEPS) -> dict:
+                confirm=None, max_checks: int = CHECKS, max_steps: int = STEPS) -> dict:
     """Climb from ``b`` over the moves that keep ``constraint``, each step taking the first of the
     ``max_checks`` best-ranked moves (``odds``: ``(n,)`` or a function of the current labelling, as
     :func:`~simulations.lm.searches.local_climb.climb` ranks them) that passes :func:`screen` on the
-    step's ``orders`` fresh screen orders and is confirmed on ``confirm`` other fresh orders.
+    step's ``orders`` fresh screen orders and is accepted by ``confirm`` (``(candidate, current,
+    step) -> bool``, the confirmation on other fresh orders; ``None``: none; the certified search
+    passes :data:`FRESH_CONFIRM` orders of stream 113,
+    :func:`~simulations.lm.searches.certified.run_fresh_check`).
 
     Returns ``{labels, steps, certificate: {checked, total, improving, screened, unconfirmed,
     orders}}``: ``improving == 0`` says no checked candidate passed at the end (``screened`` of
     them passed the screen but not the confirmation); ``improving == 1`` says ``max_steps``
     stopped the climb. ``orders == 0`` returns ``b`` unchanged with no certificate."""
-    from simulations.lm.searches.certified import confirmation
-
     b = np.asarray(b, dtype=np.int64).copy()
     if check_fresh_orders(orders) == 0:
         return {"labels": b, "steps": 0, "certificate": None}
-    second = confirmation(prior, confirm, seed, FRESH_CONFIRM_STREAM)
     steps = 0
     while True:
         cand = moves(b, constraint, groups)
@@ -105,7 +105,7 @@ def fresh_climb(prior, b, constraint: str, groups=None, odds=None, *, seed: int 
         for checked, m in enumerate(picked, start=1):
             if not screen(prior.coherence_over_orders, cand[m], current, S)["passed"]:
                 continue
-            if not second(cand[m], b, steps):
+            if confirm is not None and not confirm(cand[m], b, steps):
                 passed += 1
                 continue
             taken = cand[m].copy()
