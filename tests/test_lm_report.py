@@ -521,7 +521,7 @@ def test_docs_cost_of_the_certified_ascent_is_read_from_the_smollm2_rerun():
     assert 900 <= tokens[-1] / rate < 950
     # the costliest cell computed again with today's scorer (`coherence lm recheck`, its record committed)
     costliest = max(cap, key=lambda r: r["forward_tokens"])
-    (rc,) = [r for r in (json.loads(p.read_text()) for p in (TABLES / "recheck").glob("*.json"))
+    (rc,) = [r for r in (json.loads(p.read_text()) for p in (TABLES / "recheck").glob("smollm2-*.json"))
              if r["method"] == "coherence"]
     assert (rc["task"], rc["seed"]) == (costliest["task"], costliest["seed"])
     assert rc["labels_equal"] is True and rc["forward_tokens"]["stored"] == costliest["forward_tokens"]
@@ -609,3 +609,25 @@ def test_verdict_cells_show_intervals_differences_and_their_dicts():
                    "b": {"diff": -0.5, "lo": None, "hi": None}}}
     assert verdict_cell(q) == ("holds (locked_fraction 0.5 [0.25, 0.75], falls a +0.25 [+0.125, +0.375]; "
                                "b -0.5)")
+
+
+def test_docs_cost_of_gemmas_costliest_cell_is_read_from_its_recheck():
+    """docs/lm.md: Gemma's costliest certified cell (with the fresh check), computed again alone on
+    both cores: the same labels, its tokens, seconds and rate, against the 15-minute budget."""
+    from simulations.lm.results.table_file import read_table_file
+
+    (f,) = [p for p in TABLES.glob("gemma3-270m-n64-*.json")]
+    d = read_table_file(f)
+    cells = [r for r in d["runs"].values() if r["method"] == "coherence"]
+    costliest = max(cells, key=lambda r: r["forward_tokens"])
+    rc = json.loads((TABLES / "recheck" / "gemma3-270m-n64-capitals-easy-coherence-0.json").read_text())
+    assert (rc["task"], rc["method"], rc["seed"]) == (costliest["task"], "coherence", costliest["seed"])
+    assert rc["labels_equal"] is True and rc["threads"] == 2 and rc["file"].endswith(f.name)
+    assert rc["forward_tokens"]["stored"] == costliest["forward_tokens"]
+    text = " ".join(_doc("docs/lm.md").split())
+    assert (f"Gemma's costliest certified cell, `{rc['task']}` seed {rc['seed']} with its fresh check "
+            f"({costliest['forward_tokens']:,} forward tokens as stored), computed again alone on both cores, ends on "
+            f"the same labels from {rc['forward_tokens']['now']:,} forward tokens in {rc['seconds']['now']:.0f} s "
+            f"({rc['tokens_per_s']:.0f} tokens/s): {rc['seconds']['now'] - 900:.0f} s over the 15-minute "
+            "budget.") in text
+    assert rc["seconds"]["now"] > 900
