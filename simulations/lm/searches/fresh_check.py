@@ -6,8 +6,9 @@ polish orders. Their end is flattered there: it was picked as the best of severa
 those orders, and each move that led to it won on them. So a move the end's neighbourhood truly
 rewards can read as a loss there. On Gemma-3-270m's ``polarity-random-pairs`` (n = 64, seed 1) the
 certified end (accuracy 0.906, three pairs from gold) ranked the move towards gold first, yet it
-read -0.30 +- 1.03 nats on the 8 polish orders and +1.60 +- 0.26 on 32 held-out evaluation
-orders; the end lay 2.78 [1.11, 4.45] nats below gold there, a search failure.
+read -0.30 +- 1.03 nats on the 8 polish orders and +1.26 +- 0.53 on 8 fresh ones; the end lay
+2.78 [1.11, 4.45] nats below gold on 24 evaluation orders, a search failure (docs/lm.md; the
+numbers are recomputed by ``tests/test_lm_fresh_check.py``).
 
 :func:`fresh_climb` climbs from an end with the same moves in the same order
 (:func:`~simulations.lm.searches.local_climb.moves`, ranked by ``odds``), judging each candidate
