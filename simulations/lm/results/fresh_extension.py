@@ -20,10 +20,9 @@ import numpy as np
 
 from simulations.lm.backends.knowledge import prior_for
 from simulations.lm.results.held_out import held_out_part
-from simulations.lm.results.landscape import fresh_part
+from simulations.lm.results.landscape import fresh_part, held_out_end
 from simulations.lm.searches.certified import fresh_record, move_odds, run_fresh_check
 from simulations.lm.searches.chunked import polish_orders
-from simulations.lm.searches.coherence_estimate import coh, paired
 
 
 def checked_fresh(rec: dict) -> bool:
@@ -51,14 +50,18 @@ def pending(data: dict, certified_methods) -> list:
     first, then seed by seed."""
     if not data["config"].get("fresh_orders", 0):
         return []
-    out = [(0, land.get("gold_climb", {}).get("constraint"), "landscapes", k) for k, land in data["landscapes"].items()
-           if "gold_climb" in land and not checked_fresh(land["gold_climb"])]
-    out += [(0, r["constraint"], "runs", k) for k, r in data["runs"].items()
-            if r["method"] in certified_methods and not checked_fresh(r)]
+    todo = {("landscapes", k): land["gold_climb"] for k, land in data["landscapes"].items()
+            if "gold_climb" in land and not checked_fresh(land["gold_climb"])}
+    todo.update({("runs", k): r for k, r in data["runs"].items()
+                 if r["method"] in certified_methods and not checked_fresh(r)})
+
     # what P3's grown comparisons read first (the climbs from gold and the constrained cells),
     # seed-major, so an interrupted extension has finished whole seeds of them
-    return [(part, k) for _, _, part, k in sorted(out, key=lambda x: (x[1] == "none", int(x[3].rsplit("|", 1)[1]),
-                                                                      x[2], x[3]))]
+    def order(item):
+        part, key = item
+        return todo[item]["constraint"] == "none", int(key.rsplit("|", 1)[1]), part, key
+
+    return sorted(todo, key=order)
 
 
 def _ranker(prior, cfg, seed: int):
@@ -109,9 +112,8 @@ def extend_climb(lm, task, land: dict, cfg, seed: int) -> dict:
                                  groups=task.relation_groups(cons), ranker=ranker, seed=seed,
                                  fresh=cfg.fresh_orders, max_checks=cfg.checks)}
     if new["fresh"]["steps"]:
-        end = coh(prior, np.asarray(new["labels"], dtype=np.int64), np.asarray(land["orders"]))
-        new["coh"] = {k: end[k] for k in ("mean", "se", "orders", "per_order")}
-        new["vs_gold"] = paired(end["per_order"], land["labellings"]["gold"]["per_order"])
+        new.update(held_out_end(prior, new["labels"], {"orders": land["orders"],
+                                                       "gold_per_order": land["labellings"]["gold"]["per_order"]}))
     new["fresh"]["forward_tokens"] = int(prior.forward_tokens)
     out = dict(land)
     out["gold_climb"] = new

@@ -82,9 +82,7 @@ def gold_climb(prior, gold, *, constraint: str, groups=None, odds=None, polish: 
     out.update(fresh_part(prior, c, gold, objective, constraint=constraint, groups=groups, ranker=ranker, seed=seed,
                           fresh=fresh, max_checks=max_checks))
     if evaluation is not None:
-        end = coh(prior, np.asarray(out["labels"], dtype=np.int64), evaluation["orders"])
-        out["coh"] = {k: end[k] for k in ("mean", "se", "orders", "per_order")}
-        out["vs_gold"] = paired(end["per_order"], evaluation["gold_per_order"], level)
+        out.update(held_out_end(prior, out["labels"], evaluation, level))
     return out
 
 
@@ -101,3 +99,12 @@ def fresh_part(prior, climbed: dict, gold, objective, *, constraint: str, groups
     return {"local_maximum": climbed["steps"] == 0 and checked["steps"] == 0, "gain": value - climbed["start_value"],
             "accuracy": float(np.mean(end == np.asarray(gold))), "labels": end.tolist(),
             "fresh": fresh_record(checked, fresh)}
+
+
+def held_out_end(prior, labels, evaluation: dict, level: float = 0.95) -> dict:
+    """``{coh, vs_gold}`` of a climb's end ``labels``: its Coh on the landscape's evaluation
+    orders (``evaluation``: ``{orders, gold_per_order}``; ``{mean, se, orders, per_order}``, nats)
+    and its paired comparison with gold there."""
+    end = coh(prior, np.asarray(labels, dtype=np.int64), np.asarray(evaluation["orders"]))
+    return {"coh": {k: end[k] for k in ("mean", "se", "orders", "per_order")},
+            "vs_gold": paired(end["per_order"], evaluation["gold_per_order"], level)}

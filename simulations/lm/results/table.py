@@ -273,12 +273,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
         if bar is not None:
             bar.set_postfix_str(f"{key}: the fresh check")
         t, s = key.split("|")[0], int(key.rsplit("|", 1)[1])
-        task = make_task(t, cfg.n, s)
-        task = task.with_format(format_named(task.family, data["formats"][t]["chosen"]))
-        lkey = f"{t}|{s}"
-        if data["landscapes"][lkey]["task_sha256"] != task.fingerprint():
-            raise ValueError(f"{path.name}: the cells of {lkey} were computed from other task items than "
-                             "today's builder gives (task_sha256 differs)")
+        task, lkey = _task_of(data, t, s, cfg.n, path), f"{t}|{s}"
         if part == "landscapes":
             data["landscapes"][key] = extend_climb(lm, task, data["landscapes"][key], cfg, s)
         else:
@@ -289,16 +284,7 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             continue
         if budget_s is not None and clock() - start >= budget_s:
             break
-        task = make_task(t, cfg.n, s)
-        task = task.with_format(format_named(task.family, data["formats"][t]["chosen"]))
-        lkey = f"{t}|{s}"
-        fingerprint = task.fingerprint()
-        stored = data["landscapes"].get(lkey, {}).get("task_sha256")
-        if stored is not None and stored != fingerprint:
-            # the cells of this task and seed were computed from other prompts (the data or the
-            # task builder changed since): resuming would mix two prompt sets in one table
-            raise ValueError(f"{path.name}: the cells of {lkey} were computed from other task items than "
-                             "today's builder gives (task_sha256 differs); delete them or use another --out")
+        task, lkey = _task_of(data, t, s, cfg.n, path), f"{t}|{s}"
         if lkey not in data["landscapes"] or "gold_climb" not in data["landscapes"][lkey]:
             if bar is not None:
                 bar.set_postfix_str(f"{t} s{s}: landscape and the climb from gold")
@@ -330,6 +316,19 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
     if bar is not None:
         bar.close()
     return data
+
+
+def _task_of(data: dict, t: str, s: int, n: int, path: Path):
+    """Task ``t`` at seed ``s`` with the file's chosen format, refused (``ValueError``) when the
+    file's landscape of it was computed from other items: resuming or extending would mix two
+    prompt sets in one table (the data or the task builder changed since)."""
+    task = make_task(t, n, s)
+    task = task.with_format(format_named(task.family, data["formats"][t]["chosen"]))
+    stored = data["landscapes"].get(f"{t}|{s}", {}).get("task_sha256")
+    if stored is not None and stored != task.fingerprint():
+        raise ValueError(f"{path.name}: the cells of {t}|{s} were computed from other task items than "
+                         "today's builder gives (task_sha256 differs); delete them or use another --out")
+    return task
 
 
 def task_landscape(lm, task, cfg: TableConfig, seed: int, land: dict | None = None) -> dict:
