@@ -4,7 +4,11 @@
 sequence it ran. :meth:`PrefixScorer.score_rows` scores many sequences (rows) at once: the
 trunk runs once (reusing its longest common prefix with the stored one), each row reuses the
 trunk's key/values for its own common prefix with the trunk, and only the remainders are
-computed, in batches of rows over a shared cache with a padding mask. The label log-probs are
+computed: rows that extend the whole trunk (a chunk's queries after its context) side by side in
+one pass after it, each masked to see the trunk and its own tokens; other rows in batches over a
+shared cache with a padding mask. Side by side, the trunk's keys and values are read once instead
+of copied for each row of a batch, which for short queries after a long context cost more than
+the queries themselves. The label log-probs are
 ``log_softmax`` over the ``k`` label tokens of the output head (nats, float64): the hidden state
 times the ``k`` label rows of the output embedding, not the whole vocabulary.
 
@@ -61,8 +65,15 @@ class PrefixScorer:
         self._stores: list = []
         cfg = lm.model.config
         cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
-        self.sliding = bool(getattr(cfg, "sliding_window", None)) and \
-            "sliding_attention" in (getattr(cfg, "layer_types", None) or ())
+        window = getattr(cfg, "sliding_window", None)
+        types = set(getattr(cfg, "layer_types", None) or ())
+        self.sliding = bool(window) and "sliding_attention" in types
+        self._window = int(window) if self.sliding else None
+        # rows over the whole trunk run side by side (one pass, :meth:`_side_by_side`) only where
+        # the model takes our boolean masks as given: SDPA attention, and either no sliding window
+        # or one mask per layer type of the two it knows
+        self._side = getattr(cfg, "_attn_implementation", None) == "sdpa" and (
+            not window or (self.sliding and types <= {"full_attention", "sliding_attention"}))
         self._init_head()
 
     def _init_head(self):
@@ -96,7 +107,9 @@ class PrefixScorer:
         if position_ids is not None:
             kw["position_ids"] = torch.as_tensor(position_ids, device=self._device).reshape(ids_t.shape)
         if attention_mask is not None:
-            kw["attention_mask"] = torch.as_tensor(attention_mask, device=self._device)
+            # a mapping (one mask per layer type) goes to the model as it is
+            kw["attention_mask"] = attention_mask if isinstance(attention_mask, dict) else \
+                torch.as_tensor(attention_mask, device=self._device)
         with torch.no_grad():
             out = self._base(input_ids=ids_t, cache=past, use_cache=True, **kw)
         self.forward_tokens += int(ids_t.numel())
@@ -159,7 +172,8 @@ class PrefixScorer:
         """Label log-probs at the read positions of each row: ``rows = [(tokens, reads)]``.
 
         The trunk runs once (through the stored cache); each row reuses the trunk's key/values
-        for its common prefix with it and only its remainder is computed, in batches of rows
+        for its common prefix with it and only its remainder is computed: side by side in one
+        pass for rows that extend the whole trunk (:meth:`_side_by_side`), else in batches of rows
         over a shared cache with a padding mask.
         """
         kv, lp_trunk = self._run_trunk(trunk)
@@ -174,6 +188,12 @@ class PrefixScorer:
                 out[r] = lp_trunk[reads]
             else:
                 todo.append((keep, r, tok, reads))
+        if self._side:
+            # rows that extend the whole trunk (a chunk's queries after its context): their
+            # remainders run side by side in one pass instead of a batch of R copies of the trunk
+            whole = [t for t in todo if t[0] == trunk.size]
+            todo = [t for t in todo if t[0] < trunk.size]
+            self._side_by_side(kv, lp_trunk, trunk.size, whole, out)
         todo.sort(key=lambda t: -t[0])
         i = 0
         while i < len(todo):
@@ -215,6 +235,51 @@ class PrefixScorer:
                 out[r] = lp
             i = j
         return out
+
+    def _side_by_side(self, kv, lp_trunk, P: int, rows: list, out: list) -> None:
+        """Rows ``(keep, r, tokens, reads)`` that all extend the trunk's ``P`` tokens, scored into
+        ``out[r]``: their remainders are concatenated into one sequence run after the trunk (as
+        many as fit in ``batch_tokens`` per pass), each remainder attending to the trunk and to its
+        own earlier tokens only, at the positions it has in its own row. So every number is the
+        one an independent pass of the row gives, up to float rounding, while the trunk's keys
+        and values are read once, not copied for each row."""
+        i = 0
+        while i < len(rows):
+            lens = [rows[i][2].size - P]
+            while i + len(lens) < len(rows) and P + sum(lens) + rows[i + len(lens)][2].size - P <= self.batch_tokens:
+                lens.append(rows[i + len(lens)][2].size - P)
+            part = rows[i:i + len(lens)]
+            offs = np.concatenate([[0], np.cumsum(lens)])
+            total = int(offs[-1])
+            ids = np.concatenate([tok[P:] for _, _, tok, _ in part])
+            pos = np.concatenate([P + np.arange(m) for m in lens])
+            allow = np.zeros((total, P + total), dtype=bool)
+            allow[:, :P] = True
+            for a, m in enumerate(lens):
+                allow[offs[a]:offs[a + 1], P + offs[a]:P + offs[a + 1]] = np.tril(np.ones((m, m), dtype=bool))
+            mask = self._masks(allow, pos, P)
+            h, _ = self._forward(ids, past=self._cache(kv, P), position_ids=pos, attention_mask=mask)
+            for a, (_, r, _, reads) in enumerate(part):
+                lp = np.empty((reads.size, self.k))
+                inside = reads < P
+                lp[inside] = lp_trunk[reads[inside]]
+                if np.any(~inside):
+                    lp[~inside] = self._label_logp(h[0, offs[a] + reads[~inside] - P])
+                out[r] = lp
+            i += len(lens)
+
+    def _masks(self, allow: np.ndarray, pos: np.ndarray, P: int):
+        """The attention mask of :meth:`_side_by_side` (``allow``: ``(S, P + S)``, true where a
+        position may attend): one 4-D boolean mask, or for a sliding-window model one per layer
+        type, the sliding layers' also cut to keys less than the window behind the query by position."""
+        import torch
+
+        full = torch.as_tensor(allow, device=self._device)[None, None]
+        if not self.sliding:
+            return full
+        key_pos = np.concatenate([np.arange(P), pos])
+        near = allow & (pos[:, None] - key_pos[None, :] < self._window)
+        return {"full_attention": full, "sliding_attention": torch.as_tensor(near, device=self._device)[None, None]}
 
     def masked_pass(self, trunk: np.ndarray, ids: np.ndarray, positions: np.ndarray, allow: np.ndarray) -> np.ndarray:
         """Label log-probs ``(S, k)`` at every position of ``ids`` (length ``S``) run after the
