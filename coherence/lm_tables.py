@@ -130,6 +130,8 @@ def recheck(args) -> int:
         check_writable(args.out, argument="--out")
     version = code_version()  # of the code as it starts: a long run may outlive later edits
     lm = load_model(args)
+    # one cell can take a quarter of an hour and reports nothing until it ends
+    print(f"lm recheck: computing {task} {method} s{seed} of {args.file} again ...", file=sys.stderr, flush=True)
     res = recheck_cell(lm, data, task, method, seed)
     res.update({"file": str(args.file), "code_version": version})
     if args.out is not None:

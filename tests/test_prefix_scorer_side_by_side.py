@@ -8,7 +8,7 @@ check, on a tiny random Llama-style model, that
 * every read equals one uncached pass of its row's prompt (the oracle), at reads inside and after
   the trunk, for remainders of different lengths;
 * the rows take one forward pass (two or more only when ``batch_tokens`` bounds the pass), and the
-  padded batch path (``_side = False``) gives the same numbers.
+  padded batch path (``side_by_side=False``) gives the same numbers.
 
 The sliding-window model (Gemma 3) is checked in ``tests/test_lm_sliding_window.py``, whose
 chunk tests go through this path.
@@ -50,7 +50,7 @@ def _explicit(scorer, tok, reads):
 def test_rows_over_the_whole_trunk_equal_explicit_prompts_in_one_pass(lm, seed):
     enc = lm.tokenizer.encode
     scorer = PrefixScorer(lm, [enc(" no")[0], enc(" yes")[0]])
-    assert scorer._side
+    assert scorer.side_by_side
     trunk, rows = _rows(lm, seed)
     scorer.score_rows(trunk, [(trunk, [trunk.size - 1])])
     calls = scorer.forward_calls
@@ -74,8 +74,8 @@ def test_a_bounded_pass_splits_and_the_padded_batch_agrees(lm):
     calls = tight.forward_calls
     split = tight.score_rows(trunk, rows)
     assert tight.forward_calls - calls >= 3
-    padded = PrefixScorer(lm, labels)
-    padded._side = False
+    padded = PrefixScorer(lm, labels, side_by_side=False)
+    assert not padded.side_by_side
     batch = padded.score_rows(trunk, rows)
     for a, b, c in zip(wide, split, batch):
         assert np.max(np.abs(a - b)) < TOL

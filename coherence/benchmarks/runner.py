@@ -33,7 +33,7 @@ from importlib.util import find_spec
 
 # the module ``enumerate`` is aliased so that it does not shadow the builtin here
 from . import (coder_constriction, dm_scipy, gibbs_updates, icm_incremental, joint_pgmpy, kriging_sklearn,
-               lm_forward, lm_icm_step, loo_pgmpy, self_training_sklearn)
+               lm_forward, lm_icm_step, lm_rows, loo_pgmpy, self_training_sklearn)
 from . import enumerate as enumerate_bench
 
 PEER_KEYS = ("peer", "config", "peer_best_config", "agreement")
@@ -41,7 +41,7 @@ PEER_KEYS = ("peer", "config", "peer_best_config", "agreement")
 #: every benchmark module, in ``NAME`` order (the one registry line of a benchmark); importing
 #: them needs no extra: what an extra installs is imported inside their functions
 BENCHMARKS = (coder_constriction, dm_scipy, enumerate_bench, gibbs_updates, icm_incremental, joint_pgmpy,
-              kriging_sklearn, lm_forward, lm_icm_step, loo_pgmpy, self_training_sklearn)
+              kriging_sklearn, lm_forward, lm_icm_step, lm_rows, loo_pgmpy, self_training_sklearn)
 
 
 @dataclass(frozen=True)

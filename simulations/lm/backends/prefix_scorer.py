@@ -47,10 +47,11 @@ class PrefixScorer:
     """One causal LM (a :class:`~simulations.lm.backends.loader.LoadedModel`) and its label tokens.
 
     ``forward_tokens`` counts every input position the transformer processed (padding included:
-    it costs compute); ``forward_calls`` counts forward passes."""
+    it costs compute); ``forward_calls`` counts forward passes. ``side_by_side`` (true where the
+    model allows it, :meth:`_side_by_side`) says how rows that extend the whole trunk run."""
 
     def __init__(self, lm, label_ids, batch_tokens: int = 16384, stores: int = STORES,
-                 store_bytes: int = STORE_BYTES):
+                 store_bytes: int = STORE_BYTES, side_by_side: bool = True):
         self.lm = lm
         self.batch_tokens = int(batch_tokens)
         self.k = len(label_ids)
@@ -71,8 +72,8 @@ class PrefixScorer:
         self._window = int(window) if self.sliding else None
         # rows over the whole trunk run side by side (one pass, :meth:`_side_by_side`) only where
         # the model takes our boolean masks as given: SDPA attention, and either no sliding window
-        # or one mask per layer type of the two it knows
-        self._side = getattr(cfg, "_attn_implementation", None) == "sdpa" and (
+        # or one mask per layer type of the two it knows; else (or asked) as a padded batch
+        self.side_by_side = bool(side_by_side) and getattr(cfg, "_attn_implementation", None) == "sdpa" and (
             not window or (self.sliding and types <= {"full_attention", "sliding_attention"}))
         self._init_head()
 
@@ -188,7 +189,7 @@ class PrefixScorer:
                 out[r] = lp_trunk[reads]
             else:
                 todo.append((keep, r, tok, reads))
-        if self._side:
+        if self.side_by_side:
             # rows that extend the whole trunk (a chunk's queries after its context): their
             # remainders run side by side in one pass instead of a batch of R copies of the trunk
             whole = [t for t in todo if t[0] == trunk.size]

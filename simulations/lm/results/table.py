@@ -267,11 +267,12 @@ def run_table(lm, cfg: TableConfig, tasks, methods, seeds, out_dir, *, quiet: bo
             data["formats"][t] = ({"chosen": chosen, "auc": None} if chosen else choose_format(lm, t, n_dev=cfg.n_dev))
             _save(path, cfg, data)
     # a file carried from one without the fresh check: the check runs from every stored end first
-    for part, key in pending(data, CERTIFIED):
+    extend = pending(data, CERTIFIED)
+    for i, (part, key) in enumerate(extend, start=1):
         if budget_s is not None and clock() - start >= budget_s:
             break
         if bar is not None:
-            bar.set_postfix_str(f"{key}: the fresh check")
+            bar.set_postfix_str(f"{key}: the fresh check, {i} of {len(extend)} ends")
         t, s = key.split("|")[0], int(key.rsplit("|", 1)[1])
         task, lkey = _task_of(data, t, s, cfg.n, path), f"{t}|{s}"
         if part == "landscapes":
