@@ -13,7 +13,8 @@ trunk and compute only the queries:
   ``side_by_side=False``): each row then holds its own copy of the trunk's keys and values.
 
 Timed over every chunk of one order of ``capitals-easy`` (n = 64: the longest prompts of the
-tables) for each shipped model installed (``tiny-random`` when neither is), in float32, best of
+tables) for each shipped model installed (``tiny-random`` when neither is), in float32 on
+:data:`THREADS` CPU thread, best of
 ``repeat``, with every chunk's context stored before timing. ``agreement`` is the largest
 difference of the two sides' log-probs (nats). ``ours`` and ``baseline`` are summed over the
 models. Machines are shared and noisy: only the ratio of times taken in the same run means
@@ -32,6 +33,8 @@ WHAT = "a chunk's 8 queries after a long context (capitals-easy, n=64): one side
 
 #: items per chunk, as the tables run the chunked searches
 CHUNK = 8
+#: CPU threads of every model's passes
+THREADS = 1
 
 
 def measure(name: str, chunks: int, repeat: int) -> dict:
@@ -43,7 +46,8 @@ def measure(name: str, chunks: int, repeat: int) -> dict:
     from simulations.lm.backends.loader import load
     from simulations.lm.tasks.registry import make_task
 
-    lm = load(name, device="cpu", dtype="float32")
+    # one thread for every model: the same machine share for both sides and both models
+    lm = load(name, device="cpu", dtype="float32", threads=THREADS)
     task = make_task("capitals-easy", 64, 0)
     prior = prior_for(lm, task)
     order = np.random.default_rng(0).permutation(task.n)
