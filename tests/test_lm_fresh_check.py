@@ -254,16 +254,18 @@ def test_the_gemma_end_the_polish_orders_flatter_says_what_docs_say():
         assert (round(diff.mean(), 2), round(diff.std(ddof=1) / np.sqrt(k), 2)) == want
 
 
-def test_docs_state_what_the_fresh_check_did_to_gemmas_table():
-    """docs/lm.md: the ends the check moved in the extended Gemma table, its cost, and the end that
-    had been a search failure, read from the committed files (P3's grown comparison for it)."""
-    from simulations.lm.results.predictions import p3
+def _extended(prefix: str, before: str):
+    """The committed table whose name starts with ``prefix``, extended by the fresh check from
+    ``before`` (kept in ``superseded/``), and what the check did there: ``(path, content, moved,
+    tokens)`` with the ends it moved (certified constrained, free, climbs from gold) and its
+    forward tokens per end; every one of the 63 ends ran it to a certified stop."""
     from simulations.lm.results.table_file import read_table_file
 
     lm_dir = Path(__file__).resolve().parents[1] / "figures" / "data" / "lm"
-    (path,) = [p for p in lm_dir.glob("gemma3-270m-n64-*.json")]
+    (path,) = [p for p in lm_dir.glob(f"{prefix}-n64-*.json")]
     d = read_table_file(path)
-    assert d["carried_from"]["extended"] == ["fresh_orders"] and d["extends"] == [BEFORE]
+    assert d["carried_from"]["extended"] == ["fresh_orders"] and d["extends"] == [before]
+    assert (lm_dir / "superseded" / before).exists()
     cells = [r for r in d["runs"].values() if r["method"] in ("coherence", "coherence-free")]
     climbs = [land["gold_climb"] for land in d["landscapes"].values()]
     assert len(cells) == 42 and len(climbs) == 21
@@ -271,13 +273,27 @@ def test_docs_state_what_the_fresh_check_did_to_gemmas_table():
     moved = {m: sum(r["fresh"]["steps"] > 0 for r in cells if r["method"] == m)
              for m in ("coherence", "coherence-free")}
     moved["climb"] = sum(c["fresh"]["steps"] > 0 for c in climbs)
-    tokens = [c["fresh"]["forward_tokens"] for c in cells + climbs]
+    return path, d, moved, [c["fresh"]["forward_tokens"] for c in cells + climbs]
+
+
+def _lm_doc() -> str:
+    """docs/lm.md with its line breaks and runs of spaces folded to single spaces."""
+    return " ".join((Path(__file__).resolve().parents[1] / "docs" / "lm.md").read_text().split())
+
+
+def test_docs_state_what_the_fresh_check_did_to_gemmas_table():
+    """docs/lm.md: the ends the check moved in the extended Gemma table, its cost, and the end that
+    had been a search failure, read from the committed files (P3's grown comparison for it)."""
+    from simulations.lm.results.predictions import p3
+    from simulations.lm.results.table_file import read_table_file
+
+    path, d, moved, tokens = _extended("gemma3-270m", BEFORE)
+    lm_dir = path.parent
     r = d["runs"]["polarity-random-pairs|coherence|1"]
     c = d["decisive"]["polarity-random-pairs|1"]["comparisons"]["polarity-random-pairs|coherence|1~gold"]
     assert c["verdict"] == "tied" and not r["search_failure"]
     lo, hi = c["ci"]
-    res = p3(d)
-    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "lm.md").read_text().split())
+    res, text = p3(d), _lm_doc()
     assert (f"Extended so, Gemma's table (`{path.name}`, which `extends` the rerun) changed {moved['coherence']} of "
             f"its 21 constrained certified ends, {moved['coherence-free']} of its 21 free ones and {moved['climb']} "
             f"of its 21 climbs from gold. The check cost {min(tokens):,}-{max(tokens):,} forward tokens per end, "
@@ -301,3 +317,4 @@ def test_docs_state_what_the_fresh_check_did_to_gemmas_table():
     assert [p3(read_table_file(f))["search_failures"] for f in sorted(lm_dir.glob("*-n64-*.json"))] == [0, 0]
     assert (f"P3 still fails on Gemma (agreement {res['agreement']}, climb agreement {res['climb_agreement']}), "
             f"with {res['search_failures']} search failures") in text
+

@@ -636,3 +636,10 @@ def test_docs_cost_of_gemmas_costliest_cell_is_read_from_its_recheck():
             f"queries side by side, the same cell took {before['seconds']['now']:.0f} s "
             f"({before['tokens_per_s']:.0f} tokens/s), {before['seconds']['now'] - 900:.0f} s over it") in text
     assert rc["seconds"]["now"] < 900 < before["seconds"]["now"]
+    # the step the fix changed, timed alone by the lm-rows benchmark (its committed row)
+    (bench,) = json.loads((ROOT / "figures" / "data" / "lm-rows-bench.json").read_text())
+    m = bench["params"]["models"]
+    assert bench["name"] == "lm-rows" and set(m) == {"smollm2", "gemma3-270m"} and not bench["params"]["skipped"]
+    assert all(r["threads"] == 1 and r["speedup"] > 1 for r in m.values()) and bench["agreement"] < 1e-4
+    assert (f"are {m['smollm2']['speedup']:.1f} times faster on SmolLM2 and {m['gemma3-270m']['speedup']:.1f} times "
+            f"on Gemma, the log-probs agreeing within {bench['agreement']:.1g} nats.") in text
