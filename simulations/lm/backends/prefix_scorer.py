@@ -228,12 +228,7 @@ class PrefixScorer:
                 mask[a, P:P + suf.size] = 1
             h, _ = self._forward(ids, past=self._cache(kv, P, R), position_ids=pos, attention_mask=mask)
             for a, (keep, r, tok, reads) in enumerate(chunk):
-                lp = np.empty((reads.size, self.k))
-                inside = reads < keep
-                lp[inside] = lp_trunk[reads[inside]]
-                if np.any(~inside):
-                    lp[~inside] = self._label_logp(h[a, reads[~inside] - keep])
-                out[r] = lp
+                out[r] = self._read(lp_trunk, keep, reads, h[a], 0)
             i = j
         return out
 
@@ -246,9 +241,12 @@ class PrefixScorer:
         and values are read once, not copied for each row."""
         i = 0
         while i < len(rows):
+            # as many remainders as fit in batch_tokens after the trunk (at least one)
             lens = [rows[i][2].size - P]
-            while i + len(lens) < len(rows) and P + sum(lens) + rows[i + len(lens)][2].size - P <= self.batch_tokens:
-                lens.append(rows[i + len(lens)][2].size - P)
+            for _, _, tok, _ in rows[i + 1:]:
+                if P + sum(lens) + tok.size - P > self.batch_tokens:
+                    break
+                lens.append(tok.size - P)
             part = rows[i:i + len(lens)]
             offs = np.concatenate([[0], np.cumsum(lens)])
             total = int(offs[-1])
@@ -261,13 +259,19 @@ class PrefixScorer:
             mask = self._masks(allow, pos, P)
             h, _ = self._forward(ids, past=self._cache(kv, P), position_ids=pos, attention_mask=mask)
             for a, (_, r, _, reads) in enumerate(part):
-                lp = np.empty((reads.size, self.k))
-                inside = reads < P
-                lp[inside] = lp_trunk[reads[inside]]
-                if np.any(~inside):
-                    lp[~inside] = self._label_logp(h[0, offs[a] + reads[~inside] - P])
-                out[r] = lp
+                out[r] = self._read(lp_trunk, P, reads, h[0], offs[a])
             i += len(lens)
+
+    def _read(self, lp_trunk, keep: int, reads, h, offset: int) -> np.ndarray:
+        """Label log-probs ``(len(reads), k)`` of one row: reads before ``keep`` (its common prefix
+        with the trunk) from the trunk's, the others from the hidden states ``h`` of its remainder,
+        which starts at index ``offset`` of ``h``."""
+        lp = np.empty((reads.size, self.k))
+        inside = reads < keep
+        lp[inside] = lp_trunk[reads[inside]]
+        if np.any(~inside):
+            lp[~inside] = self._label_logp(h[offset + reads[~inside] - keep])
+        return lp
 
     def _masks(self, allow: np.ndarray, pos: np.ndarray, P: int):
         """The attention mask of :meth:`_side_by_side` (``allow``: ``(S, P + S)``, true where a
