@@ -135,3 +135,18 @@ def test_chunk_conditionals_equal_explicit_past_the_window(gemma, chunk):
             got = prior.chunk_conditionals(b, s, start, chunk)
             ref = np.stack([prior.explicit_log_conditional(b, int(i), demos) for i in s[start:start + chunk]])
             assert np.max(np.abs(got - ref)) < TOL
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_block_loo_is_exact_for_the_last_item_past_the_window(gemma, seed):
+    """The block leave-one-out hides ``d_i`` from ``q_i`` in one pass; for the last item nothing
+    follows ``d_n``, so its conditional is the explicit prompt's, on a sliding-window model too:
+    the sliding layers must see only keys less than a window behind each query."""
+    rng = np.random.default_rng(30 + seed)
+    prior = _prior(gemma)
+    n = prior.n
+    for _ in range(2):
+        b = rng.integers(0, 2, n)
+        got = prior.log_loo(b, mode="block")[n - 1]
+        ref = prior.explicit_log_conditional(b, n - 1, np.arange(n - 1))
+        assert np.max(np.abs(got - ref)) < TOL

@@ -274,9 +274,10 @@ class PrefixScorer:
         return lp
 
     def _masks(self, allow: np.ndarray, pos: np.ndarray, P: int):
-        """The attention mask of :meth:`_side_by_side` (``allow``: ``(S, P + S)``, true where a
-        position may attend): one 4-D boolean mask, or for a sliding-window model one per layer
-        type, the sliding layers' also cut to keys less than the window behind the query by position."""
+        """The attention mask of a pass of ``S`` tokens at position ids ``pos`` after a ``P``-token
+        trunk (``allow``: ``(S, P + S)``, true where a position may attend): one 4-D boolean mask,
+        or for a sliding-window model one per layer type, the sliding layers' also cut to keys
+        less than the window behind the query by position."""
         import torch
 
         full = torch.as_tensor(allow, device=self._device)[None, None]
@@ -291,10 +292,9 @@ class PrefixScorer:
         trunk (``T`` tokens) in ONE pass, where ``allow[s, t]`` (``(S, T + S)`` boolean) says
         whether position ``s`` may attend to trunk position ``t < T`` or to ``ids`` position
         ``t - T``; ``positions`` are the rotary/absolute position ids of ``ids``."""
-        import torch
-
         kv, _ = self._run_trunk(trunk)
-        mask = torch.as_tensor(allow, device=self._device)[None, None]
+        # a sliding-window model's sliding layers see only keys less than a window behind by position
+        mask = self._masks(allow, positions, trunk.size)
         h, _ = self._forward(ids, past=self._cache(kv, trunk.size), position_ids=positions, attention_mask=mask)
         return self._label_logp(h[0])
 
