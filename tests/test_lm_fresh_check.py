@@ -318,3 +318,38 @@ def test_docs_state_what_the_fresh_check_did_to_gemmas_table():
     assert (f"P3 still fails on Gemma (agreement {res['agreement']}, climb agreement {res['climb_agreement']}), "
             f"with {res['search_failures']} search failures") in text
 
+
+def test_docs_state_what_the_fresh_check_did_to_smollm2s_table():
+    """docs/lm.md: the ends the check moved in the extended SmolLM2 table, its cost, P3 and the
+    certified ascent's grown ends against gold, read from the committed file."""
+    from simulations.lm.results.predictions import p3
+
+    path, d, moved, tokens = _extended("smollm2", "smollm2-n64-2ed297a649.json")
+    res, text = p3(d), _lm_doc()
+    verdicts = [row["vs_gold"]["verdict"] for row in res["rows"] if row["method"] == "coherence" and row["grown"]]
+    assert (f"Extended the same way, SmolLM2's table (`{path.name}`, which `extends` its rerun) changed "
+            f"{moved['coherence']} of its 21 constrained certified ends, {moved['coherence-free']} of its 21 free ones "
+            f"and {moved['climb']} of its 21 climbs from gold, for {min(tokens):,}-{max(tokens):,} forward tokens per "
+            f"end, {sum(tokens):,} in all.") in text
+    assert (f"P3 {res['verdict']} on SmolLM2 (agreement {res['agreement']}, climb agreement {res['climb_agreement']}), "
+            f"with {res['search_failures']} search failures; its certified ascent's grown ends lie above gold in "
+            f"{verdicts.count('above')} of {len(verdicts)} cases and below in {verdicts.count('below')}.") in text
+
+
+def test_docs_state_the_certified_end_the_fresh_check_moved_on_smollm2():
+    """docs/lm.md: the one constrained certified end the check moved on SmolLM2, its accuracy
+    before (the superseded file) and after, and its grown comparison with gold."""
+    from simulations.lm.results.predictions import p3
+    from simulations.lm.results.table_file import read_table_file
+
+    path, d, moved, _ = _extended("smollm2", "smollm2-n64-2ed297a649.json")
+    old = read_table_file(path.parent / "superseded" / "smollm2-n64-2ed297a649.json")
+    (key,) = [k for k, r in d["runs"].items() if r["method"] == "coherence" and r["fresh"]["steps"] > 0]
+    task, _, seed = key.split("|")
+    (row,) = [r for r in p3(d)["rows"] if r["method"] == "coherence" and r["task"] == task and r["seed"] == int(seed)]
+    g = row["vs_gold"]
+    climb = d["landscapes"][f"{task}|{seed}"]["gold_climb"]
+    assert g["orders"] == 24 and g["verdict"] == "above" and climb["steps"] == 0 and climb["fresh"]["steps"] == 0
+    assert (f"The end it moved, `{task}` seed {seed}, went from accuracy {old['runs'][key]['accuracy']:.3f} to "
+            f"{d['runs'][key]['accuracy']:.3f}, and 24 grown orders put it {g['diff']:+.2f} [{g['ci'][0]:+.2f}, "
+            f"{g['ci'][1]:+.2f}] nats above gold, while the climb from gold took no step") in _lm_doc()
