@@ -124,6 +124,7 @@ def run(args) -> int:
 
 def diagnose(args) -> int:
     """``coherence lm diagnose``."""
+    from simulations.figures import code_version
     from simulations.lm.results.diagnose import DiagnoseConfig, diagnose, render
 
     check_numbers(args)
@@ -145,8 +146,10 @@ def diagnose(args) -> int:
                             sweeps=args.sweeps, checks=args.checks, token_budget=args.token_budget,
                             polish_orders=args.polish_orders, confirm_orders=args.confirm_orders,
                             fresh_orders=args.fresh_orders)
+    version = code_version()  # of the code as it starts: a long run may outlive later edits
     d = diagnose(lm, task, config, progress=not args.quiet, checkpoint=args.checkpoint)
     d["format_choice"] = choice
+    d["code_version"] = version
     if d.get("constraint_note"):
         print(f"note: {d['constraint_note']}", file=sys.stderr)
     print(dumps(d) if args.json else render(d))

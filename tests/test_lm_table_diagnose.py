@@ -385,6 +385,13 @@ def test_diagnose_json(capsys, lm):
                 "forward_tokens", "seconds"):
         assert key in d
     assert d["model"] == "tiny-random" and d["task"] == "polarity-high" and d["n"] == 8
+    # the record says what ran it: every setting, and the code's version
+    from simulations.figures import code_version
+
+    assert d["code_version"] == code_version() and d["settings"]["seed"] == d["seed"]
+    assert (d["settings"]["chunk"], d["settings"]["sweeps"], d["settings"]["constraint"]) == (2, 1, "auto")
+    assert d["settings"]["coh_orders"] == len(d["coh"]["evaluation_orders"])
+    assert set(d["settings"]) >= {"checks", "polish_orders", "confirm_orders", "fresh_orders", "token_budget"}
     assert set(d["zero_shot"]) >= {"auc", "auc_interval", "accuracy"}
     assert d["regimes"]["unconstrained"]["regime"] in ("R6-constant", "constant-tied", "gold-above-constants")
     assert d["regimes"]["constrained"]["regime"] in ("success", "R2-symmetry", "R3-salient-wrong", "search-failure",

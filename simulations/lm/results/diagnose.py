@@ -172,7 +172,8 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
     regimes = {"unconstrained": unconstrained_regime(land, found_free, cmp),
                "constrained": constrained_regime(name, knowledge, land, end, cmp, g_climb)}
     return {"model": lm.name, "device": lm.device, "dtype": lm.dtype, "task": task.name, "n": n, "seed": seed,
-            "format": task.params["format"] | {"name": task.fmt.name}, "task_sha256": task.fingerprint(),
+            "settings": asdict(config), "format": task.params["format"] | {"name": task.fmt.name},
+            "task_sha256": task.fingerprint(),
             **{k: task.params[k] for k in ("subset", "eval_ids", "preset") if k in task.params},
             **record(name, task, note),
             "zero_shot": knowledge, "coh": {"orders": coh_config.orders, "evaluation_orders": S.tolist()},
