@@ -219,19 +219,3 @@ def test_the_rerun_report_names_how_each_file_took_its_moves(tmp_path):
             "zero-shot and confirmed on 0 fresh orders, no fresh check)") in text
     assert ("`in-progress/gemma3-270m-n64-67de312543.json` (gemma3-270m, n = 64, 8 polish orders, moves ranked "
             "in-context and confirmed on 8 fresh orders, no fresh check)") in text
-
-
-def test_the_committed_reviews_diagnoses_took_no_move_confirmation_could_refuse():
-    """docs/lm.md: the reviews diagnoses ran before confirmation, and neither their polish nor their
-    climb from gold took a move, so confirming moves would leave them as they are."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    for m in ("smollm2", "gemma3-270m"):
-        d = json.loads((root / f"figures/data/lm/diagnose-reviews-{m}.json").read_text())
-        assert "confirm_orders" not in d["found_constrained"]
-        assert d["found_constrained"]["polish_steps"] == 0 and d["gold_climb"]["steps"] == 0
-        assert d["found_constrained"]["certificate"]["improving"] == d["gold_climb"]["certificate"]["improving"] == 0
-    text = " ".join((root / "docs" / "lm.md").read_text().split())
-    assert ("Both ran before polish moves were confirmed on fresh orders; their searches and climbs took no move "
-            "(`polish_steps` and the climb's `steps` are 0), which confirmation cannot change.") in text

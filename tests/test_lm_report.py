@@ -421,22 +421,39 @@ def test_verdict_cell_formats_intervals_and_drops_empty_objects():
     assert verdict_cell({"id": "P4", "verdict": "not judged", "rows": [], "fails_when": "y"}) == "not judged"
 
 
-def test_the_rerun_reviews_diagnose_says_what_docs_say():
-    """docs/lm.md: both reviews diagnoses rerun with moves ranked in context end where the
-    superseded ones did, with the same regimes, at the forward-token counts quoted."""
-    text = _doc("docs/lm.md")
+def test_the_reviews_diagnoses_are_todays_and_say_what_docs_say():
+    """docs/lm.md: both reviews diagnoses (#19's demonstration: 32 items in pairs, `--constraint
+    groups`) ran with today's settings (moves ranked in context and confirmed, the fresh check)
+    and report the constrained regime "success" at accuracy >= 0.95; they end where the outputs
+    they replace did, with the same regimes, at the forward tokens and seconds quoted, and the
+    history of the superseded outputs is stated from their files."""
+    from simulations.lm.results.diagnose import DiagnoseConfig
+
+    text = " ".join(_doc("docs/lm.md").split())
     quoted = []
     for model in ("smollm2", "gemma3-270m"):
         new = json.loads((TABLES / f"diagnose-reviews-{model}.json").read_text())
         old = json.loads((TABLES / "superseded" / f"diagnose-reviews-{model}.json").read_text())
-        assert new["found_constrained"]["rank"] == new["gold_climb"]["rank"] == "in-context"
-        assert "rank" not in old["found_constrained"]
+        first = json.loads((TABLES / "superseded" / f"diagnose-reviews-{model}-zero-shot-rank.json").read_text())
+        cfg = new["settings"]
+        assert cfg["constraint"] == new["constraint"] == "groups" and new["code_version"]
+        assert cfg["confirm_orders"] == DiagnoseConfig.confirm_orders > 0
+        assert cfg["fresh_orders"] == DiagnoseConfig.fresh_orders > 0
+        end, climb = new["found_constrained"], new["gold_climb"]
+        assert new["regimes"]["constrained"]["regime"] == "success" and end["accuracy"] >= 0.95
+        assert end["confirm_orders"] == climb["confirm_orders"] == cfg["confirm_orders"]
+        assert end["polish_steps"] == climb["steps"] == end["fresh"]["steps"] == climb["fresh"]["steps"] == 0
+        assert "confirm_orders" not in old["found_constrained"] and old["found_constrained"]["rank"] == "in-context"
+        assert "rank" not in first["found_constrained"]
         assert new["found_constrained"]["labels"] == old["found_constrained"]["labels"]
-        regimes = [{k: v["regime"] for k, v in d["regimes"].items()} for d in (new, old)]
-        assert regimes[0] == regimes[1]
-        quoted.append((f"{new['forward_tokens']:,}", f"{old['forward_tokens']:,}"))
-    (a, b), (c, d) = quoted
-    assert f"with {a} forward tokens instead of {b} on SmolLM2 and {c} instead of {d} on Gemma" in text
+        regimes = [{k: v["regime"] for k, v in d["regimes"].items()} for d in (new, old, first)]
+        assert regimes[0] == regimes[1] == regimes[2]
+        quoted.append((f"{new['forward_tokens']:,}", f"{new['seconds']:.0f}", f"{old['forward_tokens']:,}",
+                       f"{first['forward_tokens']:,}"))
+    (a, s, b, c), (d, t, e, f) = quoted
+    assert f"with {a} forward tokens in {s} s on SmolLM2 and {d} in {t} s on Gemma." in text
+    assert f"({b} forward tokens on SmolLM2, {e} on Gemma)" in text
+    assert f"(`*-zero-shot-rank.json`: {c} and {f})" in text
 
 
 def test_gemmas_rerun_cells_on_pairs_and_low_say_what_docs_say():
