@@ -234,6 +234,7 @@ def lm_training(checks: list, records: dict, figures: list) -> str:
 BLOCKS = {("docs/lm.md", "lm-precision"): lm_precision,
           ("docs/lm.md", "lm-tables"): _lm(lambda r, f, t: r.model_blocks(t)),
           ("docs/lm.md", "lm-predictions"): _lm(lambda r, f, t: r.predictions_table(t)),
+          ("docs/lm.md", "lm-gap"): _lm(lambda r, f, t: r.gap_table(t)),
           ("docs/lm.md", "lm-formats"): _lm(lambda r, f, t: r.formats_table(t)),
           ("docs/lm.md", "lm-fastpath"): _lm(lambda r, f, t: r.fastpath_table(f)),
           ("docs/lm.md", "lm-cost"): _lm(lambda r, f, t: r.cost_table(f)),

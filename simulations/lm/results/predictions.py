@@ -335,6 +335,16 @@ def evaluate(data) -> list:
     return [f(data) for f in PREDICTIONS]
 
 
+def gaps_recovered(data) -> dict:
+    """``{task: {method: fraction or None}}``: the field's measure beside accuracy, the fraction of
+    the zero-shot -> golden few-shot gap each method recovers under the task's constraint
+    (:func:`~simulations.lm.results.table_summary.gap_recovered`; None where the gap is under
+    :data:`~simulations.lm.results.table_summary.MIN_GAP`)."""
+    from simulations.lm.results.table_summary import gap_recovered
+
+    return {t: dict(sorted(gap_recovered(data, t).items())) for t in sorted({r["task"] for r in data["runs"].values()})}
+
+
 def report(files, as_json: bool = False) -> int:
     """Print the predictions of each file: P1-P6 and P8 for a table file, P7 for a training table
     file (told apart by its ``kind`` field, :mod:`simulations.lm.results.training_table`)."""
@@ -351,7 +361,8 @@ def report(files, as_json: bool = False) -> int:
                         "n": data["config"]["n"], "orders": "held-out", "predictions": [p7(data)]})
             continue
         out.append({"file": str(p), "model": data["config"]["model"], "n": data["config"]["n"],
-                    "orders": orders_kind(data), **search_failures(data), "predictions": evaluate(data)})
+                    "orders": orders_kind(data), **search_failures(data), "gap_recovered": gaps_recovered(data),
+                    "predictions": evaluate(data)})
     if as_json:
         print(dumps(out))
         return 0

@@ -151,6 +151,34 @@ def predictions_table(tables) -> str:
     return "\n".join(lines)
 
 
+#: the gap table's columns: (header, method), every table method but the two that define the gap
+GAP_COLUMNS = (("random 8-shot", "random-few-shot"), ("bootstrap", "chunked-bootstrap"),
+               ("ICM score", "chunked-icm"), ("coherence", "coherence"),
+               ("coherence, no constraint", "coherence-free"), ("Gibbs, no constraint", "chunked-gibbs"),
+               ("debate", "debate"), ("self-consistency", "self-consistency"))
+
+
+def gap_table(tables) -> str:
+    """Model x task: the seed-mean accuracies of zero-shot and golden 8-shot under the task's
+    constraint, and the fraction of that gap each method recovers (``--``: the gap is under
+    :data:`~simulations.lm.results.table_summary.MIN_GAP`, nothing to recover)."""
+    from simulations.lm.results.predictions import gaps_recovered
+
+    if not tables:
+        return "(no table files)"
+    lines = ["| model | task | zero-shot | golden 8-shot | " + " | ".join(h for h, _ in GAP_COLUMNS) + " |",
+             "|---|---|---|---|" + "---|" * len(GAP_COLUMNS)]
+    for d in tables:
+        gaps = gaps_recovered(d)
+        for task, g in gaps.items():
+            ends = [_acc([r for r in d["runs"].values() if r["task"] == task and r["method"] == m],
+                         "accuracy_under_task_constraint")["mean"] for m in ("zero-shot", "golden-few-shot")]
+            cells = ["--" if g.get(m) is None else f"{g[m]:.2f}" for _, m in GAP_COLUMNS]
+            lines.append(f"| {d['config']['model']} | {task} | {ends[0]:.2f} | {ends[1]:.2f} | "
+                         + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _orders_phrase(cfg) -> str:
     """How many orders a file's Coh is taken over, and whether they are held out."""
     if "coh_orders" in cfg:
