@@ -231,6 +231,11 @@ def test_docs_paragraph_on_the_paired_verdicts_matches_the_committed_tables():
     assert all(p["P1"]["undecided"] > 0 for p in verdicts.values())
     assert verdicts["smollm2"]["P6"]["verdict"] == "not judged" and verdicts["gemma3-270m"]["P6"]["verdict"] == "fails"
     assert any(r.get("outcome") == "refuted" for r in verdicts["gemma3-270m"]["P6"]["rows"])
+    # the committed rerun that replaced them (held-out orders): P1 and P6 hold on SmolLM2 again
+    (f,) = [f for f in committed_tables(TABLES) if f.name.startswith("smollm2-n64-")]
+    now = {p["id"]: p["verdict"] for p in evaluate(json.loads(f.read_text()))}
+    assert now["P1"] == now["P6"] == "holds"
+    assert "and on it P1 and P6 hold on SmolLM2 again (the predictions table above)" in text
 
 
 
