@@ -150,7 +150,7 @@ def diagnose(args) -> int:
     d = diagnose(lm, task, config, progress=not args.quiet, checkpoint=args.checkpoint)
     d["format_choice"] = choice
     d["code_version"] = version
-    if d.get("constraint_note"):
+    if d.get("constraint_note") and args.json:  # the text report states it in its own lines
         print(f"note: {d['constraint_note']}", file=sys.stderr)
     print(dumps(d) if args.json else render(d))
     return 0

@@ -125,6 +125,20 @@ def test_diagnose_on_a_pairs_file_names_its_constraint_and_both_regimes(capsys, 
     assert all(labels[2 * q] + labels[2 * q + 1] == 1 for q in range(4))
 
 
+def test_diagnose_on_a_pairs_file_without_constraint_says_so_once(capsys, tmp_path):
+    """The same file without `--constraint` runs under `none`, and the output says in one line that
+    the groups were not used and how to use them: on stderr beside `--json`, in the report without."""
+    path = _pairs_file(tmp_path)
+    argv = ["lm", "diagnose", "--task", f"jsonl:{path}", "--chunk", "2", "--sweeps", "1", *TINY]
+    d, err = _json(argv + ["--json"], capsys)
+    assert d["constraint"] == "none" and d["settings"]["constraint"] == "auto"
+    assert "4 consistency group(s)" in d["constraint_note"] and "--constraint groups" in d["constraint_note"]
+    assert err.count("note: 4 consistency group(s)") == 1
+    assert main(argv) == 0
+    cap = capsys.readouterr()
+    assert (cap.out + cap.err).count("note: 4 consistency group(s)") == 1 and "--constraint groups" in cap.out
+
+
 #: orders of the stand-in for the expected Coh over orders, against which the confirmed and the
 #: unconfirmed searches' ends are compared (the polish orders are 8 of them)
 TRUTH_ORDERS = 64
