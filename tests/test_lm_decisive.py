@@ -236,6 +236,10 @@ def test_format_auto_on_a_user_file_is_chosen_on_one_fold_and_reported_on_the_ot
     out, err = _json(["lm", "run", "--task", f"jsonl:{REVIEWS}", "--format", "auto", "--json", *TINY], capsys)
     assert out["format"]["name"] == res["chosen"] and out["format_choice"]["auc_held_out"] == res["auc_held_out"]
     assert "format auto:" in err and "held-out" in err
+    # docs/cli.md documents the object as it is
+    assert set(out["format_choice"]) == {"chosen", "auc", "auc_held_out", "folds", "rule"}
+    assert "`format_choice` holds `{chosen, auc, auc_held_out, folds, rule}`" in " ".join(
+        (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text().split())
 
 
 @pytest.mark.parametrize("argv, words", [
