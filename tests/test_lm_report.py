@@ -730,3 +730,43 @@ def test_gap_recovered_in_predictions_json_the_docs_block_and_prose(capsys):
     assert f"There is a gap to recover in only {rows} of the {total} model and task rows." in prose
     assert (f"Where there is a gap it is small, {min(gaps):.2f} to {max(gaps):.2f} in accuracy, so the fractions "
             f"swing from {min(fractions):.2f} to {max(fractions):.2f}") in prose
+
+
+def test_every_cell_over_the_budget_in_the_shared_jobs_is_within_it_alone():
+    """docs/lm.md: the cells the shared table jobs took over 15 minutes for. Each was computed again
+    alone on both cores (a recheck record: same labels, under 900 s), or spends no more forward
+    tokens than a rechecked cell of its method and task, or its stored forward tokens at the
+    slowest rate of that model's rechecks take under 900 s."""
+    from simulations.lm.results.table_file import read_table_file
+
+    over, rechecked, by_tokens, bound, longest = 0, 0, 0, 0, 0
+    text = " ".join(_doc("docs/lm.md").split())
+    slowest = {}
+    for f in sorted(TABLES.glob("*-n64-*.json")):
+        d = read_table_file(f)
+        model = d["config"]["model"]
+        rcs = [json.loads(p.read_text()) for p in (TABLES / "recheck").glob(f"{model}-n64-*.json")]
+        assert rcs and all(r["file"].endswith(f.name) and r["threads"] == 2 and r["labels_equal"] for r in rcs)
+        assert all(r["seconds"]["now"] < 900 for r in rcs)
+        cells = {(r["task"], r["method"], r["seed"]): r for r in rcs if r["method"] != "landscape"}
+        rate = min(r["tokens_per_s"] for r in rcs)
+        slowest[model] = rate
+        for r in d["runs"].values():
+            if r["seconds"] <= 900:
+                continue
+            over += 1
+            if (r["task"], r["method"], r["seed"]) in cells:
+                rechecked += 1
+                longest = max(longest, cells[r["task"], r["method"], r["seed"]]["seconds"]["now"])
+            elif any(t == r["task"] and m == r["method"] and c["forward_tokens"]["stored"] >= r["forward_tokens"]
+                     for (t, m, _), c in cells.items()):
+                by_tokens += 1
+            else:
+                assert r["forward_tokens"] / rate < 900, (r["task"], r["method"], r["seed"])
+                bound = max(bound, r["forward_tokens"] / rate)
+    assert (f"The shared table jobs took over 15 minutes for {over} cells. Alone on both cores, {rechecked} of "
+            f"them were computed again") in text
+    assert f"each in at most {longest:.0f} s with the same labels" in text
+    assert f"{by_tokens} spend fewer forward tokens than a rechecked cell of the same method and task" in text
+    assert (f"the rest take at most {bound:.0f} s at the slowest rate of their model's rechecks "
+            f"({slowest['smollm2']:.0f} tokens/s on SmolLM2)") in text
