@@ -145,7 +145,7 @@ TRUTH_ORDERS = 64
 
 
 @pytest.mark.parametrize("constraint, task, n", [("balance", "polarity-high", 8), ("groups", "polarity-pairs", 10),
-                                                 ("none", "polarity-high", 8)])
+                                                 ("at-most-one", "polarity-pairs", 10), ("none", "polarity-high", 8)])
 def test_certified_search_against_enumeration(lm, constraint, task, n):
     """Every labelling the constraint allows is scored on the search's final (polish) orders and on
     64 other orders, a stand-in for the expectation over orders. Over 4 seeds the search's end
