@@ -770,3 +770,30 @@ def test_every_cell_over_the_budget_in_the_shared_jobs_is_within_it_alone():
     assert f"{by_tokens} spend fewer forward tokens than a rechecked cell of the same method and task" in text
     assert (f"the rest take at most {bound:.0f} s at the slowest rate of their model's rechecks "
             f"({slowest['smollm2']:.0f} tokens/s on SmolLM2)") in text
+
+
+def test_landscape_figure_data_carry_intervals_and_the_gold_climb():
+    """figures/data/LM-landscape.json (what the LM-landscape figure draws), against the committed
+    tables: for every model and task, gold's and the climb from gold's seed-mean Coh with the
+    standard error sqrt(sum of the seeds' squared order standard errors) / seeds, and the certified
+    ascent's end with its standard error, recomputed here from the landscapes and run records."""
+    from simulations.lm.results.table_file import read_table_file
+
+    drawn = json.loads((ROOT / "figures" / "data" / "LM-landscape.json").read_text())
+    data = drawn.get("data", drawn)
+    checked = 0
+    for f in sorted(TABLES.glob("*-n64-*.json")):
+        d = read_table_file(f)
+        model = d["config"]["model"]
+        for task in sorted({k.split("|")[0] for k in d["landscapes"]}):
+            lands = [v for k, v in d["landscapes"].items() if k.split("|")[0] == task]
+            row = data[model][task]
+            for name, cohs in (("gold", [land["labellings"]["gold"] for land in lands]),
+                               ("gold climb", [land["gold_climb"]["coh"] for land in lands]),
+                               ("found (constrained)", [r["coh"] for r in d["runs"].values()
+                                                        if r["task"] == task and r["method"] == "coherence"])):
+                se = np.sqrt(sum(c["se"] ** 2 for c in cohs)) / len(cohs)
+                assert row[name + " se"] == pytest.approx(se, rel=1e-4) and 0 < se < 5
+                assert row[name] == pytest.approx(np.mean([c["mean"] for c in cohs]), rel=1e-4)
+            checked += 1
+    assert checked == 14

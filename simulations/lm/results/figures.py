@@ -9,8 +9,9 @@ numbers drawn, with the table settings, seeds and code version) and its entry in
   the salience-bin tasks pooled, binned), for zero-shot, golden few-shot (under the task's balance
   constraint) and the coherence searches, one panel per model; chance is 1/2.
 * ``LM-landscape`` -- order-averaged ``Coh`` (nats) of gold, its negation, the constants, random
-  balanced labellings and the labellings the coherence ascent found with and without the task's
-  constraint, per task, one panel per model.
+  balanced labellings, the climb from gold's end and the labellings the coherence ascent found
+  with and without the task's constraint, per task, one panel per model, with 95% intervals from
+  the order-to-order spread.
 * ``LM-debate-rounds`` (tables with ``debate`` runs only) -- the majority's accuracy after each
   debate round against the no-interaction baseline at matched samples (the majority of ``K (r +
   1)`` independent zero-shot answers), mean over seeds, one panel per model and task.
@@ -77,7 +78,22 @@ def salience_data(tables) -> dict:
     return res
 
 
+def _seed_mean(row: dict, name: str, cohs) -> dict:
+    """``row[name]``: the mean over seeds of ``{mean, se}`` Coh's (nats); ``row[name + " se"]``: its
+    standard error from the orders, ``sqrt(sum se^2) / S`` (the seeds' orders are independent; the
+    seeds themselves are fixed), where every Coh has one (older files' landscapes do not).
+    Returns ``row``."""
+    row[name] = float(np.mean([c["mean"] for c in cohs]))
+    if all("se" in c for c in cohs):
+        row[name + " se"] = float(np.sqrt(np.sum([c["se"] ** 2 for c in cohs])) / len(cohs))
+    return row
+
+
 def landscape_data(tables) -> dict:
+    """Per model and task: the mean over seeds of each labelling's Coh (nats) and, as ``NAME se``,
+    its standard error from the order-to-order spread (:func:`_seed_mean`): gold, its negation,
+    the constants, the climb from gold's end, the coherence ascent's ends (with their accuracy);
+    the random labellings' mean Coh, the zero-shot AUC and the number of seeds."""
     res = {}
     for data in tables:
         model = data["config"]["model"]
@@ -85,14 +101,20 @@ def landscape_data(tables) -> dict:
         tasks = sorted({k.split("|")[0] for k in data["landscapes"]})
         for t in tasks:
             lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
-            row = {name: float(np.mean([land["labellings"][name]["mean"] for land in lands]))
-                   for name in ("gold", "negation", "all-0", "all-1")}
+            row = {}
+            for name in ("gold", "negation", "all-0", "all-1"):
+                _seed_mean(row, name, [land["labellings"][name] for land in lands])
+            if all("gold_climb" in land for land in lands):
+                _seed_mean(row, "gold climb", [land["gold_climb"]["coh"] for land in lands])
+                row["gold climb accuracy"] = float(np.mean([land["gold_climb"]["accuracy"] for land in lands]))
             row["random"] = float(np.mean([land["random_mean"] for land in lands]))
             row["zero_shot_auc"] = float(np.mean([land["zero_shot_auc"] for land in lands]))
             for m, name in (("coherence", "found (constrained)"), ("coherence-free", "found (free)")):
                 rs = [r for r in data["runs"].values() if r["task"] == t and r["method"] == m]
                 if rs:
                     row[name] = float(np.mean([r["coherence"] for r in rs]))
+                    if all("coh" in r for r in rs):
+                        row[name + " se"] = _seed_mean({}, name, [r["coh"] for r in rs]).get(name + " se")
                     row[name + " accuracy"] = float(np.mean([r["accuracy"] for r in rs]))
             row["seeds"] = len(lands)
             res[model][t] = row
@@ -183,18 +205,21 @@ def _plot_landscape(d):
     models = list(d)
     fig, axes = plt.subplots(1, len(models), figsize=(5.6 * len(models), 4.2), squeeze=False)
     marks = {"gold": ("o", "tab:green"), "negation": ("x", "tab:red"), "all-0": ("v", "grey"),
-             "all-1": ("^", "grey"), "random": ("s", "tab:orange"), "found (constrained)": ("*", "tab:blue"),
-             "found (free)": ("P", "tab:purple")}
+             "all-1": ("^", "grey"), "random": ("s", "tab:orange"), "gold climb": ("D", "tab:olive"),
+             "found (constrained)": ("*", "tab:blue"), "found (free)": ("P", "tab:purple")}
     for ax, model in zip(axes[0], models):
         tasks = list(d[model])
         for j, t in enumerate(tasks):
             for name, (mk, col) in marks.items():
-                if name in d[model][t]:
-                    ax.scatter(d[model][t][name], j, marker=mk, color=col, s=45,
-                               label=name if j == 0 else None, zorder=3)
+                row = d[model][t]
+                if name in row:
+                    ax.scatter(row[name], j, marker=mk, color=col, s=45, label=name if j == 0 else None, zorder=3)
+                if name + " se" in row:  # 95% interval from the order-to-order spread
+                    ax.errorbar(row[name], j, xerr=1.96 * row[name + " se"], fmt="none", color=col, lw=1,
+                                capsize=2, zorder=2)
         ax.set_yticks(range(len(tasks)))
         ax.set_yticklabels(tasks, fontsize=8)
-        ax.set_xlabel("order-averaged coherence Coh (nats)")
+        ax.set_xlabel("Coh (nats), mean over seeds; bars: 95% over orders")
         ax.set_title(model)
         ax.grid(axis="x", alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
