@@ -797,3 +797,22 @@ def test_landscape_figure_data_carry_intervals_and_the_gold_climb():
                 assert row[name] == pytest.approx(np.mean([c["mean"] for c in cohs]), rel=1e-4)
             checked += 1
     assert checked == 14
+
+
+def test_the_documented_table_command_names_the_committed_grid():
+    """docs/lm.md's `coherence lm table` command runs the committed files' tasks, seeds and n, and
+    without `--tasks` the default tasks, which the docs call the first five."""
+    from simulations.lm.results.table import DEFAULT_TASKS
+    from simulations.lm.results.table_file import read_table_file
+
+    text = " ".join(_doc("docs/lm.md").split())
+    cmd = re.search(r"`coherence lm table --model M (.*?) --out figures/data/lm` runs methods x tasks x seeds", text)
+    args = cmd.group(1).split()
+    tasks = args[args.index("--tasks") + 1:]
+    assert args[args.index("-n") + 1] == "64" and args[args.index("--seeds") + 1:args.index("--seeds") + 4] == [
+        "0", "1", "2"]
+    for f in sorted(TABLES.glob("*-n64-*.json")):
+        d = read_table_file(f)
+        assert {r["task"] for r in d["runs"].values()} == set(tasks)
+        assert {r["seed"] for r in d["runs"].values()} == {0, 1, 2} and d["config"]["dtype"] == args[args.index("--dtype") + 1]
+    assert list(DEFAULT_TASKS) == tasks[:5] and "(without `--tasks`, the first five tasks)" in text
