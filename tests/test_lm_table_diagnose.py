@@ -393,6 +393,23 @@ def test_diagnose_json(capsys, lm):
     assert d["settings"]["coh_orders"] == len(d["coh"]["evaluation_orders"])
     assert set(d["settings"]) >= {"checks", "polish_orders", "confirm_orders", "fresh_orders", "token_budget"}
     assert set(d["zero_shot"]) >= {"auc", "auc_interval", "accuracy"}
+    # search failures by the table's rule, recomputed: the 95% paired t-interval of the end minus a
+    # reference lies below 0, the references being gold and, for the free ascent, the constants
+    from scipy import stats
+
+    def below(a, b):
+        diff = np.subtract(a, b)
+        half = stats.t.ppf(0.975, diff.size - 1) * np.std(diff, ddof=1) / np.sqrt(diff.size)
+        return diff.mean() + half < 0
+
+    L = d["landscape"]
+    fails = 0
+    for key, refs in (("found_free", ("gold", "all-0", "all-1")), ("found_constrained", ("gold",))):
+        end = d[key]
+        want = [r for r in refs if below(end["coherence"]["per_order"], L[r]["per_order"])]
+        assert end["below"] == want and end["search_failure"] == bool(want)
+        fails += bool(want)
+    assert d["search_failures"] == fails
     assert d["regimes"]["unconstrained"]["regime"] in ("R6-constant", "constant-tied", "gold-above-constants")
     assert d["regimes"]["constrained"]["regime"] in ("success", "R2-symmetry", "R3-salient-wrong", "search-failure",
                                                      "no-knowledge", "reversed-knowledge", "partial")
@@ -449,6 +466,24 @@ BAD = [
     (["lm", "table", "--tasks", "polarity-high", "--constraint", "groups"], "share a consistency_id"),
     (["lm", "run", "--constraint", "sometimes"], "--constraint"),
 ]
+
+
+def test_diagnose_flags_a_free_ascent_that_ends_below_a_constant(capsys, lm, monkeypatch):
+    """A free ascent stopped at gold on a task where a constant is more coherent (R6 on
+    tiny-random, all-0 above gold by a paired interval above 0) is a search failure: the record
+    names the constant, the count is 1 and the report says it."""
+    from simulations.lm.results import diagnose as D
+    from simulations.lm.tasks.registry import make_task
+
+    gold = make_task("polarity-high", 8, 0).gold
+    monkeypatch.setattr(D, "run_chunked", lambda *a, **k: {"labels": gold.copy(), "sweeps_run": 0})
+    assert main(DIAG) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["regimes"]["unconstrained"]["regime"] == "R6-constant"
+    assert d["found_free"]["labels"] == gold.tolist() and "all-0" in d["found_free"]["below"]
+    assert d["found_free"]["search_failure"] is True and d["search_failures"] == 1
+    assert main([a for a in DIAG if a != "--json"]) == 0
+    assert "SEARCH FAILURE: ends below all-0" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv,name", BAD)

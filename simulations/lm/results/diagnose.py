@@ -26,7 +26,8 @@ from theory.statistics import auc_interval
 
 from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS, certified_ascent
 from simulations.lm.searches.chunked import ChunkConfig, initial_labels, project, run_chunked
-from simulations.lm.searches.coherence_estimate import CohConfig, coh, decisive, evaluation_orders, paired
+from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, decisive,
+                                                       evaluation_orders, paired)
 from simulations.lm.tasks.constraint_choice import record, resolve
 from simulations.lm.backends.knowledge import prior_for, zero_shot
 from simulations.lm.results.checkpoint import Checkpoint
@@ -157,6 +158,13 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
                     "climb from gold")
 
     gold_po = land["gold"]["per_order"]
+    # the one search-failure rule of the table's records and the predictions, on the held-out
+    # orders: below gold, or (with no constraint) below a constant the search could have reached
+    constants = {c: land[c]["per_order"] for c in ("all-0", "all-1")}
+    for rec in (found_free, found):
+        if rec is not None:
+            below = below_references(rec["coherence"]["per_order"], gold_po, constants, rec["constraint"])
+            rec.update({"search_failure": bool(below), "below": below})
     cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}
     cmp["found (none)"] = paired(found_free["coherence"]["per_order"], gold_po, coh_config.level)
     end = found if found is not None else found_free
@@ -179,6 +187,7 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
             "zero_shot": knowledge, "coh": {"orders": coh_config.orders, "evaluation_orders": S.tolist()},
             "landscape": land, "found_free": found_free, "found_constrained": found, "gold_climb": g_climb,
             "comparisons": cmp, "regimes": regimes,
+            "search_failures": sum(bool(r and r["search_failure"]) for r in (found_free, found)),
             "prompt_lengths": prompt_lengths(prior) if hasattr(prior, "query_tokens") else None,
             "forward_tokens": int(spent[0] + prior.forward_tokens),
             "seconds": spent[1] + time.perf_counter() - t0}
@@ -214,6 +223,8 @@ def render(d: dict) -> str:
                            if c.get("unconfirmed") else "")
                 rows.append(f"{'':26s} certificate: no improving move among {c['checked']} checked "
                             f"(of {c['total']}){refused}; {len(f['starts'])} starts")
+            if f.get("search_failure"):
+                rows.append(f"{'':26s} SEARCH FAILURE: ends below {', '.join(f['below'])} on the held-out orders")
     gc = d["gold_climb"]
     rows.append(f"climb from gold: {'gold is a local maximum' if gc['local_maximum'] else 'gains'} "
                 f"{gc['gain']:.2f} nats, accuracy {gc['accuracy']:.3f}")
@@ -221,5 +232,7 @@ def render(d: dict) -> str:
     for which in ("unconstrained", "constrained"):
         r = d["regimes"][which]
         rows.append(f"{which} regime: {r['regime']} -- {r['reason']}")
+    if "search_failures" in d:
+        rows.append(f"search failures: {d['search_failures']}")
     rows.append(f"{d['forward_tokens']} forward tokens, {d['seconds']:.0f} s")
     return "\n".join(rows)
