@@ -336,7 +336,8 @@ def test_p2_and_p6_on_hand_built_data():
 
 
 def test_gap_recovered_by_hand():
-    from simulations.lm.results.table_summary import gap_recovered, summary_rows
+    from simulations.lm.results.gap import gap_recovered
+    from simulations.lm.results.table_summary import summary_rows
 
     runs = [{**_run("polarity-pairs", "zero-shot", 0.9, G), "accuracy_under_task_constraint": 0.6},
             {**_run("polarity-pairs", "golden-few-shot", 0.7, G), "accuracy_under_task_constraint": 1.0},

@@ -52,6 +52,7 @@ from simulations.lm.results.cases import compare, interval_outcome, judge
 from simulations.lm.results.training_prediction import p7
 from simulations.lm.searches.debate_exact import p8_verdict
 from simulations.lm.results.decisive_orders import REFERENCES, comparison_key
+from simulations.lm.results.gap import gaps_recovered
 from simulations.lm.searches.methods import COHERENCE_SEARCHES
 from simulations.lm.tasks.registry import SALIENCE_TASKS
 
@@ -333,16 +334,6 @@ PREDICTIONS = (p1, p2, p3, p4, p5, p6, p8)
 
 def evaluate(data) -> list:
     return [f(data) for f in PREDICTIONS]
-
-
-def gaps_recovered(data) -> dict:
-    """``{task: {method: fraction or None}}``: the field's measure beside accuracy, the fraction of
-    the zero-shot -> golden few-shot gap each method recovers under the task's constraint
-    (:func:`~simulations.lm.results.table_summary.gap_recovered`; None where the gap is under
-    :data:`~simulations.lm.results.table_summary.MIN_GAP`)."""
-    from simulations.lm.results.table_summary import gap_recovered
-
-    return {t: dict(sorted(gap_recovered(data, t).items())) for t in sorted({r["task"] for r in data["runs"].values()})}
 
 
 def report(files, as_json: bool = False) -> int:

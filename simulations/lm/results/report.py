@@ -161,8 +161,8 @@ GAP_COLUMNS = (("random 8-shot", "random-few-shot"), ("bootstrap", "chunked-boot
 def gap_table(tables) -> str:
     """Model x task: the seed-mean accuracies of zero-shot and golden 8-shot under the task's
     constraint, and the fraction of that gap each method recovers (``--``: the gap is under
-    :data:`~simulations.lm.results.table_summary.MIN_GAP`, nothing to recover)."""
-    from simulations.lm.results.predictions import gaps_recovered
+    :data:`~simulations.lm.results.gap.MIN_GAP`, nothing to recover)."""
+    from simulations.lm.results.gap import gaps_recovered
 
     if not tables:
         return "(no table files)"

@@ -38,7 +38,7 @@ def _fraction(x) -> str:
 def gap_and_failures_table(data) -> str:
     """Task: the zero-shot -> golden gap (seed-mean accuracies under the task's constraint), the
     fraction of it each of :data:`GAP_METHODS` recovers (``--`` where the gap is below
-    :data:`~simulations.lm.results.table_summary.MIN_GAP`: nothing to recover), and the search
+    :data:`~simulations.lm.results.gap.MIN_GAP`: nothing to recover), and the search
     failures among the task's search cells."""
     rows = summary_rows(data)
     head = ["task", "gap (golden - zero-shot)", *GAP_METHODS, "search failures / search cells"]

@@ -2,7 +2,8 @@
 fraction of the zero-shot -> golden gap a method recovers, under the task's constraint.
 
 :func:`summary_rows` gives, per task and method, the accuracy's mean and t-interval over seeds,
-the accuracy under the task's constraint, the gap recovered (:func:`gap_recovered`), Coh (nats),
+the accuracy under the task's constraint, the gap recovered
+(:func:`~simulations.lm.results.gap.gap_recovered`), Coh (nats),
 search failures (:func:`~simulations.lm.results.predictions.search_failed`), tokens and seconds;
 :func:`summary_markdown` prints them as the table ``coherence lm table`` shows.
 """
@@ -11,43 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from theory.statistics import mean_ci
+from simulations.lm.results.gap import constrained_accuracy, gap_recovered
 from simulations.lm.results.predictions import search_failed
 
 
 def _runs(data, task, method=None):
     return [r for r in data["runs"].values() if r["task"] == task and (method is None or r["method"] == method)]
-
-
-#: the smallest zero-shot -> golden gap (accuracy) a recovered fraction is reported for
-MIN_GAP = 0.05
-
-
-def _constrained_accuracy(r) -> float:
-    """A record's accuracy under the task's constraint: a search's own, a baseline's decision
-    projected onto the constraint (the decision the field compares)."""
-    return r.get("accuracy_under_task_constraint", r["accuracy"])
-
-
-def fraction_recovered(a, b, c, min_gap: float | None = None):
-    """``(a - c) / (b - c)``: the fraction of the zero-shot (``c``) -> golden (``b``) gap that
-    ``a`` recovers (accuracies); ``None`` when one is missing or ``b - c < min_gap`` (default
-    :data:`MIN_GAP`: nothing to recover)."""
-    gap = MIN_GAP if min_gap is None else min_gap
-    if a is None or b is None or c is None or b - c < gap:
-        return None
-    return (a - c) / (b - c)
-
-
-def gap_recovered(data, task: str) -> dict:
-    """``{method: fraction}``: ``(acc_m - acc_zs) / (acc_golden - acc_zs)`` on seed-mean accuracies
-    under the task's constraint, zero-shot and golden few-shot decided under it too; ``None``
-    where the gap is below :data:`MIN_GAP` (nothing to recover)."""
-    def mean_acc(m):
-        rs = _runs(data, task, m)
-        return float(np.mean([_constrained_accuracy(r) for r in rs])) if rs else None
-
-    zs, golden = mean_acc("zero-shot"), mean_acc("golden-few-shot")
-    return {m: fraction_recovered(mean_acc(m), golden, zs) for m in {r["method"] for r in _runs(data, task)}}
 
 
 def summary_rows(data) -> list:
@@ -61,7 +31,7 @@ def summary_rows(data) -> list:
             rs = _runs(data, t, m)
             ci = mean_ci([r["accuracy"] for r in rs], bounds=(0, 1))
             out.append({"task": t, "method": m, "seeds": len(rs), "accuracy": ci,
-                        "accuracy_under_constraint": float(np.mean([_constrained_accuracy(r) for r in rs])),
+                        "accuracy_under_constraint": float(np.mean([constrained_accuracy(r) for r in rs])),
                         "gap_recovered": gaps.get(m),
                         "coherence": float(np.mean([r["coherence"] for r in rs])),
                         "search_failures": sum(search_failed(data, r) for r in rs),

@@ -30,7 +30,7 @@ prompt format):
   ``make_task(task, n + heldout, seed)``, every consistency group that shares a prompt with a
   training item removed), with the fraction
   of the zero-shot -> golden gap recovered ``(a - c) / (b - c)`` (``None`` when ``b - c`` is
-  below :data:`~simulations.lm.results.table_summary.MIN_GAP`);
+  below :data:`~simulations.lm.results.gap.MIN_GAP`);
 * tokens, optimizer steps and seconds of every part.
 
 Every fine-tune uses :class:`~simulations.lm.searches.prequential_training.TrainConfig` with the table's
@@ -58,7 +58,7 @@ from simulations.lm.searches.coherence_estimate import evaluation_orders
 from simulations.lm.searches.prequential_training import (TrainConfig, coherence_through_training_over_orders,
                                                           fine_tuned_log_probs)
 from simulations.lm.results.training_file import KIND, SEARCH_END, read_training_file, record_key
-from simulations.lm.results.table_summary import fraction_recovered
+from simulations.lm.results.gap import fraction_recovered
 from simulations.lm.tasks.heldout import joined, split_heldout
 
 #: random balanced labellings of every record's landscape
