@@ -78,15 +78,14 @@ def salience_data(tables) -> dict:
     return res
 
 
-def _seed_mean(row: dict, name: str, cohs) -> dict:
-    """``row[name]``: the mean over seeds of ``{mean, se}`` Coh's (nats); ``row[name + " se"]``: its
+def _seed_mean(name: str, cohs) -> dict:
+    """``{name: m, name + " se": se}``: the mean over seeds of ``{mean, se}`` Coh's (nats) and its
     standard error from the orders, ``sqrt(sum se^2) / S`` (the seeds' orders are independent; the
-    seeds themselves are fixed), where every Coh has one (older files' landscapes do not).
-    Returns ``row``."""
-    row[name] = float(np.mean([c["mean"] for c in cohs]))
+    seeds themselves are fixed); ``se`` only where every Coh has one (older files' do not)."""
+    out = {name: float(np.mean([c["mean"] for c in cohs]))}
     if all("se" in c for c in cohs):
-        row[name + " se"] = float(np.sqrt(np.sum([c["se"] ** 2 for c in cohs])) / len(cohs))
-    return row
+        out[name + " se"] = float(np.sqrt(np.sum([c["se"] ** 2 for c in cohs])) / len(cohs))
+    return out
 
 
 def landscape_data(tables) -> dict:
@@ -103,9 +102,9 @@ def landscape_data(tables) -> dict:
             lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
             row = {}
             for name in ("gold", "negation", "all-0", "all-1"):
-                _seed_mean(row, name, [land["labellings"][name] for land in lands])
+                row.update(_seed_mean(name, [land["labellings"][name] for land in lands]))
             if all("gold_climb" in land for land in lands):
-                _seed_mean(row, "gold climb", [land["gold_climb"]["coh"] for land in lands])
+                row.update(_seed_mean("gold climb", [land["gold_climb"]["coh"] for land in lands]))
                 row["gold climb accuracy"] = float(np.mean([land["gold_climb"]["accuracy"] for land in lands]))
             row["random"] = float(np.mean([land["random_mean"] for land in lands]))
             row["zero_shot_auc"] = float(np.mean([land["zero_shot_auc"] for land in lands]))
@@ -113,8 +112,8 @@ def landscape_data(tables) -> dict:
                 rs = [r for r in data["runs"].values() if r["task"] == t and r["method"] == m]
                 if rs:
                     row[name] = float(np.mean([r["coherence"] for r in rs]))
-                    if all("coh" in r for r in rs):
-                        row[name + " se"] = _seed_mean({}, name, [r["coh"] for r in rs]).get(name + " se")
+                    if all("coh" in r for r in rs):  # held-out records: the same mean, with its error
+                        row.update(_seed_mean(name, [r["coh"] for r in rs]))
                     row[name + " accuracy"] = float(np.mean([r["accuracy"] for r in rs]))
             row["seeds"] = len(lands)
             res[model][t] = row

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def _runs(data, task, method=None):
+def task_runs(data, task: str, method: str | None = None) -> list:
+    """The run records of a table file's content for ``task`` (and ``method``, if given)."""
     return [r for r in data["runs"].values() if r["task"] == task and (method is None or r["method"] == method)]
 
 
@@ -37,12 +38,22 @@ def gap_recovered(data, task: str) -> dict:
     """``{method: fraction}``: ``(acc_m - acc_zs) / (acc_golden - acc_zs)`` on seed-mean accuracies
     under the task's constraint, zero-shot and golden few-shot decided under it too; ``None``
     where the gap is below :data:`MIN_GAP` (nothing to recover)."""
-    def mean_acc(m):
-        rs = _runs(data, task, m)
-        return float(np.mean([constrained_accuracy(r) for r in rs])) if rs else None
+    zs, golden = gap_ends(data, task)
+    return {m: fraction_recovered(mean_accuracy(data, task, m), golden, zs)
+            for m in {r["method"] for r in task_runs(data, task)}}
 
-    zs, golden = mean_acc("zero-shot"), mean_acc("golden-few-shot")
-    return {m: fraction_recovered(mean_acc(m), golden, zs) for m in {r["method"] for r in _runs(data, task)}}
+
+def mean_accuracy(data, task: str, method: str):
+    """Seed-mean accuracy of ``method`` on ``task`` under the task's constraint
+    (:func:`constrained_accuracy`); None without runs."""
+    rs = task_runs(data, task, method)
+    return float(np.mean([constrained_accuracy(r) for r in rs])) if rs else None
+
+
+def gap_ends(data, task: str) -> tuple:
+    """``(zero-shot, golden few-shot)``: the gap's two ends, seed-mean accuracies under the task's
+    constraint."""
+    return mean_accuracy(data, task, "zero-shot"), mean_accuracy(data, task, "golden-few-shot")
 
 
 def gaps_recovered(data) -> dict:

@@ -162,7 +162,7 @@ def gap_table(tables) -> str:
     """Model x task: the seed-mean accuracies of zero-shot and golden 8-shot under the task's
     constraint, and the fraction of that gap each method recovers (``--``: the gap is under
     :data:`~simulations.lm.results.gap.MIN_GAP`, nothing to recover)."""
-    from simulations.lm.results.gap import gaps_recovered
+    from simulations.lm.results.gap import gap_ends, gaps_recovered
 
     if not tables:
         return "(no table files)"
@@ -171,8 +171,7 @@ def gap_table(tables) -> str:
     for d in tables:
         gaps = gaps_recovered(d)
         for task, g in gaps.items():
-            ends = [_acc([r for r in d["runs"].values() if r["task"] == task and r["method"] == m],
-                         "accuracy_under_task_constraint")["mean"] for m in ("zero-shot", "golden-few-shot")]
+            ends = gap_ends(d, task)
             cells = ["--" if g.get(m) is None else f"{g[m]:.2f}" for _, m in GAP_COLUMNS]
             lines.append(f"| {d['config']['model']} | {task} | {ends[0]:.2f} | {ends[1]:.2f} | "
                          + " | ".join(cells) + " |")

@@ -12,12 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from theory.statistics import mean_ci
-from simulations.lm.results.gap import constrained_accuracy, gap_recovered
+from simulations.lm.results.gap import constrained_accuracy, gap_recovered, task_runs
 from simulations.lm.results.predictions import search_failed
-
-
-def _runs(data, task, method=None):
-    return [r for r in data["runs"].values() if r["task"] == task and (method is None or r["method"] == method)]
 
 
 def summary_rows(data) -> list:
@@ -27,8 +23,8 @@ def summary_rows(data) -> list:
     out = []
     for t in sorted({r["task"] for r in data["runs"].values()}):
         gaps = gap_recovered(data, t)
-        for m in sorted({r["method"] for r in _runs(data, t)}):
-            rs = _runs(data, t, m)
+        for m in sorted({r["method"] for r in task_runs(data, t)}):
+            rs = task_runs(data, t, m)
             ci = mean_ci([r["accuracy"] for r in rs], bounds=(0, 1))
             out.append({"task": t, "method": m, "seeds": len(rs), "accuracy": ci,
                         "accuracy_under_constraint": float(np.mean([constrained_accuracy(r) for r in rs])),
