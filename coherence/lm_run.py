@@ -114,12 +114,22 @@ def run(args) -> int:
     else:
         acc = "n/a" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
         print(f"{row['model']} {row['task']} {row['method']} n={row['n']} seed={row['seed']} format={task.fmt.name}: "
-              f"accuracy {acc}, Coh {row['coherence']:.2f} +- {row['coherence_se']:.2f} nats "
-              f"({row['coherence_orders']} held-out orders), constraint {row['constraint']} "
-              f"(leak {row['constraint_leak_accuracy']:.2f}), inconsistent pairs {row['inconsistencies']}, "
+              f"accuracy {acc}, Coh {row['coh']['mean']:.2f} +- {row['coh']['se']:.2f} nats "
+              f"({row['coh']['orders']} held-out orders), constraint {row['constraint']} "
+              f"(leak {row['constraint_leak_accuracy']:.2f}){_decision(row)}, "
+              f"inconsistent pairs {row['inconsistencies']}, "
               f"{row['forward_tokens']} forward tokens"
               + (f", {row['seconds']:.1f} s" if "seconds" in row else ""))
     return 0
+
+
+def _decision(row: dict) -> str:
+    """The text of a baseline's or debate's decision under the task's constraint ("" for the others)."""
+    if "task_constraint" not in row:
+        return ""
+    acc = row["accuracy_under_task_constraint"]
+    return (f", under {row['task_constraint']} (leak {row['task_constraint_leak_accuracy']:.2f}) accuracy "
+            + ("n/a" if acc is None else f"{acc:.3f}"))
 
 
 def diagnose(args) -> int:

@@ -43,6 +43,38 @@ def assert_matches(record: dict, heading: str) -> None:
         f"printed but not documented in docs/cli.md: {sorted(keys - required - optional)}")
 
 
+def run_record_fields(writer: str) -> tuple[set, set]:
+    """(required, optional) fields of a run record written by ``writer`` (``"lm run"`` or
+    ``"table"``), from the one table under "Run records": unmarked rows are in every record,
+    ``*lm run*`` rows in every ``lm run`` record only, ``*optional*`` rows that name ``lm run``
+    (or ``table files``) in that writer's records only."""
+    required, optional = set(), set()
+    for f, rest in table_rows("Run records"):
+        meaning = re.split(r"(?<!\\)\|", rest)[1].strip()
+        m = re.match(r"\*optional\*(?:, ([^:]*))?:", meaning)
+        if meaning.startswith("*lm run*"):
+            (required if writer == "lm run" else set()).add(f)
+        elif m:
+            where = m.group(1) or ""
+            other = "table files" if writer == "lm run" else "lm run"
+            if other not in where:
+                optional.add(f)
+        else:
+            required.add(f)
+    return required, optional
+
+
+def assert_run_record(record: dict, writer: str) -> None:
+    """``record`` holds every field docs/cli.md's "Run records" requires of ``writer`` and no
+    field it does not document for it."""
+    required, optional = run_record_fields(writer)
+    if writer == "lm run" and not TIMING & set(record):  # --no-timing
+        required -= TIMING
+    keys = set(record)
+    assert required <= keys, f"documented in docs/cli.md but not written: {sorted(required - keys)}"
+    assert keys <= required | optional, f"written but not documented: {sorted(keys - required - optional)}"
+
+
 def documented_rows(heading: str) -> dict:
     """``field -> meaning`` of the first table under ``heading``."""
     return {f: re.split(r"(?<!\\)\|", rest)[1] for f, rest in table_rows(heading)}  # split at unescaped pipes
@@ -66,8 +98,14 @@ def optional_for(heading: str, tag: str) -> set:
 
 
 def test_documented_fields_parser_sees_optional_markers():
-    required, optional = documented_fields("coherence lm run")
+    required, optional = documented_fields("Run records")
     assert "accuracy" in required and "shots" in optional and not required & optional
+    run, table = run_record_fields("lm run"), run_record_fields("table")
+    # one schema: the fields every record has are required of both writers
+    assert {"coh", "coherence", "coherence_per_order", "vs_gold", "constraint"} <= run[0] & table[0]
+    assert "gold" in run[0] and "gold" not in table[0] | table[1]  # only lm run prints the gold labels
+    assert "flips" in table[1] and "flips" not in run[0] | run[1]  # only a table counts the flips
+    assert {"task_constraint", "labels_under_task_constraint"} <= run[1] & table[1]
 
 
 def test_check_json_matches_docs(capsys):
@@ -158,14 +196,15 @@ def needs_lm(data: bool = False) -> None:
 def test_lm_run_json_matches_docs(args, kind):
     needs_lm(data="polarity-high" in args)
     rec = lm_json(["run", *args])
-    assert_matches(rec, "coherence lm run")
+    assert_run_record(rec, "lm run")
     # the fields documented for this kind of method are printed, those of the other kinds are not
     kinds = ("baselines", "chunked", "certified", "faithful", "debate")
-    assert optional_for("coherence lm run", kind) <= set(rec)
-    others = set().union(*(optional_for("coherence lm run", k) for k in kinds if k != kind))
-    assert not (others - optional_for("coherence lm run", kind)) & set(rec)
-    assert set(rec["format"]) == inline_keys("coherence lm run", "format")
-    assert set(rec["accounting"]) == inline_keys("coherence lm run", "accounting")
+    table_only = optional_for("Run records", "table files")
+    assert optional_for("Run records", kind) - table_only <= set(rec)
+    others = set().union(*(optional_for("Run records", k) for k in kinds if k != kind))
+    assert not (others - optional_for("Run records", kind)) & set(rec)
+    assert set(rec["format"]) == inline_keys("Run records", "format")
+    assert set(rec["accounting"]) == inline_keys("Run records", "accounting")
     assert rec["accounting"]["backend"] == "local" and rec["format_choice"] is None
     assert rec["accounting"]["forward_tokens"] >= rec["forward_tokens"]
 
@@ -175,7 +214,7 @@ def test_lm_run_no_timing_and_format_auto_match_docs():
     args = ["run", "--task", "polarity-high", "-n", "8", "--method", "zero-shot", "--format", "auto", "--no-timing"]
     text = lm_text(args)
     rec = json.loads(text)
-    required, _ = documented_fields("coherence lm run")
+    required, _ = run_record_fields("lm run")
     assert required - TIMING <= set(rec) and not TIMING & set(rec)
     assert_matches(rec["format_choice"], "coherence lm formats")
     assert rec["format"]["name"] == rec["format_choice"]["chosen"]
@@ -246,8 +285,8 @@ def test_lm_table_file_matches_docs(lm_table):
     assert set(data["runs"]) == {"polarity-high|zero-shot|0", "polarity-high|coherence|0"}
     for method, kind in (("zero-shot", "baselines"), ("coherence", "certified ascent")):
         rec = data["runs"][f"polarity-high|{method}|0"]
-        assert_matches(rec, "Table run records")
-        assert optional_for("Table run records", kind) <= set(rec)
+        assert_run_record(rec, "table")
+        assert optional_for("Run records", kind) - optional_for("Run records", "lm run") <= set(rec)
     assert path.name == f"tiny-random-n8-{TableConfig(**data['config']).key()}.json"
 
 

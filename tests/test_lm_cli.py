@@ -59,5 +59,6 @@ def test_searches_run_on_lm_and_report_true_coherence(capsys, method):
     per_order = [sum(prior.explicit_log_conditional(b, s[t], s[:t])[b[s[t]]] for t in range(6))
                  for s in evaluation_orders(6, 6, 2)]
     assert out["coherence"] == pytest.approx(np.mean(per_order), abs=1e-4)
-    assert out["coherence_se"] == pytest.approx(np.std(per_order, ddof=1) / np.sqrt(6), abs=1e-4)
+    assert out["coh"]["se"] == pytest.approx(np.std(per_order, ddof=1) / np.sqrt(6), abs=1e-4)
+    assert out["coherence_per_order"] == pytest.approx(per_order, abs=1e-4)
     assert out["inconsistencies"] == len(task.inconsistent_pairs(b))

@@ -53,8 +53,9 @@ def test_one_coh_in_run_diagnose_and_table(lm, capsys, tmp_path):
     zs = diag["landscape"]["zero-shot"]
     assert run["labels"] == zs["labels"] == rec["labels"]
     for mean, se in ((zs["mean"], zs["se"]), (rec["coh"]["mean"], rec["coh"]["se"])):
-        assert run["coherence"] == pytest.approx(mean, abs=1e-6) and run["coherence_se"] == pytest.approx(se, abs=1e-6)
-    assert run["coherence_orders"] == zs["orders"] == rec["coh"]["orders"] == 6
+        assert run["coh"]["mean"] == pytest.approx(mean, abs=1e-6) and run["coh"]["se"] == pytest.approx(se, abs=1e-6)
+    assert run["coherence"] == run["coh"]["mean"]
+    assert run["coh"]["orders"] == zs["orders"] == rec["coh"]["orders"] == 6
     # the paired comparison with gold, recomputed from diagnose's per-order Coh of both
     d = np.subtract(zs["per_order"], diag["landscape"]["gold"]["per_order"])
     for vs in (run["vs_gold"], rec["vs_gold"]):
@@ -62,6 +63,42 @@ def test_one_coh_in_run_diagnose_and_table(lm, capsys, tmp_path):
         assert vs["se"] == pytest.approx(d.std(ddof=1) / np.sqrt(6), abs=1e-6)
     assert run["search_failure"] is rec["search_failure"] is None  # a baseline is no search
     assert run["auc"] == pytest.approx(diag["zero_shot"]["auc"])  # every zero-shot record carries its AUC
+
+
+@pytest.mark.parametrize("method", ["zero-shot", "golden-few-shot", "coherence"])
+def test_lm_run_and_a_table_cell_write_one_record_schema(lm, capsys, tmp_path, method):
+    """One run-record schema: ``lm run``'s record and the table's cell for the same method, task
+    and seed both pass :func:`check_run_record`, carry every field of the schema the other
+    carries (but the single run's own: format, gold, accounting, ...), and agree on every value
+    that does not depend on the search's settings."""
+    from simulations.lm.results.run_record import RUN_OPTIONAL, RUN_REQUIRED, check_run_record
+
+    common = ["--task", "polarity-pairs", "-n", "8", "--seed", "1", "--json", "--chunk", "4", "--sweeps", "1",
+              "--shots", "2", *TINY]
+    run, _ = _json(["lm", "run", "--method", method, "--quiet", *common], capsys)
+    cfg = T.TableConfig(model="tiny-random", n=8, chunk=4, sweeps=1, shots=2, random_labellings=2, n_dev=8,
+                        formats={"polarity-pairs": run["format"]["name"]}, random_starts=1, ascents=1)
+    rec = T.run_table(lm, cfg, ["polarity-pairs"], [method], [1], tmp_path, quiet=True)["runs"][
+        f"polarity-pairs|{method}|1"]
+    for r in (run, rec):
+        check_run_record(r)
+    schema = set(RUN_REQUIRED) | set(RUN_OPTIONAL)
+    assert set(rec) & schema == set(run) & schema
+    assert {"coh", "coherence_per_order", "vs_gold", "below_gold", "search_failure"} <= set(run) & set(rec)
+    assert not {"coherence_se", "coherence_orders", "labels_under_constraint", "accuracy_under_constraint"} & set(run)
+    if method != "coherence":  # a baseline's numbers do not depend on the search's settings
+        same = ["labels", "accuracy", "constraint", "constraint_leak_accuracy", "task_constraint",
+                "task_constraint_leak_accuracy", "labels_under_task_constraint", "accuracy_under_task_constraint",
+                "search_failure", "below_gold"]
+        assert {k: run[k] for k in same} == {k: rec[k] for k in same}
+        assert run["constraint"] == "none" and run["task_constraint"] == "groups"
+        for k in ("auc", "coherence"):
+            assert run[k] == pytest.approx(rec[k], abs=1e-6)
+        assert run["coh"] == pytest.approx(rec["coh"], abs=1e-6)
+        assert run["coherence_per_order"] == pytest.approx(rec["coherence_per_order"], abs=1e-6)
+    else:
+        assert run["constraint"] == rec["constraint"] == "groups"
+        assert isinstance(run["search_failure"], bool) and isinstance(rec["search_failure"], bool)
 
 
 def _pairs_file(tmp_path, n_pairs=4):
@@ -84,19 +121,23 @@ def test_a_files_groups_are_never_dropped_in_silence(capsys, tmp_path, method):
     out, err = _json(base, capsys)
     assert out["constraint"] == "none" and "4 consistency group(s)" in out["constraint_note"]
     assert err.count("note: 4 consistency group(s)") == 1 and "--constraint groups" in err
+    # a baseline decodes free (constraint none) and decides under the requested constraint
+    baseline = method == "zero-shot"
+    cons, decided = ("task_constraint", "labels_under_task_constraint") if baseline else ("constraint", "labels")
+    assert out[cons] == "none"
     out, err = _json(base + ["--constraint", "groups"], capsys)
-    assert out["constraint"] == "groups" and "constraint_note" not in out and "note:" not in err
-    assert out["constraint_leak_accuracy"] == pytest.approx(0.5)
-    labels = np.array(out["labels" if method != "zero-shot" else "labels_under_constraint"])
+    assert out[cons] == "groups" and "constraint_note" not in out and "note:" not in err
+    assert out[f"{cons}_leak_accuracy"] == pytest.approx(0.5)
+    labels = np.array(out[decided])
     broken = sum(labels[2 * q] + labels[2 * q + 1] != 1 for q in range(4))
-    assert out["constraint_violations"] == sum(np.array(out["labels"]).reshape(4, 2).sum(1) != 1)
+    assert out["constraint_violations"] == (0 if baseline else sum(np.array(out["labels"]).reshape(4, 2).sum(1) != 1))
     # the chunked searches and the constrained baseline hold it; the faithful bootstrap holds it
     # as its authors did (a penalty per violated pair), and its record counts what it broke
     assert broken == 0 or method == "bootstrap"
     out, _ = _json(base + ["--constraint", "at-most-one"], capsys)
-    labels = np.array(out["labels" if method != "zero-shot" else "labels_under_constraint"])
-    assert out["constraint"] == "at-most-one"
-    assert out["constraint_violations"] == sum(np.array(out["labels"]).reshape(4, 2).sum(1) > 1)
+    labels = np.array(out[decided])
+    assert out[cons] == "at-most-one"
+    assert out["constraint_violations"] == (0 if baseline else sum(np.array(out["labels"]).reshape(4, 2).sum(1) > 1))
     assert all(labels[2 * q] + labels[2 * q + 1] <= 1 for q in range(4)) or method == "bootstrap"
     # per pair 00, 10 and 01 are allowed: accuracies 1/2, 1 and 0 against (1, 0), mean 1/2
     assert out["constraint_leak_accuracy"] == pytest.approx(0.5)

@@ -477,7 +477,15 @@ def test_diagnose_flags_a_free_ascent_that_ends_below_a_constant(capsys, lm, mon
     from simulations.lm.tasks.registry import make_task
 
     gold = make_task("polarity-high", 8, 0).gold
-    monkeypatch.setattr(D, "run_chunked", lambda *a, **k: {"labels": gold.copy(), "sweeps_run": 0})
+    real = D.certified_ascent
+
+    def stopped_at_gold(prior, **kw):  # the free search stops at gold; the constrained one runs
+        if kw["constraint"] != "none":
+            return real(prior, **kw)
+        return {"labels": gold.copy(), "starts": [], "rank": "in-context", "confirm_orders": 0, "fresh": None,
+                "certificate": {"checked": 0, "total": 8, "improving": 0}, "polish_steps": 0}
+
+    monkeypatch.setattr(D, "certified_ascent", stopped_at_gold)
     assert main(DIAG) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["regimes"]["unconstrained"]["regime"] == "R6-constant"

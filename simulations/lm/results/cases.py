@@ -1,10 +1,13 @@
 """The rules that turn intervals into the cases of a prediction (:mod:`simulations.lm.results.predictions`,
 :mod:`simulations.lm.results.training_prediction`): a paired comparison of two labellings' Coh with
-its verdict word, a case's outcome from an interval, and a prediction's verdict from its cases.
+its verdict word, a case's outcome from an interval, and a prediction's verdict from its cases,
+with the two intervals every verdict carries: the fraction of its cases that agree (Wilson) and
+the case nearest to refuting it (a paired t-interval).
 """
 from __future__ import annotations
 
 from simulations.lm.searches.coherence_estimate import paired, verdict
+from theory.statistics import wilson
 
 
 def compare(a, b) -> dict:
@@ -34,3 +37,22 @@ def judge(cases) -> tuple:
     if "refuted" in cases:
         return "fails", undecided
     return ("holds" if not undecided else "not judged"), undecided
+
+
+def fraction(ok) -> dict:
+    """``{mean, lo, hi, n}``: the fraction of a prediction's judged cases that agree with it
+    (``ok``, booleans) and its Wilson 95% interval; ``mean`` ``None`` with no case (the interval
+    is then ``[0, 1]``)."""
+    ok = [bool(x) for x in ok]
+    lo, hi = wilson(sum(ok), len(ok))
+    return {"mean": sum(ok) / len(ok) if ok else None, "lo": lo, "hi": hi, "n": len(ok)}
+
+
+def closest(cases: dict) -> dict | None:
+    """``{diff, lo, hi, case}``: among the paired comparisons ``cases`` (name -> :func:`compare`,
+    each a difference the prediction says is positive, nats), the one whose 95% interval reaches
+    lowest, the case nearest to refuting it; ``None`` with no case."""
+    if not cases:
+        return None
+    name, c = min(cases.items(), key=lambda kv: kv[1]["ci"][0])
+    return {"diff": c["diff"], "lo": c["ci"][0], "hi": c["ci"][1], "case": name}

@@ -25,7 +25,7 @@ import numpy as np
 from theory.statistics import auc_interval
 
 from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS, certified_ascent
-from simulations.lm.searches.chunked import ChunkConfig, initial_labels, project, run_chunked
+from simulations.lm.searches.chunked import ChunkConfig, initial_labels, project
 from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, decisive,
                                                        evaluation_orders, paired)
 from simulations.lm.tasks.constraint_choice import record, resolve
@@ -136,22 +136,26 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
         return {"labels": np.asarray(labels).tolist(), "coherence": c, "accuracy": float(np.mean(labels == gold)),
                 "ones": int(np.sum(labels)), **extra}
 
-    def free_ascent():
-        free = run_chunked("coherence", prior, constraint="none", seed=seed, config=cfg)
-        return ended(free["labels"], {"constraint": "none", "sweeps_run": free["sweeps_run"]})
-
-    def certified():
-        cert = certified_ascent(prior, constraint=name, groups=groups, seed=seed, config=cfg,
+    def certified(cons: str, cons_groups, given=None):
+        cert = certified_ascent(prior, constraint=cons, groups=cons_groups, seed=seed, config=cfg,
                                 max_checks=max_checks, polish=polish, confirm=config.confirm_orders,
-                                fresh=config.fresh_orders)
-        return ended(cert["labels"], {"constraint": name, "starts": cert["starts"], "rank": cert["rank"],
+                                fresh=config.fresh_orders, given=given)
+        return ended(cert["labels"], {"constraint": cons, "starts": cert["starts"], "rank": cert["rank"],
                                       "confirm_orders": cert["confirm_orders"], "fresh": cert["fresh"],
                                       "certificate": cert["certificate"], "polish_steps": cert["polish_steps"]})
 
-    found_free = stage("found_free", free_ascent, "free coherence ascent (no constraint)")
+    def free_ascent():
+        # the search of lm run's and the table's coherence-free: several gold-free starts, the
+        # constants among them (R6 says one of them may be its optimum), the best polished and certified
+        return certified("none", task.relation_groups("none"),
+                         {"all-0": np.zeros(n, np.int64), "all-1": np.ones(n, np.int64)})
+
+    found_free = stage("found_free", free_ascent,
+                       "certified ascent with no constraint (several starts, the constants among them)")
     found = None
     if name != "none":
-        found = stage("found_constrained", certified, f"certified ascent under constraint {name} (several starts)")
+        found = stage("found_constrained", lambda: certified(name, groups),
+                      f"certified ascent under constraint {name} (several starts)")
     g_climb = stage("gold_climb", lambda: gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
                                                      polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk,
                                                      confirm=config.confirm_orders, fresh=config.fresh_orders),

@@ -28,6 +28,7 @@ from simulations.io import atomic_write_bytes, check_writable
 from theory.statistics import mean_ci
 
 from simulations.lm.results.predictions import evaluate
+from simulations.lm.searches.coherence_estimate import seed_mean
 from simulations.lm.results.table_file import read_table_file
 from simulations.lm.tasks.registry import SALIENCE_TASKS
 
@@ -79,20 +80,18 @@ def salience_data(tables) -> dict:
 
 
 def _seed_mean(name: str, cohs) -> dict:
-    """``{name: m, name + " se": se}``: the mean over seeds of ``{mean, se}`` Coh's (nats) and its
-    standard error from the orders, ``sqrt(sum se^2) / S`` (the seeds' orders are independent; the
-    seeds themselves are fixed); ``se`` only where every Coh has one (older files' do not)."""
-    out = {name: float(np.mean([c["mean"] for c in cohs]))}
-    if all("se" in c for c in cohs):
-        out[name + " se"] = float(np.sqrt(np.sum([c["se"] ** 2 for c in cohs])) / len(cohs))
-    return out
+    """``{name: m, name + " se": se}`` of :func:`~simulations.lm.searches.coherence_estimate.seed_mean`
+    (nats); ``se`` only where every Coh has one."""
+    m = seed_mean(cohs)
+    return {name: m["mean"]} | ({} if m["se"] is None else {name + " se": m["se"]})
 
 
 def landscape_data(tables) -> dict:
     """Per model and task: the mean over seeds of each labelling's Coh (nats) and, as ``NAME se``,
     its standard error from the order-to-order spread (:func:`_seed_mean`): gold, its negation,
     the constants, the climb from gold's end, the coherence ascent's ends (with their accuracy);
-    the random labellings' mean Coh, the zero-shot AUC and the number of seeds."""
+    the random labellings' mean Coh (with its standard error where the file holds each random
+    labelling), the zero-shot AUC and the number of seeds."""
     res = {}
     for data in tables:
         model = data["config"]["model"]
@@ -106,7 +105,11 @@ def landscape_data(tables) -> dict:
             if all("gold_climb" in land for land in lands):
                 row.update(_seed_mean("gold climb", [land["gold_climb"]["coh"] for land in lands]))
                 row["gold climb accuracy"] = float(np.mean([land["gold_climb"]["accuracy"] for land in lands]))
-            row["random"] = float(np.mean([land["random_mean"] for land in lands]))
+            rand = [v for land in lands for k, v in land["labellings"].items() if k.startswith("random-")]
+            if rand:  # every random labelling of every seed, each over its own seed's orders
+                row.update(_seed_mean("random", rand))
+            else:  # files that kept only the random labellings' mean
+                row["random"] = float(np.mean([land["random_mean"] for land in lands]))
             row["zero_shot_auc"] = float(np.mean([land["zero_shot_auc"] for land in lands]))
             for m, name in (("coherence", "found (constrained)"), ("coherence-free", "found (free)")):
                 rs = [r for r in data["runs"].values() if r["task"] == t and r["method"] == m]

@@ -26,13 +26,20 @@ searches' own, which the output states (``orders``).
 * P5 (C4) -- Gibbs chains lock in: flips per item in the last sweep are rarer than the
   disagreement between chains, in at least half of the Gibbs runs (the fraction's Wilson 95%
   interval at or above 1/2; below 1/2 fails it; else not judged).
-* P6 (R10) -- on tasks the model knows, every order ranks gold above its negation.
+* P6 (R10) -- on tasks the model knows, every order ranks gold above its negation: one held-out
+  order that ranks the negation at or above gold refutes a case (an order's Coh is exact), a
+  paired interval above 0 with no such order confirms it. The fraction of orders that rank gold
+  above (Wilson) and the paired reading alone are reported beside the verdict.
 * P7 (training) -- coherence through training orders the landscape's labellings as in-context
   coherence does (:mod:`simulations.lm.results.training_prediction`). Only training table files
   have P7; table files have no P7, training files only P7.
 * P8 (debate) -- debate samples the most coherent consensus: the exact stationary law of a
   debate round is the softmax of the joint answers' coherence (mean KL within 0.05 nats), from
   the file's exact checks (:mod:`simulations.lm.searches.debate_exact`).
+
+Every verdict of P1-P3 and P6 carries two intervals: the fraction of its judged cases that agree
+(``confirmed_fraction``, P3's ``agreement_fraction``; Wilson 95%) and, for P1, P2 and P6, the
+case nearest to refuting it (``closest_case``: the paired interval that reaches lowest).
 
 A run that ends below gold is not judged by P2/P3: for the searches that maximise Coh
 (:data:`~simulations.lm.searches.methods.COHERENCE_SEARCHES`) it is a **search failure**, counted in
@@ -48,7 +55,7 @@ import numpy as np
 from simulations.io import dumps
 from theory.statistics import mean_ci, prediction_interval, welch_interval, wilson
 from simulations.lm.searches.coherence_estimate import below_references, lies_below
-from simulations.lm.results.cases import compare, interval_outcome, judge
+from simulations.lm.results.cases import closest, compare, fraction, interval_outcome, judge
 from simulations.lm.results.training_prediction import p7
 from simulations.lm.searches.debate_exact import p8_verdict
 from simulations.lm.results.decisive_orders import REFERENCES, comparison_key
@@ -115,7 +122,7 @@ def orders_kind(data) -> str:
 
 
 def p1(data) -> dict:
-    rows, known, ok_control = [], [], []
+    rows, known, ok_control, margins = [], [], [], {}
     for key, land in sorted(data["landscapes"].items()):
         task = key.split("|")[0]
         L = land["labellings"]
@@ -138,9 +145,13 @@ def p1(data) -> dict:
             row["outcome"] = ("refuted" if "below" in sides else "confirmed" if set(sides) == {"above"}
                               else "undecided")
             known.append(row["outcome"])
+            margins[f"{key} negation"] = vs_neg
+            margins.update({f"{key} {k}": c for k, c in zip(rand, vs_rand)})
     verdict_, undecided = judge(known + ["confirmed" if ok else "refuted" for ok in ok_control] if known else [])
     return {"id": "P1", "verdict": verdict_, "known_cases_ok": f"{known.count('confirmed')}/{len(known)}",
-            "undecided": undecided, "control_cases_ok": f"{sum(ok_control)}/{len(ok_control)}", "rows": rows,
+            "undecided": undecided, "control_cases_ok": f"{sum(ok_control)}/{len(ok_control)}",
+            "confirmed_fraction": fraction([o == "confirmed" for o in known] + ok_control),
+            "closest_case": closest(margins), "rows": rows,
             "fails_when": f"the model does not know the task (zero-shot AUC < {KNOWS})"}
 
 
@@ -155,7 +166,7 @@ def p2(data) -> dict:
     must not be (near-)constant. A free search that ended below the best constant (which the
     landscape evaluates) is a search failure: the most coherent labelling found is then that
     constant."""
-    rows, ok, failures = [], [], 0
+    rows, ok, failures, margins = [], [], 0, {}
     for r in _runs(data, method="coherence-free"):
         land = _land(data, r)
         L = land["labellings"]
@@ -165,6 +176,7 @@ def p2(data) -> dict:
         failures += stuck
         best_maj, best_po = (1.0, const["per_order"]) if stuck else (_majority(r["labels"]), r["coherence_per_order"])
         vs_gold = compare(best_po, L["gold"]["per_order"])
+        margins[f"{r['task']}|{r['seed']}"] = vs_gold
         con = data["runs"].get(f"{r['task']}|coherence|{r['seed']}")
         con_maj = None if con is None else _majority(con["labels"])
         rows.append({"task": r["task"], "seed": r["seed"], "free_majority": _majority(r["labels"]),
@@ -175,7 +187,8 @@ def p2(data) -> dict:
         ok.append(best_maj >= 0.9 and vs_gold["verdict"] == "above" and (con_maj is None or con_maj < 0.9))
     verdict_ = "not judged" if not ok else ("holds" if all(ok) else "fails")
     return {"id": "P2", "verdict": verdict_, "cases_ok": f"{sum(ok)}/{len(ok)}", "search_failures": failures,
-            "rows": rows, "fails_when": "the task's own logic already makes a non-constant labelling most coherent"}
+            "confirmed_fraction": fraction(ok), "closest_case": closest(margins), "rows": rows,
+            "fails_when": "the task's own logic already makes a non-constant labelling most coherent"}
 
 
 def _grown(data, run) -> dict:
@@ -226,6 +239,7 @@ def p3(data) -> dict:
     verdict_ = "not judged" if not judged else ("holds" if all(judged) else "fails")
     return {"id": "P3", "verdict": verdict_, "agreement": f"{sum(agree)}/{len(agree)}",
             "climb_agreement": f"{sum(climb_agree)}/{len(climb_agree)}", "search_failures": failures,
+            "agreement_fraction": fraction(agree), "climb_agreement_fraction": fraction(climb_agree),
             "decided": f"{sum(bool(r['grown']) for r in rows)}/{len(rows)}",
             "below_gold": sum(r["below_gold"] for r in rows),
             # ends the objective ranks below the climb from gold: the search, not the objective, fell short
@@ -292,7 +306,15 @@ def p5(data) -> dict:
 
 
 def p6(data) -> dict:
-    rows, cases = [], []
+    """R10 on a real model: on tasks the model knows (zero-shot AUC >= 0.7), every order ranks gold
+    above its negation. An order's Coh is exact (no sampling within it), so one held-out order
+    that ranks the negation at or above gold refutes a case; a case whose paired interval of
+    ``Coh(gold) - Coh(negation)`` lies above 0 with no such order confirms it; the rest are
+    undecided. Beside the verdict: the fraction of judged orders that rank gold above
+    (``order_fraction``, Wilson 95%), the paired reading alone (``paired_cases_ok``: cases whose
+    interval lies above 0, the mean-over-orders form of the claim), and the case nearest to
+    refuting it (``closest_case``)."""
+    rows, cases, margins, above, orders, paired_ok = [], [], {}, 0, 0, []
     for key, land in sorted(data["landscapes"].items()):
         L = land["labellings"]
         gap = compare(L["gold"]["per_order"], L["negation"]["per_order"])
@@ -300,15 +322,20 @@ def p6(data) -> dict:
         rows.append({"task": key.split("|")[0], "seed": key.split("|")[1], "gold_vs_negation": gap,
                      "orders_ranking_gold_above": f"{int(np.sum(d > 0))}/{d.size}",
                      "zero_shot_auc": land["zero_shot_auc"]})
-        # judged where the model knows the task; elsewhere the gap is small and the order may decide.
-        # An order that ranks the negation above gold refutes "every order ranks gold above" directly
+        # judged where the model knows the task; elsewhere the gap is small and the order may decide
         if land["zero_shot_auc"] is not None and land["zero_shot_auc"] >= KNOWS:
             rows[-1]["outcome"] = ("refuted" if np.any(d <= 0) else "confirmed" if gap["verdict"] == "above"
                                    else "undecided")
             cases.append(rows[-1]["outcome"])
+            margins[key] = gap
+            above, orders = above + int(np.sum(d > 0)), orders + d.size
+            paired_ok.append(gap["verdict"] == "above")
     verdict_, undecided = judge(cases)
+    lo, hi = wilson(above, orders)
     return {"id": "P6", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
-            "undecided": undecided, "rows": rows,
+            "undecided": undecided, "confirmed_fraction": fraction([c == "confirmed" for c in cases]),
+            "order_fraction": {"mean": above / orders if orders else None, "lo": lo, "hi": hi, "n": orders},
+            "paired_cases_ok": f"{sum(paired_ok)}/{len(paired_ok)}", "closest_case": closest(margins), "rows": rows,
             "fails_when": "the gold-vs-negation gap is within the order-to-order variation "
                           "(non-exchangeability decides)"}
 

@@ -75,25 +75,35 @@ def accuracy_table(data) -> str:
     return "\n".join(lines)
 
 
+def _coh_cell(row: dict, name: str) -> str:
+    """``mean ± half-width`` (nats): a seed-mean Coh of :func:`~simulations.lm.results.figures.landscape_data`
+    with its 95% interval from the order-to-order spread (the mean alone where a file has no
+    standard error); ``--`` when absent."""
+    if name not in row:
+        return "--"
+    se = row.get(name + " se")
+    return f"{row[name]:.1f}" + ("" if se is None else f" ± {1.96 * se:.1f}")
+
+
+#: the landscape table's Coh columns: (header, landscape_data name)
+LANDSCAPE_COLUMNS = (("Coh gold", "gold"), ("Coh negation", "negation"), ("all-0", "all-0"), ("all-1", "all-1"),
+                     ("climb from gold", "gold climb"), ("found (constrained)", "found (constrained)"),
+                     ("found (free)", "found (free)"))
+
+
 def landscape_table(data) -> str:
-    """Task: order-averaged Coh (nats, mean over seeds) of gold, negation, the best constant, random
-    balanced labellings, and the coherence ascent's finds."""
-    head = ["task", "Coh gold", "Coh negation", "best constant", "random balanced", "found (constrained)",
-            "found (free)", "seeds"]
+    """Task: each labelling's Coh (nats, order-averaged on held-out orders, mean over seeds, ± its
+    95% interval from the order-to-order spread: :func:`~simulations.lm.results.figures.landscape_data`)
+    for gold, its negation, the constants, the climb from gold's end and the coherence ascent's
+    ends; the random balanced labellings' mean, with its interval too."""
+    from simulations.lm.results.figures import landscape_data
+
+    rows = landscape_data([data])[data["config"]["model"]]
+    head = ["task", *(h for h, _ in LANDSCAPE_COLUMNS), "random balanced", "seeds"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for t in sorted({k.split("|")[0] for k in data["landscapes"]}):
-        lands = [v for k, v in data["landscapes"].items() if k.split("|")[0] == t]
-        def L(name):
-            return np.mean([land["labellings"][name]["mean"] for land in lands])
-        const = np.mean([max(land["labellings"]["all-0"]["mean"], land["labellings"]["all-1"]["mean"])
-                         for land in lands])
-        found = {m: [r["coherence"] for r in data["runs"].values() if r["task"] == t and r["method"] == m]
-                 for m in ("coherence", "coherence-free")}
-        f = {m: (f"{np.mean(v):.1f}" if v else "--") for m, v in found.items()}
-        lines.append(f"| {t} | {L('gold'):.1f} | {L('negation'):.1f} | {const:.1f} | "
-                     f"{np.mean([land['random_mean'] for land in lands]):.1f} | {f['coherence']} "
-                     f"| {f['coherence-free']} | "
-                     f"{len(lands)} |")
+    for t, row in rows.items():
+        lines.append("| " + " | ".join([t, *(_coh_cell(row, n) for _, n in LANDSCAPE_COLUMNS),
+                                         _coh_cell(row, "random"), str(row["seeds"])]) + " |")
     return "\n".join(lines)
 
 
@@ -108,11 +118,13 @@ def formats_table(tables) -> str:
 
 def _value(v) -> str:
     """A number to 3 significant digits, an interval ``{mean, lo, hi}`` as ``mean [lo, hi]``, a
-    difference ``{diff, lo, hi}`` as ``+diff [lo, hi]``, and a dict of those as ``key value; ...``."""
+    difference ``{diff, lo, hi}`` as ``+diff [lo, hi]`` (and ``(case)`` where it names one), and a
+    dict of those as ``key value; ...``."""
     if isinstance(v, dict) and {"mean", "lo", "hi"} <= set(v):
         return "--" if v["mean"] is None else f"{v['mean']:.3g} [{v['lo']:.3g}, {v['hi']:.3g}]"
     if isinstance(v, dict) and {"diff", "lo", "hi"} <= set(v):
-        return f"{v['diff']:+.3g}" + ("" if v["lo"] is None else f" [{v['lo']:+.3g}, {v['hi']:+.3g}]")
+        return (f"{v['diff']:+.3g}" + ("" if v["lo"] is None else f" [{v['lo']:+.3g}, {v['hi']:+.3g}]")
+                + (f" ({v['case']})" if "case" in v else ""))
     if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
         return "; ".join(f"{k} {_value(x)}" for k, x in v.items())
     if isinstance(v, float):
@@ -133,7 +145,7 @@ def verdict_cell(q) -> str:
     """A prediction's verdict with the numbers behind it: ``verdict (key value, ...)``; empty
     objects are left out."""
     extra = ", ".join(f"{k} {_value(v)}" for k, v in q.items()
-                      if k not in ("id", "verdict", "rows", "fails_when") and v != {})
+                      if k not in ("id", "verdict", "rows", "fails_when") and v != {} and v is not None)
     return f"{q['verdict']}" + (f" ({extra})" if extra else "")
 
 
@@ -197,7 +209,8 @@ def model_blocks(tables) -> str:
                 f"{_orders_phrase(c)} for Coh, "
                 f"{c['shots']}-shot baselines; file `figures/data/lm/{d['_file']}`. Accuracy: mean "
                 "[95% t-interval over seeds] (seeds).", "", accuracy_table(d), "",
-                "Coherence landscape (nats, order-averaged, mean over seeds):", "", landscape_table(d), ""]
+                "Coherence landscape (nats, order-averaged on held-out orders, mean over seeds ± its 95% interval "
+                "from the order-to-order spread):", "", landscape_table(d), ""]
     return "\n".join(out).rstrip()
 
 

@@ -1,11 +1,14 @@
 """One method on one task with one model (``coherence lm run``): :func:`run_one` with the
 settings of :class:`RunConfig`.
 
-The record holds the labels, accuracy, AUC of the per-item log-odds (baselines), Coh of the
-labels (nats, with its standard error over ``coh_orders`` held-out evaluation orders:
-:mod:`simulations.lm.searches.coherence_estimate`) and its paired comparison with gold (a
-labelling below gold is a search failure), the constraint that ran and its leak, and cost
-(docs/cli.md, "coherence lm run").
+The record is the run record every table cell holds too
+(:mod:`simulations.lm.results.run_record`): the labels, accuracy, Coh of the labels (nats, with
+its standard error over ``coh_orders`` held-out evaluation orders:
+:func:`~simulations.lm.results.held_out.held_out_part`) and its paired comparison with gold (for
+a search that maximises Coh, ending below gold, or with no constraint below a constant, is a
+search failure), the constraint that ran and its leak, the baselines' AUC and decision under the
+task's constraint, and cost; plus what only a single run has (format, gold, accounting: docs/cli.md,
+"coherence lm run").
 """
 from __future__ import annotations
 
@@ -59,13 +62,15 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
     method, seed, shots, loo, steps = config.method, config.seed, config.shots, config.loo, config.steps
     chunk, sweeps, constraint, coh_orders = config.chunk, config.sweeps, config.constraint, config.coh_orders
     checks, debate, polish = config.checks, config.debate, config.polish_orders
+    from simulations.lm.backends.knowledge import prior_for
     from simulations.lm.backends.where import accounting
-    from simulations.lm.searches.chunked import project, run_chunked, violations
-    from simulations.lm.searches.coherence_estimate import against_gold, evaluation_orders
+    from simulations.lm.results.held_out import held_out_part
+    from simulations.lm.results.run_record import decided_part, decision_part
+    from simulations.lm.searches.chunked import run_chunked, violations
+    from simulations.lm.searches.coherence_estimate import coh, evaluation_orders
+    from simulations.lm.searches.methods import baseline_log_probs
     from simulations.lm.tasks.constraint_choice import faithful_relations, record, resolve
     from simulations.lm.tasks.formats import auc
-    from simulations.lm.backends.knowledge import prior_for
-    from simulations.lm.searches.methods import baseline_log_probs
 
     name, note = resolve(task, constraint)
     prior = prior_for(lm, task, loo=loo)
@@ -78,20 +83,22 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
         lp = baseline_log_probs(method, prior, gold, shots=shots, seed=seed)
         labels = lp.argmax(-1).astype(np.int64)
         odds = lp[:, 1] - lp[:, 0]
-        decided = project(odds, name, task.relation_groups(name))  # the decision under the constraint
+        # the labels decode with no constraint; the decision under the task's constraint is the
+        # projection the constrained searches use (as in a table's cells)
+        ran = "none"
         extras.update({"shots": shots, "log_odds": odds.tolist(),
                        "auc": auc(odds[known], gold[known]) if known.any() else None,
-                       "labels_under_constraint": decided.tolist(),
-                       "accuracy_under_constraint": float(np.mean(decided[known] == gold[known]))
-                       if known.any() else None})
+                       **decision_part(odds, task, name)})
     elif method in DEBATE_METHODS:
         from simulations.lm.searches.debate import run_debate
 
         cfg = debate if debate is not None else DebateConfig()
         res = run_debate(lm, task, cfg, seed=seed, constraint=name, self_consistency=method == "self-consistency")
         labels = res["labels"]
-        extras.update({k: res["record"][k] for k in ("labels_under_constraint", "accuracy_under_constraint")})
-        extras["debate"] = res["record"]
+        d = res["record"]
+        # the agents' majority carries no constraint; its decision under it projects the votes
+        ran = "none"
+        extras.update({**decided_part(d["labels_under_constraint"], task, name), "debate": d})
     elif method in ("coherence", "coherence-free"):
         from simulations.lm.searches.certified import certified_ascent
 
@@ -134,18 +141,18 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
     seconds = time.perf_counter() - t0
     labels = np.asarray(labels, dtype=np.int64)
     tokens = prior.forward_tokens + extras.get("debate", {}).get("forward_tokens", 0)
-    judged = against_gold(prior, labels, gold, evaluation_orders(task.n, coh_orders, seed))
-    c = judged["coh"]
-    acc = float(np.mean(labels[known] == gold[known])) if known.any() else None
+    orders = evaluation_orders(task.n, coh_orders, seed)
+    evaluation = {"orders": orders, "gold_per_order": coh(prior, gold, orders)["per_order"] if known.all() else None}
+    if method in COHERENCE_SEARCHES and ran == "none":
+        # the free search could have reached a constant: ending below one is a failure (the table's rule)
+        evaluation["constants"] = {f"all-{v}": coh(prior, np.full(task.n, v, np.int64), orders)["per_order"]
+                                   for v in (0, 1)}
+    part = held_out_part(prior, labels, gold, method, ran, evaluation)
     return {"model": lm.name, "task": task.name, "method": method, "n": task.n, "seed": seed,
             "format": task.params["format"] | {"name": task.fmt.name},
             **{k: task.params[k] for k in ("subset", "eval_ids", "preset") if k in task.params},
-            "accuracy": acc, "coherence": c["mean"], "coherence_se": c["se"], "coherence_orders": c["orders"],
-            "coherence_bits": c["mean"] / np.log(2), **record(ran, task, note),
+            **part, "coherence_bits": part["coherence"] / np.log(2), **record(ran, task, note),
             "constraint_violations": violations(labels, ran, task.relation_groups(ran)),
-            # only a search that maximises Coh fails by ending below gold (None otherwise, as in the table)
-            "vs_gold": judged["vs_gold"], "below_gold": judged["search_failure"],
-            "search_failure": judged["search_failure"] if method in COHERENCE_SEARCHES else None,
-            "labels": labels.tolist(), "gold": gold.tolist(), "inconsistencies": len(task.inconsistent_pairs(labels)),
+            "gold": gold.tolist(), "inconsistencies": len(task.inconsistent_pairs(labels)),
             "forward_tokens": int(tokens), "seconds": seconds, "tokens_per_s": tokens / seconds if seconds else None,
             "device": lm.device, "dtype": lm.dtype, "accounting": accounting(prior), **extras}

@@ -29,7 +29,7 @@ import numpy as np
 
 from simulations.io import atomic_write_json, file_lock
 
-from simulations.lm.searches.chunked import ChunkConfig, project, run_chunked
+from simulations.lm.searches.chunked import ChunkConfig, run_chunked
 from simulations.lm.searches.certified import (ASCENTS, CONFIRM_ORDERS, POLISH_ORDERS, RANKS, certified_ascent,
                                                confirmation)
 from simulations.lm.searches.coherence_estimate import (CohConfig, evaluation_orders)
@@ -41,6 +41,7 @@ from simulations.lm.tasks.formats import auc, format_named
 from simulations.lm.backends.knowledge import N_DEV, choose_format, prior_for, zero_shot
 from simulations.lm.results.fresh_extension import extend_cell, extend_climb, extended_over, pending
 from simulations.lm.results.held_out import held_out_part
+from simulations.lm.results.run_record import decided_part, decision_part
 from simulations.lm.results.table_carry import carry_over
 from simulations.lm.results.table_methods import CERTIFIED, TABLE_METHODS
 from simulations.lm.results.landscape import gold_climb, landscape
@@ -157,11 +158,8 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         # argmax decoding after demonstrations is often miscalibrated (every item one label while
         # the ranking is right), so the ranking (AUC) and the decision under the task's own
         # constraint are reported too: the same projection the constrained searches use
-        cons, _ = resolve(task, cfg.constraint)
         rec.update({"constraint": "none", "auc": auc(odds, gold), "log_odds": odds.tolist(),
-                    "accuracy_under_task_constraint": float(np.mean(project(odds, cons, task.relation_groups(cons))
-                                                                    == gold)),
-                    "task_constraint": cons})
+                    **decision_part(odds, task, resolve(task, cfg.constraint)[0])})
     elif kind == "certified":
         # the coherence search a competent optimiser runs: several gold-free starts (zero-shot,
         # the bootstrap's and ICM's ends when their cells are done, random), each climbed, the
@@ -186,8 +184,7 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         res = run_debate(lm, task, dcfg, seed=seed, constraint=cons, self_consistency=method == "self-consistency")
         labels = res["labels"]
         d = res["record"]
-        rec.update({"constraint": "none", "task_constraint": cons,
-                    "accuracy_under_task_constraint": d["accuracy_under_constraint"],
+        rec.update({"constraint": "none", **decided_part(d["labels_under_constraint"], task, cons),
                     "debate": {k: v for k, v in d.items() if k != "prompts"}})
     else:
         algo = method.replace("chunked-", "")

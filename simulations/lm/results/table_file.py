@@ -10,27 +10,20 @@ Two depths of check:
 * :func:`read_table_file` -- what ``lm predictions`` and ``lm figures`` read: the config
   (``model``, ``n``), the chosen format per task, every landscape (the Coh per order of gold, its
   negation and the constants, the evaluation orders, gold labels, zero-shot AUC) and every run
-  record (task, method, seed, labels, accuracy, Coh per order, constraint, tokens, seconds; the
-  log-odds of the in-context baselines), each run's key ``task|method|seed`` and its landscape
-  ``task|seed`` present; P8's debate checks (``debate_checks``, per ``task|seed``) and P3's grown
-  comparisons (``decisive``, per ``task|seed``) where the file has them. Files written before
-  the current settings existed (no ``coh_orders``, no ``gold_climb``) pass: only what the readers
-  use is required.
+  record (:data:`simulations.lm.results.run_record.RUN`, the schema ``lm run`` prints too), each
+  run's key ``task|method|seed`` and its landscape ``task|seed`` present; P8's debate checks
+  (``debate_checks``, per ``task|seed``) and P3's grown comparisons (``decisive``, per
+  ``task|seed``) where the file has them. Files written before the current settings existed (no
+  ``coh_orders``, no ``gold_climb``) pass: only what the readers use is required.
 * ``records=False`` (``lm table`` resuming a file) -- the same, but run records only need to be
   objects: resuming reads a run's ``labels`` at most, and other runs of the same table (another
   process) may add records of their own.
 """
 from __future__ import annotations
 
+from simulations.lm.results.run_record import check_run_record, per_order
 from simulations.stored import (BadStoredFile, anything, dict_of, field_path, integer, list_of, non_negative,
                                 nullable, number, obj, one_of, read_user_file, string)
-
-#: the in-context baselines: their records also hold the per-item log-odds (lm figures reads them)
-BASELINES = ("zero-shot", "random-few-shot", "golden-few-shot")
-
-label = one_of(0, 1)
-labels = list_of(label)
-per_order = list_of(number, min_len=1)
 
 CONFIG = obj({"model": string, "n": integer}, {"coh_orders": integer, "formats": dict_of(string)})
 FORMAT = obj({"chosen": string}, {"auc": anything})
@@ -40,12 +33,6 @@ LANDSCAPE = obj(
      "orders": list_of(list_of(integer), min_len=1), "gold": list_of(integer), "zero_shot_auc": nullable(number)},
     {"random_mean": nullable(number), "salience": nullable(list_of(number)), "task_sha256": string,
      "gold_climb": obj({"accuracy": number, "coh": obj({"per_order": per_order})})})
-RUN = obj(
-    {"task": string, "method": string, "seed": integer, "labels": labels, "accuracy": number,
-     "coherence": number, "coherence_per_order": per_order, "constraint": string,
-     "constraint_leak_accuracy": nullable(number), "forward_tokens": non_negative, "seconds": non_negative},
-    {"accuracy_under_task_constraint": number, "task_constraint": string, "log_odds": list_of(number),
-     "chains_final": list_of(labels), "trace": list_of(labels)})
 
 #: P8's exact check of one (task, seed) (:func:`simulations.lm.results.table.run_debate_check`)
 DEBATE_CHECK = obj({"records": list_of(obj(
@@ -65,19 +52,18 @@ def check_table(data, *, records: bool = True) -> None:
     """:class:`~simulations.stored.BadStoredFile` (the first bad field) unless ``data`` is a table
     file's content: see the module docstring for what each depth requires."""
     obj({"config": CONFIG, "formats": dict_of(FORMAT), "landscapes": dict_of(LANDSCAPE),
-         "runs": dict_of(RUN if records else obj())},
+         "runs": dict_of(obj())},
         {"model_info": obj(), "debate_checks": dict_of(DEBATE_CHECK), "decisive": dict_of(DECISIVE)})(data, "")
     if not records:
         return
     for key, r in data["runs"].items():
         where = field_path("runs", key)
+        check_run_record(r, where)
         if key != f"{r['task']}|{r['method']}|{r['seed']}":
             raise BadStoredFile(where, f"the key is not the record's task|method|seed "
                                        f"({r['task']}|{r['method']}|{r['seed']})")
         if f"{r['task']}|{r['seed']}" not in data["landscapes"]:
             raise BadStoredFile(where, f"no landscape {r['task']}|{r['seed']} for this run")
-        if r["method"] in BASELINES and "log_odds" not in r:
-            raise BadStoredFile(f"{where}.log_odds", "missing")
 
 
 def read_table_file(path, *, records: bool = True) -> dict:

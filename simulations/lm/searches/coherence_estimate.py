@@ -64,6 +64,18 @@ def summary(per_order) -> dict:
     return {"mean": float(c.mean()), "se": se, "orders": int(c.size), "per_order": c.tolist()}
 
 
+def seed_mean(cohs) -> dict:
+    """``{mean, se}``: the mean over seeds of ``{mean, se}`` Coh's (nats) and its standard error
+    from the orders, ``sqrt(sum se^2) / S`` (each seed's orders are drawn independently; the seeds'
+    item sets are fixed, so their spread is not sampling error); ``se`` is ``None`` unless every
+    Coh has one (older table files' do not)."""
+    cohs = list(cohs)
+    mean = float(np.mean([c["mean"] for c in cohs]))
+    if not all(c.get("se") is not None for c in cohs):
+        return {"mean": mean, "se": None}
+    return {"mean": mean, "se": float(np.sqrt(np.sum([c["se"] ** 2 for c in cohs])) / len(cohs))}
+
+
 def coh(prior, b, orders) -> dict:
     """:func:`summary` of ``Coh_s(b)`` over the rows of ``orders`` (nats)."""
     return summary(prior.coherence_over_orders(np.asarray(b, dtype=np.int64), np.asarray(orders)))
@@ -107,20 +119,6 @@ def decisive(prior, a, b, seed: int, config: CohConfig = CohConfig(), token_budg
         k = min(2 * k, config.max_orders)
 
 
-def against_gold(prior, labels, gold, orders, level: float = 0.95) -> dict:
-    """Coh of ``labels`` and the paired comparison with gold over the same ``orders``:
-    ``{coh, vs_gold, search_failure}``, ``search_failure`` being whether the labels lie below
-    gold (the interval of ``Coh(labels) - Coh(gold)`` below 0: a search that ended there
-    stopped short of a labelling the objective prefers). ``vs_gold`` and ``search_failure`` are
-    ``None`` when some gold label is unknown."""
-    c = prior.coherence_over_orders(np.asarray(labels, dtype=np.int64), orders)
-    gold = np.asarray(gold, dtype=np.int64)
-    if np.any(gold < 0):
-        return {"coh": summary(c), "vs_gold": None, "search_failure": None}
-    cmp = paired(c, prior.coherence_over_orders(gold, orders), level)
-    return {"coh": summary(c), "vs_gold": cmp, "search_failure": verdict(cmp) == "below"}
-
-
 def lies_below(per_order, references: dict, level: float = 0.95) -> list:
     """Names of the ``references`` (name -> per-order Coh over the same orders, nats) that the
     labelling with Coh ``per_order`` lies below: the paired interval of the difference below 0.
@@ -133,9 +131,9 @@ def lies_below(per_order, references: dict, level: float = 0.95) -> list:
 def below_references(per_order, gold_per_order, constants: dict, constraint: str) -> list:
     """The labellings a search's end (Coh ``per_order``) lies below, by :func:`lies_below`: gold,
     and with no constraint also the constants (``constants``: name -> per-order Coh), which the
-    unconstrained search could have reached. The one search-failure rule of records and
-    predictions."""
-    refs = {"gold": gold_per_order}
+    unconstrained search could have reached (``gold_per_order`` ``None``: gold unknown, the
+    constants only). The one search-failure rule of records and predictions."""
+    refs = {} if gold_per_order is None else {"gold": gold_per_order}
     if constraint == "none":
         refs.update(constants)
     return lies_below(per_order, refs)
