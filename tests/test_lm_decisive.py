@@ -101,6 +101,18 @@ def test_lm_run_and_a_table_cell_write_one_record_schema(lm, capsys, tmp_path, m
         assert isinstance(run["search_failure"], bool) and isinstance(rec["search_failure"], bool)
 
 
+def test_lm_run_text_names_a_baselines_decision_under_the_constraint(capsys):
+    """The text line of a baseline names the constraint its labels ran under (none) and its
+    decision under the task's constraint, with that constraint's leak and accuracy, as in --json."""
+    argv = ["lm", "run", "--method", "zero-shot", "--task", "polarity-pairs", "-n", "8", "--seed", "1", *TINY]
+    rec, _ = _json(argv + ["--json"], capsys)
+    assert main(argv) == 0
+    line = capsys.readouterr().out
+    assert (f"Coh {rec['coh']['mean']:.2f} +- {rec['coh']['se']:.2f} nats ({rec['coh']['orders']} held-out orders), "
+            f"constraint none (leak 0.50), under groups (leak {rec['task_constraint_leak_accuracy']:.2f}) accuracy "
+            f"{rec['accuracy_under_task_constraint']:.3f}") in line
+
+
 def _pairs_file(tmp_path, n_pairs=4):
     words = [("wonderful", "awful"), ("happy", "sad"), ("great", "terrible"), ("lovely", "horrible"),
              ("kind", "cruel"), ("calm", "angry")]

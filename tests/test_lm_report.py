@@ -434,9 +434,12 @@ def test_the_reviews_diagnoses_are_todays_and_say_what_docs_say():
     from simulations.lm.results.diagnose import DiagnoseConfig
 
     text = " ".join(_doc("docs/lm.md").split())
-    quoted = []
+    from simulations.lm.searches.coherence_estimate import below_references, paired
+
+    quoted, under = [], []
     for model in ("smollm2", "gemma3-270m"):
         new = json.loads((TABLES / f"diagnose-reviews-{model}.json").read_text())
+        one = json.loads((TABLES / "superseded" / f"diagnose-reviews-{model}-one-free-start.json").read_text())
         old = json.loads((TABLES / "superseded" / f"diagnose-reviews-{model}.json").read_text())
         first = json.loads((TABLES / "superseded" / f"diagnose-reviews-{model}-zero-shot-rank.json").read_text())
         cfg = new["settings"]
@@ -449,13 +452,33 @@ def test_the_reviews_diagnoses_are_todays_and_say_what_docs_say():
         assert end["polish_steps"] == climb["steps"] == end["fresh"]["steps"] == climb["fresh"]["steps"] == 0
         assert "confirm_orders" not in old["found_constrained"] and old["found_constrained"]["rank"] == "in-context"
         assert "rank" not in first["found_constrained"]
-        assert new["found_constrained"]["labels"] == old["found_constrained"]["labels"]
-        regimes = [{k: v["regime"] for k, v in d["regimes"].items()} for d in (new, old, first)]
-        assert regimes[0] == regimes[1] == regimes[2]
+        # the free search is the certified ascent of coherence-free (the constants among its
+        # starts); the outputs it replaces ran one chunked ascent from a random start
+        assert {"starts", "certificate"} <= set(new["found_free"]) and "sweeps_run" in one["found_free"]
+        assert {"all-0", "all-1"} <= {st["start"] for st in new["found_free"]["starts"]}
+        assert new["search_failures"] == 0
+        # the one free start it replaces stopped below a labelling it could reach (the table's rule)
+        po, land = one["found_free"]["coherence"]["per_order"], one["landscape"]
+        below = below_references(po, land["gold"]["per_order"],
+                                 {c: land[c]["per_order"] for c in ("all-0", "all-1")}, "none")
+        ref = "all-0" if model == "smollm2" else "all-1"
+        assert ref in below and (model == "smollm2" or set(below) == {"gold", "all-0", "all-1"})
+        c = paired(po, land[ref]["per_order"])
+        under.append(f"{c['diff']:.2f} [{c['ci'][0]:.2f}, {c['ci'][1]:.2f}]")
+        assert new["found_constrained"]["labels"] == one["found_constrained"]["labels"] == old["found_constrained"][
+            "labels"]
+        regimes = [{k: v["regime"] for k, v in d["regimes"].items()} for d in (new, one, old, first)]
+        assert regimes[0] == regimes[1] == regimes[2] == regimes[3]
         quoted.append((f"{new['forward_tokens']:,}", f"{new['seconds']:.0f}", f"{old['forward_tokens']:,}",
-                       f"{first['forward_tokens']:,}"))
-    (a, s, b, c), (d, t, e, f) = quoted
+                       f"{first['forward_tokens']:,}", f"{one['forward_tokens']:,}", f"{one['seconds']:.0f}",
+                       f"{new['found_free']['accuracy']:.2f}"))
+    (a, s, b, c, o1, t1, f1), (d, t, e, f, o2, t2, f2) = quoted
     assert f"with {a} forward tokens in {s} s on SmolLM2 and {d} in {t} s on Gemma." in text
+    assert (f"(`*-one-free-start.json`: {o1} forward tokens in {t1} s on SmolLM2, {o2} in {t2} s on Gemma)"
+            in text)
+    assert f"The free search now ends at accuracy {f1} on SmolLM2 and {f2} on Gemma" in text
+    assert (f"below `all-0` on SmolLM2 ({under[0]} nats) and below both constants and gold on Gemma ({under[1]} "
+            "nats under `all-1`)") in text
     assert f"({b} forward tokens on SmolLM2, {e} on Gemma)" in text
     assert f"(`*-zero-shot-rank.json`: {c} and {f})" in text
 

@@ -120,3 +120,21 @@ def test_docs_state_where_p6s_two_readings_part_on_gemma():
     assert (f"On Gemma the two readings part: {against} orders of {f['n']} rank the negation above gold, which "
             f"fails the every-order form, while no case's paired interval lies below 0 ({ok} of {cases} above, "
             f"{tied} tied).") in text
+
+
+def test_docs_say_the_testbed_outputs_predate_the_current_searches():
+    """docs/lm.md says the committed testbed diagnoses predate the current searches: none records
+    its settings or code version, and each free ascent holds a single chunked ascent's fields."""
+    import json
+
+    files = sorted((ROOT / "figures" / "data" / "lm" / "testbeds").glob("diagnose-*.json"))
+    assert files
+    for f in files:
+        d = json.loads(f.read_text())
+        assert "settings" not in d and "code_version" not in d, f.name
+        assert "sweeps_run" in d["found_free"] and "starts" not in d["found_free"], f.name
+        assert "fresh" not in d["found_constrained"], f.name
+        assert ("confirm_orders" in d["found_constrained"]) == (d["n"] == 64), f.name
+    text = " ".join((ROOT / "docs" / "lm.md").read_text().split())
+    assert ("These outputs were computed by earlier code (2026-11): they record no `settings` or `code_version`, "
+            "their free ascent was one chunked ascent from a random start") in text
