@@ -381,3 +381,25 @@ def test_the_documented_decisive_defaults_are_the_codes():
     text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text().split())
     assert (f"grows its orders (doubling) until `se` <= {CohConfig.target_se} nats, {CohConfig.max_orders} orders, "
             "or `--token-budget`") in text
+
+
+def test_free_groups_allows_the_constants_as_none_does(capsys, tmp_path):
+    """``free-groups`` allows every labelling: the certified ascent starts from the constants
+    there too, and ending below one is a search failure, as under ``none`` (not under ``groups``)."""
+    from simulations.lm.searches.coherence_estimate import below_references
+    from simulations.lm.tasks.constraints import allows_every_labelling
+
+    assert [allows_every_labelling(c) for c in ("none", "free-groups", "balance", "groups", "at-most-one")] == [
+        True, True, False, False, False]
+    end, gold = [-5.0, -6.0, -5.5], [-9.0, -9.5, -8.0]
+    const = {"all-0": [-1.0, -1.2, -0.9], "all-1": [-5.0, -6.0, -5.5]}
+    assert below_references(end, gold, const, "free-groups") == below_references(end, gold, const, "none") == ["all-0"]
+    assert below_references(end, gold, const, "groups") == []
+    path = _pairs_file(tmp_path)
+    out, _ = _json(["lm", "run", "--task", f"jsonl:{path}", "--method", "coherence", "--constraint", "free-groups",
+                    "--chunk", "2", "--sweeps", "1", "--json", "--quiet", *TINY], capsys)
+    assert out["constraint"] == "free-groups" and {"all-0", "all-1"} <= {s["start"] for s in out["starts"]}
+    assert isinstance(out["search_failure"], bool) and set(out["below"]) <= {"gold", "all-0", "all-1"}
+    out, _ = _json(["lm", "run", "--task", f"jsonl:{path}", "--method", "coherence", "--constraint", "groups",
+                    "--chunk", "2", "--sweeps", "1", "--json", "--quiet", *TINY], capsys)
+    assert not {"all-0", "all-1"} & {s["start"] for s in out["starts"]}

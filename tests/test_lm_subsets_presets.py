@@ -102,4 +102,6 @@ def test_the_cli_records_the_subset_in_its_output(tmp_path, capsys):
     d = json.loads(capsys.readouterr().out)
     t = make_task(f"icm:truthfulqa:{p}", None, 3, subset=8)
     assert d["subset"] == t.params["subset"] and d["preset"] == "truthfulqa" and d["n"] == 8
-    assert d["constraint"] == "free-groups" and np.isclose(d["constraint_leak_accuracy"], 0.5)
+    # a baseline decodes free and decides under the preset's relation
+    assert d["constraint"] == "none" and d["task_constraint"] == "free-groups"
+    assert np.isclose(d["task_constraint_leak_accuracy"], 0.5)

@@ -138,3 +138,35 @@ def test_docs_say_the_testbed_outputs_predate_the_current_searches():
     text = " ".join((ROOT / "docs" / "lm.md").read_text().split())
     assert ("These outputs were computed by earlier code (2026-11): they record no `settings` or `code_version`, "
             "their free ascent was one chunked ascent from a random start") in text
+
+
+def test_testbed_search_failures_by_todays_rule_are_stated():
+    """The testbed table's failure column and the docs' sentence, recomputed from the stored
+    per-order Coh with the paired rule by hand (constants count under none and free-groups)."""
+    import json
+
+    from simulations.lm.results.report import diagnosis_failures
+
+    folder = ROOT / "figures" / "data" / "lm" / "testbeds"
+    seen = {}
+    for f in sorted(folder.glob("diagnose-*.json")):
+        d = json.loads(f.read_text())
+        land = d["landscape"]
+        by_hand = []
+        for key in ("found_free", "found_constrained"):
+            po = d[key]["coherence"]["per_order"]
+            refs = ["gold"] + (["all-0", "all-1"] if d[key]["constraint"] in ("none", "free-groups") else [])
+            below = [r for r in refs if compare(po, land[r]["per_order"])["ci"][1] < 0]
+            if below:
+                by_hand.append((key, below))
+        assert diagnosis_failures(d) == by_hand, f.name
+        seen[f.name] = by_hand
+    assert sum(len(v) for v in seen.values()) == 3
+    gemma = json.loads((folder / "diagnose-truthfulqa-gemma3-270m-n64.json").read_text())
+    c = compare(gemma["found_constrained"]["coherence"]["per_order"], gemma["landscape"]["all-0"]["per_order"])
+    text = " ".join((ROOT / "docs" / "lm.md").read_text().split())
+    assert (f"three of their six ends are search failures. On Gemma both ends, the free ascent and the search under "
+            f"`free-groups`, stopped below both constants ({-c['diff']:.2f} [{-c['ci'][1]:.2f}, {-c['ci'][0]:.2f}] "
+            "nats under `all-0`)") in text
+    assert seen["diagnose-truthfulqa-smollm2-n32.json"] == [("found_free", ["all-0"])]
+    assert gemma["found_constrained"]["constraint"] == "free-groups"

@@ -29,6 +29,7 @@ from simulations.lm.searches.chunked import ChunkConfig, initial_labels, project
 from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, decisive,
                                                        evaluation_orders, paired)
 from simulations.lm.tasks.constraint_choice import record, resolve
+from simulations.lm.tasks.constraints import allows_every_labelling
 from simulations.lm.backends.knowledge import prior_for, zero_shot
 from simulations.lm.results.checkpoint import Checkpoint
 from simulations.lm.results.landscape import gold_climb
@@ -154,7 +155,10 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
                        "certified ascent with no constraint (several starts, the constants among them)")
     found = None
     if name != "none":
-        found = stage("found_constrained", lambda: certified(name, groups),
+        # free-groups allows every labelling: the constants are starts there too
+        consts = {"all-0": np.zeros(n, np.int64), "all-1": np.ones(n, np.int64)}
+        found = stage("found_constrained", lambda: certified(name, groups,
+                                                             consts if allows_every_labelling(name) else None),
                       f"certified ascent under constraint {name} (several starts)")
     g_climb = stage("gold_climb", lambda: gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
                                                      polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk,

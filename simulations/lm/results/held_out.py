@@ -12,6 +12,7 @@ import numpy as np
 
 from simulations.lm.searches.coherence_estimate import below_references, coh, paired, verdict
 from simulations.lm.searches.methods import COHERENCE_SEARCHES
+from simulations.lm.tasks.constraints import allows_every_labelling
 
 
 def held_out_part(prior, labels, gold, method: str, constraint: str, evaluation: dict) -> dict:
@@ -36,14 +37,14 @@ def held_out_part(prior, labels, gold, method: str, constraint: str, evaluation:
 
 
 def failure(method: str, constraint: str, per_order, evaluation: dict) -> dict:
-    """``{search_failure, below}`` of a record: the references its labels lie below (gold; with no
-    constraint also the constants, in ``evaluation["constants"]``); ``search_failure`` is set for
-    the searches that maximise Coh only (``None`` for the others), and ``None`` too when there is
-    no reference to judge by (gold unknown and no constants)."""
+    """``{search_failure, below}`` of a record: the references its labels lie below (gold; under a
+    constraint that allows every labelling also the constants, in ``evaluation["constants"]``);
+    ``search_failure`` is set for the searches that maximise Coh only (``None`` for the others),
+    and ``None`` too when there is no reference to judge by (gold unknown and no constants)."""
     if method not in COHERENCE_SEARCHES:
         return {"search_failure": None}
     gold_per_order = evaluation.get("gold_per_order")
-    constants = evaluation.get("constants", {}) if constraint == "none" else {}
+    constants = evaluation.get("constants", {}) if allows_every_labelling(constraint) else {}
     if gold_per_order is None and not constants:
         return {"search_failure": None}
     below = below_references(per_order, gold_per_order, constants, constraint)

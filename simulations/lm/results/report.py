@@ -283,16 +283,43 @@ def _paired(c) -> str:
     return f"{c['diff']:+.2f} [{c['ci'][0]:+.2f}, {c['ci'][1]:+.2f}]"
 
 
+def diagnosis_failures(d) -> list:
+    """The ends of a diagnose output (``found_free``, ``found_constrained``) that are search
+    failures by today's rule (:func:`~simulations.lm.searches.coherence_estimate.below_references`
+    on its held-out orders), recomputed from the stored per-order Coh, so outputs written before
+    the rule (or under an older one) are judged alike: ``[(key, below)]``."""
+    from simulations.lm.searches.coherence_estimate import below_references
+
+    land = d["landscape"]
+    constants = {c: land[c]["per_order"] for c in ("all-0", "all-1")}
+    out = []
+    for key in ("found_free", "found_constrained"):
+        r = d.get(key)
+        if r:
+            below = below_references(r["coherence"]["per_order"], land["gold"]["per_order"], constants,
+                                     r["constraint"])
+            if below:
+                out.append((key, below))
+    return out
+
+
+def _failures_cell(d) -> str:
+    """``k of m``: a diagnose output's ends that are search failures (:func:`diagnosis_failures`)."""
+    ends = sum(1 for key in ("found_free", "found_constrained") if d.get(key))
+    return f"{len(diagnosis_failures(d))} of {ends}"
+
+
 def _regimes(d) -> str:
     return f"{d['regimes']['unconstrained']['regime']} | {d['regimes']['constrained']['regime']}"
 
 
 def diagnose_table(folder) -> str:
     """The committed ``coherence lm diagnose --json`` outputs (``diagnose-*.json``): what the model
-    knows, where the certified search ended against gold, and both regimes."""
+    knows, where the certified search ended against gold, its search failures
+    (:func:`diagnosis_failures`), and both regimes."""
     lines = ["| model | task (n) | constraint | zero-shot AUC | Coh(gold) +- se | search's end: accuracy, minus gold "
-             "[95% interval] | certificate | unconstrained regime | constrained regime | tokens |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "[95% interval] | certificate | search failures | unconstrained regime | constrained regime | tokens |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in sorted(Path(folder).glob("diagnose-*.json")):
         d = json.loads(p.read_text())
         z, gold = d["zero_shot"], d["landscape"]["gold"]
@@ -302,20 +329,22 @@ def diagnose_table(folder) -> str:
         cert_text = f"{cert['improving']} of {cert['checked']} / {cert['total']} moves improve" if cert else "--"
         lines.append(f"| {d['model']} | {d['task'].rpartition('/')[2]} ({d['n']}) | {d['constraint']} | {_auc(z)} | "
                      f"{gold['mean']:.2f} +- {gold['se']:.2f} | {end['accuracy']:.2f}, {_paired(cmp)} | {cert_text} | "
-                     f"{_regimes(d)} | {d['forward_tokens']} |")
+                     f"{_failures_cell(d)} | {_regimes(d)} | {d['forward_tokens']} |")
     return "\n".join(lines)
 
 
 def testbed_table(folder) -> str:
     """The committed diagnoses of the field's testbeds (``diagnose-*.json`` in ``folder``), each
     with its provenance: what the model knows, gold against random labellings (paired), where the
-    certified search ended, both regimes, and the source file."""
+    certified search ended, the search failures by today's rule (:func:`diagnosis_failures`), both
+    regimes, and the source file."""
     files = sorted(Path(folder).glob("diagnose-*.json"))
     if not files:
         return "(no testbed diagnoses committed)"
     lines = ["| model | testbed | items (groups) | relation (leak) | zero-shot AUC | best random minus gold, nats "
-             "[95%] | search's end: accuracy | unconstrained regime | constrained regime | source |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "[95%] | search's end: accuracy | search failures (today's rule) | unconstrained regime "
+             "| constrained regime | source |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in files:
         d = json.loads(p.read_text())
         z, prov = d["zero_shot"], d["provenance"]
@@ -323,6 +352,7 @@ def testbed_table(folder) -> str:
         end = d["found_constrained"] or d["found_free"]
         lines.append(f"| {d['model']} | {d['preset']} | {d['n']} ({len(d['subset']['consistency_ids'])}) | "
                      f"{d['constraint']} ({d['constraint_leak_accuracy']:.2f}) | {_auc(z)} | {_paired(rand)} | "
-                     f"{end['accuracy']:.2f} | {_regimes(d)} | `{prov['repository']}` @ {prov['commit'][:7]}, "
+                     f"{end['accuracy']:.2f} | {_failures_cell(d)} | {_regimes(d)} | `{prov['repository']}` @ "
+                     f"{prov['commit'][:7]}, "
                      f"`{prov['path']}` |")
     return "\n".join(lines)

@@ -70,6 +70,7 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
     from simulations.lm.searches.coherence_estimate import coh, evaluation_orders
     from simulations.lm.searches.methods import baseline_log_probs
     from simulations.lm.tasks.constraint_choice import faithful_relations, record, resolve
+    from simulations.lm.tasks.constraints import allows_every_labelling
     from simulations.lm.tasks.formats import auc
 
     name, note = resolve(task, constraint)
@@ -103,8 +104,9 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
         from simulations.lm.searches.certified import certified_ascent
 
         ran = "none" if method == "coherence-free" else name
-        # the constants are starts of the free search: R6 says one of them may be its optimum
-        given = {"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)} if ran == "none" else None
+        # the constants are starts where they are allowed: R6 says one of them may be the optimum
+        given = ({"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)}
+                 if allows_every_labelling(ran) else None)
         res = certified_ascent(prior, constraint=ran, groups=task.relation_groups(ran), seed=seed,
                                config=ChunkConfig(chunk=chunk, sweeps=sweeps), max_checks=checks, given=given,
                                polish=polish, confirm=config.confirm_orders, fresh=config.fresh_orders, quiet=quiet)
@@ -143,8 +145,8 @@ def run_one(lm, task, config: RunConfig = RunConfig(), *, quiet: bool = True) ->
     tokens = prior.forward_tokens + extras.get("debate", {}).get("forward_tokens", 0)
     orders = evaluation_orders(task.n, coh_orders, seed)
     evaluation = {"orders": orders, "gold_per_order": coh(prior, gold, orders)["per_order"] if known.all() else None}
-    if method in COHERENCE_SEARCHES and ran == "none":
-        # the free search could have reached a constant: ending below one is a failure (the table's rule)
+    if method in COHERENCE_SEARCHES and allows_every_labelling(ran):
+        # the search could have reached a constant: ending below one is a failure (the table's rule)
         evaluation["constants"] = {f"all-{v}": coh(prior, np.full(task.n, v, np.int64), orders)["per_order"]
                                    for v in (0, 1)}
     part = held_out_part(prior, labels, gold, method, ran, evaluation)

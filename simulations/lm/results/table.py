@@ -36,7 +36,7 @@ from simulations.lm.searches.coherence_estimate import (CohConfig, evaluation_or
 from simulations.lm.searches.debate import DebateConfig, run_debate
 from simulations.lm.searches.debate_exact import CheckConfig, debate_check
 from simulations.lm.tasks.constraint_choice import resolve
-from simulations.lm.tasks.constraints import constraint_leak
+from simulations.lm.tasks.constraints import allows_every_labelling, constraint_leak
 from simulations.lm.tasks.formats import auc, format_named
 from simulations.lm.backends.knowledge import N_DEV, choose_format, prior_for, zero_shot
 from simulations.lm.results.fresh_extension import extend_cell, extend_climb, extended_over, pending
@@ -166,7 +166,7 @@ def run_cell(lm, task, method: str, seed: int, cfg: TableConfig, evaluation: dic
         # best polished and certified; the constants are starts of the free search (R6)
         starts = {f"{m.replace('chunked-', '')}": np.asarray(b) for m, b in (given or {}).items()
                   if m in ("chunked-bootstrap", "chunked-icm") and TABLE_METHODS[m][1] == rule}
-        if constraint == "none":
+        if allows_every_labelling(constraint):
             starts.update({"all-0": np.zeros(task.n, np.int64), "all-1": np.ones(task.n, np.int64)})
         res = certified_ascent(prior, constraint=constraint, groups=task.relation_groups(constraint), seed=seed,
                                config=ccfg,

@@ -42,7 +42,7 @@ import numpy as np
 from simulations.search.progress import StderrBar, Ticker
 
 from simulations.lm.tasks import relations as R
-from simulations.lm.tasks.constraints import check_constraint
+from simulations.lm.tasks.constraints import allows_every_labelling, check_constraint
 
 CHUNKED = ("bootstrap", "gibbs", "icm", "coherence")
 
@@ -174,7 +174,7 @@ def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, se
     check_constraint(constraint)
     if R.is_grouped(constraint) and groups is None:
         raise ValueError(f"constraint {constraint!r} needs the task's consistency groups")
-    if method == "gibbs" and constraint not in ("none", "free-groups"):
+    if method == "gibbs" and not allows_every_labelling(constraint):
         raise ValueError("gibbs samples the unconstrained conditionals; use constraint 'none'")
     n, c = prior.n, min(config.chunk, prior.n)
     rng = np.random.default_rng(seed)
@@ -211,7 +211,7 @@ def run_chunked(method: str, prior, *, constraint: str = "none", groups=None, se
                     p1 = 1.0 / (1.0 + np.exp(z[:, 0] - z[:, 1]))
                     B[ch, items] = (rng.random(items.size) < p1).astype(np.int64)
                 else:
-                    free = constraint in ("none", "free-groups")
+                    free = allows_every_labelling(constraint)
                     prop = project(odds[ch], constraint, groups) if not free else old.copy()
                     if free:
                         prop[items] = (odds[ch, items] > 0).astype(np.int64)

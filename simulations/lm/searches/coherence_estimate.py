@@ -130,10 +130,13 @@ def lies_below(per_order, references: dict, level: float = 0.95) -> list:
 
 def below_references(per_order, gold_per_order, constants: dict, constraint: str) -> list:
     """The labellings a search's end (Coh ``per_order``) lies below, by :func:`lies_below`: gold,
-    and with no constraint also the constants (``constants``: name -> per-order Coh), which the
-    unconstrained search could have reached (``gold_per_order`` ``None``: gold unknown, the
-    constants only). The one search-failure rule of records and predictions."""
+    and under a constraint that allows every labelling (``none``, ``free-groups``) also the
+    constants (``constants``: name -> per-order Coh), which the search could have reached
+    (``gold_per_order`` ``None``: gold unknown, the constants only). The one search-failure rule
+    of records and predictions."""
+    from simulations.lm.tasks.constraints import allows_every_labelling
+
     refs = {} if gold_per_order is None else {"gold": gold_per_order}
-    if constraint == "none":
+    if allows_every_labelling(constraint):
         refs.update(constants)
     return lies_below(per_order, refs)

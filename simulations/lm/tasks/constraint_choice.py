@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulations.lm.tasks.constraints import CONSTRAINTS, check_constraint, constraint_leak
+from simulations.lm.tasks.constraints import CONSTRAINTS, allows_every_labelling, check_constraint, constraint_leak
 from simulations.lm.tasks.relations import ALIASES, base, is_grouped
 
 #: what ``--constraint`` accepts (``same-answer:FIELD`` with a field of the items; ``exactly-one``
@@ -106,7 +106,7 @@ def faithful_relations(task, name: str):
     groups must hold two items each; ``balance`` is a count, not a pairwise relation."""
     from simulations.search.constraints import from_groups
 
-    if name in ("none", "free-groups"):
+    if allows_every_labelling(name):
         return None
     if name == "balance":
         raise ValueError("--constraint balance is a count over all items, which the faithful searches cannot hold; "

@@ -20,6 +20,13 @@ CONSTRAINTS = ("none", "free-groups", "balance", "groups", "at-most-one", "mirro
 GROUPED = R.GROUPED_RELATIONS
 
 
+def allows_every_labelling(constraint: str) -> bool:
+    """Whether ``constraint`` allows every labelling (``none``, and ``free-groups``, whose groups
+    only name items): then the constants ``all-0`` and ``all-1`` are reachable, so they are starts
+    of the certified ascent and a search that ends below one has failed (R6)."""
+    return check_constraint(constraint) in ("none", "free-groups")
+
+
 def check_constraint(constraint: str) -> str:
     """``constraint`` itself when it names one of :data:`CONSTRAINTS` (``same-answer`` with a
     non-empty field); ValueError naming the choices otherwise."""
