@@ -403,3 +403,20 @@ def test_free_groups_allows_the_constants_as_none_does(capsys, tmp_path):
     out, _ = _json(["lm", "run", "--task", f"jsonl:{path}", "--method", "coherence", "--constraint", "groups",
                     "--chunk", "2", "--sweeps", "1", "--json", "--quiet", *TINY], capsys)
     assert not {"all-0", "all-1"} & {s["start"] for s in out["starts"]}
+
+
+def test_diagnose_under_free_groups_runs_the_free_search_once(capsys, tmp_path, monkeypatch):
+    """Under ``free-groups`` the constrained search is the free one (same moves, same starts):
+    diagnose runs the certified ascent once and reports its end under both keys."""
+    from simulations.lm.results import diagnose as D
+
+    calls = []
+    real = D.certified_ascent
+    monkeypatch.setattr(D, "certified_ascent", lambda *a, **k: (calls.append(k["constraint"]), real(*a, **k))[1])
+    path = _pairs_file(tmp_path)
+    d, _ = _json(["lm", "diagnose", "--task", f"jsonl:{path}", "--constraint", "free-groups", "--chunk", "2",
+                  "--sweeps", "1", "--quiet", "--json", *TINY], capsys)
+    assert calls == ["none"] and d["constraint"] == "free-groups"
+    free, found = d["found_free"], d["found_constrained"]
+    assert found["constraint"] == "free-groups" and {**free, "constraint": "free-groups"} == found
+    assert {"all-0", "all-1"} <= {s["start"] for s in found["starts"]}

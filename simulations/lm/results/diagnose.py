@@ -155,11 +155,14 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
                        "certified ascent with no constraint (several starts, the constants among them)")
     found = None
     if name != "none":
-        # free-groups allows every labelling: the constants are starts there too
-        consts = {"all-0": np.zeros(n, np.int64), "all-1": np.ones(n, np.int64)}
-        found = stage("found_constrained", lambda: certified(name, groups,
-                                                             consts if allows_every_labelling(name) else None),
-                      f"certified ascent under constraint {name} (several starts)")
+        if allows_every_labelling(name):
+            # free-groups allows every labelling, as none does: the same moves from the same
+            # starts (the constants among them), so the free ascent's end is this search's end
+            found = stage("found_constrained", lambda: {**found_free, "constraint": name},
+                          f"constraint {name} allows every labelling: the free ascent's end is its end")
+        else:
+            found = stage("found_constrained", lambda: certified(name, groups),
+                          f"certified ascent under constraint {name} (several starts)")
     g_climb = stage("gold_climb", lambda: gold_climb(prior, gold, constraint=name, groups=groups, odds=zs["log_odds"],
                                                      polish=polish, seed=seed, max_checks=max_checks, chunk=cfg.chunk,
                                                      confirm=config.confirm_orders, fresh=config.fresh_orders),
