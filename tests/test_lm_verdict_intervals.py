@@ -122,22 +122,38 @@ def test_docs_state_where_p6s_two_readings_part_on_gemma():
             f"{tied} tied).") in text
 
 
-def test_docs_say_the_testbed_outputs_predate_the_current_searches():
-    """docs/lm.md says the committed testbed diagnoses predate the current searches: none records
-    its settings or code version, and each free ascent holds a single chunked ascent's fields."""
+def test_docs_say_which_testbed_outputs_predate_the_current_searches():
+    """docs/lm.md: SmolLM2's n = 32 testbed diagnosis is today's (settings, code version, the
+    certified free ascent with the constants among its starts, the fresh check), at the tokens and
+    seconds quoted, with the regimes of the output it replaces; the n = 64 ones predate them."""
     import json
 
-    files = sorted((ROOT / "figures" / "data" / "lm" / "testbeds").glob("diagnose-*.json"))
-    assert files
+    folder = ROOT / "figures" / "data" / "lm" / "testbeds"
+    files = sorted(folder.glob("diagnose-*.json"))
+    assert len(files) == 3
+    text = " ".join((ROOT / "docs" / "lm.md").read_text().split())
     for f in files:
         d = json.loads(f.read_text())
-        assert "settings" not in d and "code_version" not in d, f.name
-        assert "sweeps_run" in d["found_free"] and "starts" not in d["found_free"], f.name
-        assert "fresh" not in d["found_constrained"], f.name
-        assert ("confirm_orders" in d["found_constrained"]) == (d["n"] == 64), f.name
-    text = " ".join((ROOT / "docs" / "lm.md").read_text().split())
-    assert ("These outputs were computed by earlier code (2026-11): they record no `settings` or `code_version`, "
-            "their free ascent was one chunked ascent from a random start") in text
+        if d["n"] == 32:
+            old = json.loads((folder / "superseded" / f.name).read_text())
+            assert d["settings"]["fresh_orders"] > 0 and d["code_version"] and d["search_failures"] == 0
+            assert {"all-0", "all-1"} <= {st["start"] for st in d["found_free"]["starts"]}
+            assert d["found_constrained"]["fresh"]["orders"] > 0
+            assert {k: v["regime"] for k, v in d["regimes"].items()} == {k: v["regime"] for k, v in
+                                                                         old["regimes"].items()}
+            assert "sweeps_run" in old["found_free"] and old["found_free"]["ones"] == d["n"]  # stopped on all-1
+            assert (f"SmolLM2's n = 32 output was computed again on 2026-12-05 with today's searches, on both cores "
+                    f"(it records its `settings` and `code_version`): {d['forward_tokens']:,} forward tokens in "
+                    f"{d['seconds']:.0f} s.") in text
+            climb = d["gold_climb"]
+            assert (f"there the climb from gold takes all {climb['steps']} of its moves, gains {climb['gain']:.2f} "
+                    f"nats and ends at accuracy {climb['accuracy']:.2f}.") in text
+        else:
+            assert "settings" not in d and "code_version" not in d, f.name
+            assert "sweeps_run" in d["found_free"] and "starts" not in d["found_free"], f.name
+            assert "fresh" not in d["found_constrained"], f.name
+    assert ("The two n = 64 outputs were computed by earlier code (2026-11): they record no `settings` or "
+            "`code_version`, their free ascent was one chunked ascent from a random start") in text
 
 
 def test_testbed_search_failures_by_todays_rule_are_stated():
@@ -161,12 +177,15 @@ def test_testbed_search_failures_by_todays_rule_are_stated():
                 by_hand.append((key, below))
         assert diagnosis_failures(d) == by_hand, f.name
         seen[f.name] = by_hand
-    assert sum(len(v) for v in seen.values()) == 3
     gemma = json.loads((folder / "diagnose-truthfulqa-gemma3-270m-n64.json").read_text())
+    assert seen == {"diagnose-truthfulqa-gemma3-270m-n64.json": [("found_free", ["all-0", "all-1"]),
+                                                                 ("found_constrained", ["all-0", "all-1"])],
+                    "diagnose-truthfulqa-smollm2-n32.json": [], "diagnose-truthfulqa-smollm2-n64.json": []}
     c = compare(gemma["found_constrained"]["coherence"]["per_order"], gemma["landscape"]["all-0"]["per_order"])
     text = " ".join((ROOT / "docs" / "lm.md").read_text().split())
-    assert (f"three of their six ends are search failures. On Gemma both ends, the free ascent and the search under "
-            f"`free-groups`, stopped below both constants ({-c['diff']:.2f} [{-c['ci'][1]:.2f}, {-c['ci'][0]:.2f}] "
-            "nats under `all-0`)") in text
-    assert seen["diagnose-truthfulqa-smollm2-n32.json"] == [("found_free", ["all-0"])]
+    assert (f"both its ends, the free ascent and the search under `free-groups`, stopped below both constants "
+            f"({-c['diff']:.2f} [{-c['ci'][1]:.2f}, {-c['ci'][0]:.2f}] nats under `all-0`)") in text
     assert gemma["found_constrained"]["constraint"] == "free-groups"
+    # the output SmolLM2's n = 32 one replaces had stopped its free ascent below all-0
+    old = json.loads((folder / "superseded" / "diagnose-truthfulqa-smollm2-n32.json").read_text())
+    assert diagnosis_failures(old) == [("found_free", ["all-0"])]
