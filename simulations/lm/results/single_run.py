@@ -5,8 +5,8 @@ The record is the run record every table cell holds too
 (:mod:`simulations.lm.results.run_record`): the labels, accuracy, Coh of the labels (nats, with
 its standard error over ``coh_orders`` held-out evaluation orders:
 :func:`~simulations.lm.results.held_out.held_out_part`) and its paired comparison with gold (for
-a search that maximises Coh, ending below gold, or with no constraint below a constant, is a
-search failure), the constraint that ran and its leak, the baselines' AUC and decision under the
+a search that maximises Coh, ending below gold, or below a constant where the constraint allows
+every labelling, is a search failure), the constraint that ran and its leak, the baselines' AUC and decision under the
 task's constraint, and cost; plus what only a single run has (format, gold, accounting: docs/cli.md,
 "coherence lm run").
 """
