@@ -72,6 +72,8 @@ def test_every_verdict_of_p1_to_p6_carries_an_interval(path):
             above, total = above + int(np.sum(d > 0)), total + d.size
     assert preds["P6"]["order_fraction"]["mean"] == pytest.approx(above / total)
     assert preds["P4"]["falls"] and all(v["lo"] <= v["diff"] <= v["hi"] for v in preds["P4"]["falls"].values())
+    # every verdict that reads search runs counts their failures: 0 in the committed tables
+    assert preds["P2"]["search_failures"] == preds["P3"]["search_failures"] == preds["P4"]["search_failures"] == 0
     assert preds["P5"]["locked_fraction"]["lo"] <= preds["P5"]["locked_fraction"]["mean"]
     # the rendered table shows an interval on every row P1-P6
     rows = [line for line in predictions_table([data]).splitlines() if re.match(r"\| P[1-6] \|", line)]
@@ -189,3 +191,19 @@ def test_testbed_search_failures_by_todays_rule_are_stated():
     # the output SmolLM2's n = 32 one replaces had stopped its free ascent below all-0
     old = json.loads((folder / "superseded" / "diagnose-truthfulqa-smollm2-n32.json").read_text())
     assert diagnosis_failures(old) == [("found_free", ["all-0"])]
+
+
+def test_p4_counts_a_search_failure_among_the_runs_it_compares():
+    """A coherence run of the most salient bin pushed 50 nats under gold on every order is a
+    search failure, and P4 counts it; a baseline pushed there is not."""
+    import copy
+
+    data = copy.deepcopy(read_table_file(TABLES[0]))
+    p4 = next(q for q in evaluate(data) if q["id"] == "P4")
+    bin0 = p4["bins"].split(" - ")[0]
+    for method, expected in (("zero-shot", 0), ("coherence", 1)):
+        d = copy.deepcopy(data)
+        r = d["runs"][f"{bin0}|{method}|0"]
+        gold = d["landscapes"][f"{bin0}|0"]["labellings"]["gold"]["per_order"]
+        r["coherence_per_order"] = [g - 50.0 - 0.1 * k for k, g in enumerate(gold)]
+        assert next(q for q in evaluate(d) if q["id"] == "P4")["search_failures"] == expected, method

@@ -94,9 +94,10 @@ def _below_gold(data, run) -> bool:
 
 
 def search_failed(data, run) -> bool:
-    """A run of a Coh-maximising search that ended below gold, or (with no constraint) below a
-    constant labelling: :func:`~simulations.lm.searches.coherence_estimate.below_references`, the rule the
-    table's records (:func:`simulations.lm.results.table.failure`) apply too."""
+    """A run of a Coh-maximising search that ended below gold, or (under a constraint that allows
+    every labelling) below a constant labelling:
+    :func:`~simulations.lm.searches.coherence_estimate.below_references`, the rule the table's
+    records (:func:`simulations.lm.results.held_out.failure`) apply too."""
     if run["method"] not in COHERENCE_SEARCHES:
         return False
     L = _land(data, run)["labellings"]
@@ -274,8 +275,11 @@ def p4(data) -> dict:
         falls[m]["outcome"] = interval_outcome(falls[m]["lo"], falls[m]["hi"])
         cases.append(falls[m]["outcome"])
     verdict_, undecided = judge(cases)
+    # the runs it reads that stopped short of what their objective prefers (the target is 0)
+    failures = sum(search_failed(data, r) for t in (bins[0], bins[-1]) for m in both for r in _runs(data, t, m))
     return {"id": "P4", "verdict": verdict_, "cases_ok": f"{cases.count('confirmed')}/{len(cases)}",
-            "undecided": undecided, "bins": f"{bins[0]} - {bins[-1]}", "falls": falls, "rows": rows,
+            "undecided": undecided, "bins": f"{bins[0]} - {bins[-1]}", "falls": falls, "search_failures": failures,
+            "rows": rows,
             "fails_when": "salience does not govern what the model knows"}
 
 
