@@ -207,3 +207,18 @@ def test_p4_counts_a_search_failure_among_the_runs_it_compares():
         gold = d["landscapes"][f"{bin0}|0"]["labellings"]["gold"]["per_order"]
         r["coherence_per_order"] = [g - 50.0 - 0.1 * k for k, g in enumerate(gold)]
         assert next(q for q in evaluate(d) if q["id"] == "P4")["search_failures"] == expected, method
+
+
+def test_every_markdown_table_row_of_the_docs_has_its_headers_cells():
+    """No rendered value breaks a docs table: every row has as many cells (unescaped pipes) as the
+    header above it (a case named ``task|seed`` is escaped)."""
+    for doc in ("docs/lm.md", "README.md"):
+        header = None
+        for line in (ROOT / doc).read_text().splitlines():
+            if not line.startswith("|"):
+                header = None
+                continue
+            cells = len(re.findall(r"(?<!\\)\|", line))
+            if header is None:
+                header = cells
+            assert cells == header, f"{doc}: {line[:120]}"

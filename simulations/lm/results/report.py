@@ -124,7 +124,8 @@ def _value(v) -> str:
         return "--" if v["mean"] is None else f"{v['mean']:.3g} [{v['lo']:.3g}, {v['hi']:.3g}]"
     if isinstance(v, dict) and {"diff", "lo", "hi"} <= set(v):
         return (f"{v['diff']:+.3g}" + ("" if v["lo"] is None else f" [{v['lo']:+.3g}, {v['hi']:+.3g}]")
-                + (f" ({v['case']})" if "case" in v else ""))
+                # a case is named by its task|seed key: the pipe is escaped inside a markdown table
+                + (f" ({v['case']})".replace("|", "\\|") if "case" in v else ""))
     if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
         return "; ".join(f"{k} {_value(x)}" for k, x in v.items())
     if isinstance(v, float):
