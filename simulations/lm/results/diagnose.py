@@ -26,7 +26,7 @@ from theory.statistics import auc_interval
 
 from simulations.lm.searches.certified import CONFIRM_ORDERS, POLISH_ORDERS, certified_ascent
 from simulations.lm.searches.chunked import ChunkConfig, initial_labels, project
-from simulations.lm.searches.coherence_estimate import (CohConfig, below_references, coh, decisive,
+from simulations.lm.searches.coherence_estimate import (CohConfig, coh, decisive,
                                                        evaluation_orders, paired)
 from simulations.lm.tasks.constraint_choice import record, resolve
 from simulations.lm.tasks.constraints import allows_every_labelling
@@ -36,7 +36,7 @@ from simulations.lm.results.landscape import gold_climb
 from simulations.lm.tasks.prompt_length import prompt_lengths
 from simulations.lm.searches.fresh_check import FRESH_ORDERS
 from simulations.lm.searches.local_climb import CHECKS
-from simulations.lm.results.verdict import constrained_regime, unconstrained_regime
+from simulations.lm.results.verdict import constrained_regime, end_below, unconstrained_regime
 
 
 def _say(progress, text: str, t0: float) -> None:
@@ -170,11 +170,10 @@ def diagnose(lm, task, config: DiagnoseConfig = DiagnoseConfig(), *, progress: b
 
     gold_po = land["gold"]["per_order"]
     # the one search-failure rule of the table's records and the predictions, on the held-out
-    # orders: below gold, or (with no constraint) below a constant the search could have reached
-    constants = {c: land[c]["per_order"] for c in ("all-0", "all-1")}
+    # orders: below gold, or (where every labelling is allowed) below a constant it could have reached
     for rec in (found_free, found):
         if rec is not None:
-            below = below_references(rec["coherence"]["per_order"], gold_po, constants, rec["constraint"])
+            below = end_below(land, rec)
             rec.update({"search_failure": bool(below), "below": below})
     cmp = {k: paired(v["per_order"], gold_po, coh_config.level) for k, v in land.items() if k != "gold"}
     cmp["found (none)"] = paired(found_free["coherence"]["per_order"], gold_po, coh_config.level)

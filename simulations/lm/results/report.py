@@ -286,22 +286,13 @@ def _paired(c) -> str:
 
 def diagnosis_failures(d) -> list:
     """The ends of a diagnose output (``found_free``, ``found_constrained``) that are search
-    failures by today's rule (:func:`~simulations.lm.searches.coherence_estimate.below_references`
-    on its held-out orders), recomputed from the stored per-order Coh, so outputs written before
-    the rule (or under an older one) are judged alike: ``[(key, below)]``."""
-    from simulations.lm.searches.coherence_estimate import below_references
+    failures by today's rule (:func:`~simulations.lm.results.verdict.end_below`), recomputed from
+    the stored per-order Coh, so outputs written before the rule (or under an older one) are
+    judged alike: ``[(key, below)]``."""
+    from simulations.lm.results.verdict import end_below
 
-    land = d["landscape"]
-    constants = {c: land[c]["per_order"] for c in ("all-0", "all-1")}
-    out = []
-    for key in ("found_free", "found_constrained"):
-        r = d.get(key)
-        if r:
-            below = below_references(r["coherence"]["per_order"], land["gold"]["per_order"], constants,
-                                     r["constraint"])
-            if below:
-                out.append((key, below))
-    return out
+    ends = ((key, d[key]) for key in ("found_free", "found_constrained") if d.get(key))
+    return [(key, below) for key, r in ends if (below := end_below(d["landscape"], r))]
 
 
 def _failures_cell(d) -> str:

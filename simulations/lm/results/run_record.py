@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulations.lm.searches.methods import BASELINES
 from simulations.stored import (BadStoredFile, integer, list_of, non_negative, nullable, number, obj, one_of,
                                 string)
-
-#: the in-context baselines: their records also hold the per-item log-odds (lm figures reads them)
-BASELINES = ("zero-shot", "random-few-shot", "golden-few-shot")
 
 label = one_of(0, 1)
 labels = list_of(label)
@@ -46,7 +44,7 @@ RUN = obj(RUN_REQUIRED, RUN_OPTIONAL)
 
 def check_run_record(rec, where: str = "") -> None:
     """:class:`~simulations.stored.BadStoredFile` (the first bad field) unless ``rec`` is a run
-    record: :data:`RUN`, and a baseline's log-odds present."""
+    record: :data:`RUN`, and a baseline's log-odds present (lm figures reads them)."""
     RUN(rec, where)
     if rec["method"] in BASELINES and "log_odds" not in rec:
         raise BadStoredFile(f"{where}.log_odds", "missing")

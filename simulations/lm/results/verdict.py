@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulations.lm.searches.coherence_estimate import verdict
+from simulations.lm.searches.coherence_estimate import below_references, verdict
 
 
 def _fmt(cmp: dict) -> str:
@@ -86,3 +86,12 @@ def constrained_regime(constraint: str, knowledge: dict, land: dict, found: dict
     return {"regime": "partial",
             "reason": f"the search's end ties gold ({_fmt(end)}) at accuracy {acc:.2f}: "
                       f"the objective is flat there{climb}"}
+
+
+def end_below(land: dict, end: dict) -> list:
+    """The labellings a diagnosis's search end (``found_free`` or ``found_constrained``) lies
+    below on its held-out orders, by the table's rule
+    (:func:`~simulations.lm.searches.coherence_estimate.below_references`): gold, and the
+    constants where its constraint allows every labelling. Non-empty: a search failure."""
+    constants = {c: land[c]["per_order"] for c in ("all-0", "all-1")}
+    return below_references(end["coherence"]["per_order"], land["gold"]["per_order"], constants, end["constraint"])
